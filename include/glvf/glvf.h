@@ -1,0 +1,523 @@
+/*
+ * glvf — GL video frames.
+ *
+ * glvf owns the life of the OpenGL objects a video renderer needs: decoded
+ * frames are uploaded into a pool of GL textures (directly or through
+ * pixel-buffer objects), every GL object glvf creates is tracked, and a
+ * release asked for from any thread, or while the owning context is not
+ * current, goes into a deferred-release queue that is drained only while the
+ * owning context is current.
+ *
+ * Threading vocabulary used in every function comment below:
+ *   GL thread   the owning GL context must be current on the calling thread.
+ *               glvf checks it (through the is_current callback) and fails
+ *               with a logged error, making no GL call, when it is not.
+ *   any thread  callable from any thread at any time; never calls GL.
+ *
+ * Ownership vocabulary: "takes" means the callee owns the object afterwards
+ * (also on failure, unless stated); "borrows" means the caller keeps
+ * ownership and the object must stay valid for the duration of the call.
+ *
+ * Return conventions: bool (true = success), NULL, or a negative errno.
+ * Details of every failure go to the log callback; glvf never writes to
+ * stdout or stderr by itself.
+ */
+#ifndef GLVF_GLVF_H
+#define GLVF_GLVF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(GLVF_STATIC_BUILD) || !defined(__GNUC__)
+#define GLVF_API
+#else
+#define GLVF_API __attribute__((visibility("default")))
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Version                                                                  */
+
+#define GLVF_VERSION_MAJOR 0
+#define GLVF_VERSION_MINOR 1
+#define GLVF_VERSION_PATCH 0
+#define GLVF_VERSION_NUMBER \
+    ((GLVF_VERSION_MAJOR << 16) | (GLVF_VERSION_MINOR << 8) | GLVF_VERSION_PATCH)
+
+/* "MAJOR.MINOR.PATCH" of the library actually linked. Any thread. */
+GLVF_API const char *glvf_version(void);
+/* GLVF_VERSION_NUMBER of the library actually linked. Any thread. */
+GLVF_API unsigned glvf_version_number(void);
+
+/* ------------------------------------------------------------------------ */
+/* Logging                                                                  */
+
+typedef enum glvf_log_level {
+    GLVF_LOG_DEFAULT = 0, /* in params: means GLVF_LOG_WARN */
+    GLVF_LOG_ERROR = 1,
+    GLVF_LOG_WARN = 2,
+    GLVF_LOG_INFO = 3,
+    GLVF_LOG_DEBUG = 4,
+} glvf_log_level;
+
+/*
+ * Log callback. Called from whichever thread hit the condition (any-thread
+ * functions log too), possibly concurrently; it must be thread-safe. `msg` is
+ * borrowed for the duration of the call and has no trailing newline.
+ */
+typedef void (*glvf_log_fn)(void *user, glvf_log_level level, const char *msg);
+
+/* A ready-made log callback writing "glvf: <level>: <msg>\n" to stderr. The
+ * library never uses it unless the host passes it. Any thread. */
+GLVF_API void glvf_log_stderr(void *user, glvf_log_level level, const char *msg);
+
+/* Human name of a level ("error", "warn", ...). Any thread. */
+GLVF_API const char *glvf_log_level_name(glvf_log_level level);
+
+/* ------------------------------------------------------------------------ */
+/* Context                                                                  */
+
+typedef struct glvf_context glvf_context;
+
+/* Resolves a GL entry point by name; returns NULL when unknown. Called only
+ * inside glvf_context_create(), on its thread. */
+typedef void *(*glvf_get_proc_fn)(void *user, const char *name);
+/* True when the owning GL context is current on the calling thread. Called
+ * on GL-thread entry points and must be cheap. Called on any thread. */
+typedef bool (*glvf_is_current_fn)(void *user);
+
+/* Upload strategies. See docs/uploads.md. */
+typedef enum glvf_upload_strategy {
+    GLVF_UPLOAD_AUTO = 0,       /* per driver: client on software renderers,
+                                   pbo-persistent where buffer storage
+                                   exists, else pbo-orphan */
+    GLVF_UPLOAD_CLIENT,         /* glTexSubImage2D from CPU memory */
+    GLVF_UPLOAD_PBO_ORPHAN,     /* orphaned pixel-buffer object + map */
+    GLVF_UPLOAD_PBO_PERSISTENT, /* ring of persistently mapped buffer storage
+                                   guarded by fences */
+    GLVF_UPLOAD_STRATEGY_COUNT
+} glvf_upload_strategy;
+
+/* "auto", "client", "pbo-orphan", "pbo-persistent". Any thread. */
+GLVF_API const char *glvf_upload_strategy_name(glvf_upload_strategy s);
+/* Parses the names above; returns -EINVAL for anything else. Any thread. */
+GLVF_API int glvf_upload_strategy_parse(const char *name);
+
+enum glvf_context_flags {
+    /* Record where frames and staging regions were created (a backtrace), so
+     * the leak report at destroy names the site. Also enabled by the
+     * environment variable GLVF_DEBUG containing "leaks". */
+    GLVF_CONTEXT_TRACK_SITES = 1u << 0,
+    /* Do not attach KHR_debug labels to GL objects. */
+    GLVF_CONTEXT_NO_LABELS = 1u << 1,
+    /* Ignore the GLVF_UPLOAD and GLVF_DEBUG environment variables. */
+    GLVF_CONTEXT_IGNORE_ENV = 1u << 2,
+};
+
+typedef struct glvf_context_params {
+    /* GL loader. NULL: a platform default that resolves through whichever of
+     * EGL or GLX has a context current at creation. */
+    glvf_get_proc_fn get_proc_address;
+    void *get_proc_user;
+    /* Owning-context check. NULL: the default compares the current EGL or
+     * GLX context with the one current at creation. */
+    glvf_is_current_fn is_current;
+    void *is_current_user;
+    /* Log sink; NULL: silent. Must stay valid until the context is destroyed
+     * and until the last orphaned frame is dropped. */
+    glvf_log_fn log;
+    void *log_user;
+    glvf_log_level log_level;      /* 0: GLVF_LOG_WARN */
+    /* Texture pool byte budget (in-use + cached). 0: 512 MiB. Cached
+     * textures are evicted least-recently-used first to stay under it. */
+    size_t pool_budget_bytes;
+    /* Staging (PBO) byte budget. 0: 128 MiB. */
+    size_t staging_budget_bytes;
+    /* Upper bound of GL objects deleted by one drain of the deferred queue.
+     * 0: unbounded. */
+    unsigned max_deletes_per_collect;
+    /* Upload strategy; 0 (auto) unless forced. GLVF_UPLOAD=<name> in the
+     * environment overrides it (unless GLVF_CONTEXT_IGNORE_ENV). */
+    glvf_upload_strategy upload;
+    /* Milliseconds to wait for a staging fence before an upload fails.
+     * 0: 2000. */
+    unsigned fence_timeout_ms;
+    unsigned flags;                /* glvf_context_flags */
+} glvf_context_params;
+
+/* Designated-initialiser helper:
+ *   glvf_context_create(glvf_context_params(.log = glvf_log_stderr)); */
+#define glvf_context_params(...) (&(const glvf_context_params){__VA_ARGS__})
+
+/*
+ * Creates a glvf context bound to the GL context current on this thread (the
+ * owning context). GL thread (the owning context must be current).
+ * Borrows `params`. Requires desktop GL >= 3.3 (core or compatibility) or
+ * GLES >= 3.0. Returns NULL with a logged reason on failure (no current
+ * context, a loader that misses a required function, a too-old context);
+ * nothing is leaked then.
+ */
+GLVF_API glvf_context *glvf_context_create(const glvf_context_params *params);
+
+/*
+ * Drains the deferred-release queue (bounded by max_deletes_per_collect),
+ * retires signalled staging fences. Call once per frame. GL thread; on any
+ * other thread it makes no GL call, logs an error and returns -EPERM.
+ * Returns the number of GL objects deleted, or a negative errno.
+ */
+GLVF_API int glvf_context_collect(glvf_context *ctx);
+
+/*
+ * Destroys the context: drains the queue, deletes every GL object glvf
+ * created (pooled textures, staging buffers, fences), logs a leak report of
+ * what the application never released (frames still referenced, staging
+ * regions never submitted) and clears *pctx. Frames still referenced become
+ * orphans: dropping them later frees CPU memory only, with a warning.
+ * GL thread. When the owning context is not current it logs an error,
+ * makes no GL call, leaves *pctx untouched and returns false. Accepts NULL
+ * and a pointer to NULL (returns true).
+ */
+GLVF_API bool glvf_context_destroy(glvf_context **pctx);
+
+/*
+ * For when the owning GL context is already gone (the window closed first):
+ * frees all CPU state without a single GL call, reports leaks like destroy,
+ * and clears *pctx. Any thread. Accepts NULL and a pointer to NULL.
+ */
+GLVF_API void glvf_context_abandon(glvf_context **pctx);
+
+/* Kinds of GL objects glvf tracks and can release. */
+typedef enum glvf_object_kind {
+    GLVF_OBJECT_TEXTURE = 0,
+    GLVF_OBJECT_BUFFER,
+    GLVF_OBJECT_SYNC,
+    GLVF_OBJECT_FRAMEBUFFER,
+    GLVF_OBJECT_PROGRAM,
+    GLVF_OBJECT_SHADER,
+    GLVF_OBJECT_VERTEX_ARRAY,
+    GLVF_OBJECT_SAMPLER,
+    GLVF_OBJECT_KIND_COUNT
+} glvf_object_kind;
+
+/* "texture", "buffer", ... Any thread. */
+GLVF_API const char *glvf_object_kind_name(glvf_object_kind kind);
+
+/*
+ * Queues a GL object of the host's for deletion on the owning context's next
+ * drain. `handle` is the GL name, or for GLVF_OBJECT_SYNC the GLsync pointer
+ * value cast to uint64_t. The context takes ownership of the object on
+ * success; on failure (-ENOMEM, -EINVAL) the caller keeps it. Any thread;
+ * never calls GL.
+ */
+GLVF_API int glvf_context_defer_delete(glvf_context *ctx, glvf_object_kind kind,
+                                       uint64_t handle);
+
+typedef struct glvf_caps {
+    bool is_gles;
+    int gl_major, gl_minor;       /* context version */
+    int glsl_version;             /* e.g. 330, 450, 300 (ES) */
+    int max_texture_size;
+    bool buffer_storage;          /* GL 4.4 / ARB_ / EXT_buffer_storage */
+    bool texture_storage;         /* immutable storage (GL 4.2, ES 3.0, ARB) */
+    bool sync;                    /* fence sync objects (GL 3.2, ES 3.0) */
+    bool khr_debug;               /* object labels */
+    bool texture_norm16;          /* R16/RG16 textures (desktop, or
+                                     EXT_texture_norm16 on ES) */
+    bool robustness;              /* glGetGraphicsResetStatus available */
+    bool timer_query;             /* GPU timer queries */
+    bool software;                /* llvmpipe, softpipe, swrast, ... */
+    const char *vendor;           /* GL_VENDOR, owned by the context */
+    const char *renderer;         /* GL_RENDERER, owned by the context */
+    const char *version;          /* GL_VERSION, owned by the context */
+} glvf_caps;
+
+/* Capabilities detected at creation. The pointer stays valid until the
+ * context is destroyed. Any thread. */
+GLVF_API const glvf_caps *glvf_context_get_caps(const glvf_context *ctx);
+
+/* The strategy actually used (auto resolved). Any thread. */
+GLVF_API glvf_upload_strategy glvf_context_get_upload_strategy(const glvf_context *ctx);
+
+typedef struct glvf_object_stats {
+    uint64_t live;          /* currently existing GL objects of this kind */
+    uint64_t live_bytes;    /* their estimated memory */
+    uint64_t created;       /* since context creation */
+    uint64_t deleted;
+} glvf_object_stats;
+
+typedef struct glvf_stats {
+    glvf_object_stats objects[GLVF_OBJECT_KIND_COUNT];
+    uint64_t deferred_pending;    /* queued, not yet deleted */
+    uint64_t deferred_total;      /* ever queued */
+    uint64_t collects;            /* drains that ran */
+    uint64_t rejected_calls;      /* GL-thread calls refused (not current) */
+    /* texture pool */
+    uint64_t pool_bytes;          /* all pool textures (in use + cached) */
+    uint64_t pool_cached_bytes;   /* cached, ready for reuse */
+    uint64_t pool_cached_textures;
+    uint64_t pool_hits, pool_misses, pool_evictions;
+    /* frames */
+    uint64_t frames_live;         /* referenced by the application */
+    uint64_t frames_uploaded;
+    uint64_t bytes_uploaded;
+    /* staging */
+    glvf_upload_strategy upload_strategy;
+    uint64_t staging_slots;       /* buffers in the staging ring */
+    uint64_t staging_bytes;
+    uint64_t staging_waits;       /* uploads that had to wait on a fence */
+    uint64_t staging_live;        /* regions acquired, not yet submitted */
+    uint64_t zero_copy_submits;   /* frames submitted from staging regions */
+} glvf_stats;
+
+/* Copies a consistent snapshot of the statistics. Any thread. */
+GLVF_API void glvf_context_get_stats(const glvf_context *ctx, glvf_stats *out);
+
+/* ------------------------------------------------------------------------ */
+/* Formats and images                                                       */
+
+typedef enum glvf_format {
+    GLVF_FORMAT_NONE = 0,
+    /* packed RGB */
+    GLVF_FORMAT_RGBA8,        /* bytes R,G,B,A */
+    GLVF_FORMAT_BGRA8,        /* bytes B,G,R,A */
+    GLVF_FORMAT_RGBX8,        /* bytes R,G,B,x (x ignored) */
+    GLVF_FORMAT_BGRX8,        /* bytes B,G,R,x */
+    GLVF_FORMAT_RGB24,        /* bytes R,G,B */
+    /* gray */
+    GLVF_FORMAT_GRAY8,
+    GLVF_FORMAT_GRAY16,       /* native-endian uint16 */
+    /* planar YUV: Y, U, V planes; >8 bit: native-endian uint16, value in
+     * the low bits (like FFmpeg's yuv420p10le) */
+    GLVF_FORMAT_YUV420P,
+    GLVF_FORMAT_YUV422P,
+    GLVF_FORMAT_YUV444P,
+    GLVF_FORMAT_YUV420P10,
+    GLVF_FORMAT_YUV422P10,
+    GLVF_FORMAT_YUV444P10,
+    GLVF_FORMAT_YUV420P12,
+    GLVF_FORMAT_YUV422P12,
+    GLVF_FORMAT_YUV444P12,
+    GLVF_FORMAT_YUV420P16,
+    GLVF_FORMAT_YUV422P16,
+    GLVF_FORMAT_YUV444P16,
+    /* semi-planar: Y plane, interleaved chroma plane */
+    GLVF_FORMAT_NV12,         /* U,V */
+    GLVF_FORMAT_NV21,         /* V,U */
+    GLVF_FORMAT_P010,         /* uint16, value in the HIGH 10 bits */
+    GLVF_FORMAT_P016,
+    /* packed 4:2:2 */
+    GLVF_FORMAT_YUYV422,      /* Y0 U Y1 V */
+    GLVF_FORMAT_UYVY422,      /* U Y0 V Y1 */
+    /* with alpha */
+    GLVF_FORMAT_YUVA420P,     /* Y, U, V, A planes */
+    GLVF_FORMAT_COUNT
+} glvf_format;
+
+#define GLVF_MAX_PLANES 4
+
+/* Texture layout of one plane of a format on a given context. */
+typedef struct glvf_plane_layout {
+    unsigned internal_format;   /* GL sized internal format, e.g. GL_R8 */
+    unsigned format, type;      /* GL upload format/type, e.g. GL_RED, GL_UNSIGNED_BYTE */
+    int width, height;          /* texture size in texels */
+    int bytes_per_texel;        /* as uploaded */
+    int row_bytes;              /* width * bytes_per_texel: the minimum |stride| */
+} glvf_plane_layout;
+
+/* "yuv420p", "nv12", ... (FFmpeg's names where one exists). Any thread. */
+GLVF_API const char *glvf_format_name(glvf_format f);
+/* Parses the names above; returns GLVF_FORMAT_NONE when unknown. Any thread. */
+GLVF_API glvf_format glvf_format_parse(const char *name);
+/* Number of planes, 0 for an invalid format. Any thread. */
+GLVF_API int glvf_format_planes(glvf_format f);
+/* Significant bits per component (8, 10, 12, 16). Any thread. */
+GLVF_API int glvf_format_depth(glvf_format f);
+/* True when the format carries YUV (vs RGB/gray). Any thread. */
+GLVF_API bool glvf_format_is_yuv(glvf_format f);
+/* True when the format carries alpha. Any thread. */
+GLVF_API bool glvf_format_has_alpha(glvf_format f);
+
+typedef enum glvf_matrix {
+    GLVF_MATRIX_UNSPECIFIED = 0, /* BT.709 at HD sizes, BT.601 below */
+    GLVF_MATRIX_BT601,
+    GLVF_MATRIX_BT709,
+    GLVF_MATRIX_BT2020_NCL,
+    GLVF_MATRIX_SMPTE240M,
+    GLVF_MATRIX_YCGCO,
+    GLVF_MATRIX_RGB,             /* identity (GBR planar) */
+} glvf_matrix;
+
+typedef enum glvf_range {
+    GLVF_RANGE_UNSPECIFIED = 0,  /* limited for YUV, full for RGB */
+    GLVF_RANGE_LIMITED,
+    GLVF_RANGE_FULL,
+} glvf_range;
+
+typedef enum glvf_chroma_location {
+    GLVF_CHROMA_UNSPECIFIED = 0, /* left */
+    GLVF_CHROMA_LEFT,
+    GLVF_CHROMA_CENTER,
+    GLVF_CHROMA_TOPLEFT,
+} glvf_chroma_location;
+
+typedef struct glvf_colorimetry {
+    glvf_matrix matrix;
+    glvf_range range;
+    int primaries;               /* ISO/IEC 23091-4 code points (as FFmpeg's
+                                    AVColorPrimaries); 0/2 = unspecified */
+    int transfer;                /* likewise AVColorTransferCharacteristic */
+    glvf_chroma_location chroma_location;
+} glvf_colorimetry;
+
+typedef struct glvf_rational {
+    int num, den;                /* 0/0 or 0/x: unspecified (square) */
+} glvf_rational;
+
+typedef struct glvf_image_plane {
+    const void *data;            /* first byte of the TOP row */
+    ptrdiff_t stride;            /* bytes from one row to the next; negative
+                                    for bottom-up memory */
+} glvf_image_plane;
+
+/* CPU description of a frame. Borrowed by every function taking it. */
+typedef struct glvf_image {
+    glvf_format format;
+    int width, height;           /* in pixels */
+    glvf_image_plane planes[GLVF_MAX_PLANES];
+    glvf_colorimetry color;
+    glvf_rational sar;           /* sample (pixel) aspect ratio */
+    int rotation;                /* clockwise display rotation: 0, 90, 180, 270 */
+    bool flip_h, flip_v;
+    int64_t pts;                 /* carried to the frame, unchanged */
+} glvf_image;
+
+/*
+ * Validates an image for upload on `ctx` (ctx may be NULL: then the format
+ * table's general limits apply and no texture-size/sampling limits). Returns
+ * 0 or a negative errno: -EINVAL (bad format, zero/negative size, NULL plane,
+ * short stride, bad rotation), -EOVERFLOW (byte sizes overflow), -E2BIG
+ * (over GL_MAX_TEXTURE_SIZE), -ENOTSUP (format not sampleable on ctx). When
+ * `ctx` is given the reason is logged. Any thread; never calls GL.
+ */
+GLVF_API int glvf_image_validate(glvf_context *ctx, const glvf_image *img);
+
+/*
+ * Texture layout of plane `plane` of `format` at width x height on `ctx`
+ * (ctx may be NULL for the desktop-GL layout). Returns false for an invalid
+ * format/plane. Any thread.
+ */
+GLVF_API bool glvf_plane_layout_get(const glvf_context *ctx, glvf_format format,
+                                    int width, int height, int plane,
+                                    glvf_plane_layout *out);
+
+/* ------------------------------------------------------------------------ */
+/* Frames                                                                   */
+
+typedef struct glvf_frame glvf_frame;
+
+typedef struct glvf_upload_params {
+    void *user_data;             /* carried to the frame, never touched */
+} glvf_upload_params;
+
+#define glvf_upload_params(...) (&(const glvf_upload_params){__VA_ARGS__})
+
+/*
+ * Uploads `img` into textures from the pool and returns a new frame with one
+ * reference, owned by the caller (drop it with glvf_frame_unref()). Borrows
+ * `img` (its memory may be reused as soon as this returns) and `params`
+ * (may be NULL). GL thread. On failure returns NULL with a logged reason and
+ * -errno in *err when err is non-NULL; nothing is leaked and textures taken
+ * from the pool go back to it.
+ */
+GLVF_API glvf_frame *glvf_upload(glvf_context *ctx, const glvf_image *img,
+                                 const glvf_upload_params *params, int *err);
+
+/* Adds a reference; returns `frame`. Any thread. */
+GLVF_API glvf_frame *glvf_frame_ref(glvf_frame *frame);
+
+/*
+ * Drops a reference and clears *pframe. The last reference returns the
+ * textures to the pool (no GL call). A frame of a destroyed context (an
+ * orphan) frees only CPU memory and logs a warning. Unref of a frame that
+ * has no reference left is detected while the frame's memory is still
+ * pooled and logged as an error. Any thread. Accepts NULL and a pointer
+ * to NULL.
+ */
+GLVF_API void glvf_frame_unref(glvf_frame **pframe);
+
+typedef struct glvf_frame_plane {
+    unsigned texture;            /* GL_TEXTURE_2D name, owned by the frame */
+    int width, height;           /* texture size in texels */
+    unsigned internal_format;
+} glvf_frame_plane;
+
+/* Frame properties. Valid while the caller holds a reference. Any thread
+ * (texture names are only meaningful on the owning context). */
+GLVF_API glvf_format glvf_frame_format(const glvf_frame *frame);
+GLVF_API int glvf_frame_width(const glvf_frame *frame);
+GLVF_API int glvf_frame_height(const glvf_frame *frame);
+GLVF_API int glvf_frame_planes(const glvf_frame *frame);
+GLVF_API bool glvf_frame_get_plane(const glvf_frame *frame, int plane,
+                                   glvf_frame_plane *out);
+/* The image description the frame was uploaded from (plane pointers are
+ * cleared). */
+GLVF_API const glvf_image *glvf_frame_image(const glvf_frame *frame);
+GLVF_API int64_t glvf_frame_pts(const glvf_frame *frame);
+GLVF_API void *glvf_frame_user_data(const glvf_frame *frame);
+/* The context that uploaded it; NULL for an orphan. */
+GLVF_API glvf_context *glvf_frame_context(const glvf_frame *frame);
+/* True when the frame was submitted from a staging region (no CPU copy). */
+GLVF_API bool glvf_frame_zero_copy(const glvf_frame *frame);
+
+/* ------------------------------------------------------------------------ */
+/* Zero-copy staging                                                        */
+
+typedef struct glvf_staging glvf_staging;
+
+/*
+ * Acquires a writable staging region laid out for an image of `format`,
+ * `width` x `height`: the returned descriptor's planes point into the
+ * region, with strides aligned to `align` bytes (0: 64). The caller owns the
+ * region until it submits or cancels it; it may write the planes from any
+ * thread, and fill in the descriptor's colour fields, sar, rotation and pts.
+ * With the pbo-persistent strategy the region is GPU-visible mapped memory
+ * (zero copy); otherwise it is pooled CPU memory. Any thread; never calls
+ * GL: it returns NULL with -EAGAIN in *err when no free region of that size
+ * exists, after asking the GL thread to create one on its next call (call
+ * glvf_staging_reserve() on the GL thread to have regions ready).
+ */
+GLVF_API glvf_staging *glvf_staging_acquire(glvf_context *ctx, glvf_format format,
+                                            int width, int height, int align,
+                                            int *err);
+
+/* The image laid out in the region: writable planes. Owned by the region.
+ * Any thread (the region's owner). */
+GLVF_API glvf_image *glvf_staging_image(glvf_staging *st);
+
+/*
+ * Ensures `count` free regions for images of this format and size exist.
+ * GL thread. Returns 0 or a negative errno.
+ */
+GLVF_API int glvf_staging_reserve(glvf_context *ctx, glvf_format format,
+                                  int width, int height, int align, int count);
+
+/*
+ * Submits a region as a frame: the textures are filled straight from it.
+ * Takes `*pst` on success and on failure (it returns to the ring either way)
+ * and clears it. GL thread. Returns a frame with one reference, or NULL.
+ */
+GLVF_API glvf_frame *glvf_staging_submit(glvf_context *ctx, glvf_staging **pst,
+                                         const glvf_upload_params *params, int *err);
+
+/* Returns an unsubmitted region to the ring. Any thread. Accepts NULL. */
+GLVF_API void glvf_staging_cancel(glvf_staging **pst);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GLVF_GLVF_H */

@@ -1,0 +1,549 @@
+/*
+ * glvf_context: the per-owning-GL-context state. Loads its own glad
+ * dispatch table through the host's loader, detects capabilities, and
+ * enforces the ownership contract: GL-thread entry points check that the
+ * owning context is current (glvf_ctx_enter) and refuse, without a GL call,
+ * when it is not.
+ */
+#include "internal.h"
+
+#include <execinfo.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_POOL_BUDGET ((size_t)512 << 20)
+#define DEFAULT_STAGING_BUDGET ((size_t)128 << 20)
+#define DEFAULT_FENCE_TIMEOUT_MS 2000u
+
+const char *glvf_version(void)
+{
+#define GLVF_STR2(x) #x
+#define GLVF_STR(x) GLVF_STR2(x)
+    return GLVF_STR(GLVF_VERSION_MAJOR) "." GLVF_STR(GLVF_VERSION_MINOR) "." GLVF_STR(
+        GLVF_VERSION_PATCH);
+}
+
+unsigned glvf_version_number(void)
+{
+    return GLVF_VERSION_NUMBER;
+}
+
+static const char *strategy_names[GLVF_UPLOAD_STRATEGY_COUNT] = {
+    "auto", "client", "pbo-orphan", "pbo-persistent",
+};
+
+const char *glvf_upload_strategy_name(glvf_upload_strategy s)
+{
+    return (unsigned)s < GLVF_UPLOAD_STRATEGY_COUNT ? strategy_names[s] : "unknown";
+}
+
+int glvf_upload_strategy_parse(const char *name)
+{
+    for (int i = 0; name && i < GLVF_UPLOAD_STRATEGY_COUNT; i++)
+        if (!strcmp(name, strategy_names[i]))
+            return i;
+    return -EINVAL;
+}
+
+/* ---- site capture (GLVF_DEBUG=leaks) ------------------------------------ */
+
+int glvf_capture_site(void **site, int max)
+{
+    void *buf[GLVF_MAX_SITE + 2];
+    int n = backtrace(buf, GLVF_MAX_SITE + 2);
+    /* skip glvf_capture_site and the public glvf function that called it */
+    int skip = n > 2 ? 2 : 0;
+    int k = 0;
+    for (int i = skip; i < n && k < max; i++)
+        site[k++] = buf[i];
+    return k;
+}
+
+void glvf_log_site(const glvf_context *ctx, glvf_log_level level, void *const *site, int n)
+{
+    if (n <= 0)
+        return;
+    char **syms = backtrace_symbols(site, n);
+    for (int i = 0; i < n; i++)
+        glvf_logf(ctx, level, "    #%d %s", i, syms ? syms[i] : "?");
+    free(syms);
+}
+
+/* ---- entry checks ------------------------------------------------------- */
+
+bool glvf_ctx_valid(const glvf_context *ctx, const char *fn)
+{
+    if (!ctx)
+        return false;
+    if (ctx->magic != CTX_MAGIC) {
+        /* nothing safe to log through: the context may be gone */
+        return false;
+    }
+    (void)fn;
+    return true;
+}
+
+bool glvf_ctx_enter(glvf_context *ctx, const char *fn)
+{
+    if (!glvf_ctx_valid(ctx, fn))
+        return false;
+    if (!ctx->is_current(ctx->is_current_user)) {
+        pthread_mutex_lock(&ctx->lock);
+        ctx->rejected_calls++;
+        pthread_mutex_unlock(&ctx->lock);
+        LOG_E(ctx, "%s: the owning GL context is not current on this thread; "
+                   "no GL call made",
+              fn);
+        return false;
+    }
+    glvf_tracker_drain(ctx, ctx->max_deletes);
+    glvf_staging_service(ctx);
+    return true;
+}
+
+/* ---- creation ----------------------------------------------------------- */
+
+static GLADapiproc load_trampoline(void *user, const char *name)
+{
+    glvf_context *ctx = user;
+    void *p = ctx->get_proc(ctx->get_proc_user, name);
+    GLADapiproc f;
+    memcpy(&f, &p, sizeof f);
+    return f;
+}
+
+static bool renderer_is_software(const char *r)
+{
+    static const char *soft[] = { "llvmpipe", "softpipe", "SwiftShader", "Software Rasterizer",
+                                  "swrast", "lavapipe", "Microsoft Basic Render" };
+    for (size_t i = 0; i < GLVF_ARRAY_LEN(soft); i++)
+        if (strstr(r, soft[i]))
+            return true;
+    return false;
+}
+
+static bool check_required(glvf_context *ctx)
+{
+    GladGLContext *gl = &ctx->gl;
+#define REQ(f) { "gl" #f, gl->f == NULL }
+    const struct { const char *name; bool missing; } req[] = {
+        REQ(GetString), REQ(GetStringi), REQ(GetIntegerv), REQ(GetError),
+        REQ(GenTextures), REQ(DeleteTextures), REQ(BindTexture), REQ(TexParameteri),
+        REQ(TexImage2D), REQ(TexSubImage2D), REQ(PixelStorei), REQ(GenBuffers),
+        REQ(DeleteBuffers), REQ(BindBuffer), REQ(BufferData), REQ(MapBufferRange),
+        REQ(UnmapBuffer), REQ(FenceSync), REQ(ClientWaitSync), REQ(DeleteSync),
+        REQ(DeleteFramebuffers), REQ(DeleteProgram), REQ(DeleteShader),
+        REQ(DeleteVertexArrays), REQ(DeleteSamplers), REQ(Flush),
+    };
+#undef REQ
+    bool ok = true;
+    for (size_t i = 0; i < GLVF_ARRAY_LEN(req); i++) {
+        if (req[i].missing) {
+            LOG_E(ctx, "glvf_context_create: the loader returned NULL for required "
+                       "function %s",
+                  req[i].name);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+static void copy_str(char *dst, size_t n, const GLubyte *s)
+{
+    snprintf(dst, n, "%s", s ? (const char *)s : "");
+}
+
+static bool detect_caps(glvf_context *ctx)
+{
+    GladGLContext *gl = &ctx->gl;
+    glvf_caps *c = &ctx->caps;
+
+    /* glGetString first, through the raw loader, to pick GL or GLES */
+    void *p = ctx->get_proc(ctx->get_proc_user, "glGetString");
+    PFNGLGETSTRINGPROC get_string;
+    memcpy(&get_string, &p, sizeof get_string);
+    if (!get_string) {
+        LOG_E(ctx, "glvf_context_create: the loader returned NULL for glGetString");
+        return false;
+    }
+    const char *version = (const char *)get_string(GL_VERSION);
+    if (!version) {
+        LOG_E(ctx, "glvf_context_create: glGetString(GL_VERSION) returned NULL: no GL "
+                   "context is current on this thread");
+        return false;
+    }
+    c->is_gles = strncmp(version, "OpenGL ES", 9) == 0;
+    int v = c->is_gles ? gladLoadGLES2ContextUserPtr(gl, load_trampoline, ctx)
+                       : gladLoadGLContextUserPtr(gl, load_trampoline, ctx);
+    if (!v) {
+        LOG_E(ctx, "glvf_context_create: could not load GL entry points for \"%s\"", version);
+        return false;
+    }
+    c->gl_major = GLAD_VERSION_MAJOR(v);
+    c->gl_minor = GLAD_VERSION_MINOR(v);
+    copy_str(ctx->version, sizeof ctx->version, gl->GetString(GL_VERSION));
+    copy_str(ctx->vendor, sizeof ctx->vendor, gl->GetString(GL_VENDOR));
+    copy_str(ctx->renderer, sizeof ctx->renderer, gl->GetString(GL_RENDERER));
+    c->version = ctx->version;
+    c->vendor = ctx->vendor;
+    c->renderer = ctx->renderer;
+
+    int need_major = 3, need_minor = c->is_gles ? 0 : 3;
+    if (c->gl_major < need_major || (c->gl_major == need_major && c->gl_minor < need_minor)) {
+        LOG_E(ctx, "glvf_context_create: %s %d.%d is too old: glvf needs %s (\"%s\")",
+              c->is_gles ? "OpenGL ES" : "OpenGL", c->gl_major, c->gl_minor,
+              c->is_gles ? "OpenGL ES 3.0" : "OpenGL 3.3", ctx->version);
+        return false;
+    }
+    if (!check_required(ctx))
+        return false;
+
+    if (c->is_gles)
+        c->glsl_version = c->gl_major * 100 + c->gl_minor * 10;
+    else if (c->gl_major == 3)
+        c->glsl_version = 330;
+    else
+        c->glsl_version = c->gl_major * 100 + c->gl_minor * 10;
+
+    GLint max_tex = 0;
+    gl->GetIntegerv(GL_MAX_TEXTURE_SIZE, &max_tex);
+    c->max_texture_size = max_tex;
+    c->sync = true; /* core in GL 3.2 and ES 3.0 */
+    if (c->is_gles) {
+        c->texture_storage = gl->TexStorage2D != NULL;
+        if (gl->EXT_buffer_storage && gl->BufferStorageEXT)
+            ctx->buffer_storage = (PFNGLBUFFERSTORAGEPROC)gl->BufferStorageEXT;
+        c->texture_norm16 = gl->EXT_texture_norm16;
+        if (gl->ES_VERSION_3_2 && gl->ObjectLabel)
+            ctx->object_label = gl->ObjectLabel;
+        else if (gl->KHR_debug && gl->ObjectLabelKHR)
+            ctx->object_label = (PFNGLOBJECTLABELPROC)gl->ObjectLabelKHR;
+        c->robustness = (gl->GetGraphicsResetStatus && gl->ES_VERSION_3_2) ||
+                        (gl->EXT_robustness && gl->GetGraphicsResetStatusEXT) ||
+                        (gl->KHR_robustness && gl->GetGraphicsResetStatusKHR);
+        c->timer_query = gl->EXT_disjoint_timer_query;
+    } else {
+        c->texture_storage = (gl->VERSION_4_2 || gl->ARB_texture_storage) && gl->TexStorage2D;
+        if ((gl->VERSION_4_4 || gl->ARB_buffer_storage) && gl->BufferStorage)
+            ctx->buffer_storage = gl->BufferStorage;
+        c->texture_norm16 = true;
+        if ((gl->VERSION_4_3 || gl->KHR_debug) && gl->ObjectLabel)
+            ctx->object_label = gl->ObjectLabel;
+        c->robustness = (gl->VERSION_4_5 && gl->GetGraphicsResetStatus) ||
+                        (gl->ARB_robustness && gl->GetGraphicsResetStatusARB) ||
+                        (gl->KHR_robustness && gl->GetGraphicsResetStatus);
+        c->timer_query = gl->VERSION_3_3 || gl->ARB_timer_query;
+    }
+    c->buffer_storage = ctx->buffer_storage != NULL;
+    c->khr_debug = ctx->object_label != NULL;
+    c->software = renderer_is_software(ctx->renderer);
+    /* clear any error the probing left */
+    while (gl->GetError() != GL_NO_ERROR) {
+    }
+    return true;
+}
+
+static glvf_upload_strategy resolve_strategy(glvf_context *ctx, glvf_upload_strategy want)
+{
+    if (!(ctx->flags & GLVF_CONTEXT_IGNORE_ENV)) {
+        const char *env = getenv("GLVF_UPLOAD");
+        if (env && *env) {
+            int s = glvf_upload_strategy_parse(env);
+            if (s < 0)
+                LOG_W(ctx, "GLVF_UPLOAD=%s is not one of auto, client, pbo-orphan, "
+                           "pbo-persistent; ignored",
+                      env);
+            else
+                want = (glvf_upload_strategy)s;
+        }
+    }
+    if (want == GLVF_UPLOAD_PBO_PERSISTENT && !ctx->caps.buffer_storage) {
+        LOG_W(ctx, "pbo-persistent needs buffer storage, which this context lacks; using "
+                   "pbo-orphan");
+        want = GLVF_UPLOAD_PBO_ORPHAN;
+    }
+    if (want == GLVF_UPLOAD_AUTO) {
+        /* A software renderer reads client memory directly: a PBO only adds a
+         * memcpy there. Real GPUs get asynchronous DMA from mapped buffers. */
+        if (ctx->caps.software)
+            want = GLVF_UPLOAD_CLIENT;
+        else if (ctx->caps.buffer_storage)
+            want = GLVF_UPLOAD_PBO_PERSISTENT;
+        else
+            want = GLVF_UPLOAD_PBO_ORPHAN;
+    }
+    return want;
+}
+
+glvf_context *glvf_context_create(const glvf_context_params *params)
+{
+    if (!params)
+        return NULL; /* no log callback to report through */
+    glvf_context *ctx = glvf_calloc(1, sizeof *ctx);
+    if (!ctx) {
+        if (params->log)
+            params->log(params->log_user, GLVF_LOG_ERROR,
+                        "glvf_context_create: out of memory");
+        return NULL;
+    }
+    ctx->log = params->log;
+    ctx->log_user = params->log_user;
+    ctx->log_level = params->log_level ? params->log_level : GLVF_LOG_WARN;
+    ctx->flags = params->flags;
+    ctx->pool_budget = params->pool_budget_bytes ? params->pool_budget_bytes
+                                                 : DEFAULT_POOL_BUDGET;
+    ctx->staging_budget = params->staging_budget_bytes ? params->staging_budget_bytes
+                                                       : DEFAULT_STAGING_BUDGET;
+    ctx->max_deletes = params->max_deletes_per_collect;
+    ctx->fence_timeout_ms = params->fence_timeout_ms ? params->fence_timeout_ms
+                                                     : DEFAULT_FENCE_TIMEOUT_MS;
+    ctx->track_sites = (ctx->flags & GLVF_CONTEXT_TRACK_SITES) != 0;
+    if (!(ctx->flags & GLVF_CONTEXT_IGNORE_ENV)) {
+        const char *dbg = getenv("GLVF_DEBUG");
+        if (dbg && strstr(dbg, "leaks"))
+            ctx->track_sites = true;
+    }
+    if ((unsigned)params->upload >= GLVF_UPLOAD_STRATEGY_COUNT) {
+        LOG_E(ctx, "glvf_context_create: invalid upload strategy %d", (int)params->upload);
+        glvf_free(ctx);
+        return NULL;
+    }
+
+    bool platform = false;
+    if (params->get_proc_address) {
+        ctx->get_proc = params->get_proc_address;
+        ctx->get_proc_user = params->get_proc_user;
+    }
+    if (!params->get_proc_address || !params->is_current) {
+        if (!glvf_platform_init(&ctx->platform, ctx)) {
+            glvf_free(ctx);
+            return NULL;
+        }
+        platform = true;
+        if (!params->get_proc_address) {
+            ctx->get_proc = glvf_platform_get_proc;
+            ctx->get_proc_user = &ctx->platform;
+        }
+    }
+    if (params->is_current) {
+        ctx->is_current = params->is_current;
+        ctx->is_current_user = params->is_current_user;
+    } else {
+        ctx->is_current = glvf_platform_is_current;
+        ctx->is_current_user = &ctx->platform;
+    }
+
+    if (!ctx->is_current(ctx->is_current_user)) {
+        LOG_E(ctx, "glvf_context_create: is_current() says the owning GL context is not "
+                   "current on this thread");
+        goto fail;
+    }
+    if (!detect_caps(ctx))
+        goto fail;
+    ctx->labels = ctx->caps.khr_debug && !(ctx->flags & GLVF_CONTEXT_NO_LABELS);
+    ctx->strategy = resolve_strategy(ctx, params->upload);
+    if (pthread_mutex_init(&ctx->lock, NULL) != 0) {
+        LOG_E(ctx, "glvf_context_create: pthread_mutex_init failed");
+        goto fail;
+    }
+    ctx->magic = CTX_MAGIC;
+    LOG_I(ctx, "context: %s %d.%d (GLSL %d), %s / %s, max texture %d, buffer storage %s, "
+               "texture storage %s, norm16 %s, KHR_debug %s, robustness %s, upload %s",
+          ctx->caps.is_gles ? "OpenGL ES" : "OpenGL", ctx->caps.gl_major, ctx->caps.gl_minor,
+          ctx->caps.glsl_version, ctx->vendor, ctx->renderer, ctx->caps.max_texture_size,
+          ctx->caps.buffer_storage ? "yes" : "no", ctx->caps.texture_storage ? "yes" : "no",
+          ctx->caps.texture_norm16 ? "yes" : "no", ctx->caps.khr_debug ? "yes" : "no",
+          ctx->caps.robustness ? "yes" : "no", glvf_upload_strategy_name(ctx->strategy));
+    return ctx;
+
+fail:
+    if (platform)
+        glvf_platform_fini(&ctx->platform);
+    glvf_free(ctx);
+    return NULL;
+}
+
+/* ---- collect / destroy / abandon ---------------------------------------- */
+
+int glvf_context_collect(glvf_context *ctx)
+{
+    if (!glvf_ctx_valid(ctx, "glvf_context_collect"))
+        return -EINVAL;
+    if (!ctx->is_current(ctx->is_current_user)) {
+        pthread_mutex_lock(&ctx->lock);
+        ctx->rejected_calls++;
+        pthread_mutex_unlock(&ctx->lock);
+        LOG_E(ctx, "glvf_context_collect: the owning GL context is not current on this "
+                   "thread; no GL call made");
+        return -EPERM;
+    }
+    int n = glvf_tracker_drain(ctx, ctx->max_deletes);
+    glvf_staging_service(ctx);
+    return n;
+}
+
+/* Leak report: frames and staging regions the application still holds. */
+static void report_leaks(glvf_context *ctx)
+{
+    size_t frames = 0, bytes = 0;
+    for (glvf_frame *f = ctx->frames_live; f; f = f->next) {
+        frames++;
+        bytes += f->bytes;
+    }
+    size_t regions = 0;
+    for (glvf_staging *s = ctx->staging_live; s; s = s->next)
+        regions++;
+    if (!frames && !regions)
+        return;
+    LOG_W(ctx, "leak report: %zu frame(s) (%zu bytes of textures) and %zu staging "
+               "region(s) still held by the application at context destroy",
+          frames, bytes, regions);
+    for (glvf_frame *f = ctx->frames_live; f; f = f->next) {
+        LOG_W(ctx, "  leaked frame %p: %dx%d %s, %d texture(s), %zu bytes, %d reference(s)%s",
+              (void *)f, f->image.width, f->image.height, glvf_format_name(f->image.format),
+              f->planes, f->bytes, atomic_load(&f->refs),
+              f->nsite ? ", created at:" : " (GLVF_DEBUG=leaks shows where)");
+        glvf_log_site(ctx, GLVF_LOG_WARN, f->site, f->nsite);
+    }
+    for (glvf_staging *s = ctx->staging_live; s; s = s->next) {
+        LOG_W(ctx, "  leaked staging region %p: %dx%d %s%s", (void *)s, s->image.width,
+              s->image.height, glvf_format_name(s->image.format),
+              s->nsite ? ", acquired at:" : " (GLVF_DEBUG=leaks shows where)");
+        glvf_log_site(ctx, GLVF_LOG_WARN, s->site, s->nsite);
+    }
+}
+
+void glvf_ctx_free(glvf_context *ctx)
+{
+    glvf_tracker_free(ctx);
+    glvf_free(ctx->ring.slots);
+    pthread_mutex_destroy(&ctx->lock);
+    ctx->magic = CTX_MAGIC_DEAD;
+    glvf_free(ctx);
+}
+
+/* Shared by destroy (gl = true) and abandon (gl = false). */
+static void context_end(glvf_context *ctx, bool gl)
+{
+    pthread_mutex_lock(&ctx->lock);
+    /* From here on, frames dropped on other threads take the orphan path and
+     * never touch the pool; the teardown holds a reference of its own so an
+     * orphan dropped meanwhile cannot free the context under us. */
+    ctx->dead = true;
+    ctx->live_refs++;
+    report_leaks(ctx);
+    glvf_staging_destroy(ctx, gl);
+    glvf_pool_destroy(ctx, gl);
+    if (!gl) {
+        /* the GL objects died with the GL context: forget them */
+        for (size_t i = 0; i < ctx->tracker.queue_len; i++) {
+            glvf_deferred *e = &ctx->tracker.queue[i];
+            ctx->tracker.kinds[e->kind].live--;
+            ctx->tracker.kinds[e->kind].live_bytes -= e->bytes;
+        }
+        ctx->tracker.queue_len = 0;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+
+    if (gl)
+        glvf_tracker_drain(ctx, 0);
+
+    pthread_mutex_lock(&ctx->lock);
+    if (gl) {
+        for (int k = 0; k < GLVF_OBJECT_KIND_COUNT; k++)
+            if (ctx->tracker.kinds[k].live)
+                LOG_E(ctx, "internal: %llu %s object(s) still counted live at destroy",
+                      (unsigned long long)ctx->tracker.kinds[k].live,
+                      glvf_object_kind_name((glvf_object_kind)k));
+    }
+    glvf_frames_destroy(ctx); /* frees pooled frame structs; live ones are orphans */
+    ctx->magic = CTX_MAGIC_DEAD;
+    ctx->live_refs--;
+    bool free_now = ctx->live_refs == 0;
+    if (!free_now)
+        LOG_W(ctx, "%zu frame(s)/staging region(s) outlive the context as orphans; "
+                   "dropping them frees CPU memory only",
+              ctx->live_refs);
+    pthread_mutex_unlock(&ctx->lock);
+    if (ctx->platform.api)
+        glvf_platform_fini(&ctx->platform);
+    if (free_now)
+        glvf_ctx_free(ctx);
+}
+
+bool glvf_context_destroy(glvf_context **pctx)
+{
+    if (!pctx || !*pctx)
+        return true;
+    glvf_context *ctx = *pctx;
+    if (!glvf_ctx_valid(ctx, "glvf_context_destroy"))
+        return false;
+    if (!ctx->is_current(ctx->is_current_user)) {
+        pthread_mutex_lock(&ctx->lock);
+        ctx->rejected_calls++;
+        pthread_mutex_unlock(&ctx->lock);
+        LOG_E(ctx, "glvf_context_destroy: the owning GL context is not current on this "
+                   "thread; nothing destroyed (use glvf_context_abandon() if it is gone)");
+        return false;
+    }
+    context_end(ctx, true);
+    *pctx = NULL;
+    return true;
+}
+
+void glvf_context_abandon(glvf_context **pctx)
+{
+    if (!pctx || !*pctx)
+        return;
+    glvf_context *ctx = *pctx;
+    *pctx = NULL;
+    if (!glvf_ctx_valid(ctx, "glvf_context_abandon"))
+        return;
+    context_end(ctx, false);
+}
+
+/* ---- queries ------------------------------------------------------------ */
+
+const glvf_caps *glvf_context_get_caps(const glvf_context *ctx)
+{
+    return glvf_ctx_valid(ctx, "glvf_context_get_caps") ? &ctx->caps : NULL;
+}
+
+glvf_upload_strategy glvf_context_get_upload_strategy(const glvf_context *ctx)
+{
+    return glvf_ctx_valid(ctx, "glvf_context_get_upload_strategy") ? ctx->strategy
+                                                                    : GLVF_UPLOAD_AUTO;
+}
+
+void glvf_context_get_stats(const glvf_context *cctx, glvf_stats *out)
+{
+    if (!out)
+        return;
+    memset(out, 0, sizeof *out);
+    if (!glvf_ctx_valid(cctx, "glvf_context_get_stats"))
+        return;
+    glvf_context *ctx = (glvf_context *)cctx; /* the lock is not part of the value */
+    pthread_mutex_lock(&ctx->lock);
+    memcpy(out->objects, ctx->tracker.kinds, sizeof out->objects);
+    out->deferred_pending = ctx->tracker.queue_len;
+    out->deferred_total = ctx->tracker.deferred_total;
+    out->collects = ctx->tracker.collects;
+    out->rejected_calls = ctx->rejected_calls;
+    out->pool_bytes = ctx->pool.bytes;
+    out->pool_cached_bytes = ctx->pool.cached_bytes;
+    out->pool_cached_textures = ctx->pool.cached;
+    out->pool_hits = ctx->pool.hits;
+    out->pool_misses = ctx->pool.misses;
+    out->pool_evictions = ctx->pool.evictions;
+    out->frames_live = ctx->frames_live_count;
+    out->frames_uploaded = ctx->frames_uploaded;
+    out->bytes_uploaded = ctx->bytes_uploaded;
+    out->upload_strategy = ctx->strategy;
+    out->staging_slots = ctx->ring.count;
+    out->staging_bytes = ctx->ring.bytes;
+    out->staging_waits = ctx->ring.waits;
+    out->staging_live = ctx->ring.live;
+    out->zero_copy_submits = ctx->ring.zero_copy;
+    pthread_mutex_unlock(&ctx->lock);
+}

@@ -1,0 +1,344 @@
+/*
+ * Frames: per-plane pool textures plus the image description, with an
+ * atomic reference count. Frame structs are pooled by the context, so an
+ * upload in steady state allocates nothing. The last unref (any thread)
+ * returns the textures to the pool without a GL call; a frame whose
+ * context was destroyed (an orphan) frees CPU memory only.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static glvf_frame *frame_alloc(glvf_context *ctx)
+{
+    pthread_mutex_lock(&ctx->lock);
+    glvf_frame *f = ctx->frames_free;
+    if (f)
+        ctx->frames_free = f->next;
+    pthread_mutex_unlock(&ctx->lock);
+    if (!f)
+        f = glvf_malloc(sizeof *f);
+    return f;
+}
+
+static void frame_recycle_locked(glvf_context *ctx, glvf_frame *f)
+{
+    f->magic = FRAME_MAGIC_FREE;
+    f->ctx = ctx;
+    f->next = ctx->frames_free;
+    ctx->frames_free = f;
+}
+
+/* Prepares the textures of a new frame; on failure returns textures taken
+ * so far to the pool. */
+static int frame_textures(glvf_context *ctx, glvf_frame *f, const glvf_image *img,
+                          glvf_plane_layout *layouts)
+{
+    int planes = glvf_format_planes(img->format);
+    for (int i = 0; i < planes; i++) {
+        glvf_plane_layout_get(ctx, img->format, img->width, img->height, i, &layouts[i]);
+        char hint[48];
+        snprintf(hint, sizeof hint, "(%s plane %d)", glvf_format_name(img->format), i);
+        f->tex[i] = glvf_pool_acquire(ctx, &layouts[i], hint);
+        if (!f->tex[i]) {
+            pthread_mutex_lock(&ctx->lock);
+            for (int k = 0; k < i; k++)
+                glvf_pool_release_locked(ctx, f->tex[k]);
+            pthread_mutex_unlock(&ctx->lock);
+            return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+/* Publishes a filled frame: one reference, on the live list. */
+static glvf_frame *frame_publish(glvf_context *ctx, glvf_frame *f, const glvf_image *img,
+                                 const glvf_plane_layout *layouts,
+                                 const glvf_upload_params *params, bool zero_copy,
+                                 void *const *site, int nsite)
+{
+    int planes = glvf_format_planes(img->format);
+    f->magic = FRAME_MAGIC;
+    atomic_init(&f->refs, 1);
+    f->ctx = ctx;
+    f->image = *img;
+    f->planes = planes;
+    f->bytes = 0;
+    for (int i = 0; i < GLVF_MAX_PLANES; i++) {
+        f->image.planes[i].data = NULL;
+        if (i < planes) {
+            f->plane[i] = (glvf_frame_plane){ .texture = f->tex[i]->name,
+                                              .width = layouts[i].width,
+                                              .height = layouts[i].height,
+                                              .internal_format = layouts[i].internal_format };
+            f->bytes += f->tex[i]->bytes;
+        } else {
+            f->tex[i] = NULL;
+            memset(&f->plane[i], 0, sizeof f->plane[i]);
+        }
+    }
+    f->user_data = params ? params->user_data : NULL;
+    f->zero_copy = zero_copy;
+    f->nsite = nsite;
+    if (nsite)
+        memcpy(f->site, site, sizeof(void *) * (size_t)nsite);
+    size_t bytes = 0;
+    for (int i = 0; i < planes; i++)
+        bytes += (size_t)layouts[i].row_bytes * (size_t)layouts[i].height;
+    pthread_mutex_lock(&ctx->lock);
+    f->prev = NULL;
+    f->next = ctx->frames_live;
+    if (ctx->frames_live)
+        ctx->frames_live->prev = f;
+    ctx->frames_live = f;
+    ctx->frames_live_count++;
+    ctx->frames_uploaded++;
+    ctx->bytes_uploaded += bytes;
+    ctx->live_refs++;
+    pthread_mutex_unlock(&ctx->lock);
+    return f;
+}
+
+static void frame_abort(glvf_context *ctx, glvf_frame *f, int planes)
+{
+    pthread_mutex_lock(&ctx->lock);
+    for (int i = 0; i < planes; i++)
+        glvf_pool_release_locked(ctx, f->tex[i]);
+    frame_recycle_locked(ctx, f);
+    pthread_mutex_unlock(&ctx->lock);
+}
+
+glvf_frame *glvf_upload(glvf_context *ctx, const glvf_image *img,
+                        const glvf_upload_params *params, int *err)
+{
+    int dummy;
+    if (!err)
+        err = &dummy;
+    if (!glvf_ctx_enter(ctx, "glvf_upload")) {
+        *err = ctx ? -EPERM : -EINVAL;
+        return NULL;
+    }
+    int r = glvf_image_validate(ctx, img);
+    if (r < 0) {
+        *err = r;
+        return NULL;
+    }
+    glvf_frame *f = frame_alloc(ctx);
+    if (!f) {
+        LOG_E(ctx, "glvf_upload: out of memory");
+        *err = -ENOMEM;
+        return NULL;
+    }
+    glvf_plane_layout layouts[GLVF_MAX_PLANES];
+    r = frame_textures(ctx, f, img, layouts);
+    if (r < 0)
+        frame_abort(ctx, f, 0);
+    else if ((r = glvf_staging_upload(ctx, img, f->tex, layouts)) < 0)
+        frame_abort(ctx, f, glvf_format_planes(img->format));
+    if (r < 0) {
+        LOG_E(ctx, "glvf_upload: %dx%d %s upload failed (%s)", img->width, img->height,
+              glvf_format_name(img->format), strerror(-r));
+        *err = r;
+        return NULL;
+    }
+    /* the creation site: captured here so its first entry is our caller */
+    void *site[GLVF_MAX_SITE];
+    int nsite = ctx->track_sites ? glvf_capture_site(site, GLVF_MAX_SITE) : 0;
+    *err = 0;
+    return frame_publish(ctx, f, img, layouts, params, false, site, nsite);
+}
+
+glvf_frame *glvf_staging_submit(glvf_context *ctx, glvf_staging **pst,
+                                const glvf_upload_params *params, int *err)
+{
+    int dummy;
+    if (!err)
+        err = &dummy;
+    if (!pst || !*pst || (*pst)->magic != STAGING_MAGIC) {
+        if (ctx && glvf_ctx_valid(ctx, "glvf_staging_submit"))
+            LOG_E(ctx, "glvf_staging_submit: not a live staging region");
+        *err = -EINVAL;
+        return NULL;
+    }
+    glvf_staging *st = *pst;
+    if (st->ctx != ctx) {
+        if (glvf_ctx_valid(ctx, "glvf_staging_submit"))
+            LOG_E(ctx, "glvf_staging_submit: the region belongs to another context");
+        *err = -EINVAL;
+        return NULL;
+    }
+    if (!glvf_ctx_enter(ctx, "glvf_staging_submit")) {
+        *err = -EPERM;
+        return NULL; /* the caller keeps the region: it may submit it later */
+    }
+    *pst = NULL;
+    glvf_image img = st->image;
+    glvf_plane_layout layouts[GLVF_MAX_PLANES];
+    glvf_frame *f = NULL;
+    int r = glvf_image_validate(ctx, &img);
+    if (r == 0 && !(f = frame_alloc(ctx)))
+        r = -ENOMEM;
+    if (r == 0 && (r = frame_textures(ctx, f, &img, layouts)) < 0)
+        frame_abort(ctx, f, 0);
+    if (r < 0) {
+        glvf_staging_cancel(&st);
+        *err = r;
+        return NULL;
+    }
+    r = glvf_staging_upload_region(ctx, st, f->tex, layouts);
+    if (r < 0) {
+        LOG_E(ctx, "glvf_staging_submit: upload from staging failed (%s)", strerror(-r));
+        frame_abort(ctx, f, glvf_format_planes(img.format));
+        *err = r;
+        return NULL;
+    }
+    *err = 0;
+    bool zero_copy = ctx->strategy == GLVF_UPLOAD_PBO_PERSISTENT;
+    void *site[GLVF_MAX_SITE];
+    int nsite = ctx->track_sites ? glvf_capture_site(site, GLVF_MAX_SITE) : 0;
+    return frame_publish(ctx, f, &img, layouts, params, zero_copy, site, nsite);
+}
+
+glvf_frame *glvf_frame_ref(glvf_frame *f)
+{
+    if (!f || f->magic != FRAME_MAGIC)
+        return NULL;
+    atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+    return f;
+}
+
+void glvf_frame_unref(glvf_frame **pf)
+{
+    if (!pf || !*pf)
+        return;
+    glvf_frame *f = *pf;
+    *pf = NULL;
+    glvf_context *ctx = f->ctx;
+    if (f->magic != FRAME_MAGIC) {
+        /* still pooled memory: a double unref or use after the last unref */
+        if (f->magic == FRAME_MAGIC_FREE && ctx)
+            glvf_logf(ctx, GLVF_LOG_ERROR,
+                      "glvf_frame_unref: frame %p has no reference left (unref after the "
+                      "last unref); ignored",
+                      (void *)f);
+        return;
+    }
+    int old = atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel);
+    if (old > 1)
+        return;
+    if (old < 1) {
+        atomic_fetch_add(&f->refs, 1);
+        glvf_logf(ctx, GLVF_LOG_ERROR, "glvf_frame_unref: frame %p over-released; ignored",
+                  (void *)f);
+        return;
+    }
+    pthread_mutex_lock(&ctx->lock);
+    if (f->prev)
+        f->prev->next = f->next;
+    else
+        ctx->frames_live = f->next;
+    if (f->next)
+        f->next->prev = f->prev;
+    ctx->frames_live_count--;
+    ctx->live_refs--;
+    bool dead = ctx->dead, last = false;
+    if (!dead) {
+        for (int i = 0; i < f->planes; i++)
+            glvf_pool_release_locked(ctx, f->tex[i]);
+        frame_recycle_locked(ctx, f);
+    } else {
+        f->magic = FRAME_MAGIC_FREE;
+        last = ctx->live_refs == 0;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    if (dead) {
+        glvf_logf(ctx, GLVF_LOG_WARN,
+                  "frame %p (%dx%d %s) released after its context was destroyed (orphan): "
+                  "CPU memory freed, no GL call",
+                  (void *)f, f->image.width, f->image.height, glvf_format_name(f->image.format));
+        glvf_free(f);
+        if (last)
+            glvf_ctx_free(ctx);
+    }
+}
+
+void glvf_frames_destroy(glvf_context *ctx)
+{
+    /* lock held, context dead */
+    while (ctx->frames_free) {
+        glvf_frame *f = ctx->frames_free;
+        ctx->frames_free = f->next;
+        glvf_free(f);
+    }
+    for (glvf_frame *f = ctx->frames_live; f; f = f->next)
+        for (int i = 0; i < GLVF_MAX_PLANES; i++)
+            f->tex[i] = NULL; /* textures are gone with the pool */
+}
+
+/* ---- accessors ---------------------------------------------------------- */
+
+static bool frame_ok(const glvf_frame *f)
+{
+    return f && f->magic == FRAME_MAGIC;
+}
+
+glvf_format glvf_frame_format(const glvf_frame *f)
+{
+    return frame_ok(f) ? f->image.format : GLVF_FORMAT_NONE;
+}
+
+int glvf_frame_width(const glvf_frame *f)
+{
+    return frame_ok(f) ? f->image.width : 0;
+}
+
+int glvf_frame_height(const glvf_frame *f)
+{
+    return frame_ok(f) ? f->image.height : 0;
+}
+
+int glvf_frame_planes(const glvf_frame *f)
+{
+    return frame_ok(f) ? f->planes : 0;
+}
+
+bool glvf_frame_get_plane(const glvf_frame *f, int plane, glvf_frame_plane *out)
+{
+    if (!frame_ok(f) || plane < 0 || plane >= f->planes || !out)
+        return false;
+    *out = f->plane[plane];
+    return true;
+}
+
+const glvf_image *glvf_frame_image(const glvf_frame *f)
+{
+    return frame_ok(f) ? &f->image : NULL;
+}
+
+int64_t glvf_frame_pts(const glvf_frame *f)
+{
+    return frame_ok(f) ? f->image.pts : 0;
+}
+
+void *glvf_frame_user_data(const glvf_frame *f)
+{
+    return frame_ok(f) ? f->user_data : NULL;
+}
+
+glvf_context *glvf_frame_context(const glvf_frame *f)
+{
+    if (!frame_ok(f))
+        return NULL;
+    glvf_context *ctx = f->ctx;
+    pthread_mutex_lock(&ctx->lock);
+    bool dead = ctx->dead;
+    pthread_mutex_unlock(&ctx->lock);
+    return dead ? NULL : ctx;
+}
+
+bool glvf_frame_zero_copy(const glvf_frame *f)
+{
+    return frame_ok(f) && f->zero_copy;
+}

@@ -1,0 +1,254 @@
+/* Private to libglvf: the context, frame, pool and staging structures. */
+#ifndef GLVF_INTERNAL_H
+#define GLVF_INTERNAL_H
+
+#include "glvf_glad.h"
+#include "glvf_alloc.h"
+
+#include <glvf/glvf.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GLVF_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define GLVF_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#define CTX_MAGIC 0x676c7663u      /* "glvc" */
+#define CTX_MAGIC_DEAD 0x64656164u /* "dead" */
+#define FRAME_MAGIC 0x676c7666u    /* "glvf" */
+#define FRAME_MAGIC_FREE 0x66726565u
+#define STAGING_MAGIC 0x676c7673u
+#define STAGING_MAGIC_FREE 0x73667265u
+
+#define GLVF_MAX_SITE 10
+
+/* ---- log.c ------------------------------------------------------------- */
+void glvf_logf(const glvf_context *ctx, glvf_log_level level, const char *fmt, ...)
+    GLVF_PRINTF(3, 4);
+#define LOG_E(ctx, ...) glvf_logf((ctx), GLVF_LOG_ERROR, __VA_ARGS__)
+#define LOG_W(ctx, ...) glvf_logf((ctx), GLVF_LOG_WARN, __VA_ARGS__)
+#define LOG_I(ctx, ...) glvf_logf((ctx), GLVF_LOG_INFO, __VA_ARGS__)
+#define LOG_D(ctx, ...) glvf_logf((ctx), GLVF_LOG_DEBUG, __VA_ARGS__)
+
+/* ---- platform.c: default loader / is_current through EGL or GLX --------- */
+typedef struct glvf_platform {
+    void *egl_lib, *glx_lib;
+    void *(*egl_get_proc)(const char *);
+    void *(*egl_get_current_context)(void);
+    void *(*glx_get_proc)(const unsigned char *);
+    void *(*glx_get_current_context)(void);
+    int api;      /* 0 none, 1 EGL, 2 GLX */
+    void *owner;  /* the EGLContext / GLXContext current at creation */
+} glvf_platform;
+
+bool glvf_platform_init(glvf_platform *p, const glvf_context *log_ctx);
+void glvf_platform_fini(glvf_platform *p);
+void *glvf_platform_get_proc(void *user, const char *name);
+bool glvf_platform_is_current(void *user);
+
+/* ---- format.c ---------------------------------------------------------- */
+typedef struct glvf_plane_desc {
+    uint8_t comps;          /* components per texel as uploaded */
+    uint8_t bytes_per_comp; /* 1 or 2 */
+    uint8_t sub_x, sub_y;   /* log2 subsampling relative to luma */
+    uint8_t pixels_per_texel; /* 2 for packed 4:2:2, else 1 */
+} glvf_plane_desc;
+
+typedef struct glvf_format_desc {
+    const char *name;
+    uint8_t planes;
+    uint8_t depth;          /* significant bits */
+    uint8_t shift;          /* value stored << shift (P010: 6) */
+    bool yuv, alpha;
+    glvf_plane_desc plane[GLVF_MAX_PLANES];
+} glvf_format_desc;
+
+const glvf_format_desc *glvf_format_desc_get(glvf_format f);
+/* Validation without logging; `why` gets a static description on failure. */
+int glvf_image_check(const glvf_context *ctx, const glvf_image *img, char *why,
+                     size_t why_len);
+
+/* ---- tracker.c: counters, labels and the deferred-release queue --------- */
+typedef struct glvf_deferred {
+    uint64_t handle;
+    uint64_t bytes;
+    uint8_t kind;
+} glvf_deferred;
+
+typedef struct glvf_tracker {
+    glvf_object_stats kinds[GLVF_OBJECT_KIND_COUNT];
+    glvf_deferred *queue;   /* pending deletes */
+    size_t queue_len, queue_cap;
+    uint64_t deferred_total, collects;
+} glvf_tracker;
+
+/* All tracker functions expect ctx->lock held unless noted. */
+void glvf_tracker_created(glvf_context *ctx, glvf_object_kind kind, uint64_t bytes);
+/* Makes room so that `extra` more pushes cannot fail. GL thread. */
+bool glvf_tracker_reserve(glvf_context *ctx, size_t extra);
+/* Queues a delete; false (-ENOMEM) only for pushes beyond the reserve. */
+bool glvf_tracker_defer(glvf_context *ctx, glvf_object_kind kind, uint64_t handle,
+                        uint64_t bytes);
+/* Deletes up to `max` queued objects (0: all), batched per kind. GL thread,
+ * called WITHOUT ctx->lock. Returns the number deleted. */
+int glvf_tracker_drain(glvf_context *ctx, unsigned max);
+/* Deletes one object right now. GL thread, without ctx->lock. */
+void glvf_tracker_delete_now(glvf_context *ctx, glvf_object_kind kind, uint64_t handle,
+                             uint64_t bytes);
+void glvf_tracker_free(glvf_context *ctx); /* CPU only */
+void glvf_label(glvf_context *ctx, GLenum identifier, GLuint name, const char *fmt, ...)
+    GLVF_PRINTF(4, 5);
+
+/* ---- pool.c ------------------------------------------------------------ */
+typedef struct glvf_pool_tex {
+    GLuint name;
+    GLenum internal_format;
+    int width, height;
+    size_t bytes;
+    bool in_use;
+    struct glvf_pool_tex *all_prev, *all_next;   /* every pool texture */
+    struct glvf_pool_tex *lru_prev, *lru_next;   /* cached, oldest first */
+} glvf_pool_tex;
+
+typedef struct glvf_pool {
+    glvf_pool_tex *all;
+    glvf_pool_tex *lru_head, *lru_tail;
+    size_t bytes, cached_bytes, cached;
+    uint64_t hits, misses, evictions;
+} glvf_pool;
+
+/* GL thread (ctx current), without ctx->lock. NULL on failure (logged). */
+glvf_pool_tex *glvf_pool_acquire(glvf_context *ctx, const glvf_plane_layout *l,
+                                 const char *label_hint);
+/* Any thread, with ctx->lock held. */
+void glvf_pool_release_locked(glvf_context *ctx, glvf_pool_tex *t);
+/* Destroy: queues (gl) or forgets every pool texture. Lock held. */
+void glvf_pool_destroy(glvf_context *ctx, bool gl);
+
+/* ---- staging.c --------------------------------------------------------- */
+typedef enum slot_state { SLOT_FREE = 0, SLOT_ACQUIRED, SLOT_IN_FLIGHT } slot_state;
+
+typedef struct glvf_slot {
+    GLuint buffer;          /* 0 for CPU-memory slots */
+    uint8_t *map;           /* persistent mapping or CPU memory */
+    size_t size;
+    GLsync fence;
+    slot_state state;
+    uint64_t last_used;
+} glvf_slot;
+
+typedef struct glvf_staging_ring {
+    glvf_slot *slots;
+    size_t count, cap;
+    size_t bytes;
+    uint64_t clock;
+    uint64_t waits, zero_copy;
+    size_t live;                    /* regions acquired, not submitted */
+    size_t want_bytes, want_count;  /* asked for by any-thread acquire */
+    /* pbo-orphan: one buffer, re-specified every upload */
+    GLuint orphan_buffer;
+    size_t orphan_size;
+} glvf_staging_ring;
+
+struct glvf_staging {
+    uint32_t magic;
+    glvf_context *ctx;
+    size_t slot;            /* index into ring.slots */
+    size_t offsets[GLVF_MAX_PLANES];
+    glvf_image image;
+    glvf_staging *prev, *next;  /* ctx->staging_live list */
+    void *site[GLVF_MAX_SITE];
+    int nsite;
+};
+
+/* Uploads plane data into textures with the context's strategy. GL thread,
+ * without lock. Returns 0 or -errno (logged). */
+int glvf_staging_upload(glvf_context *ctx, const glvf_image *img,
+                        glvf_pool_tex *const *tex, const glvf_plane_layout *layouts);
+/* Uploads from a filled staging region. GL thread, without lock. */
+int glvf_staging_upload_region(glvf_context *ctx, glvf_staging *st,
+                               glvf_pool_tex *const *tex, const glvf_plane_layout *layouts);
+/* Retires signalled fences, creates regions asked for. GL thread, no lock. */
+void glvf_staging_service(glvf_context *ctx);
+/* Destroy: queues (gl) or forgets every buffer and fence. Lock held. */
+void glvf_staging_destroy(glvf_context *ctx, bool gl);
+
+/* ---- frame.c ----------------------------------------------------------- */
+struct glvf_frame {
+    uint32_t magic;
+    atomic_int refs;
+    glvf_context *ctx;      /* NULL once orphaned */
+    glvf_image image;       /* plane pointers cleared */
+    int planes;
+    glvf_pool_tex *tex[GLVF_MAX_PLANES];
+    glvf_frame_plane plane[GLVF_MAX_PLANES];
+    void *user_data;
+    bool zero_copy;
+    size_t bytes;
+    glvf_frame *prev, *next;    /* ctx->frames_live or ctx->frames_free */
+    void *site[GLVF_MAX_SITE];
+    int nsite;
+};
+
+void glvf_frames_destroy(glvf_context *ctx); /* orphans live frames, frees free list */
+
+/* ---- context.c --------------------------------------------------------- */
+struct glvf_context {
+    uint32_t magic;
+    GladGLContext gl;
+    glvf_caps caps;
+    char vendor[128], renderer[256], version[256];
+
+    glvf_get_proc_fn get_proc;
+    void *get_proc_user;
+    glvf_is_current_fn is_current;
+    void *is_current_user;
+    glvf_log_fn log;
+    void *log_user;
+    glvf_log_level log_level;
+    size_t pool_budget, staging_budget;
+    unsigned max_deletes;
+    unsigned fence_timeout_ms;
+    unsigned flags;
+    bool labels, track_sites;
+    glvf_upload_strategy strategy;
+    glvf_platform platform;
+
+    /* extension entry points resolved once */
+    PFNGLBUFFERSTORAGEPROC buffer_storage;
+    PFNGLOBJECTLABELPROC object_label;
+
+    /* Everything below is guarded by `lock`. */
+    pthread_mutex_t lock;
+    bool dead;               /* destroyed or abandoned; frames are orphans */
+    size_t live_refs;        /* live frames + live staging regions */
+    uint64_t rejected_calls;
+    glvf_tracker tracker;
+    glvf_pool pool;
+    glvf_staging_ring ring;
+    glvf_frame *frames_live, *frames_free;
+    glvf_staging *staging_live, *staging_free;
+    uint64_t frames_live_count, frames_uploaded, bytes_uploaded;
+};
+
+/* Entry check for GL-thread functions: valid handle, owning context current.
+ * On success also drains the deferred queue (bounded) and services staging.
+ * Logs and returns false otherwise (no GL call made). */
+bool glvf_ctx_enter(glvf_context *ctx, const char *fn);
+bool glvf_ctx_valid(const glvf_context *ctx, const char *fn);
+/* Called when the last live_ref of a dead context goes away. */
+void glvf_ctx_free(glvf_context *ctx);
+/* Backtrace of the caller of the public function that calls this. */
+__attribute__((noinline)) int glvf_capture_site(void **site, int max);
+void glvf_log_site(const glvf_context *ctx, glvf_log_level level, void *const *site, int n);
+
+static inline size_t glvf_align_up(size_t v, size_t a)
+{
+    return (v + a - 1) / a * a;
+}
+
+#endif

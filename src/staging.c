@@ -1,0 +1,860 @@
+/*
+ * Upload strategies and staging memory.
+ *
+ *   client          glTexSubImage2D straight from the caller's memory, with
+ *                   GL_UNPACK_ROW_LENGTH (or GL_UNPACK_ALIGNMENT) expressing
+ *                   the stride; negative or inexpressible strides go row by
+ *                   row.
+ *   pbo-orphan      one pixel-unpack buffer, re-specified (orphaned) before
+ *                   every upload, mapped with INVALIDATE_BUFFER, filled, and
+ *                   the textures updated from it.
+ *   pbo-persistent  a ring of buffers with persistent, coherent mappings
+ *                   (buffer storage). A slot is written, the textures are
+ *                   updated from it and a fence is inserted; the slot is
+ *                   reused only after its fence signalled. The ring grows
+ *                   when every slot is busy, within the staging budget, and
+ *                   otherwise waits for the oldest fence (bounded by
+ *                   fence_timeout_ms).
+ *
+ * Zero-copy staging regions: a producer on any thread takes a FREE slot
+ * (ACQUIRED), writes into it, and the GL thread submits it. With
+ * pbo-persistent the slot is GPU-visible mapped memory; otherwise the slot
+ * is pooled CPU memory and the submit is a client upload from it. Slot
+ * state changes happen under ctx->lock; GL calls never do. Only the GL
+ * thread moves slots into or out of IN_FLIGHT and creates GL buffers.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SLOTS 64
+#define DEFAULT_ALIGN 64
+
+/* ---- unpack state ------------------------------------------------------- */
+
+typedef struct unpack_state {
+    GLint tex, pbo, row_length, alignment, skip_rows, skip_pixels;
+} unpack_state;
+
+static void unpack_save(glvf_context *ctx, unpack_state *s)
+{
+    GladGLContext *gl = &ctx->gl;
+    gl->GetIntegerv(GL_TEXTURE_BINDING_2D, &s->tex);
+    gl->GetIntegerv(GL_PIXEL_UNPACK_BUFFER_BINDING, &s->pbo);
+    gl->GetIntegerv(GL_UNPACK_ROW_LENGTH, &s->row_length);
+    gl->GetIntegerv(GL_UNPACK_ALIGNMENT, &s->alignment);
+    gl->GetIntegerv(GL_UNPACK_SKIP_ROWS, &s->skip_rows);
+    gl->GetIntegerv(GL_UNPACK_SKIP_PIXELS, &s->skip_pixels);
+    if (s->skip_rows)
+        gl->PixelStorei(GL_UNPACK_SKIP_ROWS, 0);
+    if (s->skip_pixels)
+        gl->PixelStorei(GL_UNPACK_SKIP_PIXELS, 0);
+}
+
+static void unpack_restore(glvf_context *ctx, const unpack_state *s)
+{
+    GladGLContext *gl = &ctx->gl;
+    gl->BindTexture(GL_TEXTURE_2D, (GLuint)s->tex);
+    gl->BindBuffer(GL_PIXEL_UNPACK_BUFFER, (GLuint)s->pbo);
+    gl->PixelStorei(GL_UNPACK_ROW_LENGTH, s->row_length);
+    gl->PixelStorei(GL_UNPACK_ALIGNMENT, s->alignment);
+    if (s->skip_rows)
+        gl->PixelStorei(GL_UNPACK_SKIP_ROWS, s->skip_rows);
+    if (s->skip_pixels)
+        gl->PixelStorei(GL_UNPACK_SKIP_PIXELS, s->skip_pixels);
+}
+
+/* Updates texture `tex` from `src` (a client pointer, or an offset into the
+ * bound pixel-unpack buffer) whose rows are `stride` bytes apart. */
+static void tex_sub_image(glvf_context *ctx, GLuint tex, const glvf_plane_layout *l,
+                          const uint8_t *src, ptrdiff_t stride)
+{
+    GladGLContext *gl = &ctx->gl;
+    gl->BindTexture(GL_TEXTURE_2D, tex);
+    int bpt = l->bytes_per_texel;
+    if (stride > 0 && stride % bpt == 0) {
+        gl->PixelStorei(GL_UNPACK_ALIGNMENT, 1);
+        gl->PixelStorei(GL_UNPACK_ROW_LENGTH, (GLint)(stride / bpt));
+        gl->TexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, l->width, l->height, l->format, l->type,
+                          src);
+        return;
+    }
+    gl->PixelStorei(GL_UNPACK_ROW_LENGTH, 0);
+    for (int a = 8; a >= 2 && stride > 0; a /= 2) {
+        if ((ptrdiff_t)glvf_align_up((size_t)l->row_bytes, (size_t)a) == stride &&
+            ((uintptr_t)src % (uintptr_t)a) == 0) {
+            gl->PixelStorei(GL_UNPACK_ALIGNMENT, a);
+            gl->TexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, l->width, l->height, l->format, l->type,
+                              src);
+            return;
+        }
+    }
+    /* negative stride, or one GL cannot express: row by row */
+    gl->PixelStorei(GL_UNPACK_ALIGNMENT, 1);
+    for (int y = 0; y < l->height; y++)
+        gl->TexSubImage2D(GL_TEXTURE_2D, 0, 0, y, l->width, 1, l->format, l->type,
+                          src + (ptrdiff_t)y * stride);
+}
+
+static void copy_plane(uint8_t *dst, size_t dst_stride, const uint8_t *src, ptrdiff_t stride,
+                       size_t row_bytes, int rows)
+{
+    if (stride > 0 && (size_t)stride == row_bytes && dst_stride == row_bytes) {
+        memcpy(dst, src, row_bytes * (size_t)rows);
+        return;
+    }
+    for (int y = 0; y < rows; y++)
+        memcpy(dst + (size_t)y * dst_stride, src + (ptrdiff_t)y * stride, row_bytes);
+}
+
+/* Staging layout of an image: plane offsets and strides in one region.
+ * Strides are multiples of lcm(align, bytes per texel) so that GL can
+ * express them with GL_UNPACK_ROW_LENGTH. */
+static size_t region_layout(const glvf_context *ctx, glvf_format format, int w, int h,
+                            size_t align, size_t offsets[GLVF_MAX_PLANES],
+                            ptrdiff_t strides[GLVF_MAX_PLANES])
+{
+    size_t total = 0;
+    int planes = glvf_format_planes(format);
+    for (int i = 0; i < planes; i++) {
+        glvf_plane_layout l;
+        glvf_plane_layout_get(ctx, format, w, h, i, &l);
+        size_t unit = align;
+        while (unit % (size_t)l.bytes_per_texel)
+            unit += align;
+        size_t stride = glvf_align_up((size_t)l.row_bytes, unit);
+        total = glvf_align_up(total, align);
+        offsets[i] = total;
+        strides[i] = (ptrdiff_t)stride;
+        total += stride * (size_t)l.height;
+    }
+    return glvf_align_up(total, align);
+}
+
+/* ---- slots -------------------------------------------------------------- */
+
+static bool ring_persistent(const glvf_context *ctx)
+{
+    return ctx->strategy == GLVF_UPLOAD_PBO_PERSISTENT;
+}
+
+static int ring_ensure_slots(glvf_context *ctx)
+{
+    if (!ctx->ring.slots) {
+        ctx->ring.slots = glvf_calloc(MAX_SLOTS, sizeof *ctx->ring.slots);
+        if (!ctx->ring.slots)
+            return -ENOMEM;
+        ctx->ring.cap = MAX_SLOTS;
+    }
+    return 0;
+}
+
+/* Finds a FREE slot of at least `need` bytes (the smallest), lock held. */
+static glvf_slot *ring_find_free(glvf_context *ctx, size_t need)
+{
+    glvf_slot *best = NULL;
+    for (size_t i = 0; i < ctx->ring.count; i++) {
+        glvf_slot *s = &ctx->ring.slots[i];
+        if (s->size && s->state == SLOT_FREE && s->size >= need &&
+            (!best || s->size < best->size))
+            best = s;
+    }
+    return best;
+}
+
+static glvf_slot *ring_empty_entry(glvf_context *ctx)
+{
+    for (size_t i = 0; i < ctx->ring.count; i++)
+        if (!ctx->ring.slots[i].size)
+            return &ctx->ring.slots[i];
+    if (ctx->ring.count < ctx->ring.cap)
+        return &ctx->ring.slots[ctx->ring.count++];
+    return NULL;
+}
+
+/* Creates a persistently mapped buffer slot and marks it ACQUIRED. GL
+ * thread, without lock. */
+static glvf_slot *slot_create_gl(glvf_context *ctx, size_t size)
+{
+    GladGLContext *gl = &ctx->gl;
+    size = glvf_align_up(size, 4096);
+    pthread_mutex_lock(&ctx->lock);
+    glvf_slot *s = NULL;
+    if (ring_ensure_slots(ctx) == 0 && ctx->ring.bytes + size <= ctx->staging_budget &&
+        glvf_tracker_reserve(ctx, 2)) {
+        s = ring_empty_entry(ctx);
+        if (s) {
+            memset(s, 0, sizeof *s);
+            s->size = size; /* reserve the entry */
+            s->state = SLOT_ACQUIRED;
+            ctx->ring.bytes += size;
+        }
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    if (!s)
+        return NULL;
+
+    GLint prev = 0;
+    gl->GetIntegerv(GL_PIXEL_UNPACK_BUFFER_BINDING, &prev);
+    while (gl->GetError() != GL_NO_ERROR) {
+    }
+    GLuint buf = 0;
+    gl->GenBuffers(1, &buf);
+    void *map = NULL;
+    GLenum err = GL_NO_ERROR;
+    if (buf) {
+        gl->BindBuffer(GL_PIXEL_UNPACK_BUFFER, buf);
+        GLbitfield flags = GL_MAP_WRITE_BIT | GL_MAP_PERSISTENT_BIT | GL_MAP_COHERENT_BIT;
+        ctx->buffer_storage(GL_PIXEL_UNPACK_BUFFER, (GLsizeiptr)size, NULL, flags);
+        err = gl->GetError();
+        if (err == GL_NO_ERROR)
+            map = gl->MapBufferRange(GL_PIXEL_UNPACK_BUFFER, 0, (GLsizeiptr)size, flags);
+        if (!map && err == GL_NO_ERROR)
+            err = gl->GetError();
+        gl->BindBuffer(GL_PIXEL_UNPACK_BUFFER, (GLuint)prev);
+    }
+    if (!map) {
+        LOG_E(ctx, "staging: creating a persistently mapped %zu-byte buffer failed (%s, GL "
+                   "error 0x%x)",
+              size, !buf ? "glGenBuffers" : "glBufferStorage/glMapBufferRange", err);
+        if (buf)
+            gl->DeleteBuffers(1, &buf);
+        pthread_mutex_lock(&ctx->lock);
+        ctx->ring.bytes -= size;
+        s->size = 0;
+        s->state = SLOT_FREE;
+        pthread_mutex_unlock(&ctx->lock);
+        return NULL;
+    }
+    glvf_label(ctx, GL_BUFFER, buf, "glvf staging buffer %zu bytes", size);
+    pthread_mutex_lock(&ctx->lock);
+    s->buffer = buf;
+    s->map = map;
+    glvf_tracker_created(ctx, GLVF_OBJECT_BUFFER, size);
+    pthread_mutex_unlock(&ctx->lock);
+    return s;
+}
+
+/* Creates a CPU-memory slot, marked ACQUIRED. Any thread, without lock. */
+static glvf_slot *slot_create_cpu(glvf_context *ctx, size_t size)
+{
+    size = glvf_align_up(size, 4096);
+    void *mem = NULL;
+    if (glvf_memalign(&mem, 4096, size) != 0)
+        return NULL;
+    pthread_mutex_lock(&ctx->lock);
+    glvf_slot *s = NULL;
+    if (!ctx->dead && ring_ensure_slots(ctx) == 0 &&
+        ctx->ring.bytes + size <= ctx->staging_budget) {
+        s = ring_empty_entry(ctx);
+        if (s) {
+            memset(s, 0, sizeof *s);
+            s->size = size;
+            s->map = mem;
+            s->state = SLOT_ACQUIRED;
+            ctx->ring.bytes += size;
+        }
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    if (!s)
+        glvf_free(mem);
+    return s;
+}
+
+/* Waits for an in-flight slot's fence; GL thread, without lock. Returns 0,
+ * or -ETIMEDOUT / -EIO. */
+static int slot_wait(glvf_context *ctx, GLsync fence, GLuint64 timeout_ns)
+{
+    GLenum r = ctx->gl.ClientWaitSync(fence, GL_SYNC_FLUSH_COMMANDS_BIT, timeout_ns);
+    if (r == GL_ALREADY_SIGNALED || r == GL_CONDITION_SATISFIED)
+        return 0;
+    if (r == GL_TIMEOUT_EXPIRED)
+        return -ETIMEDOUT;
+    return -EIO;
+}
+
+/* Retires in-flight slots whose fence signalled. GL thread, without lock. */
+static void ring_retire(glvf_context *ctx)
+{
+    size_t idx[MAX_SLOTS];
+    GLsync fences[MAX_SLOTS];
+    size_t n = 0;
+    pthread_mutex_lock(&ctx->lock);
+    for (size_t i = 0; i < ctx->ring.count; i++) {
+        glvf_slot *s = &ctx->ring.slots[i];
+        if (s->size && s->state == SLOT_IN_FLIGHT) {
+            idx[n] = i;
+            fences[n++] = s->fence;
+        }
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    for (size_t k = 0; k < n; k++) {
+        if (fences[k] && slot_wait(ctx, fences[k], 0) != 0) {
+            fences[k] = NULL;
+            idx[k] = SIZE_MAX;
+            continue;
+        }
+        if (fences[k])
+            glvf_tracker_delete_now(ctx, GLVF_OBJECT_SYNC, (uint64_t)(uintptr_t)fences[k], 0);
+    }
+    pthread_mutex_lock(&ctx->lock);
+    for (size_t k = 0; k < n; k++) {
+        if (idx[k] == SIZE_MAX)
+            continue;
+        glvf_slot *s = &ctx->ring.slots[idx[k]];
+        s->fence = NULL;
+        s->state = SLOT_FREE;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+}
+
+/* Takes a slot of at least `need` bytes for the GL thread: a free one, a new
+ * one within the budget, or the oldest in-flight one after its fence.
+ * Returns the slot (ACQUIRED) or NULL with *err set. */
+static glvf_slot *ring_take_gl(glvf_context *ctx, size_t need, int *err)
+{
+    for (int attempt = 0; attempt < 3; attempt++) {
+        pthread_mutex_lock(&ctx->lock);
+        glvf_slot *s = ring_find_free(ctx, need);
+        if (s)
+            s->state = SLOT_ACQUIRED;
+        bool fits = ctx->ring.bytes + glvf_align_up(need, 4096) <= ctx->staging_budget &&
+                    ctx->ring.count < MAX_SLOTS;
+        pthread_mutex_unlock(&ctx->lock);
+        if (s)
+            return s;
+        if (fits || attempt == 0) {
+            s = slot_create_gl(ctx, need);
+            if (s)
+                return s;
+        }
+        /* Budget reached: free slots too small for this size give their
+         * memory back; then wait for the oldest in-flight slot that fits. */
+        glvf_slot *oldest = NULL;
+        GLsync fence = NULL;
+        size_t drop_idx[MAX_SLOTS];
+        GLuint drop_buf[MAX_SLOTS];
+        size_t drop_size[MAX_SLOTS];
+        size_t ndrop = 0;
+        pthread_mutex_lock(&ctx->lock);
+        for (size_t i = 0; i < ctx->ring.count; i++) {
+            glvf_slot *c = &ctx->ring.slots[i];
+            if (!c->size)
+                continue;
+            if (c->state == SLOT_FREE && c->size < need) {
+                drop_idx[ndrop] = i;
+                drop_buf[ndrop] = c->buffer;
+                drop_size[ndrop++] = c->size;
+                ctx->ring.bytes -= c->size;
+                c->size = 0;
+                c->map = NULL;
+                c->buffer = 0;
+            } else if (c->state == SLOT_IN_FLIGHT && c->size >= need &&
+                       (!oldest || c->last_used < oldest->last_used)) {
+                oldest = c;
+            }
+        }
+        if (oldest)
+            fence = oldest->fence;
+        pthread_mutex_unlock(&ctx->lock);
+        (void)drop_idx;
+        for (size_t k = 0; k < ndrop; k++)
+            glvf_tracker_delete_now(ctx, GLVF_OBJECT_BUFFER, drop_buf[k], drop_size[k]);
+        if (ndrop)
+            continue; /* room was made: try creating again */
+        if (!oldest) {
+            LOG_E(ctx, "staging: no slot of %zu bytes fits the staging budget of %zu bytes",
+                  need, ctx->staging_budget);
+            *err = -ENOSPC;
+            return NULL;
+        }
+        pthread_mutex_lock(&ctx->lock);
+        ctx->ring.waits++;
+        pthread_mutex_unlock(&ctx->lock);
+        int r = slot_wait(ctx, fence, (GLuint64)ctx->fence_timeout_ms * 1000000u);
+        if (r != 0) {
+            LOG_E(ctx, "staging: waiting for a staging fence %s after %u ms",
+                  r == -ETIMEDOUT ? "timed out" : "failed", ctx->fence_timeout_ms);
+            *err = r;
+            return NULL;
+        }
+        ring_retire(ctx);
+    }
+    *err = -ENOSPC;
+    LOG_E(ctx, "staging: could not obtain a %zu-byte staging slot", need);
+    return NULL;
+}
+
+/* Marks a slot in flight behind a new fence (GL thread). */
+static int slot_fence(glvf_context *ctx, glvf_slot *s)
+{
+    GLsync fence = ctx->gl.FenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
+    pthread_mutex_lock(&ctx->lock);
+    s->last_used = ++ctx->ring.clock;
+    if (fence) {
+        s->fence = fence;
+        s->state = SLOT_IN_FLIGHT;
+        glvf_tracker_created(ctx, GLVF_OBJECT_SYNC, 0);
+    } else {
+        /* no fence: the slot cannot be proven idle; keep it off the ring
+         * until a glFinish (done below) makes it so */
+        s->state = SLOT_FREE;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    if (!fence) {
+        LOG_E(ctx, "staging: glFenceSync failed; finishing the GL queue instead");
+        ctx->gl.Finish();
+        return -EIO;
+    }
+    return 0;
+}
+
+static void slot_release(glvf_context *ctx, glvf_slot *s)
+{
+    pthread_mutex_lock(&ctx->lock);
+    s->state = SLOT_FREE;
+    pthread_mutex_unlock(&ctx->lock);
+}
+
+/* ---- uploads ------------------------------------------------------------ */
+
+static int upload_client(glvf_context *ctx, const glvf_image *img, glvf_pool_tex *const *tex,
+                         const glvf_plane_layout *layouts, int planes)
+{
+    ctx->gl.BindBuffer(GL_PIXEL_UNPACK_BUFFER, 0);
+    for (int i = 0; i < planes; i++)
+        tex_sub_image(ctx, tex[i]->name, &layouts[i], img->planes[i].data,
+                      img->planes[i].stride);
+    return 0;
+}
+
+/* Copies the image into `dst` laid out at `offsets`/`strides`. */
+static void fill_region(uint8_t *dst, const glvf_image *img, const glvf_plane_layout *layouts,
+                        int planes, const size_t *offsets, const ptrdiff_t *strides)
+{
+    for (int i = 0; i < planes; i++)
+        copy_plane(dst + offsets[i], (size_t)strides[i], img->planes[i].data,
+                   img->planes[i].stride, (size_t)layouts[i].row_bytes, layouts[i].height);
+}
+
+static void upload_from_buffer(glvf_context *ctx, GLuint buffer, glvf_pool_tex *const *tex,
+                               const glvf_plane_layout *layouts, int planes,
+                               const size_t *offsets, const ptrdiff_t *strides)
+{
+    ctx->gl.BindBuffer(GL_PIXEL_UNPACK_BUFFER, buffer);
+    for (int i = 0; i < planes; i++)
+        tex_sub_image(ctx, tex[i]->name, &layouts[i], (const uint8_t *)(uintptr_t)offsets[i],
+                      strides[i]);
+}
+
+static int upload_orphan(glvf_context *ctx, const glvf_image *img, glvf_pool_tex *const *tex,
+                         const glvf_plane_layout *layouts, int planes)
+{
+    GladGLContext *gl = &ctx->gl;
+    size_t offsets[GLVF_MAX_PLANES];
+    ptrdiff_t strides[GLVF_MAX_PLANES];
+    size_t total = region_layout(ctx, img->format, img->width, img->height, DEFAULT_ALIGN,
+                                 offsets, strides);
+    glvf_staging_ring *r = &ctx->ring;
+    if (!r->orphan_buffer) {
+        pthread_mutex_lock(&ctx->lock);
+        bool ok = glvf_tracker_reserve(ctx, 1);
+        pthread_mutex_unlock(&ctx->lock);
+        if (ok)
+            gl->GenBuffers(1, &r->orphan_buffer);
+        if (!r->orphan_buffer) {
+            LOG_E(ctx, "pbo-orphan: glGenBuffers failed");
+            return -ENOMEM;
+        }
+        glvf_label(ctx, GL_BUFFER, r->orphan_buffer, "glvf orphaned upload buffer");
+        pthread_mutex_lock(&ctx->lock);
+        glvf_tracker_created(ctx, GLVF_OBJECT_BUFFER, 0);
+        pthread_mutex_unlock(&ctx->lock);
+    }
+    while (gl->GetError() != GL_NO_ERROR) {
+    }
+    gl->BindBuffer(GL_PIXEL_UNPACK_BUFFER, r->orphan_buffer);
+    size_t size = total > r->orphan_size ? total : r->orphan_size;
+    gl->BufferData(GL_PIXEL_UNPACK_BUFFER, (GLsizeiptr)size, NULL, GL_STREAM_DRAW);
+    GLenum err = gl->GetError();
+    void *map = NULL;
+    if (err == GL_NO_ERROR)
+        map = gl->MapBufferRange(GL_PIXEL_UNPACK_BUFFER, 0, (GLsizeiptr)total,
+                                 GL_MAP_WRITE_BIT | GL_MAP_INVALIDATE_BUFFER_BIT);
+    if (!map) {
+        LOG_E(ctx, "pbo-orphan: %s of %zu bytes failed (GL error 0x%x)",
+              err != GL_NO_ERROR ? "glBufferData" : "glMapBufferRange", size,
+              err != GL_NO_ERROR ? err : gl->GetError());
+        return err == GL_OUT_OF_MEMORY ? -ENOMEM : -EIO;
+    }
+    if (size != r->orphan_size) {
+        pthread_mutex_lock(&ctx->lock);
+        glvf_object_stats *s = &ctx->tracker.kinds[GLVF_OBJECT_BUFFER];
+        s->live_bytes = s->live_bytes - r->orphan_size + size;
+        r->bytes = r->bytes - r->orphan_size + size;
+        pthread_mutex_unlock(&ctx->lock);
+        r->orphan_size = size;
+    }
+    fill_region(map, img, layouts, planes, offsets, strides);
+    if (!gl->UnmapBuffer(GL_PIXEL_UNPACK_BUFFER)) {
+        LOG_E(ctx, "pbo-orphan: glUnmapBuffer reported the buffer contents lost");
+        return -EIO;
+    }
+    upload_from_buffer(ctx, r->orphan_buffer, tex, layouts, planes, offsets, strides);
+    return 0;
+}
+
+static int upload_persistent(glvf_context *ctx, const glvf_image *img,
+                             glvf_pool_tex *const *tex, const glvf_plane_layout *layouts,
+                             int planes)
+{
+    size_t offsets[GLVF_MAX_PLANES];
+    ptrdiff_t strides[GLVF_MAX_PLANES];
+    size_t total = region_layout(ctx, img->format, img->width, img->height, DEFAULT_ALIGN,
+                                 offsets, strides);
+    int err = 0;
+    glvf_slot *s = ring_take_gl(ctx, total, &err);
+    if (!s)
+        return err;
+    fill_region(s->map, img, layouts, planes, offsets, strides);
+    upload_from_buffer(ctx, s->buffer, tex, layouts, planes, offsets, strides);
+    return slot_fence(ctx, s);
+}
+
+static int check_gl_error(glvf_context *ctx, const char *what)
+{
+    GLenum e = ctx->gl.GetError();
+    if (e == GL_NO_ERROR)
+        return 0;
+    while (ctx->gl.GetError() != GL_NO_ERROR) {
+    }
+    LOG_E(ctx, "%s: GL error 0x%x", what, e);
+    return e == GL_OUT_OF_MEMORY ? -ENOMEM : -EIO;
+}
+
+int glvf_staging_upload(glvf_context *ctx, const glvf_image *img, glvf_pool_tex *const *tex,
+                        const glvf_plane_layout *layouts)
+{
+    int planes = glvf_format_planes(img->format);
+    unpack_state st;
+    while (ctx->gl.GetError() != GL_NO_ERROR) {
+    }
+    unpack_save(ctx, &st);
+    int r;
+    switch (ctx->strategy) {
+    case GLVF_UPLOAD_PBO_ORPHAN: r = upload_orphan(ctx, img, tex, layouts, planes); break;
+    case GLVF_UPLOAD_PBO_PERSISTENT:
+        r = upload_persistent(ctx, img, tex, layouts, planes);
+        break;
+    default: r = upload_client(ctx, img, tex, layouts, planes); break;
+    }
+    int e = check_gl_error(ctx, "upload");
+    unpack_restore(ctx, &st);
+    return r ? r : e;
+}
+
+/* ---- zero-copy staging regions ----------------------------------------- */
+
+static glvf_staging *region_alloc(glvf_context *ctx)
+{
+    pthread_mutex_lock(&ctx->lock);
+    glvf_staging *st = ctx->staging_free;
+    if (st)
+        ctx->staging_free = st->next;
+    pthread_mutex_unlock(&ctx->lock);
+    if (!st)
+        st = glvf_malloc(sizeof *st);
+    return st;
+}
+
+glvf_staging *glvf_staging_acquire(glvf_context *ctx, glvf_format format, int width,
+                                   int height, int align, int *err)
+{
+    int dummy;
+    if (!err)
+        err = &dummy;
+    if (!glvf_ctx_valid(ctx, "glvf_staging_acquire")) {
+        *err = -EINVAL;
+        return NULL;
+    }
+    glvf_plane_layout l;
+    if (!glvf_plane_layout_get(ctx, format, width, height, 0, &l) || width > (1 << 20) ||
+        height > (1 << 20) || align < 0 || (align & (align - 1)) != 0) {
+        LOG_E(ctx, "glvf_staging_acquire: invalid format %d, size %dx%d or alignment %d",
+              (int)format, width, height, align);
+        *err = -EINVAL;
+        return NULL;
+    }
+    size_t a = align ? (size_t)align : DEFAULT_ALIGN;
+    if (a < 16)
+        a = 16;
+    size_t offsets[GLVF_MAX_PLANES];
+    ptrdiff_t strides[GLVF_MAX_PLANES];
+    size_t total = region_layout(ctx, format, width, height, a, offsets, strides);
+    bool gpu = ring_persistent(ctx);
+
+    pthread_mutex_lock(&ctx->lock);
+    glvf_slot *s = NULL;
+    if (ctx->dead) {
+        pthread_mutex_unlock(&ctx->lock);
+        *err = -EINVAL;
+        return NULL;
+    }
+    if (ctx->ring.slots) {
+        for (size_t i = 0; i < ctx->ring.count; i++) {
+            glvf_slot *c = &ctx->ring.slots[i];
+            if (c->size && c->state == SLOT_FREE && c->size >= total &&
+                (c->buffer != 0) == gpu && (!s || c->size < s->size))
+                s = c;
+        }
+    }
+    if (s)
+        s->state = SLOT_ACQUIRED;
+    else if (gpu) {
+        /* the GL thread creates one on its next call */
+        if (total > ctx->ring.want_bytes)
+            ctx->ring.want_bytes = total;
+        ctx->ring.want_count++;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    if (!s && gpu) {
+        LOG_D(ctx, "glvf_staging_acquire: no free %zu-byte region; one will be created on "
+                   "the GL thread's next call",
+              total);
+        *err = -EAGAIN;
+        return NULL;
+    }
+    if (!s && !(s = slot_create_cpu(ctx, total))) {
+        LOG_E(ctx, "glvf_staging_acquire: no memory for a %zu-byte region within the "
+                   "staging budget",
+              total);
+        *err = -ENOMEM;
+        return NULL;
+    }
+    glvf_staging *st = region_alloc(ctx);
+    if (!st) {
+        slot_release(ctx, s);
+        *err = -ENOMEM;
+        return NULL;
+    }
+    memset(st, 0, sizeof *st);
+    st->magic = STAGING_MAGIC;
+    st->ctx = ctx;
+    st->image.format = format;
+    st->image.width = width;
+    st->image.height = height;
+    for (int i = 0; i < glvf_format_planes(format); i++) {
+        st->offsets[i] = offsets[i];
+        st->image.planes[i].data = s->map + offsets[i];
+        st->image.planes[i].stride = strides[i];
+    }
+    if (ctx->track_sites)
+        st->nsite = glvf_capture_site(st->site, GLVF_MAX_SITE);
+    pthread_mutex_lock(&ctx->lock);
+    st->slot = (size_t)(s - ctx->ring.slots);
+    st->prev = NULL;
+    st->next = ctx->staging_live;
+    if (ctx->staging_live)
+        ctx->staging_live->prev = st;
+    ctx->staging_live = st;
+    ctx->ring.live++;
+    ctx->live_refs++;
+    pthread_mutex_unlock(&ctx->lock);
+    *err = 0;
+    return st;
+}
+
+glvf_image *glvf_staging_image(glvf_staging *st)
+{
+    return st && st->magic == STAGING_MAGIC ? &st->image : NULL;
+}
+
+/* Unlinks a region and returns its slot (lock held). Returns true when the
+ * context is dead and this was its last reference. */
+static bool region_end_locked(glvf_context *ctx, glvf_staging *st, bool free_slot)
+{
+    if (st->prev)
+        st->prev->next = st->next;
+    else
+        ctx->staging_live = st->next;
+    if (st->next)
+        st->next->prev = st->prev;
+    ctx->ring.live--;
+    glvf_slot *s = &ctx->ring.slots[st->slot];
+    if (ctx->dead && !s->buffer) {
+        glvf_free(s->map); /* CPU memory kept alive for this orphaned region */
+        s->map = NULL;
+    } else if (!ctx->dead && free_slot) {
+        s->state = SLOT_FREE;
+    }
+    st->magic = STAGING_MAGIC_FREE;
+    ctx->live_refs--;
+    if (ctx->dead) {
+        return ctx->live_refs == 0;
+    }
+    st->next = ctx->staging_free;
+    ctx->staging_free = st;
+    return false;
+}
+
+void glvf_staging_cancel(glvf_staging **pst)
+{
+    if (!pst || !*pst)
+        return;
+    glvf_staging *st = *pst;
+    *pst = NULL;
+    if (st->magic != STAGING_MAGIC)
+        return;
+    glvf_context *ctx = st->ctx;
+    pthread_mutex_lock(&ctx->lock);
+    bool dead = ctx->dead;
+    bool last = region_end_locked(ctx, st, true);
+    pthread_mutex_unlock(&ctx->lock);
+    if (dead) {
+        glvf_logf(ctx, GLVF_LOG_WARN, "staging region %p dropped after its context was "
+                                      "destroyed (orphan): CPU memory freed only",
+                  (void *)st);
+        glvf_free(st);
+    }
+    if (last)
+        glvf_ctx_free(ctx);
+}
+
+int glvf_staging_upload_region(glvf_context *ctx, glvf_staging *st, glvf_pool_tex *const *tex,
+                               const glvf_plane_layout *layouts)
+{
+    int planes = glvf_format_planes(st->image.format);
+    glvf_slot *s = &ctx->ring.slots[st->slot];
+    unpack_state us;
+    while (ctx->gl.GetError() != GL_NO_ERROR) {
+    }
+    unpack_save(ctx, &us);
+    int r = 0;
+    ptrdiff_t strides[GLVF_MAX_PLANES];
+    for (int i = 0; i < planes; i++)
+        strides[i] = st->image.planes[i].stride;
+    if (s->buffer) {
+        upload_from_buffer(ctx, s->buffer, tex, layouts, planes, st->offsets, strides);
+    } else {
+        ctx->gl.BindBuffer(GL_PIXEL_UNPACK_BUFFER, 0);
+        for (int i = 0; i < planes; i++)
+            tex_sub_image(ctx, tex[i]->name, &layouts[i], s->map + st->offsets[i], strides[i]);
+    }
+    int e = check_gl_error(ctx, "staging submit");
+    unpack_restore(ctx, &us);
+    pthread_mutex_lock(&ctx->lock);
+    bool last = region_end_locked(ctx, st, false);
+    if (s->buffer)
+        ctx->ring.zero_copy++;
+    pthread_mutex_unlock(&ctx->lock);
+    (void)last; /* the context is alive: we are on its GL thread */
+    if (s->buffer)
+        r = slot_fence(ctx, s);
+    else
+        slot_release(ctx, s);
+    return e ? e : r;
+}
+
+int glvf_staging_reserve(glvf_context *ctx, glvf_format format, int width, int height,
+                         int align, int count)
+{
+    if (!glvf_ctx_enter(ctx, "glvf_staging_reserve"))
+        return -EPERM;
+    glvf_plane_layout l;
+    if (!glvf_plane_layout_get(ctx, format, width, height, 0, &l) || count < 0 ||
+        count > MAX_SLOTS || align < 0 || (align & (align - 1)) != 0) {
+        LOG_E(ctx, "glvf_staging_reserve: invalid format, size, alignment or count");
+        return -EINVAL;
+    }
+    size_t a = align ? (size_t)align : DEFAULT_ALIGN;
+    if (a < 16)
+        a = 16;
+    size_t offsets[GLVF_MAX_PLANES];
+    ptrdiff_t strides[GLVF_MAX_PLANES];
+    size_t total = region_layout(ctx, format, width, height, a, offsets, strides);
+    bool gpu = ring_persistent(ctx);
+    pthread_mutex_lock(&ctx->lock);
+    int have = 0;
+    for (size_t i = 0; ctx->ring.slots && i < ctx->ring.count; i++) {
+        glvf_slot *c = &ctx->ring.slots[i];
+        if (c->size >= total && c->state != SLOT_ACQUIRED && (c->buffer != 0) == gpu)
+            have++;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    for (; have < count; have++) {
+        glvf_slot *s = gpu ? slot_create_gl(ctx, total) : slot_create_cpu(ctx, total);
+        if (!s) {
+            LOG_E(ctx, "glvf_staging_reserve: could not create region %d of %d (%zu bytes, "
+                       "budget %zu)",
+                  have + 1, count, total, ctx->staging_budget);
+            return -ENOMEM;
+        }
+        slot_release(ctx, s);
+    }
+    return 0;
+}
+
+void glvf_staging_service(glvf_context *ctx)
+{
+    if (!ring_persistent(ctx))
+        return;
+    ring_retire(ctx);
+    pthread_mutex_lock(&ctx->lock);
+    size_t want = ctx->ring.want_bytes, n = ctx->ring.want_count;
+    ctx->ring.want_bytes = ctx->ring.want_count = 0;
+    pthread_mutex_unlock(&ctx->lock);
+    if (n > 4)
+        n = 4;
+    for (size_t i = 0; i < n; i++) {
+        glvf_slot *s = slot_create_gl(ctx, want);
+        if (!s)
+            break;
+        slot_release(ctx, s);
+    }
+}
+
+void glvf_staging_destroy(glvf_context *ctx, bool gl)
+{
+    /* lock held, context dead */
+    glvf_staging_ring *r = &ctx->ring;
+    for (size_t i = 0; r->slots && i < r->count; i++) {
+        glvf_slot *s = &r->slots[i];
+        if (!s->size)
+            continue;
+        if (s->fence) {
+            if (gl)
+                glvf_tracker_defer(ctx, GLVF_OBJECT_SYNC, (uint64_t)(uintptr_t)s->fence, 0);
+            else
+                ctx->tracker.kinds[GLVF_OBJECT_SYNC].live--;
+        }
+        if (s->buffer) {
+            if (gl) {
+                glvf_tracker_defer(ctx, GLVF_OBJECT_BUFFER, s->buffer, s->size);
+            } else {
+                ctx->tracker.kinds[GLVF_OBJECT_BUFFER].live--;
+                ctx->tracker.kinds[GLVF_OBJECT_BUFFER].live_bytes -= s->size;
+            }
+        } else if (s->state != SLOT_ACQUIRED) {
+            glvf_free(s->map);
+        }
+        /* CPU memory of a region the application still holds stays valid
+         * until it cancels the region (then freed with the orphan). */
+    }
+    if (r->orphan_buffer) {
+        if (gl) {
+            glvf_tracker_defer(ctx, GLVF_OBJECT_BUFFER, r->orphan_buffer, r->orphan_size);
+        } else {
+            ctx->tracker.kinds[GLVF_OBJECT_BUFFER].live--;
+            ctx->tracker.kinds[GLVF_OBJECT_BUFFER].live_bytes -= r->orphan_size;
+        }
+        r->orphan_buffer = 0;
+    }
+    while (ctx->staging_free) {
+        glvf_staging *st = ctx->staging_free;
+        ctx->staging_free = st->next;
+        glvf_free(st);
+    }
+    r->count = 0;
+    r->bytes = 0;
+}
