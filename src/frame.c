@@ -135,7 +135,7 @@ glvf_frame *glvf_upload(glvf_context *ctx, const glvf_image *img,
     r = frame_textures(ctx, f, img, layouts);
     if (r < 0)
         frame_abort(ctx, f, 0);
-    else if ((r = glvf_staging_upload(ctx, img, f->tex, layouts)) < 0)
+    else if ((r = glvf_upload_planes(ctx, img, f->tex, layouts)) < 0)
         frame_abort(ctx, f, glvf_format_planes(img->format));
     if (r < 0) {
         LOG_E(ctx, "glvf_upload: %dx%d %s upload failed (%s)", img->width, img->height,
@@ -150,55 +150,78 @@ glvf_frame *glvf_upload(glvf_context *ctx, const glvf_image *img,
     return frame_publish(ctx, f, img, layouts, params, false, site, nsite);
 }
 
+/* Shared by glvf_staging_submit (keep = false: the region ends) and
+ * glvf_staging_upload (keep = true: the region stays with its owner). */
+static glvf_frame *staging_frame(glvf_context *ctx, glvf_staging *st,
+                                 const glvf_upload_params *params, int *err, bool keep,
+                                 const char *fn, bool *taken)
+{
+    *taken = false;
+    if (!st || st->magic != STAGING_MAGIC) {
+        if (glvf_ctx_valid(ctx, fn))
+            LOG_E(ctx, "%s: not a live staging region", fn);
+        *err = -EINVAL;
+        return NULL;
+    }
+    if (st->ctx != ctx) {
+        if (glvf_ctx_valid(ctx, fn))
+            LOG_E(ctx, "%s: the region belongs to another context", fn);
+        *err = -EINVAL;
+        return NULL;
+    }
+    if (!glvf_ctx_enter(ctx, fn)) {
+        *err = -EPERM; /* the caller keeps the region: it may try again */
+        return NULL;
+    }
+    *taken = !keep;
+    glvf_image img = st->image;
+    glvf_plane_layout layouts[GLVF_MAX_PLANES];
+    glvf_frame *f = NULL;
+    int r = glvf_staging_check(ctx, st);
+    if (r == 0)
+        r = glvf_image_validate(ctx, &img);
+    if (r == 0 && !(f = frame_alloc(ctx)))
+        r = -ENOMEM;
+    if (r == 0 && (r = frame_textures(ctx, f, &img, layouts)) < 0)
+        frame_abort(ctx, f, 0);
+    if (r == 0 && (r = glvf_staging_upload_region(ctx, st, f->tex, layouts, keep)) < 0) {
+        LOG_E(ctx, "%s: upload from staging failed (%s)", fn, strerror(-r));
+        frame_abort(ctx, f, glvf_format_planes(img.format));
+    }
+    if (r < 0) {
+        if (!keep)
+            glvf_staging_release(&st);
+        *err = r;
+        return NULL;
+    }
+    void *site[GLVF_MAX_SITE];
+    int nsite = ctx->track_sites ? glvf_capture_site(site, GLVF_MAX_SITE) : 0;
+    *err = 0;
+    bool zero_copy = ctx->strategy == GLVF_UPLOAD_PBO_PERSISTENT;
+    return frame_publish(ctx, f, &img, layouts, params, zero_copy, site, nsite);
+}
+
 glvf_frame *glvf_staging_submit(glvf_context *ctx, glvf_staging **pst,
                                 const glvf_upload_params *params, int *err)
 {
     int dummy;
     if (!err)
         err = &dummy;
-    if (!pst || !*pst || (*pst)->magic != STAGING_MAGIC) {
-        if (ctx && glvf_ctx_valid(ctx, "glvf_staging_submit"))
-            LOG_E(ctx, "glvf_staging_submit: not a live staging region");
-        *err = -EINVAL;
-        return NULL;
-    }
-    glvf_staging *st = *pst;
-    if (st->ctx != ctx) {
-        if (glvf_ctx_valid(ctx, "glvf_staging_submit"))
-            LOG_E(ctx, "glvf_staging_submit: the region belongs to another context");
-        *err = -EINVAL;
-        return NULL;
-    }
-    if (!glvf_ctx_enter(ctx, "glvf_staging_submit")) {
-        *err = -EPERM;
-        return NULL; /* the caller keeps the region: it may submit it later */
-    }
-    *pst = NULL;
-    glvf_image img = st->image;
-    glvf_plane_layout layouts[GLVF_MAX_PLANES];
-    glvf_frame *f = NULL;
-    int r = glvf_image_validate(ctx, &img);
-    if (r == 0 && !(f = frame_alloc(ctx)))
-        r = -ENOMEM;
-    if (r == 0 && (r = frame_textures(ctx, f, &img, layouts)) < 0)
-        frame_abort(ctx, f, 0);
-    if (r < 0) {
-        glvf_staging_cancel(&st);
-        *err = r;
-        return NULL;
-    }
-    r = glvf_staging_upload_region(ctx, st, f->tex, layouts);
-    if (r < 0) {
-        LOG_E(ctx, "glvf_staging_submit: upload from staging failed (%s)", strerror(-r));
-        frame_abort(ctx, f, glvf_format_planes(img.format));
-        *err = r;
-        return NULL;
-    }
-    *err = 0;
-    bool zero_copy = ctx->strategy == GLVF_UPLOAD_PBO_PERSISTENT;
-    void *site[GLVF_MAX_SITE];
-    int nsite = ctx->track_sites ? glvf_capture_site(site, GLVF_MAX_SITE) : 0;
-    return frame_publish(ctx, f, &img, layouts, params, zero_copy, site, nsite);
+    bool taken;
+    glvf_frame *f = staging_frame(ctx, pst ? *pst : NULL, params, err, false,
+                                  "glvf_staging_submit", &taken);
+    if (taken)
+        *pst = NULL; /* taken, on success and on failure */
+    return f;
+}
+
+glvf_frame *glvf_staging_upload(glvf_context *ctx, glvf_staging *st,
+                                const glvf_upload_params *params, int *err)
+{
+    int dummy;
+    bool taken;
+    return staging_frame(ctx, st, params, err ? err : &dummy, true, "glvf_staging_upload",
+                         &taken);
 }
 
 glvf_frame *glvf_frame_ref(glvf_frame *f)

@@ -158,7 +158,8 @@ struct glvf_staging {
     uint32_t magic;
     glvf_context *ctx;
     size_t slot;            /* index into ring.slots */
-    size_t offsets[GLVF_MAX_PLANES];
+    glvf_format format;         /* as allocated */
+    int width, height;
     glvf_image image;
     glvf_staging *prev, *next;  /* ctx->staging_live list */
     void *site[GLVF_MAX_SITE];
@@ -167,11 +168,15 @@ struct glvf_staging {
 
 /* Uploads plane data into textures with the context's strategy. GL thread,
  * without lock. Returns 0 or -errno (logged). */
-int glvf_staging_upload(glvf_context *ctx, const glvf_image *img,
-                        glvf_pool_tex *const *tex, const glvf_plane_layout *layouts);
-/* Uploads from a filled staging region. GL thread, without lock. */
-int glvf_staging_upload_region(glvf_context *ctx, glvf_staging *st,
-                               glvf_pool_tex *const *tex, const glvf_plane_layout *layouts);
+int glvf_upload_planes(glvf_context *ctx, const glvf_image *img, glvf_pool_tex *const *tex,
+                       const glvf_plane_layout *layouts);
+/* Checks that a region's (possibly producer-edited) image stays inside the
+ * region. 0 or -EINVAL with the reason logged. */
+int glvf_staging_check(glvf_context *ctx, const glvf_staging *st);
+/* Uploads from a filled staging region; `keep`: the region stays with its
+ * owner, else it ends (returns to the ring). GL thread, without lock. */
+int glvf_staging_upload_region(glvf_context *ctx, glvf_staging *st, glvf_pool_tex *const *tex,
+                               const glvf_plane_layout *layouts, bool keep);
 /* Retires signalled fences, creates regions asked for. GL thread, no lock. */
 void glvf_staging_service(glvf_context *ctx);
 /* Destroy: queues (gl) or forgets every buffer and fence. Lock held. */

@@ -533,8 +533,8 @@ static int check_gl_error(glvf_context *ctx, const char *what)
     return e == GL_OUT_OF_MEMORY ? -ENOMEM : -EIO;
 }
 
-int glvf_staging_upload(glvf_context *ctx, const glvf_image *img, glvf_pool_tex *const *tex,
-                        const glvf_plane_layout *layouts)
+int glvf_upload_planes(glvf_context *ctx, const glvf_image *img, glvf_pool_tex *const *tex,
+                       const glvf_plane_layout *layouts)
 {
     int planes = glvf_format_planes(img->format);
     unpack_state st;
@@ -641,11 +641,10 @@ glvf_staging *glvf_staging_acquire(glvf_context *ctx, glvf_format format, int wi
     memset(st, 0, sizeof *st);
     st->magic = STAGING_MAGIC;
     st->ctx = ctx;
-    st->image.format = format;
-    st->image.width = width;
-    st->image.height = height;
+    st->format = st->image.format = format;
+    st->width = st->image.width = width;
+    st->height = st->image.height = height;
     for (int i = 0; i < glvf_format_planes(format); i++) {
-        st->offsets[i] = offsets[i];
         st->image.planes[i].data = s->map + offsets[i];
         st->image.planes[i].stride = strides[i];
     }
@@ -686,7 +685,9 @@ static bool region_end_locked(glvf_context *ctx, glvf_staging *st, bool free_slo
         glvf_free(s->map); /* CPU memory kept alive for this orphaned region */
         s->map = NULL;
     } else if (!ctx->dead && free_slot) {
-        s->state = SLOT_FREE;
+        /* GPU reads may be pending (glvf_staging_upload): the GL thread
+         * retires the slot once its fence signalled */
+        s->state = s->fence ? SLOT_IN_FLIGHT : SLOT_FREE;
     }
     st->magic = STAGING_MAGIC_FREE;
     ctx->live_refs--;
@@ -698,7 +699,7 @@ static bool region_end_locked(glvf_context *ctx, glvf_staging *st, bool free_slo
     return false;
 }
 
-void glvf_staging_cancel(glvf_staging **pst)
+void glvf_staging_release(glvf_staging **pst)
 {
     if (!pst || !*pst)
         return;
@@ -721,8 +722,38 @@ void glvf_staging_cancel(glvf_staging **pst)
         glvf_ctx_free(ctx);
 }
 
+int glvf_staging_check(glvf_context *ctx, const glvf_staging *st)
+{
+    const glvf_image *img = &st->image;
+    const glvf_slot *s = &ctx->ring.slots[st->slot];
+    if (img->format != st->format || img->width > st->width || img->height > st->height ||
+        img->width <= 0 || img->height <= 0) {
+        LOG_E(ctx, "staging region %p: the image was changed to %dx%d %s; a region allocated "
+                   "for %dx%d %s can only shrink",
+              (const void *)st, img->width, img->height, glvf_format_name(img->format),
+              st->width, st->height, glvf_format_name(st->format));
+        return -EINVAL;
+    }
+    for (int i = 0; i < glvf_format_planes(img->format); i++) {
+        glvf_plane_layout l;
+        glvf_plane_layout_get(ctx, img->format, img->width, img->height, i, &l);
+        const uint8_t *p = img->planes[i].data;
+        ptrdiff_t stride = img->planes[i].stride;
+        size_t need = stride > 0 ? (size_t)stride * (size_t)(l.height - 1) + (size_t)l.row_bytes
+                                 : 0;
+        if (!p || stride <= 0 || p < s->map || (size_t)(p - s->map) > s->size ||
+            need > s->size - (size_t)(p - s->map) || (size_t)(p - s->map) % 4 != 0) {
+            LOG_E(ctx, "staging region %p: plane %d (pointer %p, stride %td) is not inside "
+                       "the region, 4-byte aligned, with a positive stride",
+                  (const void *)st, i, (const void *)p, stride);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
 int glvf_staging_upload_region(glvf_context *ctx, glvf_staging *st, glvf_pool_tex *const *tex,
-                               const glvf_plane_layout *layouts)
+                               const glvf_plane_layout *layouts, bool keep)
 {
     int planes = glvf_format_planes(st->image.format);
     glvf_slot *s = &ctx->ring.slots[st->slot];
@@ -730,29 +761,47 @@ int glvf_staging_upload_region(glvf_context *ctx, glvf_staging *st, glvf_pool_te
     while (ctx->gl.GetError() != GL_NO_ERROR) {
     }
     unpack_save(ctx, &us);
-    int r = 0;
+    size_t offsets[GLVF_MAX_PLANES];
     ptrdiff_t strides[GLVF_MAX_PLANES];
-    for (int i = 0; i < planes; i++)
+    for (int i = 0; i < planes; i++) {
+        offsets[i] = (size_t)((const uint8_t *)st->image.planes[i].data - s->map);
         strides[i] = st->image.planes[i].stride;
+    }
     if (s->buffer) {
-        upload_from_buffer(ctx, s->buffer, tex, layouts, planes, st->offsets, strides);
+        upload_from_buffer(ctx, s->buffer, tex, layouts, planes, offsets, strides);
     } else {
         ctx->gl.BindBuffer(GL_PIXEL_UNPACK_BUFFER, 0);
         for (int i = 0; i < planes; i++)
-            tex_sub_image(ctx, tex[i]->name, &layouts[i], s->map + st->offsets[i], strides[i]);
+            tex_sub_image(ctx, tex[i]->name, &layouts[i], s->map + offsets[i], strides[i]);
     }
-    int e = check_gl_error(ctx, "staging submit");
+    int e = check_gl_error(ctx, "staging upload");
     unpack_restore(ctx, &us);
-    pthread_mutex_lock(&ctx->lock);
-    bool last = region_end_locked(ctx, st, false);
-    if (s->buffer)
+    int r = 0;
+    if (s->buffer) {
+        /* a fence for this read; one a previous upload of a kept region left
+         * is superseded (fences signal in order) */
+        GLsync old = s->fence;
+        GLsync fence = ctx->gl.FenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
+        if (old)
+            glvf_tracker_delete_now(ctx, GLVF_OBJECT_SYNC, (uint64_t)(uintptr_t)old, 0);
+        if (!fence) {
+            LOG_E(ctx, "staging: glFenceSync failed; finishing the GL queue instead");
+            ctx->gl.Finish();
+            r = -EIO;
+        }
+        pthread_mutex_lock(&ctx->lock);
+        s->fence = fence;
+        s->last_used = ++ctx->ring.clock;
+        if (fence)
+            glvf_tracker_created(ctx, GLVF_OBJECT_SYNC, 0);
         ctx->ring.zero_copy++;
-    pthread_mutex_unlock(&ctx->lock);
-    (void)last; /* the context is alive: we are on its GL thread */
-    if (s->buffer)
-        r = slot_fence(ctx, s);
-    else
-        slot_release(ctx, s);
+        pthread_mutex_unlock(&ctx->lock);
+    }
+    if (!keep) {
+        pthread_mutex_lock(&ctx->lock);
+        region_end_locked(ctx, st, true); /* the context is alive: not the last ref */
+        pthread_mutex_unlock(&ctx->lock);
+    }
     return e ? e : r;
 }
 

@@ -507,14 +507,35 @@ GLVF_API int glvf_staging_reserve(glvf_context *ctx, glvf_format format,
 
 /*
  * Submits a region as a frame: the textures are filled straight from it.
- * Takes `*pst` on success and on failure (it returns to the ring either way)
- * and clears it. GL thread. Returns a frame with one reference, or NULL.
+ * Takes `*pst` and clears it, on success and on failure alike (the region
+ * returns to the ring; with pbo-persistent, only once the GPU has read it).
+ * The producer may have lowered the descriptor's width and height (e.g. a
+ * codec that allocated aligned sizes) and moved plane pointers, as long as
+ * every row stays inside the region; the format cannot change. GL thread:
+ * when the owning context is not current it fails with -EPERM and leaves
+ * `*pst` with the caller. Returns a frame with one reference, or NULL.
  */
 GLVF_API glvf_frame *glvf_staging_submit(glvf_context *ctx, glvf_staging **pst,
                                          const glvf_upload_params *params, int *err);
 
-/* Returns an unsubmitted region to the ring. Any thread. Accepts NULL. */
-GLVF_API void glvf_staging_cancel(glvf_staging **pst);
+/*
+ * Like glvf_staging_submit(), but the region stays with the caller,
+ * unchanged: for producers that keep reading the memory afterwards (a
+ * codec's reference pictures). The region may be uploaded again and is given
+ * back with glvf_staging_release(). Borrows `st`. GL thread.
+ */
+GLVF_API glvf_frame *glvf_staging_upload(glvf_context *ctx, glvf_staging *st,
+                                         const glvf_upload_params *params, int *err);
+
+/*
+ * Gives a region back without submitting it (or after glvf_staging_upload).
+ * With pbo-persistent, memory the GPU may still be reading returns to the
+ * ring only once its fence has signalled. Clears *pst. Any thread; never
+ * calls GL. Accepts NULL and a pointer to NULL. A region of a destroyed
+ * context is an orphan: this frees its CPU memory (GPU-visible memory of an
+ * orphaned region is gone with the context and must not be touched).
+ */
+GLVF_API void glvf_staging_release(glvf_staging **pst);
 
 #ifdef __cplusplus
 }

@@ -265,7 +265,7 @@ static void test_leak_report_and_orphans(void *arg)
     check_log_clear();
     glvf_frame_unref(&a);
     glvf_frame_unref(&b);
-    glvf_staging_cancel(&st);
+    glvf_staging_release(&st);
     CHECK(check_log_count(GLVF_LOG_WARN, "orphan") == 2, "orphan drops warn");
     glvf_frame_unref(&keep); /* the last reference frees the context's memory */
     CHECK(check_log_count(GLVF_LOG_WARN, "orphan") == 3, "orphan drops warn");

@@ -15,6 +15,7 @@
 #include "glvf_alloc.h"
 
 #include <epoxy/gl.h>
+#include <errno.h>
 #include <stdint.h>
 
 #define GLVF_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -323,6 +324,8 @@ static void test_steady_state(void *arg)
     }
 }
 
+static uint8_t pixels_outside[4096];
+
 typedef struct producer_arg {
     glvf_context *ctx;
     glvf_staging *st;
@@ -387,8 +390,79 @@ static void test_zero_copy(void *arg)
         /* a cancelled region goes back to the ring */
         glvf_staging *s = glvf_staging_acquire(ctx, GLVF_FORMAT_NV12, 321, 241, 0, NULL);
         CHECK(s, "acquire again");
-        glvf_staging_cancel(&s);
+        glvf_staging_release(&s);
         CHECK(!s, "cancel clears the pointer");
+        CHECK(glvf_context_destroy(&ctx), "destroy");
+    }
+}
+
+/* glvf_staging_upload keeps the region (a codec's reference picture);
+ * producers may shrink the image; growing it or pointing outside the region
+ * is refused. */
+static void test_staging_edits(void *arg)
+{
+    (void)arg;
+    for (size_t si = 0; si < 3; si++) {
+        glvf_context *ctx = make_ctx(strategies[si], 0, 0);
+        REQUIRE(ctx, "context");
+        const char *name = glvf_upload_strategy_name(glvf_context_get_upload_strategy(ctx));
+        CHECK(glvf_staging_reserve(ctx, GLVF_FORMAT_NV12, 321, 241, 0, 1) == 0, "reserve");
+        producer_arg a = { .ctx = ctx, .seed = 4242 };
+        producer(&a);
+        REQUIRE(a.st, "%s: acquire", name);
+        int err = 0;
+        glvf_frame *f1 = glvf_staging_upload(ctx, a.st, NULL, &err);
+        glvf_frame *f2 = glvf_staging_upload(ctx, a.st, NULL, &err);
+        CHECK(f1 && f2, "%s: a kept region uploads twice (%d)", name, err);
+        if (f1 && f2) {
+            CHECK(frame_verify(f1, 4242, "kept 1") == 0 && frame_verify(f2, 4242, "kept 2") == 0,
+                  "%s: both frames correct", name);
+        }
+        glvf_stats st;
+        glvf_context_get_stats(ctx, &st);
+        CHECK(st.staging_live == 1, "%s: the region is still held", name);
+        glvf_staging_release(&a.st);
+        CHECK(!a.st, "release clears the pointer");
+        glvf_frame_unref(&f1);
+        glvf_frame_unref(&f2);
+        glvf_context_collect(ctx); /* retires the slot's fence */
+
+        /* shrink: a codec allocated 321x241, the picture is 300x200 */
+        producer(&a);
+        REQUIRE(a.st, "%s: acquire after release", name);
+        glvf_image *img = glvf_staging_image(a.st);
+        img->width = 300;
+        img->height = 200;
+        glvf_frame *f = glvf_staging_submit(ctx, &a.st, NULL, &err);
+        CHECK(f && !a.st, "%s: shrunk submit (%d)", name, err);
+        if (f) {
+            CHECK(glvf_frame_width(f) == 300 && glvf_frame_height(f) == 200, "size");
+            CHECK(frame_verify(f, 4242, "shrunk") == 0, "%s: shrunk content", name);
+        }
+        glvf_frame_unref(&f);
+
+        /* grow: refused, the region is taken back */
+        glvf_context_collect(ctx);
+        producer(&a);
+        REQUIRE(a.st, "acquire");
+        glvf_staging_image(a.st)->width = 400;
+        check_log_clear();
+        f = glvf_staging_submit(ctx, &a.st, NULL, &err);
+        CHECK(!f && err == -EINVAL && !a.st, "%s: grown image refused (%d)", name, err);
+        CHECK(check_log_count(GLVF_LOG_ERROR, "can only shrink") == 1, "logged");
+
+        /* a plane pointer outside the region */
+        glvf_context_collect(ctx);
+        producer(&a);
+        REQUIRE(a.st, "acquire");
+        glvf_staging_image(a.st)->planes[1].data = pixels_outside;
+        check_log_clear();
+        f = glvf_staging_submit(ctx, &a.st, NULL, &err);
+        CHECK(!f && err == -EINVAL && !a.st, "%s: pointer outside refused (%d)", name, err);
+        CHECK(check_log_count(GLVF_LOG_ERROR, "not inside the region") == 1, "logged");
+        glvf_context_get_stats(ctx, &st);
+        CHECK(st.staging_live == 0 && st.frames_live == 0, "nothing held");
+        check_log_clear();
         CHECK(glvf_context_destroy(&ctx), "destroy");
     }
 }
@@ -411,6 +485,7 @@ int main(int argc, char **argv)
     RUN(test_budget, NULL);
     RUN(test_steady_state, NULL);
     RUN(test_zero_copy, NULL);
+    RUN(test_staging_edits, NULL);
     harness_ctx_destroy(H);
     check_log_clear();
     return check_finish();
