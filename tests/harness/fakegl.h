@@ -1,0 +1,114 @@
+/*
+ * Fake GL for contract tests: a software stand-in for a GL driver, handed to
+ * glvf through the loader callback (fakegl_get_proc). No GPU, no display.
+ *
+ * It records every call (entry point, thread, whether the owning context was
+ * "current" on that thread), tracks objects per kind, raises the GL errors a
+ * driver would for the things glvf gets wrong in practice (bad rectangles,
+ * PBO overruns, unknown names, bad maps), and injects failures on request.
+ *
+ * One global fake context; all state behind one mutex, so every function may
+ * be called from any thread. Names per kind start at 1 and are never reused.
+ * Entry point names in this API are given without the "gl" prefix
+ * ("DeleteTextures"); fakegl_fail also accepts the prefixed form.
+ */
+#ifndef GLVF_TEST_FAKEGL_H
+#define GLVF_TEST_FAKEGL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct fakegl_config {
+    bool gles;                       /* false: desktop core; true: OpenGL ES */
+    int major, minor;                /* 0,0: 4.5 desktop / 3.0 ES */
+    const char *vendor, *renderer;   /* NULL: "glvf-fake", "glvf fake GL" */
+    /* NULL-terminated, copied. NULL: default set:
+     *   desktop: GL_ARB_buffer_storage GL_ARB_texture_storage GL_KHR_debug
+     *            GL_ARB_robustness GL_ARB_timer_query
+     *   ES:      GL_EXT_buffer_storage GL_EXT_texture_norm16 GL_KHR_debug
+     *            GL_EXT_robustness
+     * (const char *const[]){NULL}: none. */
+    const char *const *extensions;
+    int max_texture_size;            /* 0: 16384 */
+} fakegl_config;
+
+/* Reconfigures the fake (NULL: desktop 4.5) and frees all state and objects:
+ * counters, faults, errors, bindings, labels, fence mode, reset status. Does
+ * not touch any thread's current flag. */
+void fakegl_reset(const fakegl_config *cfg);
+
+/* The loader callback (glvf_params.get_proc_address): "glXxx" -> function,
+ * NULL for names the fake does not implement. */
+void *fakegl_get_proc(void *user, const char *name);
+
+/* Thread-local "owning context is current on this thread" flag (default
+ * false). fakegl_is_current returns it: pass as glvf's is_current callback. */
+void fakegl_set_current(bool current);
+bool fakegl_is_current(void *user);
+
+enum fakegl_kind {
+    FAKEGL_TEXTURE, FAKEGL_BUFFER, FAKEGL_SYNC, FAKEGL_FRAMEBUFFER,
+    FAKEGL_PROGRAM, FAKEGL_SHADER, FAKEGL_VERTEX_ARRAY, FAKEGL_SAMPLER,
+    FAKEGL_QUERY, FAKEGL_KIND_COUNT
+};
+
+typedef struct fakegl_stats {
+    unsigned long calls;          /* GL entry point calls */
+    unsigned long violations;     /* calls made while the calling thread's
+                                     current flag was unset */
+    unsigned long bad_deletes;    /* deletes of unknown (or already deleted)
+                                     non-zero names */
+    unsigned long gl_errors;      /* errors raised (GetError reports the first) */
+    unsigned long live[FAKEGL_KIND_COUNT];
+    unsigned long created[FAKEGL_KIND_COUNT];
+    unsigned long deleted[FAKEGL_KIND_COUNT];
+    unsigned long delete_calls[FAKEGL_KIND_COUNT]; /* glDelete* calls (batching) */
+    unsigned long labels;         /* successful ObjectLabel* calls */
+} fakegl_stats;
+
+fakegl_stats fakegl_get_stats(void);
+/* Calls of one entry point ("DeleteTextures"); NULL: all calls. */
+unsigned long fakegl_call_count(const char *name);
+/* Entry point ("TexSubImage2D") of the first call made while not current,
+ * or NULL. */
+const char *fakegl_first_violation(void);
+unsigned long fakegl_calls_on_thread(pthread_t t);
+/* Zeroes the counters: calls (total, per name, per thread), violations and
+ * the first one, bad_deletes, gl_errors, created, deleted, delete_calls,
+ * labels. Objects, live counts and the pending GL error stay. */
+void fakegl_clear_calls(void);
+
+bool fakegl_texture_alive(unsigned name);
+/* false if the texture is not alive; sizes are 0 before storage exists. */
+bool fakegl_texture_size(unsigned name, int *w, int *h, unsigned *internal_format);
+/* Label set with ObjectLabel(KHR) (kept after the object is deleted), or NULL. */
+const char *fakegl_label(unsigned identifier /* GL_TEXTURE, GL_BUFFER, ... */,
+                         unsigned name);
+
+/* Fault injection: the nth call (1 = next) of entry point `name` fails:
+ *   Gen* / Create*: no object (all names 0), gl_error (0: GL_OUT_OF_MEMORY);
+ *   TexStorage2D / TexImage2D / BufferData / BufferStorage(EXT): no storage,
+ *     gl_error (0: GL_OUT_OF_MEMORY);
+ *   MapBufferRange: returns NULL (+ gl_error if non-zero);
+ *   FenceSync: returns NULL (+ gl_error if non-zero);
+ *   any other: has no effect, returns 0, gl_error (0: GL_INVALID_OPERATION).
+ * Up to 32 pending faults; each fires once. FenceSync returns a fresh
+ * malloc'd pointer; DeleteSync retires it (freed at fakegl_reset, so the
+ * address is never reused and a double delete always counts). */
+void fakegl_fail(const char *name, int nth, unsigned gl_error);
+void fakegl_fail_clear(void);
+/* ClientWaitSync -> GL_TIMEOUT_EXPIRED at once (never sleeps);
+ * GetSynciv(GL_SYNC_STATUS) -> GL_UNSIGNALED. */
+void fakegl_set_fence_never_signals(bool never);
+/* GetGraphicsResetStatus(ARB/EXT/KHR) return it (default GL_NO_ERROR). */
+void fakegl_set_reset_status(unsigned status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
