@@ -134,7 +134,17 @@ static bool check_required(glvf_context *ctx)
         REQ(DeleteBuffers), REQ(BindBuffer), REQ(BufferData), REQ(MapBufferRange),
         REQ(UnmapBuffer), REQ(FenceSync), REQ(ClientWaitSync), REQ(DeleteSync),
         REQ(DeleteFramebuffers), REQ(DeleteProgram), REQ(DeleteShader),
-        REQ(DeleteVertexArrays), REQ(DeleteSamplers), REQ(Flush),
+        REQ(DeleteVertexArrays), REQ(DeleteSamplers), REQ(Flush), REQ(Finish),
+        /* rendering */
+        REQ(CreateShader), REQ(ShaderSource), REQ(CompileShader), REQ(GetShaderiv),
+        REQ(GetShaderInfoLog), REQ(CreateProgram), REQ(AttachShader), REQ(DetachShader),
+        REQ(LinkProgram), REQ(GetProgramiv), REQ(GetProgramInfoLog), REQ(UseProgram),
+        REQ(GetUniformLocation), REQ(Uniform1i), REQ(Uniform1f), REQ(Uniform2f),
+        REQ(Uniform2i), REQ(Uniform3f), REQ(Uniform4fv), REQ(UniformMatrix3fv),
+        REQ(GenVertexArrays), REQ(BindVertexArray), REQ(ActiveTexture), REQ(Viewport),
+        REQ(Scissor), REQ(Enable), REQ(Disable), REQ(IsEnabled), REQ(GetBooleanv),
+        REQ(GetFloatv), REQ(ColorMask), REQ(ClearColor), REQ(Clear), REQ(DrawArrays),
+        REQ(CheckFramebufferStatus),
     };
 #undef REQ
     bool ok = true;
@@ -435,6 +445,7 @@ static void context_end(glvf_context *ctx, bool gl)
     report_leaks(ctx);
     glvf_staging_destroy(ctx, gl);
     glvf_pool_destroy(ctx, gl);
+    glvf_render_destroy(ctx, gl);
     if (!gl) {
         /* the GL objects died with the GL context: forget them */
         for (size_t i = 0; i < ctx->tracker.queue_len; i++) {

@@ -201,6 +201,11 @@ struct glvf_frame {
 
 void glvf_frames_destroy(glvf_context *ctx); /* orphans live frames, frees free list */
 
+/* ---- render.c ---------------------------------------------------------- */
+typedef struct glvf_renderer glvf_renderer;
+/* Destroy: queues (gl) or forgets programs and the VAO. Lock held. */
+void glvf_render_destroy(glvf_context *ctx, bool gl);
+
 /* ---- context.c --------------------------------------------------------- */
 struct glvf_context {
     uint32_t magic;
@@ -222,6 +227,7 @@ struct glvf_context {
     bool labels, track_sites;
     glvf_upload_strategy strategy;
     glvf_platform platform;
+    glvf_renderer *render;       /* GL thread only */
 
     /* extension entry points resolved once */
     PFNGLBUFFERSTORAGEPROC buffer_storage;

@@ -474,6 +474,70 @@ GLVF_API glvf_context *glvf_frame_context(const glvf_frame *frame);
 GLVF_API bool glvf_frame_zero_copy(const glvf_frame *frame);
 
 /* ------------------------------------------------------------------------ */
+/* Rendering                                                                */
+
+typedef enum glvf_scaler {
+    GLVF_SCALER_BILINEAR = 0,
+    GLVF_SCALER_BICUBIC,         /* Catmull-Rom */
+} glvf_scaler;
+
+typedef struct glvf_rect {
+    int x, y, width, height;     /* in framebuffer pixels, GL convention
+                                    (origin bottom-left) */
+} glvf_rect;
+
+typedef struct glvf_render_params {
+    /* Where to draw. width or height 0: the viewport current at the call. */
+    glvf_rect target;
+    glvf_scaler scaler;
+    /* Fill the whole target, ignoring the display aspect ratio. Default:
+     * fit the picture, centred, honouring the sample aspect ratio. */
+    bool stretch;
+    /* When set, the parts of the target the picture does not cover (the
+     * bars) are cleared to this RGBA colour; otherwise left untouched. */
+    bool clear_background;
+    float background[4];
+    /* Applied after the frame's own rotation and flips: clockwise rotation
+     * (0, 90, 180, 270), then mirroring. */
+    int rotation;
+    bool flip_h, flip_v;
+    /* Override the frame's colorimetry (0: use the frame's). */
+    glvf_matrix matrix;
+    glvf_range range;
+    glvf_chroma_location chroma_location;
+} glvf_render_params;
+
+#define glvf_render_params(...) (&(const glvf_render_params){__VA_ARGS__})
+
+/*
+ * Draws `frame` into the framebuffer bound for drawing when called
+ * (GL_DRAW_FRAMEBUFFER_BINDING: a window's, GtkGLArea's, or a host FBO),
+ * within params->target or the current viewport. It never binds a
+ * framebuffer (in particular never framebuffer 0) and restores every piece
+ * of state it changes:
+ *   current program, vertex array binding, active texture unit, the
+ *   GL_TEXTURE_2D bindings of units 0-3, GL_BLEND, GL_DEPTH_TEST,
+ *   GL_STENCIL_TEST, GL_CULL_FACE, GL_SCISSOR_TEST and the scissor box,
+ *   the viewport, the colour write mask, the clear colour, and on desktop
+ *   GL GL_FRAMEBUFFER_SRGB and GL_RASTERIZER_DISCARD (GLES: the latter).
+ * Output is straight (not premultiplied) alpha written as is: blending is
+ * disabled during the draw; to blend, draw into your own FBO and composite.
+ * The frame must belong to `ctx` (a frame of another context is refused).
+ * Borrows `frame` and `params` (NULL: defaults). GL thread. Returns 0 or a
+ * negative errno (-EPERM not current, -EINVAL bad frame/params, -EIO shader
+ * or framebuffer failure, reported with the driver's log).
+ */
+GLVF_API int glvf_render(glvf_context *ctx, const glvf_frame *frame,
+                         const glvf_render_params *params);
+
+/*
+ * Compiles the shader programs for `frame`'s format (both scalers) ahead of
+ * the first glvf_render, so the first frame does not pay for it. GL thread.
+ * Returns 0 or a negative errno.
+ */
+GLVF_API int glvf_render_prepare(glvf_context *ctx, glvf_format format);
+
+/* ------------------------------------------------------------------------ */
 /* Zero-copy staging                                                        */
 
 typedef struct glvf_staging glvf_staging;

@@ -41,7 +41,7 @@
     X(GetProgramInfoLog) X(UseProgram) X(DeleteProgram) X(IsProgram)                    \
     X(GetUniformLocation) X(GetAttribLocation) X(BindAttribLocation)                    \
     X(GetUniformBlockIndex) X(UniformBlockBinding) X(Uniform1i) X(Uniform1f)            \
-    X(Uniform2f) X(Uniform3f) X(Uniform4f) X(Uniform1fv) X(Uniform2fv) X(Uniform3fv)    \
+    X(Uniform2f) X(Uniform2i) X(Uniform3f) X(Uniform4f) X(Uniform1fv) X(Uniform2fv) X(Uniform3fv)    \
     X(Uniform4fv) X(UniformMatrix3fv) X(UniformMatrix4fv) X(GenVertexArrays)            \
     X(DeleteVertexArrays) X(BindVertexArray) X(IsVertexArray) X(VertexAttribPointer)    \
     X(EnableVertexAttribArray) X(DisableVertexAttribArray) X(GenSamplers)               \
@@ -1021,6 +1021,7 @@ V(UniformBlockBinding, (GLuint p, GLuint index, GLuint binding),
 V(Uniform1i, (GLint loc, GLint a), UNIFORM_CHECK)
 V(Uniform1f, (GLint loc, GLfloat a), UNIFORM_CHECK)
 V(Uniform2f, (GLint loc, GLfloat a, GLfloat b), UNIFORM_CHECK)
+V(Uniform2i, (GLint loc, GLint a, GLint b), UNIFORM_CHECK)
 V(Uniform3f, (GLint loc, GLfloat a, GLfloat b, GLfloat c), UNIFORM_CHECK)
 V(Uniform4f, (GLint loc, GLfloat a, GLfloat b, GLfloat c, GLfloat d), UNIFORM_CHECK)
 V(Uniform1fv, (GLint loc, GLsizei n, const GLfloat *v), UNIFORM_CHECK)
