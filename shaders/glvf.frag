@@ -14,6 +14,11 @@
 //                     (GLES without EXT_texture_norm16)
 //   ALPHA_PLANE       alpha from the fourth texture
 //
+// Bilinear variants whose texels are plain values (not PAIR16, not packed
+// 4:2:2) use the sampler's own linear filter (HW_BILINEAR): one texture()
+// per plane instead of four texelFetch; textures are CLAMP_TO_EDGE, the
+// same edge rule as the manual path.
+//
 // Colour: every fetched value is the container's normalised value f (stored
 // integer / 255 or / 65535). The CPU folds bit depth, range and the YUV
 // matrix into rgb = u_m * vec3(y, cb, cr) + u_off, and alpha = f * u_ascale
@@ -39,6 +44,10 @@ uniform vec4 u_sel_y0;    // LAYOUT_PACKED422: which channel holds Y0, U, Y1, V
 uniform vec4 u_sel_u;
 uniform vec4 u_sel_y1;
 uniform vec4 u_sel_v;
+
+#if !defined(BICUBIC) && !defined(PAIR16) && !defined(LAYOUT_PACKED422)
+#define HW_BILINEAR 1
+#endif
 
 vec4 tex(sampler2D s, ivec2 p, ivec2 size)
 {
@@ -119,6 +128,14 @@ vec4 cr_weights(float t)
 
 vec4 filter_main(vec2 pos)
 {
+#ifdef HW_BILINEAR
+    vec4 t = texture(u_tex0, (pos + 0.5) / vec2(u_tsize0));
+#ifdef LAYOUT_RGB
+    return t;
+#else
+    return vec4(t.r, 0.0, 0.0, 1.0);
+#endif
+#endif
     vec2 i = floor(pos);
     vec2 f = pos - i;
     ivec2 b = ivec2(i);
@@ -142,6 +159,15 @@ vec4 filter_main(vec2 pos)
 #ifdef HAS_CHROMA
 vec2 filter_chroma(vec2 pos)
 {
+#ifdef HW_BILINEAR
+    vec2 uv = (pos + 0.5) / vec2(u_tsize1);
+#if defined(LAYOUT_PLANAR)
+    return vec2(texture(u_tex1, uv).r, texture(u_tex2, uv).r);
+#else
+    vec2 c = texture(u_tex1, uv).rg;
+    return u_swap != 0 ? c.yx : c;
+#endif
+#endif
     vec2 i = floor(pos);
     vec2 f = pos - i;
     ivec2 b = ivec2(i);
@@ -166,6 +192,9 @@ vec2 filter_chroma(vec2 pos)
 #ifdef ALPHA_PLANE
 float filter_alpha(vec2 pos)
 {
+#ifdef HW_BILINEAR
+    return texture(u_tex3, (pos + 0.5) / vec2(u_tsize0)).r;
+#endif
     vec2 i = floor(pos);
     vec2 f = pos - i;
     ivec2 b = ivec2(i);

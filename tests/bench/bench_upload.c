@@ -5,7 +5,11 @@
  * surfaceless context (Mesa llvmpipe unless the driver says otherwise).
  *
  *   bench-upload [--api gl33|gl45|gles30] [--frames N] [--format F,...]
- *                [--size WxH,...]
+ *                [--size WxH,...] [--render-frames N]
+ *
+ * Then, in the same run, render time per frame: each size and format drawn
+ * 1:1 into an RGBA8 FBO with the bilinear and the bicubic scaler
+ * (glFinish per frame: the time is the GPU's, or llvmpipe's threads').
  *
  * Source frames rotate through a set larger than the CPU caches, so neither
  * side reads from cache. glFinish() runs before the clock stops, so
@@ -107,6 +111,43 @@ static double bench_strategy(harness_ctx *h, glvf_upload_strategy strat, source 
     return t;
 }
 
+/* ms per rendered frame: upload once, render `frames` times 1:1 into an FBO. */
+static double bench_render(harness_ctx *h, source *s, glvf_scaler scaler, int frames)
+{
+    glvf_context *ctx = glvf_context_create(glvf_context_params(
+            .get_proc_address = harness_get_proc, .get_proc_user = h,
+            .is_current = harness_is_current, .is_current_user = h, .log = glvf_log_stderr));
+    if (!ctx)
+        return -1;
+    int w = s->img.width, hh = s->img.height;
+    glvf_frame *f = glvf_upload(ctx, &s->img, NULL, NULL);
+    GLuint tex, fb;
+    glGenTextures(1, &tex);
+    glBindTexture(GL_TEXTURE_2D, tex);
+    glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, w, hh);
+    glGenFramebuffers(1, &fb);
+    glBindFramebuffer(GL_FRAMEBUFFER, fb);
+    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, tex, 0);
+    glViewport(0, 0, w, hh);
+    double best = 1e30;
+    int ok = f && glvf_render_prepare(ctx, s->img.format) == 0;
+    glvf_render(ctx, f, glvf_render_params(.scaler = scaler)); /* warm-up */
+    glFinish();
+    for (int i = 0; ok && i < frames; i++) {
+        double t0 = now_s();
+        ok = glvf_render(ctx, f, glvf_render_params(.scaler = scaler)) == 0;
+        glFinish();
+        double t = now_s() - t0;
+        best = t < best ? t : best;
+    }
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+    glDeleteFramebuffers(1, &fb);
+    glDeleteTextures(1, &tex);
+    glvf_frame_unref(&f);
+    glvf_context_destroy(&ctx);
+    return ok ? best * 1000.0 : -1;
+}
+
 static int parse_size(const char *s, int *w, int *h)
 {
     if (!strcmp(s, "720p")) { *w = 1280; *h = 720; return 1; }
@@ -118,7 +159,7 @@ static int parse_size(const char *s, int *w, int *h)
 int main(int argc, char **argv)
 {
     harness_api api = HARNESS_GL45;
-    int frames = 60;
+    int frames = 60, render_frames = 5;
     char formats[256] = "yuv420p", sizes[256] = "1080p,4k";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--api") && i + 1 < argc) {
@@ -128,13 +169,15 @@ int main(int argc, char **argv)
             }
         } else if (!strcmp(argv[i], "--frames") && i + 1 < argc) {
             frames = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--render-frames") && i + 1 < argc) {
+            render_frames = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
             snprintf(formats, sizeof formats, "%s", argv[++i]);
         } else if (!strcmp(argv[i], "--size") && i + 1 < argc) {
             snprintf(sizes, sizeof sizes, "%s", argv[++i]);
         } else {
             fprintf(stderr, "usage: %s [--api gl33|gl45|gles30] [--frames N] [--format F,...] "
-                            "[--size WxH|720p|1080p|4k,...]\n",
+                            "[--size WxH|720p|1080p|4k,...] [--render-frames N]\n",
                     argv[0]);
             return !strcmp(argv[i], "--help") ? 0 : 2;
         }
@@ -209,6 +252,14 @@ int main(int argc, char **argv)
                        glvf_upload_strategy_name(used[k]));
             }
             fflush(stdout);
+            if (render_frames > 0) {
+                double bl = bench_render(h, &src[0], GLVF_SCALER_BILINEAR, render_frames);
+                double bc = bench_render(h, &src[0], GLVF_SCALER_BICUBIC, render_frames);
+                printf("%-10s %-10s render 1:1: bilinear %.2f ms/frame, bicubic %.2f ms/frame "
+                       "(best of %d)\n",
+                       fs, size_s, bl, bc, render_frames);
+                fflush(stdout);
+            }
             free(dst[0]);
             free(dst[1]);
             for (int i = 0; i < NSRC; i++)

@@ -30,8 +30,10 @@
 static harness_ctx *H;
 static glvf_context *CTX;
 
-/* tolerances (8-bit RGB levels) */
-#define MAX_ERR 2
+/* tolerances (8-bit RGB levels): the manual-filter paths stay within 2;
+ * the hardware bilinear path adds up to 1 on llvmpipe, whose linear filter
+ * uses 8-bit weights */
+#define MAX_ERR 3
 #define MIN_PSNR 48.0
 
 typedef struct fmt_map {
