@@ -29,6 +29,7 @@
 #include <string.h>
 
 #define MAX_SLOTS 64
+#define MAX_IN_FLIGHT 3 /* per size: uploads the GPU may lag behind by */
 #define DEFAULT_ALIGN 64
 
 /* ---- unpack state ------------------------------------------------------- */
@@ -205,11 +206,16 @@ static glvf_slot *slot_create_gl(glvf_context *ctx, size_t size)
     GLenum err = GL_NO_ERROR;
     if (buf) {
         gl->BindBuffer(GL_PIXEL_UNPACK_BUFFER, buf);
-        GLbitfield flags = GL_MAP_WRITE_BIT | GL_MAP_PERSISTENT_BIT | GL_MAP_COHERENT_BIT;
-        ctx->buffer_storage(GL_PIXEL_UNPACK_BUFFER, (GLsizeiptr)size, NULL, flags);
+        /* Readable and in client (cached system) memory: producers such as
+         * codecs read their reference pictures back from staging regions,
+         * which a write-only (often write-combined) mapping does not allow. */
+        GLbitfield map_flags = GL_MAP_READ_BIT | GL_MAP_WRITE_BIT | GL_MAP_PERSISTENT_BIT |
+                               GL_MAP_COHERENT_BIT;
+        ctx->buffer_storage(GL_PIXEL_UNPACK_BUFFER, (GLsizeiptr)size, NULL,
+                            map_flags | GL_CLIENT_STORAGE_BIT);
         err = gl->GetError();
         if (err == GL_NO_ERROR)
-            map = gl->MapBufferRange(GL_PIXEL_UNPACK_BUFFER, 0, (GLsizeiptr)size, flags);
+            map = gl->MapBufferRange(GL_PIXEL_UNPACK_BUFFER, 0, (GLsizeiptr)size, map_flags);
         if (!map && err == GL_NO_ERROR)
             err = gl->GetError();
         gl->BindBuffer(GL_PIXEL_UNPACK_BUFFER, (GLuint)prev);
@@ -319,12 +325,19 @@ static glvf_slot *ring_take_gl(glvf_context *ctx, size_t need, int *err)
         glvf_slot *s = ring_find_free(ctx, need);
         if (s)
             s->state = SLOT_ACQUIRED;
+        /* Grow only while few slots of this size are in flight: once
+         * MAX_IN_FLIGHT are, waiting for the oldest is cheaper than memory
+         * that keeps growing whenever the GPU lags a little. */
+        size_t in_flight = 0;
+        for (size_t i = 0; i < ctx->ring.count; i++)
+            in_flight += ctx->ring.slots[i].size >= need &&
+                         ctx->ring.slots[i].state == SLOT_IN_FLIGHT;
         bool fits = ctx->ring.bytes + glvf_align_up(need, 4096) <= ctx->staging_budget &&
-                    ctx->ring.count < MAX_SLOTS;
+                    ctx->ring.count < MAX_SLOTS && in_flight < MAX_IN_FLIGHT;
         pthread_mutex_unlock(&ctx->lock);
         if (s)
             return s;
-        if (fits || attempt == 0) {
+        if (fits) {
             s = slot_create_gl(ctx, need);
             if (s)
                 return s;

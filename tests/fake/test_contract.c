@@ -365,6 +365,53 @@ static void test_injected_oom(void *arg)
     fakegl_fail_clear();
 }
 
+/* The pbo-persistent ring does not grow while the GPU lags: at most 3 slots
+ * of a size in flight, then the oldest fence is waited for (bounded by
+ * fence_timeout_ms: an error, not a new buffer). */
+static void test_ring_bounded(void *arg)
+{
+    (void)arg;
+    setup();
+    glvf_context *ctx = MAKE_CTX(.upload = GLVF_UPLOAD_PBO_PERSISTENT, .fence_timeout_ms = 5);
+    REQUIRE(ctx, "create");
+    glvf_image img = { .format = GLVF_FORMAT_YUV420P, .width = 64, .height = 64,
+                       .planes = { { pixels, 64 }, { pixels, 32 }, { pixels, 32 } } };
+    fakegl_set_fence_never_signals(true);
+    int err = 0;
+    for (int i = 0; i < 3; i++) {
+        glvf_frame *f = glvf_upload(ctx, &img, NULL, &err);
+        CHECK(f, "upload %d while the GPU lags (%d)", i, err);
+        glvf_frame_unref(&f);
+    }
+    check_log_clear();
+    glvf_frame *f = glvf_upload(ctx, &img, NULL, &err);
+    CHECK(!f && err == -ETIMEDOUT, "the fourth waits for the oldest fence and times out (%d)",
+          err);
+    CHECK(check_log_count(GLVF_LOG_ERROR, "staging fence timed out") == 1, "logged");
+    glvf_stats s;
+    glvf_context_get_stats(ctx, &s);
+    CHECK(s.staging_slots == 3 && s.objects[GLVF_OBJECT_BUFFER].created == 3,
+          "no fourth buffer (slots %llu, buffers %llu)", (unsigned long long)s.staging_slots,
+          (unsigned long long)s.objects[GLVF_OBJECT_BUFFER].created);
+    CHECK(s.staging_waits >= 1, "the wait is counted");
+    fakegl_set_fence_never_signals(false);
+    for (int i = 0; i < 100; i++) {
+        f = glvf_upload(ctx, &img, NULL, &err);
+        CHECK(f, "upload after the GPU caught up (%d)", err);
+        glvf_frame_unref(&f);
+        glvf_context_collect(ctx);
+    }
+    glvf_context_get_stats(ctx, &s);
+    printf("# ring: %llu slots, %llu buffers created, %llu waits over 104 uploads\n",
+           (unsigned long long)s.staging_slots,
+           (unsigned long long)s.objects[GLVF_OBJECT_BUFFER].created,
+           (unsigned long long)s.staging_waits);
+    CHECK(s.objects[GLVF_OBJECT_BUFFER].created == 3, "the same 3 buffers are reused");
+    CHECK(s.objects[GLVF_OBJECT_SYNC].live <= 3, "fences retired");
+    CHECK(glvf_context_destroy(&ctx), "destroy");
+    CHECK(fakegl_get_stats().live[FAKEGL_BUFFER] == 0, "buffers deleted");
+}
+
 int main(void)
 {
     RUN(test_refused_when_not_current, NULL);
@@ -374,6 +421,7 @@ int main(void)
     RUN(test_leak_report, NULL);
     RUN(test_bad_create, NULL);
     RUN(test_injected_oom, NULL);
+    RUN(test_ring_bounded, NULL);
     fakegl_reset(NULL);
     check_log_clear();
     return check_finish();
