@@ -1,0 +1,86 @@
+/* Private to libglvf-ffmpeg (and its tests). */
+#ifndef GLVF_FF_INTERNAL_H
+#define GLVF_FF_INTERNAL_H
+
+#include <glvf/glvf-ffmpeg.h>
+#include <glvf/glvf.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/frame.h>
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FF_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define FF_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- ff_common.c: the module's heap (counted like the core's) ----------- */
+void *glvf_ff_calloc(size_t n, size_t size);
+void glvf_ff_free(void *p);
+/* Test hooks: allocations the module made (process-wide, atomic), and the
+ * n-th allocation from now failing (1 = the next; 0 disables). */
+uint64_t glvf_ffmpeg_alloc_count(void);
+void glvf_ffmpeg_alloc_fail_nth(uint64_t n);
+
+/* Logging through a (log, user, max level) triple. */
+typedef struct glvf_ff_log {
+    glvf_log_fn fn;
+    void *user;
+    glvf_log_level level;
+} glvf_ff_log;
+void glvf_ff_logf(const glvf_ff_log *log, glvf_log_level level, const char *fmt, ...)
+    FF_PRINTF(3, 4);
+void glvf_ff_vlogf(const glvf_ff_log *log, glvf_log_level level, const char *fmt, va_list ap);
+
+/* Registry of live decoders (for routing av_log messages): `owner` is what
+ * the decoder stores in AVCodecContext.opaque / AVFormatContext.opaque. */
+void glvf_ff_registry_add(void *owner, const glvf_ff_log *log);
+void glvf_ff_registry_remove(void *owner);
+/* Messages of unattributed FFmpeg contexts on this thread go to `owner`
+ * (NULL: none). */
+void glvf_ff_thread_owner(void *owner);
+
+/* ---- ff_image.c --------------------------------------------------------- */
+/* Clockwise rotation (0/90/180/270) and mirroring of a display matrix. */
+void glvf_ff_display_matrix(const int32_t m[9], int *rotation, bool *flip_h, bool *flip_v);
+/* "yuv420p, yuv422p, ..." of every AVPixelFormat carried. */
+const char *glvf_ff_carried_list(void);
+/* The AVPixelFormats carried, terminated by AV_PIX_FMT_NONE. */
+const enum AVPixelFormat *glvf_ff_carried_formats(void);
+
+/* ---- ff_dr.c: direct rendering ------------------------------------------ */
+typedef struct glvf_ff_dr_stats {
+    uint64_t fallbacks;
+} glvf_ff_dr_stats;
+
+/* State a decoder keeps for its get_buffer2. */
+typedef struct glvf_ff_dr {
+    glvf_context *ctx;
+    const void *owner;            /* the decoder: key of its reserve requests */
+    const glvf_ff_log *log;
+    _Atomic uint64_t fallbacks;
+    _Atomic uint64_t pictures;
+    _Atomic int logged;           /* one debug line per kind of fallback */
+} glvf_ff_dr;
+
+/* The get_buffer2 callback: avctx->opaque must point at a glvf_ff_dr (the
+ * decoder's first member). Called on libavcodec's threads. */
+int glvf_ff_dr_get_buffer2(AVCodecContext *avctx, AVFrame *frame, int flags);
+/* Forgets the reserve requests of `owner` (decoder destroy). */
+void glvf_ff_dr_forget(const void *owner);
+
+/* ---- ff_convert.c: libswscale (optional) -------------------------------- */
+typedef struct glvf_ff_convert glvf_ff_convert;
+bool glvf_ff_convert_available(void);
+/* The carried format a non-carried one converts to. */
+enum AVPixelFormat glvf_ff_convert_target(enum AVPixelFormat src);
+glvf_ff_convert *glvf_ff_convert_create(void);
+/* Converts `src` into `dst` (unreferenced on entry; buffers from a pool).
+ * Returns 0 or an AVERROR. */
+int glvf_ff_convert_frame(glvf_ff_convert *c, const AVFrame *src, AVFrame *dst);
+void glvf_ff_convert_destroy(glvf_ff_convert **pc);
+
+#endif

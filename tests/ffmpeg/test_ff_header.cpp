@@ -1,0 +1,1 @@
+#include "test_ff_header.c"
