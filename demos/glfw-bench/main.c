@@ -1,0 +1,236 @@
+/*
+ * glvf-bench: the GLFW benchmark tool. See --help, and bench.h for the
+ * layout of the sources.
+ *
+ * One hidden GLFW window (vsync off) owns the GL context. glvf reaches GL
+ * through glfwGetProcAddress and knows its context is current when GLFW's
+ * current context is this window's; the tool's own GL calls (the naive
+ * baseline, timer queries, glFinish) go through libepoxy.
+ */
+#define _GNU_SOURCE /* dl_iterate_phdr, sanitizer builds */
+#include "bench.h"
+
+#define GLFW_INCLUDE_NONE
+#include <GLFW/glfw3.h>
+#include <epoxy/gl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <dlfcn.h>
+#include <link.h>
+#endif
+
+double bench_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- glvf callbacks ----------------------------------------------------- */
+
+static char last_glvf_error[256];
+
+const char *bench_last_glvf_error(void)
+{
+    return last_glvf_error;
+}
+
+void bench_clear_glvf_error(void)
+{
+    last_glvf_error[0] = 0;
+}
+
+/* Single GL thread: no locking needed for the buffer. */
+static void bench_log(void *user, glvf_log_level level, const char *msg)
+{
+    (void)user;
+    fprintf(stderr, BENCH_NAME ": glvf %s: %s\n", glvf_log_level_name(level), msg);
+    if (level <= GLVF_LOG_WARN && (level == GLVF_LOG_ERROR || !last_glvf_error[0]))
+        snprintf(last_glvf_error, sizeof last_glvf_error, "%s", msg);
+}
+
+static void *bench_get_proc(void *user, const char *name)
+{
+    (void)user;
+    return (void *)glfwGetProcAddress(name);
+}
+
+static bool bench_is_current(void *user)
+{
+    return glfwGetCurrentContext() == (GLFWwindow *)user;
+}
+
+static void glfw_error(int code, const char *desc)
+{
+    fprintf(stderr, BENCH_NAME ": GLFW error 0x%x: %s\n", code, desc);
+}
+
+/* ---- modes -------------------------------------------------------------- */
+
+static int run_upload(const bench_env *env)
+{
+    return bench_run_upload_scenarios(env, "upload", NULL, NULL);
+}
+
+/*
+ * A mode: `run` returns the number of failed scenarios (negative: could not
+ * start). `unavailable` says why this build lacks it (NULL: available).
+ *
+ * render, once glvf_render() exists: a bench_frame_hook that calls
+ * glvf_render(ctx, frame, ...) into the window's framebuffer and swaps, and
+ *     run = bench_run_upload_scenarios(env, "render", render_hook, NULL)
+ * (the naive strategy has no glvf frame to draw: skip it there or draw its
+ * textures with a shader of the tool's own).
+ * decode, once libglvf-ffmpeg exists (meson: glvf_ffmpeg_dep, a
+ * HAVE_GLVF_FFMPEG define): its own loop over the decoder's frames with
+ * opt->dr and opt->decode_render, reporting through report.c like upload.
+ */
+typedef struct bench_mode {
+    const char *name;
+    const char *unavailable;
+    int (*run)(const bench_env *env);
+} bench_mode;
+
+static const bench_mode modes[] = {
+    { "upload", NULL, run_upload },
+    { "render", "needs glvf_render(), not in this glvf yet", NULL },
+    { "decode", "needs the FFmpeg module, libglvf-ffmpeg", NULL },
+};
+
+static const bench_mode *mode_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+        if (!strcmp(modes[i].name, name))
+            return &modes[i];
+    return NULL;
+}
+
+const char *bench_mode_unavailable(const char *name)
+{
+    const bench_mode *m = mode_find(name);
+    return !m ? "unknown mode" : m->run ? NULL : m->unavailable;
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+#if defined(__SANITIZE_ADDRESS__)
+/* glfwTerminate() unloads the GL libraries and the driver they loaded, and
+ * LeakSanitizer then reports what the driver leaked from an "<unknown
+ * module>" that no suppression (tests/lsan.supp names the GL stack) can
+ * match. In sanitizer builds only, every loaded object is kept loaded. */
+static int pin_object(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    (void)data;
+    if (info->dlpi_name && info->dlpi_name[0])
+        dlopen(info->dlpi_name, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+    return 0;
+}
+
+static void pin_loaded_libraries(void)
+{
+    dl_iterate_phdr(pin_object, NULL);
+}
+#else
+static void pin_loaded_libraries(void)
+{
+}
+#endif
+
+int main(int argc, char **argv)
+{
+    bench_options opt;
+    int r = bench_options_parse(&opt, argc, argv);
+    if (r < 0)
+        return BENCH_EXIT_OK; /* --help, --version */
+    if (r)
+        return r;
+    const bench_mode *mode = mode_find(opt.mode);
+    if (!mode || !mode->run) {
+        fprintf(stderr, BENCH_NAME ": mode '%s' is not available in this build (%s)\n",
+                opt.mode, mode && mode->unavailable ? mode->unavailable : "unknown mode");
+        return BENCH_EXIT_UNAVAILABLE;
+    }
+
+    /* The window is an X11 one: an EGL platform forced elsewhere (the test
+     * environment's surfaceless) would make GLFW's eglGetDisplay fail. */
+    const char *plat = getenv("EGL_PLATFORM");
+    if (opt.egl && plat && strcmp(plat, "x11")) {
+        fprintf(stderr, BENCH_NAME ": note: EGL_PLATFORM=%s ignored, the window needs x11\n",
+                plat);
+        setenv("EGL_PLATFORM", "x11", 1);
+    }
+
+    glfwSetErrorCallback(glfw_error);
+    if (!glfwInit()) {
+        fprintf(stderr, BENCH_NAME ": cannot initialise GLFW (no display? try "
+                        "tests/harness/xvfb-run.sh glvf-bench ...)\n");
+        return BENCH_EXIT_FAILED;
+    }
+    glfwWindowHint(GLFW_VISIBLE, opt.visible ? GLFW_TRUE : GLFW_FALSE);
+    glfwWindowHint(GLFW_DOUBLEBUFFER, GLFW_TRUE);
+    glfwWindowHint(GLFW_CONTEXT_CREATION_API,
+                   opt.egl ? GLFW_EGL_CONTEXT_API : GLFW_NATIVE_CONTEXT_API);
+    glfwWindowHint(GLFW_CLIENT_API, opt.gles ? GLFW_OPENGL_ES_API : GLFW_OPENGL_API);
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, opt.gl_major);
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, opt.gl_minor);
+    if (!opt.gles) {
+        glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+        glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
+    }
+    char context_desc[96];
+    snprintf(context_desc, sizeof context_desc, "%s %d.%d requested, %s",
+             opt.gles ? "OpenGL ES" : "OpenGL core", opt.gl_major, opt.gl_minor,
+             opt.egl ? "EGL" : "GLX");
+    GLFWwindow *win = glfwCreateWindow(640, 360, "glvf-bench", NULL, NULL);
+    if (!win) {
+        fprintf(stderr, BENCH_NAME ": cannot create a window with an %s context\n",
+                context_desc);
+        glfwTerminate();
+        return BENCH_EXIT_FAILED;
+    }
+    glfwMakeContextCurrent(win);
+    glfwSwapInterval(0);
+
+    int status = BENCH_EXIT_OK;
+    glvf_context *probe = glvf_context_create(glvf_context_params(
+            .get_proc_address = bench_get_proc, .is_current = bench_is_current,
+            .is_current_user = win, .log = bench_log,
+            .log_level = opt.verbose ? GLVF_LOG_INFO : GLVF_LOG_WARN,
+            .flags = GLVF_CONTEXT_IGNORE_ENV));
+    if (!probe) {
+        fprintf(stderr, BENCH_NAME ": glvf cannot use this context (%s)\n", context_desc);
+        status = BENCH_EXIT_FAILED;
+    } else {
+        const glvf_caps *caps = glvf_context_get_caps(probe);
+        bench_env env = {
+            .opt = &opt,
+            .probe = probe,
+            .caps = caps,
+            .gpu_timer = opt.gpu_timer && caps->timer_query,
+            .context_desc = context_desc,
+            .window = win,
+            .get_proc = bench_get_proc,
+            .is_current = bench_is_current,
+            .cb_user = win,
+            .log = bench_log,
+        };
+        int failures = mode->run(&env);
+        if (failures < 0) {
+            status = BENCH_EXIT_FAILED;
+        } else if (failures > 0) {
+            fprintf(stderr, BENCH_NAME ": %d scenario%s failed\n", failures,
+                    failures == 1 ? "" : "s");
+            status = BENCH_EXIT_FAILED;
+        }
+        if (!glvf_context_destroy(&probe))
+            status = BENCH_EXIT_FAILED;
+    }
+    glfwDestroyWindow(win);
+    pin_loaded_libraries();
+    glfwTerminate();
+    return status;
+}

@@ -1,0 +1,403 @@
+/*
+ * glvf-bench: results. The table is printed as scenarios finish (stdout, or
+ * stderr when --json or --csv writes to stdout); JSON and CSV are written
+ * at the end, one record per scenario (format x size x strategy x mode).
+ */
+#include "bench.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct bench_report {
+    const bench_env *env;
+    const char *mode;
+    FILE *table;
+    bench_result *res;
+    size_t n, cap;
+    struct memcpy_row {
+        glvf_format format;
+        int w, h;
+        double fps, gbps;
+        size_t bytes;
+        int sources;
+    } *mem;
+    size_t nmem, capmem;
+};
+
+/* ---- progress ----------------------------------------------------------- */
+
+static bool progress_shown;
+
+static bool progress_on(const bench_options *o)
+{
+    return o->progress > 0 || (o->progress < 0 && isatty(STDERR_FILENO));
+}
+
+void bench_progress(const bench_options *o, const char *fmt, ...)
+{
+    if (!progress_on(o))
+        return;
+    char line[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (isatty(STDERR_FILENO))
+        fprintf(stderr, "\r\033[K" BENCH_NAME ": %s", line);
+    else
+        fprintf(stderr, BENCH_NAME ": %s\n", line);
+    fflush(stderr);
+    progress_shown = true;
+}
+
+void bench_progress_done(const bench_options *o)
+{
+    if (progress_shown && isatty(STDERR_FILENO))
+        fprintf(stderr, "\r\033[K");
+    progress_shown = false;
+    (void)o;
+}
+
+/* ---- table -------------------------------------------------------------- */
+
+static void fmt_bytes(char *buf, size_t len, long long b)
+{
+    double a = (double)llabs(b);
+    const char *sign = b < 0 ? "-" : b > 0 ? "+" : "";
+    if (a < 1024)
+        snprintf(buf, len, "%s%lld B", sign, llabs(b));
+    else if (a < 1024 * 1024)
+        snprintf(buf, len, "%s%.0f KiB", sign, a / 1024);
+    else
+        snprintf(buf, len, "%s%.1f MiB", sign, a / (1024 * 1024));
+}
+
+static void fmt_ms(char *buf, size_t len, double ms)
+{
+    if (ms < 0)
+        snprintf(buf, len, "-");
+    else
+        snprintf(buf, len, "%.3f", ms);
+}
+
+static const char *api_name(const bench_env *env)
+{
+    return env->opt->gles ? "gles" : "gl";
+}
+
+bench_report *bench_report_open(const bench_env *env, const char *mode_name)
+{
+    bench_report *r = calloc(1, sizeof *r);
+    if (!r) {
+        fprintf(stderr, BENCH_NAME ": out of memory\n");
+        return NULL;
+    }
+    const bench_options *o = env->opt;
+    r->env = env;
+    r->mode = mode_name;
+    bool stdout_taken = (o->json_path && !strcmp(o->json_path, "-")) ||
+                        (o->csv_path && !strcmp(o->csv_path, "-"));
+    r->table = stdout_taken ? stderr : stdout;
+    const glvf_caps *c = env->caps;
+    FILE *t = r->table;
+    fprintf(t, "glvf-bench %s, mode %s\n", glvf_version(), mode_name);
+    fprintf(t, "renderer: %s (%s)%s\n", c->renderer, c->vendor,
+            c->software ? ", a software renderer" : "");
+    fprintf(t, "GL version: %s (%s; %s %d.%d)\n", c->version, env->context_desc,
+            c->is_gles ? "ES" : "desktop", c->gl_major, c->gl_minor);
+    if (o->frames > 0)
+        fprintf(t, "run: best of %d interleaved repetitions of %d frames, %d warm-up frames, ",
+                o->repeats, o->frames, o->warmup);
+    else
+        fprintf(t, "run: best of %d interleaved repetitions of %.2f s, %d warm-up frames, ",
+                o->repeats, o->seconds, o->warmup);
+    fprintf(t, "sources >= %zu MiB; GPU timer queries: %s\n", o->source_bytes >> 20,
+            env->gpu_timer ? "yes" : (o->gpu_timer ? "unavailable" : "off"));
+    fprintf(t, "x memcpy: throughput over a memcpy of the same bytes in this run; "
+               "ms: per frame, p50/p99; allocs: glvf's own\n\n");
+    fprintf(t, "%-10s %-10s %-22s %8s %7s %8s %8s %8s %8s %8s %8s %8s %10s\n", "format", "size",
+            "strategy", "fps", "GB/s", "xmemcpy", "p50 ms", "p99 ms", "gpu p50", "gpu p99",
+            "GLobj/f", "allocs/f", "RSS grow");
+    fflush(t);
+    return r;
+}
+
+void bench_report_memcpy(bench_report *r, glvf_format f, int w, int h, double fps, double gbps,
+                         size_t bytes_per_frame, int sources)
+{
+    if (r->nmem == r->capmem) {
+        size_t cap = r->capmem ? r->capmem * 2 : 16;
+        struct memcpy_row *m = realloc(r->mem, cap * sizeof *m);
+        if (!m)
+            return;
+        r->mem = m;
+        r->capmem = cap;
+    }
+    r->mem[r->nmem++] = (struct memcpy_row){ f, w, h, fps, gbps, bytes_per_frame, sources };
+    char size[32];
+    snprintf(size, sizeof size, "%dx%d", w, h);
+    fprintf(r->table, "%-10s %-10s %-22s %8.1f %7.2f %8.2f %8s %8s %8s %8s %8s %8s %10s\n",
+            glvf_format_name(f), size, "memcpy (floor)", fps, gbps, 1.0, "", "", "", "", "",
+            "", "");
+    fflush(r->table);
+}
+
+void bench_report_add(bench_report *r, const bench_result *res)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 32;
+        bench_result *p = realloc(r->res, cap * sizeof *p);
+        if (!p) {
+            fprintf(stderr, BENCH_NAME ": out of memory\n");
+            return;
+        }
+        r->res = p;
+        r->cap = cap;
+    }
+    r->res[r->n++] = *res;
+
+    char size[32], strat[48];
+    snprintf(size, sizeof size, "%dx%d", res->width, res->height);
+    const char *name = bench_strategy_name(res->strategy);
+    if (strcmp(name, res->strategy_used))
+        snprintf(strat, sizeof strat, "%s (%s)", name, res->strategy_used);
+    else
+        snprintf(strat, sizeof strat, "%s", name);
+    if (!res->ok) {
+        fprintf(r->table, "%-10s %-10s %-22s FAILED: %s\n", glvf_format_name(res->format), size,
+                strat, res->error);
+    } else {
+        char p50[16], p99[16], g50[16], g99[16], rss[24];
+        fmt_ms(p50, sizeof p50, res->p50_ms);
+        fmt_ms(p99, sizeof p99, res->p99_ms);
+        fmt_ms(g50, sizeof g50, res->gpu_p50_ms);
+        fmt_ms(g99, sizeof g99, res->gpu_p99_ms);
+        fmt_bytes(rss, sizeof rss, res->rss_growth_bytes);
+        fprintf(r->table,
+                "%-10s %-10s %-22s %8.1f %7.2f %8.2f %8s %8s %8s %8s %8.2f %8.2f %10s\n",
+                glvf_format_name(res->format), size, strat, res->fps, res->gbps,
+                res->memcpy_ratio, p50, p99, g50, g99, res->gl_objects_per_frame,
+                res->heap_allocs_per_frame, rss);
+    }
+    fflush(r->table);
+}
+
+/* ---- JSON --------------------------------------------------------------- */
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", f);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+static void json_num(FILE *f, double v, bool present)
+{
+    if (!present || !isfinite(v))
+        fputs("null", f);
+    else
+        fprintf(f, "%.9g", v);
+}
+
+static void json_command(FILE *f, const bench_options *o)
+{
+    fputs("[", f);
+    for (int i = 0; i < o->argc; i++) {
+        if (i)
+            fputs(", ", f);
+        json_str(f, o->argv[i]);
+    }
+    fputs("]", f);
+}
+
+static void write_json(const bench_report *r, FILE *f)
+{
+    const bench_env *env = r->env;
+    const bench_options *o = env->opt;
+    const glvf_caps *c = env->caps;
+    fputs("{\n  \"tool\": \"glvf-bench\",\n  \"glvf_version\": ", f);
+    json_str(f, glvf_version());
+    fputs(",\n  \"command\": ", f);
+    json_command(f, o);
+    fputs(",\n  \"mode\": ", f);
+    json_str(f, r->mode);
+    fputs(",\n  \"renderer\": ", f);
+    json_str(f, c->renderer);
+    fputs(",\n  \"vendor\": ", f);
+    json_str(f, c->vendor);
+    fputs(",\n  \"gl_version\": ", f);
+    json_str(f, c->version);
+    fprintf(f, ",\n  \"api\": \"%s\",\n  \"context_api\": \"%s\",\n  \"gles\": %s,\n"
+               "  \"software_renderer\": %s,\n  \"gpu_timer\": %s,\n",
+            api_name(env), o->egl ? "egl" : "native", c->is_gles ? "true" : "false",
+            c->software ? "true" : "false", env->gpu_timer ? "true" : "false");
+    fprintf(f, "  \"settings\": {\"frames\": ");
+    json_num(f, o->frames, o->frames > 0);
+    fprintf(f, ", \"seconds\": ");
+    json_num(f, o->seconds, o->seconds > 0);
+    fprintf(f, ", \"repeats\": %d, \"warmup\": %d, \"source_bytes_min\": %zu},\n", o->repeats,
+            o->warmup, o->source_bytes);
+    fputs("  \"memcpy\": [", f);
+    for (size_t i = 0; i < r->nmem; i++) {
+        const struct memcpy_row *m = &r->mem[i];
+        fprintf(f, "%s\n    {\"format\": \"%s\", \"width\": %d, \"height\": %d, \"fps\": ",
+                i ? "," : "", glvf_format_name(m->format), m->w, m->h);
+        json_num(f, m->fps, true);
+        fputs(", \"gbps\": ", f);
+        json_num(f, m->gbps, true);
+        fprintf(f, ", \"bytes_per_frame\": %zu, \"sources\": %d}", m->bytes, m->sources);
+    }
+    fputs(r->nmem ? "\n  ],\n" : "],\n", f);
+    fputs("  \"results\": [", f);
+    for (size_t i = 0; i < r->n; i++) {
+        const bench_result *x = &r->res[i];
+        bool ok = x->ok;
+        fprintf(f, "%s\n    {\"format\": \"%s\", \"width\": %d, \"height\": %d, "
+                   "\"strategy\": \"%s\", \"mode\": \"%s\", \"frames\": %d, \"fps\": ",
+                i ? "," : "", glvf_format_name(x->format), x->width, x->height,
+                bench_strategy_name(x->strategy), x->mode, ok ? x->frames : 0);
+        json_num(f, x->fps, ok);
+        fputs(", \"gbps\": ", f);
+        json_num(f, x->gbps, ok);
+        fputs(", \"memcpy_ratio\": ", f);
+        json_num(f, x->memcpy_ratio, ok);
+        fputs(", \"p50_ms\": ", f);
+        json_num(f, x->p50_ms, ok);
+        fputs(", \"p99_ms\": ", f);
+        json_num(f, x->p99_ms, ok);
+        fputs(", \"gl_objects_per_frame\": ", f);
+        json_num(f, x->gl_objects_per_frame, ok);
+        fputs(", \"heap_allocs_per_frame\": ", f);
+        json_num(f, x->heap_allocs_per_frame, ok);
+        fputs(", \"rss_growth_bytes\": ", f);
+        json_num(f, (double)x->rss_growth_bytes, ok);
+        fputs(",\n     \"gpu_p50_ms\": ", f);
+        json_num(f, x->gpu_p50_ms, ok && x->gpu_p50_ms >= 0);
+        fputs(", \"gpu_p99_ms\": ", f);
+        json_num(f, x->gpu_p99_ms, ok && x->gpu_p99_ms >= 0);
+        fputs(", \"strategy_used\": ", f);
+        json_str(f, x->strategy_used);
+        fprintf(f, ", \"repeats\": %d, \"bytes_per_frame\": %zu, \"sources\": %d, "
+                   "\"memcpy_fps\": ",
+                x->repeats, x->bytes_per_frame, x->sources);
+        json_num(f, x->memcpy_fps, ok);
+        fputs(", \"memcpy_gbps\": ", f);
+        json_num(f, x->memcpy_gbps, ok);
+        fputs(",\n     \"gl_objects_per_frame_by_kind\": {", f);
+        for (int k = 0; k < GLVF_OBJECT_KIND_COUNT; k++) {
+            fprintf(f, "%s\"%s\": ", k ? ", " : "", glvf_object_kind_name((glvf_object_kind)k));
+            json_num(f, x->gl_objects_by_kind[k], ok);
+        }
+        fprintf(f, "}, \"ok\": %s, \"error\": ", ok ? "true" : "false");
+        if (ok)
+            fputs("null", f);
+        else
+            json_str(f, x->error);
+        fputs("}", f);
+    }
+    fputs(r->n ? "\n  ]\n}\n" : "]\n}\n", f);
+}
+
+/* ---- CSV ---------------------------------------------------------------- */
+
+static void csv_str(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void csv_num(FILE *f, double v, bool present)
+{
+    fputc(',', f);
+    if (present && isfinite(v))
+        fprintf(f, "%.9g", v);
+}
+
+static void write_csv(const bench_report *r, FILE *f)
+{
+    fputs("format,width,height,strategy,mode,frames,fps,gbps,memcpy_ratio,p50_ms,p99_ms,"
+          "gl_objects_per_frame,heap_allocs_per_frame,rss_growth_bytes,gpu_p50_ms,gpu_p99_ms,"
+          "strategy_used,memcpy_fps,bytes_per_frame,renderer,ok,error\n",
+          f);
+    for (size_t i = 0; i < r->n; i++) {
+        const bench_result *x = &r->res[i];
+        bool ok = x->ok;
+        fprintf(f, "%s,%d,%d,%s,%s,%d", glvf_format_name(x->format), x->width, x->height,
+                bench_strategy_name(x->strategy), x->mode, ok ? x->frames : 0);
+        csv_num(f, x->fps, ok);
+        csv_num(f, x->gbps, ok);
+        csv_num(f, x->memcpy_ratio, ok);
+        csv_num(f, x->p50_ms, ok);
+        csv_num(f, x->p99_ms, ok);
+        csv_num(f, x->gl_objects_per_frame, ok);
+        csv_num(f, x->heap_allocs_per_frame, ok);
+        csv_num(f, (double)x->rss_growth_bytes, ok);
+        csv_num(f, x->gpu_p50_ms, ok && x->gpu_p50_ms >= 0);
+        csv_num(f, x->gpu_p99_ms, ok && x->gpu_p99_ms >= 0);
+        fputc(',', f);
+        csv_str(f, x->strategy_used);
+        csv_num(f, x->memcpy_fps, ok);
+        fprintf(f, ",%zu,", x->bytes_per_frame);
+        csv_str(f, r->env->caps->renderer);
+        fprintf(f, ",%s,", ok ? "true" : "false");
+        csv_str(f, ok ? "" : x->error);
+        fputc('\n', f);
+    }
+}
+
+static bool write_file(const bench_report *r, const char *path,
+                       void (*fn)(const bench_report *, FILE *))
+{
+    bool to_stdout = !strcmp(path, "-");
+    FILE *f = to_stdout ? stdout : fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, BENCH_NAME ": cannot write %s: %m\n", path);
+        return false;
+    }
+    fn(r, f);
+    bool ok = !ferror(f);
+    if (to_stdout)
+        ok = fflush(f) == 0 && ok;
+    else
+        ok = fclose(f) == 0 && ok;
+    if (!ok)
+        fprintf(stderr, BENCH_NAME ": error writing %s\n", path);
+    return ok;
+}
+
+bool bench_report_close(bench_report *r)
+{
+    if (!r)
+        return false;
+    const bench_options *o = r->env->opt;
+    bool ok = true;
+    if (o->json_path)
+        ok = write_file(r, o->json_path, write_json) && ok;
+    if (o->csv_path)
+        ok = write_file(r, o->csv_path, write_csv) && ok;
+    free(r->res);
+    free(r->mem);
+    free(r);
+    return ok;
+}

@@ -1,0 +1,634 @@
+/*
+ * glvf-bench: the upload scenarios.
+ *
+ * For each format x size: a set of distinct source frames larger than the
+ * CPU caches (--source-mb) is rotated through, so neither the GL side nor
+ * the memcpy floor reads from cache. Each repetition runs the memcpy floor,
+ * then every strategy, in turn (interleaved; the order rotates by one per
+ * repetition), and a scenario keeps the best repetition's throughput: the
+ * noise of a shared machine stays out of the ratios. glFinish() runs before
+ * the clock stops, so asynchronous strategies are not flattered.
+ *
+ * Each glvf strategy gets a fresh glvf context per repetition; after
+ * --warmup untimed frames (pool and staging ring filled) the measured frames
+ * count glvf's GL objects created (glvf_context_get_stats), glvf's heap
+ * allocations (glvf_alloc_count) and the resident memory. The naive
+ * strategy creates its textures itself and counts them.
+ */
+#include "bench.h"
+
+#include <epoxy/gl.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "glvf_alloc.h"
+
+#ifndef GL_TIME_ELAPSED
+#define GL_TIME_ELAPSED 0x88BF
+#endif
+#ifndef GL_GPU_DISJOINT_EXT
+#define GL_GPU_DISJOINT_EXT 0x8FBB
+#endif
+
+/* ---- sources ------------------------------------------------------------ */
+
+typedef struct source_set {
+    glvf_image *img;
+    int n;
+    uint8_t *mem;
+    size_t slot;   /* bytes between two frames in mem */
+    size_t bytes;  /* bytes of one frame (all planes, tightly packed) */
+} source_set;
+
+static void sources_free(source_set *s)
+{
+    free(s->img);
+    free(s->mem);
+    memset(s, 0, sizeof *s);
+}
+
+static bool sources_make(source_set *s, glvf_format f, int w, int h, size_t min_total,
+                         char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    int planes = glvf_format_planes(f);
+    size_t off[GLVF_MAX_PLANES], total = 0;
+    glvf_plane_layout l[GLVF_MAX_PLANES];
+    for (int p = 0; p < planes; p++) {
+        if (!glvf_plane_layout_get(NULL, f, w, h, p, &l[p])) {
+            snprintf(err, errlen, "no layout for %s %dx%d", glvf_format_name(f), w, h);
+            return false;
+        }
+        off[p] = total;
+        total += ((size_t)l[p].row_bytes * (size_t)l[p].height + 63) & ~(size_t)63;
+    }
+    s->bytes = 0;
+    for (int p = 0; p < planes; p++)
+        s->bytes += (size_t)l[p].row_bytes * (size_t)l[p].height;
+    s->slot = (total + 4095) & ~(size_t)4095;
+    size_t n = min_total / s->slot + 2;
+    if (n < 3)
+        n = 3;
+    if (n > 65536)
+        n = 65536;
+    s->n = (int)n;
+    s->img = calloc(n, sizeof *s->img);
+    if (!s->img || posix_memalign((void **)&s->mem, 4096, n * s->slot)) {
+        free(s->img);
+        s->img = NULL;
+        s->mem = NULL;
+        snprintf(err, errlen, "out of memory for %zu source frames of %zu bytes", n, s->slot);
+        return false;
+    }
+    /* Distinct frames; deep formats keep their values in range (P010's in
+     * the high bits), for the day a mode renders them. */
+    int depth = glvf_format_depth(f);
+    int shift = (f == GLVF_FORMAT_P010) ? 16 - depth : 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *base = s->mem + i * s->slot;
+        if (depth > 8) {
+            uint16_t *p16 = (uint16_t *)base;
+            uint16_t mask = (uint16_t)((1u << depth) - 1);
+            for (size_t k = 0; k < total / 2; k++)
+                p16[k] = (uint16_t)(((k * 7 + i * 13) & mask) << shift);
+        } else {
+            for (size_t k = 0; k < total; k++)
+                base[k] = (uint8_t)(k * 7 + i * 13);
+        }
+        glvf_image *img = &s->img[i];
+        img->format = f;
+        img->width = w;
+        img->height = h;
+        img->pts = (int64_t)i;
+        for (int p = 0; p < planes; p++) {
+            img->planes[p].data = base + off[p];
+            img->planes[p].stride = l[p].row_bytes;
+        }
+    }
+    return true;
+}
+
+/* ---- measurements ------------------------------------------------------- */
+
+static long long rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f)
+        return 0;
+    long long size = 0, resident = 0;
+    if (fscanf(f, "%lld %lld", &size, &resident) != 2)
+        resident = 0;
+    fclose(f);
+    return resident * (long long)sysconf(_SC_PAGESIZE);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of n sorted values. */
+static double percentile(const double *sorted, size_t n, double p)
+{
+    if (!n)
+        return -1;
+    size_t rank = (size_t)(p / 100.0 * (double)n + 0.999999);
+    if (rank < 1)
+        rank = 1;
+    if (rank > n)
+        rank = n;
+    return sorted[rank - 1];
+}
+
+/* GL_TIME_ELAPSED queries in a ring, each read back RING frames after it
+ * was issued, when it is normally long done. */
+enum { GPU_RING = 8 };
+
+typedef struct gpu_timer {
+    bool on, es;
+    GLuint q[GPU_RING];
+    long issued, read;
+    double *out;
+    size_t *nout, cap;
+} gpu_timer;
+
+static void gpu_timer_read_one(gpu_timer *t)
+{
+    GLuint q = t->q[t->read % GPU_RING];
+    GLuint64 ns = 0;
+    if (t->es)
+        glGetQueryObjectui64vEXT(q, GL_QUERY_RESULT, &ns);
+    else
+        glGetQueryObjectui64v(q, GL_QUERY_RESULT, &ns);
+    t->read++;
+    if (t->es) {
+        GLint disjoint = 0;
+        glGetIntegerv(GL_GPU_DISJOINT_EXT, &disjoint);
+        if (disjoint)
+            return; /* the GPU clock jumped: the sample means nothing */
+    }
+    if (*t->nout < t->cap)
+        t->out[(*t->nout)++] = (double)ns * 1e-6;
+}
+
+static void gpu_timer_begin(gpu_timer *t)
+{
+    if (!t->on)
+        return;
+    if (t->issued - t->read >= GPU_RING)
+        gpu_timer_read_one(t);
+    glBeginQuery(GL_TIME_ELAPSED, t->q[t->issued % GPU_RING]);
+}
+
+static void gpu_timer_end(gpu_timer *t)
+{
+    if (!t->on)
+        return;
+    glEndQuery(GL_TIME_ELAPSED);
+    t->issued++;
+}
+
+static void gpu_timer_drain(gpu_timer *t)
+{
+    while (t->on && t->read < t->issued)
+        gpu_timer_read_one(t);
+}
+
+/* Samples of one scenario, across strategies' repetitions. Allocated before
+ * any measurement and touched, so the tool's own memory does not show as
+ * growth. */
+typedef struct samples {
+    double *cpu, *gpu;
+    size_t ncpu, ngpu, cap;
+} samples;
+
+typedef struct rep_result {
+    bool ok;
+    char error[160];
+    int frames;
+    double seconds;
+    uint64_t objects, allocs, objects_by_kind[GLVF_OBJECT_KIND_COUNT];
+    long long rss_growth;
+    glvf_upload_strategy used;
+} rep_result;
+
+typedef struct run_args {
+    const bench_env *env;
+    const source_set *src;
+    bench_frame_hook hook;
+    void *hook_user;
+    samples *smp;
+    int frames;        /* > 0: this many; else run for `seconds` */
+    double seconds;
+    int max_frames;
+} run_args;
+
+/* The naive way: a new set of textures per frame, glTexImage2D per plane,
+ * deleted once the next frame is up. */
+typedef struct naive_state {
+    GLuint prev[GLVF_MAX_PLANES];
+    bool have_prev;
+    int planes;
+    glvf_plane_layout l[GLVF_MAX_PLANES];
+} naive_state;
+
+static void naive_upload(naive_state *ns, const glvf_image *img)
+{
+    GLuint tex[GLVF_MAX_PLANES];
+    glGenTextures(ns->planes, tex);
+    for (int p = 0; p < ns->planes; p++) {
+        const glvf_plane_layout *l = &ns->l[p];
+        glBindTexture(GL_TEXTURE_2D, tex[p]);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+        glTexImage2D(GL_TEXTURE_2D, 0, (GLint)l->internal_format, l->width, l->height, 0,
+                     l->format, l->type, img->planes[p].data);
+    }
+    glBindTexture(GL_TEXTURE_2D, 0);
+    if (ns->have_prev)
+        glDeleteTextures(ns->planes, ns->prev);
+    memcpy(ns->prev, tex, (size_t)ns->planes * sizeof tex[0]);
+    ns->have_prev = true;
+}
+
+static void naive_finish(naive_state *ns)
+{
+    if (ns->have_prev)
+        glDeleteTextures(ns->planes, ns->prev);
+    ns->have_prev = false;
+}
+
+static uint64_t objects_created(const glvf_stats *st)
+{
+    uint64_t n = 0;
+    for (int k = 0; k < GLVF_OBJECT_KIND_COUNT; k++)
+        n += st->objects[k].created;
+    return n;
+}
+
+/* One repetition of one strategy. */
+static void run_strategy(const run_args *a, bench_strategy strat, rep_result *rr)
+{
+    const bench_env *env = a->env;
+    const source_set *src = a->src;
+    memset(rr, 0, sizeof *rr);
+    glvf_context *ctx = NULL;
+    naive_state ns = { .planes = glvf_format_planes(src->img[0].format) };
+    gpu_timer gt = { .on = env->gpu_timer, .es = env->caps->is_gles, .out = a->smp->gpu,
+                     .nout = &a->smp->ngpu, .cap = a->smp->cap };
+    GLint saved_align = 4, saved_row = 0, saved_pbo = 0;
+    bench_clear_glvf_error();
+
+    if (strat == BENCH_NAIVE) {
+        rr->used = GLVF_UPLOAD_STRATEGY_COUNT;
+        for (int p = 0; p < ns.planes; p++)
+            glvf_plane_layout_get(env->probe, src->img[0].format, src->img[0].width,
+                                  src->img[0].height, p, &ns.l[p]);
+        glGetIntegerv(GL_UNPACK_ALIGNMENT, &saved_align);
+        glGetIntegerv(GL_UNPACK_ROW_LENGTH, &saved_row);
+        glGetIntegerv(GL_PIXEL_UNPACK_BUFFER_BINDING, &saved_pbo);
+        glBindBuffer(GL_PIXEL_UNPACK_BUFFER, 0);
+        glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+        glPixelStorei(GL_UNPACK_ROW_LENGTH, 0);
+    } else {
+        ctx = glvf_context_create(glvf_context_params(
+                .get_proc_address = env->get_proc, .get_proc_user = env->cb_user,
+                .is_current = env->is_current, .is_current_user = env->cb_user,
+                .log = env->log, .log_level = env->opt->verbose ? GLVF_LOG_INFO : GLVF_LOG_WARN,
+                .upload = bench_strategy_glvf(strat), .flags = GLVF_CONTEXT_IGNORE_ENV));
+        if (!ctx) {
+            snprintf(rr->error, sizeof rr->error, "glvf_context_create failed: %s",
+                     bench_last_glvf_error());
+            return;
+        }
+        rr->used = glvf_context_get_upload_strategy(ctx);
+    }
+    if (gt.on)
+        glGenQueries(GPU_RING, gt.q);
+
+    glvf_frame *prev = NULL;
+    int i = 0;
+    bool failed = false;
+    /* warm-up: fill the pool and the staging ring; untimed */
+    for (int w = 0; w < env->opt->warmup && !failed; w++, i++) {
+        const glvf_image *img = &src->img[i % src->n];
+        if (ctx) {
+            glvf_frame *f = glvf_upload(ctx, img, NULL, NULL);
+            failed = !f;
+            if (f && a->hook && !a->hook(env, f, a->hook_user))
+                failed = true;
+            glvf_frame_unref(&prev);
+            prev = f;
+            glvf_context_collect(ctx);
+        } else {
+            naive_upload(&ns, img);
+            if (a->hook && !a->hook(env, NULL, a->hook_user))
+                failed = true;
+        }
+    }
+    glFinish();
+
+    glvf_stats st0, st1;
+    if (ctx)
+        glvf_context_get_stats(ctx, &st0);
+    long long rss0 = rss_bytes();
+    uint64_t allocs0 = glvf_alloc_count();
+    uint64_t naive_objects = 0;
+    int n = 0;
+    double t0 = bench_now_s(), t1 = t0;
+    while (!failed && n < a->max_frames) {
+        if (a->frames > 0 ? n >= a->frames : (n > 0 && t1 - t0 >= a->seconds))
+            break;
+        const glvf_image *img = &src->img[i % src->n];
+        gpu_timer_begin(&gt);
+        double f0 = bench_now_s();
+        if (ctx) {
+            glvf_frame *f = glvf_upload(ctx, img, NULL, NULL);
+            failed = !f;
+            if (f && a->hook && !a->hook(env, f, a->hook_user))
+                failed = true;
+            glvf_frame_unref(&prev);
+            prev = f;
+            glvf_context_collect(ctx);
+        } else {
+            naive_upload(&ns, img);
+            naive_objects += (uint64_t)ns.planes;
+            if (a->hook && !a->hook(env, NULL, a->hook_user))
+                failed = true;
+        }
+        t1 = bench_now_s();
+        gpu_timer_end(&gt);
+        if (a->smp->ncpu < a->smp->cap)
+            a->smp->cpu[a->smp->ncpu++] = (t1 - f0) * 1e3;
+        i++;
+        n++;
+    }
+    glFinish();
+    double t_end = bench_now_s();
+    uint64_t allocs1 = glvf_alloc_count();
+    long long rss1 = rss_bytes();
+    gpu_timer_drain(&gt);
+
+    rr->frames = n;
+    rr->seconds = t_end - t0;
+    rr->allocs = allocs1 - allocs0;
+    rr->rss_growth = rss1 - rss0;
+    if (ctx) {
+        glvf_context_get_stats(ctx, &st1);
+        rr->objects = objects_created(&st1) - objects_created(&st0);
+        for (int k = 0; k < GLVF_OBJECT_KIND_COUNT; k++)
+            rr->objects_by_kind[k] = st1.objects[k].created - st0.objects[k].created;
+    } else {
+        rr->objects = naive_objects;
+        rr->objects_by_kind[GLVF_OBJECT_TEXTURE] = naive_objects;
+    }
+
+    if (gt.on)
+        glDeleteQueries(GPU_RING, gt.q);
+    GLenum glerr = GL_NO_ERROR;
+    if (ctx) {
+        glvf_frame_unref(&prev);
+        glvf_context_destroy(&ctx);
+    } else {
+        naive_finish(&ns);
+        glBindBuffer(GL_PIXEL_UNPACK_BUFFER, (GLuint)saved_pbo);
+        glPixelStorei(GL_UNPACK_ALIGNMENT, saved_align);
+        glPixelStorei(GL_UNPACK_ROW_LENGTH, saved_row);
+    }
+    for (GLenum e; (e = glGetError()) != GL_NO_ERROR;)
+        glerr = e;
+
+    if (failed) {
+        snprintf(rr->error, sizeof rr->error, "%s failed: %s",
+                 strat == BENCH_NAIVE ? "naive upload" : "glvf_upload",
+                 *bench_last_glvf_error() ? bench_last_glvf_error() : "hook failed");
+        return;
+    }
+    if (glerr != GL_NO_ERROR) {
+        snprintf(rr->error, sizeof rr->error, "GL error 0x%04x", glerr);
+        return;
+    }
+    if (n == 0 || rr->seconds <= 0) {
+        snprintf(rr->error, sizeof rr->error, "no frame measured");
+        return;
+    }
+    rr->ok = true;
+}
+
+/* The floor: the same bytes copied into two alternating destinations, as
+ * the pool alternates between the textures of two frames in flight. */
+static double run_memcpy(const run_args *a, uint8_t *const dst[2], int *frames_out)
+{
+    const source_set *s = a->src;
+    int n = 0;
+    double t0 = bench_now_s(), t = t0;
+    while (n < a->max_frames) {
+        if (a->frames > 0 ? n >= a->frames : (n > 0 && t - t0 >= a->seconds))
+            break;
+        memcpy(dst[n & 1], s->mem + (size_t)(n % s->n) * s->slot, s->bytes);
+        n++;
+        if (a->frames <= 0)
+            t = bench_now_s();
+    }
+    *frames_out = n;
+    return bench_now_s() - t0;
+}
+
+/* ---- the scenario loop -------------------------------------------------- */
+
+typedef struct strat_acc {
+    bool ok;
+    char error[160];
+    double best_s;           /* seconds of the best repetition */
+    int best_frames;
+    uint64_t frames, objects, allocs, by_kind[GLVF_OBJECT_KIND_COUNT];
+    long long rss_growth;
+    glvf_upload_strategy used;
+    double *cpu, *gpu;           /* samples of every repetition */
+    size_t ncpu, ngpu;
+} strat_acc;
+
+int bench_run_upload_scenarios(const bench_env *env, const char *mode_name,
+                               bench_frame_hook hook, void *hook_user)
+{
+    const bench_options *o = env->opt;
+    bench_report *rep = bench_report_open(env, mode_name);
+    if (!rep)
+        return -1;
+    int failures = 0;
+    int nscen = o->nformats * o->nsizes, iscen = 0;
+    int per_rep = o->frames > 0 ? o->frames : BENCH_MAX_TIMED_FRAMES;
+
+    for (int fi = 0; fi < o->nformats; fi++) {
+        for (int si = 0; si < o->nsizes; si++) {
+            iscen++;
+            glvf_format fmt = o->formats[fi];
+            int w = o->sizes[si].w, h = o->sizes[si].h;
+            bench_result res = { .format = fmt, .width = w, .height = h, .mode = mode_name,
+                                 .repeats = o->repeats };
+            char err[160] = "";
+            source_set src;
+            bench_progress(o, "[%d/%d] %s %dx%d: preparing sources", iscen, nscen,
+                           glvf_format_name(fmt), w, h);
+            bool have_src = sources_make(&src, fmt, w, h, o->source_bytes, err, sizeof err);
+            if (have_src) {
+                bench_clear_glvf_error();
+                if (glvf_image_validate(env->probe, &src.img[0]) < 0) {
+                    snprintf(err, sizeof err, "%s", bench_last_glvf_error());
+                    sources_free(&src);
+                    have_src = false;
+                }
+            }
+            if (!have_src) {
+                for (int k = 0; k < o->nstrategies; k++) {
+                    res.strategy = o->strategies[k];
+                    res.strategy_used = bench_strategy_name(res.strategy);
+                    res.ok = false;
+                    snprintf(res.error, sizeof res.error, "%s", err);
+                    bench_report_add(rep, &res);
+                    failures++;
+                }
+                continue;
+            }
+
+            /* everything this scenario measures into, allocated and touched
+             * before the first measurement */
+            size_t cap = (size_t)per_rep * (size_t)o->repeats;
+            strat_acc acc[BENCH_STRATEGY_COUNT];
+            memset(acc, 0, sizeof acc);
+            bool oom = false;
+            for (int k = 0; k < o->nstrategies; k++) {
+                acc[k].ok = true;
+                acc[k].best_s = 1e300;
+                acc[k].cpu = calloc(cap, sizeof(double));
+                acc[k].gpu = calloc(cap, sizeof(double));
+                oom |= !acc[k].cpu || !acc[k].gpu;
+                if (!oom) {
+                    memset(acc[k].cpu, 0, cap * sizeof(double));
+                    memset(acc[k].gpu, 0, cap * sizeof(double));
+                }
+            }
+            uint8_t *dst[2] = { malloc(src.bytes), malloc(src.bytes) };
+            oom |= !dst[0] || !dst[1];
+            if (!oom) {
+                memset(dst[0], 1, src.bytes);
+                memset(dst[1], 1, src.bytes);
+            }
+
+            double mem_best = 1e300;
+            int mem_frames = 0;
+            for (int r = 0; r < o->repeats && !oom; r++) {
+                run_args a = { .env = env, .src = &src, .hook = hook, .hook_user = hook_user,
+                               .frames = o->frames, .seconds = o->seconds,
+                               .max_frames = per_rep };
+                bench_progress(o, "[%d/%d] %s %dx%d rep %d/%d: memcpy", iscen, nscen,
+                               glvf_format_name(fmt), w, h, r + 1, o->repeats);
+                int mf = 0;
+                double mt = run_memcpy(&a, dst, &mf);
+                if (mf > 0 && mt / mf < mem_best / (mem_frames ? mem_frames : 1)) {
+                    mem_best = mt;
+                    mem_frames = mf;
+                }
+                /* each repetition starts one strategy further on, so no
+                 * strategy always runs right after the same one */
+                for (int kk = 0; kk < o->nstrategies; kk++) {
+                    int k = (kk + r) % o->nstrategies;
+                    strat_acc *sa = &acc[k];
+                    if (!sa->ok)
+                        continue; /* failed once: not retried */
+                    bench_progress(o, "[%d/%d] %s %dx%d rep %d/%d: %s", iscen, nscen,
+                                   glvf_format_name(fmt), w, h, r + 1, o->repeats,
+                                   bench_strategy_name(o->strategies[k]));
+                    samples smp = { .cpu = sa->cpu, .gpu = sa->gpu, .ncpu = sa->ncpu,
+                                    .ngpu = sa->ngpu, .cap = cap };
+                    a.smp = &smp;
+                    rep_result rr;
+                    run_strategy(&a, o->strategies[k], &rr);
+                    sa->ncpu = smp.ncpu;
+                    sa->ngpu = smp.ngpu;
+                    if (!rr.ok) {
+                        sa->ok = false;
+                        snprintf(sa->error, sizeof sa->error, "%s", rr.error);
+                        continue;
+                    }
+                    sa->used = rr.used;
+                    double best = sa->best_s / (sa->best_frames ? sa->best_frames : 1);
+                    if (rr.seconds / rr.frames < best) {
+                        sa->best_s = rr.seconds;
+                        sa->best_frames = rr.frames;
+                    }
+                    sa->frames += (uint64_t)rr.frames;
+                    sa->objects += rr.objects;
+                    sa->allocs += rr.allocs;
+                    for (int ki = 0; ki < GLVF_OBJECT_KIND_COUNT; ki++)
+                        sa->by_kind[ki] += rr.objects_by_kind[ki];
+                    if (r == 0 || rr.rss_growth > sa->rss_growth)
+                        sa->rss_growth = rr.rss_growth;
+                }
+            }
+            bench_progress_done(o);
+
+            double mem_fps = oom ? 0 : mem_frames / mem_best;
+            double bytes = (double)src.bytes;
+            if (!oom)
+                bench_report_memcpy(rep, fmt, w, h, mem_fps, mem_fps * bytes / 1e9, src.bytes,
+                                    src.n);
+            for (int k = 0; k < o->nstrategies; k++) {
+                strat_acc *sa = &acc[k];
+                res.strategy = o->strategies[k];
+                res.bytes_per_frame = src.bytes;
+                res.sources = src.n;
+                res.memcpy_fps = mem_fps;
+                res.memcpy_gbps = mem_fps * bytes / 1e9;
+                res.ok = !oom && sa->ok && sa->frames > 0;
+                res.error[0] = 0;
+                if (!res.ok) {
+                    snprintf(res.error, sizeof res.error, "%s",
+                             oom ? "out of memory" : sa->error);
+                    res.strategy_used = bench_strategy_name(res.strategy);
+                    bench_report_add(rep, &res);
+                    failures++;
+                    continue;
+                }
+                res.strategy_used = res.strategy == BENCH_NAIVE
+                                            ? "naive"
+                                            : glvf_upload_strategy_name(sa->used);
+                res.frames = sa->best_frames;
+                res.fps = sa->best_frames / sa->best_s;
+                res.gbps = res.fps * bytes / 1e9;
+                res.memcpy_ratio = mem_fps > 0 ? res.fps / mem_fps : 0;
+                qsort(sa->cpu, sa->ncpu, sizeof(double), cmp_double);
+                res.p50_ms = percentile(sa->cpu, sa->ncpu, 50);
+                res.p99_ms = percentile(sa->cpu, sa->ncpu, 99);
+                if (sa->ngpu > 0) {
+                    qsort(sa->gpu, sa->ngpu, sizeof(double), cmp_double);
+                    res.gpu_p50_ms = percentile(sa->gpu, sa->ngpu, 50);
+                    res.gpu_p99_ms = percentile(sa->gpu, sa->ngpu, 99);
+                } else {
+                    res.gpu_p50_ms = res.gpu_p99_ms = -1;
+                }
+                res.gl_objects_per_frame = (double)sa->objects / (double)sa->frames;
+                res.heap_allocs_per_frame = (double)sa->allocs / (double)sa->frames;
+                for (int kk = 0; kk < GLVF_OBJECT_KIND_COUNT; kk++)
+                    res.gl_objects_by_kind[kk] = (double)sa->by_kind[kk] / (double)sa->frames;
+                res.rss_growth_bytes = sa->rss_growth;
+                bench_report_add(rep, &res);
+            }
+            for (int k = 0; k < o->nstrategies; k++) {
+                free(acc[k].cpu);
+                free(acc[k].gpu);
+            }
+            free(dst[0]);
+            free(dst[1]);
+            sources_free(&src);
+        }
+    }
+    if (!bench_report_close(rep))
+        failures++;
+    return failures;
+}
