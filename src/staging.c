@@ -133,6 +133,24 @@ static size_t region_layout(const glvf_context *ctx, glvf_format format, int w, 
     return glvf_align_up(total, align);
 }
 
+/* Validates a region request (shared by acquire and reserve) and lays it
+ * out. Returns 0 or -EINVAL (logged). */
+static int region_request(glvf_context *ctx, const char *fn, glvf_format format, int width,
+                          int height, int align, size_t offsets[GLVF_MAX_PLANES],
+                          ptrdiff_t strides[GLVF_MAX_PLANES], size_t *total)
+{
+    glvf_plane_layout l;
+    if (!glvf_plane_layout_get(ctx, format, width, height, 0, &l) || width > (1 << 20) ||
+        height > (1 << 20) || align < 0 || (align & (align - 1)) != 0) {
+        LOG_E(ctx, "%s: invalid format %d, size %dx%d or alignment %d", fn, (int)format, width,
+              height, align);
+        return -EINVAL;
+    }
+    size_t a = align ? (size_t)align : DEFAULT_ALIGN;
+    *total = region_layout(ctx, format, width, height, a < 16 ? 16 : a, offsets, strides);
+    return 0;
+}
+
 /* ---- slots -------------------------------------------------------------- */
 
 static bool ring_persistent(const glvf_context *ctx)
@@ -591,20 +609,11 @@ glvf_staging *glvf_staging_acquire(glvf_context *ctx, glvf_format format, int wi
         *err = -EINVAL;
         return NULL;
     }
-    glvf_plane_layout l;
-    if (!glvf_plane_layout_get(ctx, format, width, height, 0, &l) || width > (1 << 20) ||
-        height > (1 << 20) || align < 0 || (align & (align - 1)) != 0) {
-        LOG_E(ctx, "glvf_staging_acquire: invalid format %d, size %dx%d or alignment %d",
-              (int)format, width, height, align);
-        *err = -EINVAL;
-        return NULL;
-    }
-    size_t a = align ? (size_t)align : DEFAULT_ALIGN;
-    if (a < 16)
-        a = 16;
-    size_t offsets[GLVF_MAX_PLANES];
+    size_t offsets[GLVF_MAX_PLANES], total;
     ptrdiff_t strides[GLVF_MAX_PLANES];
-    size_t total = region_layout(ctx, format, width, height, a, offsets, strides);
+    if ((*err = region_request(ctx, "glvf_staging_acquire", format, width, height, align,
+                               offsets, strides, &total)) < 0)
+        return NULL;
     bool gpu = ring_persistent(ctx);
 
     pthread_mutex_lock(&ctx->lock);
@@ -823,18 +832,16 @@ int glvf_staging_reserve(glvf_context *ctx, glvf_format format, int width, int h
 {
     if (!glvf_ctx_enter(ctx, "glvf_staging_reserve"))
         return -EPERM;
-    glvf_plane_layout l;
-    if (!glvf_plane_layout_get(ctx, format, width, height, 0, &l) || count < 0 ||
-        count > MAX_SLOTS || align < 0 || (align & (align - 1)) != 0) {
-        LOG_E(ctx, "glvf_staging_reserve: invalid format, size, alignment or count");
+    size_t offsets[GLVF_MAX_PLANES], total;
+    ptrdiff_t strides[GLVF_MAX_PLANES];
+    int r = region_request(ctx, "glvf_staging_reserve", format, width, height, align, offsets,
+                           strides, &total);
+    if (r < 0)
+        return r;
+    if (count < 0 || count > MAX_SLOTS) {
+        LOG_E(ctx, "glvf_staging_reserve: count %d is not in [0, %d]", count, MAX_SLOTS);
         return -EINVAL;
     }
-    size_t a = align ? (size_t)align : DEFAULT_ALIGN;
-    if (a < 16)
-        a = 16;
-    size_t offsets[GLVF_MAX_PLANES];
-    ptrdiff_t strides[GLVF_MAX_PLANES];
-    size_t total = region_layout(ctx, format, width, height, a, offsets, strides);
     bool gpu = ring_persistent(ctx);
     pthread_mutex_lock(&ctx->lock);
     int have = 0;
