@@ -7,13 +7,16 @@
 #include <glvf/glvf-gtk4.h>
 
 #include <epoxy/gl.h>
+#include <pthread.h>
 #include <stdarg.h>
 
 struct _GlvfVideoArea {
     GtkGLArea parent;
 
-    /* guarded by lock: the mailbox, ctx as seen by other threads, stats */
-    GMutex lock;
+    /* guarded by lock: the mailbox, ctx as seen by other threads, stats.
+     * A pthread mutex rather than a GMutex: GLib implements GMutex with
+     * futexes that ThreadSanitizer cannot see. */
+    pthread_mutex_t lock;
     glvf_frame *mb_frame;
     GlvfVideoAreaUploadFunc mb_upload;
     gpointer mb_data;
@@ -84,9 +87,9 @@ static void mail_drop(mail *m)
 static gboolean redraw_idle(gpointer data)
 {
     GlvfVideoArea *self = data;
-    g_mutex_lock(&self->lock);
+    pthread_mutex_lock(&self->lock);
     self->redraw_pending = FALSE;
-    g_mutex_unlock(&self->lock);
+    pthread_mutex_unlock(&self->lock);
     if (gtk_widget_get_realized(GTK_WIDGET(self)))
         gtk_gl_area_queue_render(GTK_GL_AREA(self));
     return G_SOURCE_REMOVE;
@@ -111,9 +114,9 @@ gboolean glvf_video_area_push_frame(GlvfVideoArea *self, glvf_frame *frame)
 {
     g_return_val_if_fail(GLVF_IS_VIDEO_AREA(self), FALSE);
     g_return_val_if_fail(frame != NULL, FALSE);
-    g_mutex_lock(&self->lock);
+    pthread_mutex_lock(&self->lock);
     if (!self->ctx || glvf_frame_context(frame) != self->ctx) {
-        g_mutex_unlock(&self->lock);
+        pthread_mutex_unlock(&self->lock);
         return FALSE;
     }
     mail old = mailbox_take_locked(self);
@@ -122,7 +125,7 @@ gboolean glvf_video_area_push_frame(GlvfVideoArea *self, glvf_frame *frame)
     self->mb_frame = glvf_frame_ref(frame);
     self->stats.frames_pushed++;
     schedule_redraw_locked(self);
-    g_mutex_unlock(&self->lock);
+    pthread_mutex_unlock(&self->lock);
     mail_drop(&old);
     return TRUE;
 }
@@ -132,7 +135,7 @@ void glvf_video_area_push(GlvfVideoArea *self, GlvfVideoAreaUploadFunc upload, g
 {
     g_return_if_fail(GLVF_IS_VIDEO_AREA(self));
     g_return_if_fail(upload != NULL);
-    g_mutex_lock(&self->lock);
+    pthread_mutex_lock(&self->lock);
     mail old = mailbox_take_locked(self);
     if (old.frame || old.release)
         self->stats.frames_replaced++;
@@ -141,18 +144,18 @@ void glvf_video_area_push(GlvfVideoArea *self, GlvfVideoAreaUploadFunc upload, g
     self->mb_release = release;
     self->stats.frames_pushed++;
     schedule_redraw_locked(self);
-    g_mutex_unlock(&self->lock);
+    pthread_mutex_unlock(&self->lock);
     mail_drop(&old);
 }
 
 void glvf_video_area_clear(GlvfVideoArea *self)
 {
     g_return_if_fail(GLVF_IS_VIDEO_AREA(self));
-    g_mutex_lock(&self->lock);
+    pthread_mutex_lock(&self->lock);
     mail old = mailbox_take_locked(self);
     self->mb_clear = TRUE;
     schedule_redraw_locked(self);
-    g_mutex_unlock(&self->lock);
+    pthread_mutex_unlock(&self->lock);
     mail_drop(&old);
 }
 
@@ -214,20 +217,20 @@ static void glvf_video_area_realize(GtkWidget *widget)
         g_error_free(err);
         return;
     }
-    g_mutex_lock(&self->lock);
+    pthread_mutex_lock(&self->lock);
     self->ctx = ctx;
     self->stats.realizations++;
-    g_mutex_unlock(&self->lock);
+    pthread_mutex_unlock(&self->lock);
 }
 
 static void glvf_video_area_unrealize(GtkWidget *widget)
 {
     GlvfVideoArea *self = GLVF_VIDEO_AREA(widget);
-    g_mutex_lock(&self->lock);
+    pthread_mutex_lock(&self->lock);
     glvf_context *ctx = self->ctx;
     self->ctx = NULL;
     mail old = mailbox_take_locked(self);
-    g_mutex_unlock(&self->lock);
+    pthread_mutex_unlock(&self->lock);
     mail_drop(&old);
     glvf_frame_unref(&self->current);
     if (ctx) {
@@ -267,13 +270,13 @@ static gboolean glvf_video_area_render(GtkGLArea *gl_area, GdkGLContext *context
     GlvfVideoArea *self = GLVF_VIDEO_AREA(gl_area);
     (void)context;
     gint64 t0 = g_get_monotonic_time();
-    g_mutex_lock(&self->lock);
+    pthread_mutex_lock(&self->lock);
     glvf_context *ctx = self->ctx;
     GlvfVideoAreaUploadFunc upload = self->mb_upload;
     mail m = mailbox_take_locked(self);
     gboolean clear = self->mb_clear;
     self->mb_clear = FALSE;
-    g_mutex_unlock(&self->lock);
+    pthread_mutex_unlock(&self->lock);
     if (clear)
         glvf_frame_unref(&self->current);
     if (!ctx) {
@@ -290,9 +293,9 @@ static gboolean glvf_video_area_render(GtkGLArea *gl_area, GdkGLContext *context
             glvf_frame_unref(&self->current);
             self->current = f;
         } else {
-            g_mutex_lock(&self->lock);
+            pthread_mutex_lock(&self->lock);
             self->stats.upload_failures++;
-            g_mutex_unlock(&self->lock);
+            pthread_mutex_unlock(&self->lock);
         }
     }
     mail_drop(&m);
@@ -322,11 +325,11 @@ static gboolean glvf_video_area_render(GtkGLArea *gl_area, GdkGLContext *context
     }
     if (self->capture && w > 0 && h > 0)
         capture_pixels(self, w, h);
-    g_mutex_lock(&self->lock);
+    pthread_mutex_lock(&self->lock);
     if (drew)
         self->stats.frames_rendered++;
     self->stats.last_render_us = g_get_monotonic_time() - t0;
-    g_mutex_unlock(&self->lock);
+    pthread_mutex_unlock(&self->lock);
     return TRUE;
 }
 
@@ -335,9 +338,9 @@ static gboolean glvf_video_area_render(GtkGLArea *gl_area, GdkGLContext *context
 glvf_context *glvf_video_area_get_context(GlvfVideoArea *self)
 {
     g_return_val_if_fail(GLVF_IS_VIDEO_AREA(self), NULL);
-    g_mutex_lock(&self->lock);
+    pthread_mutex_lock(&self->lock);
     glvf_context *ctx = self->ctx;
-    g_mutex_unlock(&self->lock);
+    pthread_mutex_unlock(&self->lock);
     return ctx;
 }
 
@@ -404,9 +407,9 @@ GdkTexture *glvf_video_area_get_capture(GlvfVideoArea *self)
 void glvf_video_area_get_stats(GlvfVideoArea *self, GlvfVideoAreaStats *out)
 {
     g_return_if_fail(GLVF_IS_VIDEO_AREA(self));
-    g_mutex_lock(&self->lock);
+    pthread_mutex_lock(&self->lock);
     *out = self->stats;
-    g_mutex_unlock(&self->lock);
+    pthread_mutex_unlock(&self->lock);
 }
 
 void glvf_video_area_set_log(GlvfVideoArea *self, glvf_log_fn log, gpointer user)
@@ -455,7 +458,7 @@ static void glvf_video_area_finalize(GObject *obj)
     mail old = mailbox_take_locked(self);
     mail_drop(&old);
     g_clear_object(&self->captured);
-    g_mutex_clear(&self->lock);
+    pthread_mutex_destroy(&self->lock);
     G_OBJECT_CLASS(glvf_video_area_parent_class)->finalize(obj);
 }
 
@@ -488,7 +491,7 @@ static void glvf_video_area_class_init(GlvfVideoAreaClass *klass)
 
 static void glvf_video_area_init(GlvfVideoArea *self)
 {
-    g_mutex_init(&self->lock);
+    pthread_mutex_init(&self->lock, NULL);
     self->background = (GdkRGBA){ 0, 0, 0, 1 };
     self->log = default_log;
     gtk_gl_area_set_auto_render(GTK_GL_AREA(self), FALSE);

@@ -9,6 +9,7 @@
  *  - an area moved to another window (unrealize/realize) keeps working.
  */
 #include "check.h"
+#include "pin_libs.h"
 
 #include <glvf/glvf-gtk4.h>
 
