@@ -14,10 +14,12 @@
 //                     (GLES without EXT_texture_norm16)
 //   ALPHA_PLANE       alpha from the fourth texture
 //
-// Bilinear variants whose texels are plain values (not PAIR16, not packed
-// 4:2:2) use the sampler's own linear filter (HW_BILINEAR): one texture()
-// per plane instead of four texelFetch; textures are CLAMP_TO_EDGE, the
-// same edge rule as the manual path.
+// Variants whose texels are plain values (not PAIR16, not packed 4:2:2) use
+// the sampler's own linear filter (HW_FILTER): bilinear is one texture() per
+// plane instead of four texelFetch, and Catmull-Rom is nine bilinear taps
+// (the middle two weights of each axis folded into one tap) instead of
+// sixteen fetches. Textures are CLAMP_TO_EDGE, the same edge rule as the
+// manual path.
 //
 // Colour: every fetched value is the container's normalised value f (stored
 // integer / 255 or / 65535). The CPU folds bit depth, range and the YUV
@@ -45,8 +47,11 @@ uniform vec4 u_sel_u;
 uniform vec4 u_sel_y1;
 uniform vec4 u_sel_v;
 
-#if !defined(BICUBIC) && !defined(PAIR16) && !defined(LAYOUT_PACKED422)
+#if !defined(PAIR16) && !defined(LAYOUT_PACKED422)
+#define HW_FILTER 1 /* texels are plain values: the sampler may filter them */
+#ifndef BICUBIC
 #define HW_BILINEAR 1
+#endif
 #endif
 
 vec4 tex(sampler2D s, ivec2 p, ivec2 size)
@@ -126,8 +131,39 @@ vec4 cr_weights(float t)
 }
 #endif
 
+#if defined(BICUBIC) && defined(HW_FILTER)
+// Catmull-Rom from 9 bilinear taps; pos in texel units, centres at integers.
+vec4 cr9(sampler2D s, vec2 pos, vec2 size)
+{
+    vec2 p1 = floor(pos);
+    vec2 f = pos - p1;
+    vec2 w0 = f * (-0.5 + f * (1.0 - 0.5 * f));
+    vec2 w1 = 1.0 + f * f * (-2.5 + 1.5 * f);
+    vec2 w2 = f * (0.5 + f * (2.0 - 1.5 * f));
+    vec2 w3 = f * f * (-0.5 + 0.5 * f);
+    vec2 w12 = w1 + w2;
+    vec2 t0 = (p1 - 1.0 + 0.5) / size;
+    vec2 t12 = (p1 + w2 / w12 + 0.5) / size;
+    vec2 t3 = (p1 + 2.0 + 0.5) / size;
+    return (texture(s, vec2(t0.x, t0.y)) * w0.x + texture(s, vec2(t12.x, t0.y)) * w12.x +
+            texture(s, vec2(t3.x, t0.y)) * w3.x) * w0.y +
+           (texture(s, vec2(t0.x, t12.y)) * w0.x + texture(s, vec2(t12.x, t12.y)) * w12.x +
+            texture(s, vec2(t3.x, t12.y)) * w3.x) * w12.y +
+           (texture(s, vec2(t0.x, t3.y)) * w0.x + texture(s, vec2(t12.x, t3.y)) * w12.x +
+            texture(s, vec2(t3.x, t3.y)) * w3.x) * w3.y;
+}
+#endif
+
 vec4 filter_main(vec2 pos)
 {
+#if defined(BICUBIC) && defined(HW_FILTER)
+    vec4 t = cr9(u_tex0, pos, vec2(u_tsize0));
+#ifdef LAYOUT_RGB
+    return t;
+#else
+    return vec4(t.r, 0.0, 0.0, 1.0);
+#endif
+#endif
 #ifdef HW_BILINEAR
     vec4 t = texture(u_tex0, (pos + 0.5) / vec2(u_tsize0));
 #ifdef LAYOUT_RGB
@@ -159,6 +195,14 @@ vec4 filter_main(vec2 pos)
 #ifdef HAS_CHROMA
 vec2 filter_chroma(vec2 pos)
 {
+#if defined(BICUBIC) && defined(HW_FILTER)
+#if defined(LAYOUT_PLANAR)
+    return vec2(cr9(u_tex1, pos, vec2(u_tsize1)).r, cr9(u_tex2, pos, vec2(u_tsize1)).r);
+#else
+    vec2 c = cr9(u_tex1, pos, vec2(u_tsize1)).rg;
+    return u_swap != 0 ? c.yx : c;
+#endif
+#endif
 #ifdef HW_BILINEAR
     vec2 uv = (pos + 0.5) / vec2(u_tsize1);
 #if defined(LAYOUT_PLANAR)
@@ -192,6 +236,9 @@ vec2 filter_chroma(vec2 pos)
 #ifdef ALPHA_PLANE
 float filter_alpha(vec2 pos)
 {
+#if defined(BICUBIC) && defined(HW_FILTER)
+    return cr9(u_tex3, pos, vec2(u_tsize0)).r;
+#endif
 #ifdef HW_BILINEAR
     return texture(u_tex3, (pos + 0.5) / vec2(u_tsize0)).r;
 #endif

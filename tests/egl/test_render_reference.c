@@ -463,6 +463,106 @@ static void test_rgb_gray(void *arg)
                      64, 48);
 }
 
+/* ---- scaling: both scalers against a CPU implementation of the kernels --- */
+
+static double cr_w(double t, int i)
+{
+    double t2 = t * t, t3 = t2 * t;
+    switch (i) {
+    case 0: return -0.5 * t3 + t2 - 0.5 * t;
+    case 1: return 1.5 * t3 - 2.5 * t2 + 1.0;
+    case 2: return -1.5 * t3 + 2.0 * t2 + 0.5 * t;
+    default: return 0.5 * t3 - 0.5 * t2;
+    }
+}
+
+/* Gray source upscaled 2x: glvf vs the kernel in double precision (the same
+ * sample positions, edge clamping and Catmull-Rom weights). */
+static void scale_case(glvf_format f, glvf_scaler scaler, int *max_err, double *psnr)
+{
+    enum { SW = 48, SH = 32, DW = 96, DH = 64 };
+    src_image s;
+    make_source(&s, f, SW, SH, true);
+    double maxv = f == GLVF_FORMAT_GRAY16 ? 65535.0 : 255.0;
+    double src[SH][SW];
+    for (int y = 0; y < SH; y++)
+        for (int x = 0; x < SW; x++) {
+            const uint8_t *row = (const uint8_t *)s.img.planes[0].data +
+                                 (size_t)y * (size_t)s.img.planes[0].stride;
+            if (f == GLVF_FORMAT_GRAY16) {
+                uint16_t v;
+                memcpy(&v, row + (size_t)x * 2, 2);
+                src[y][x] = v / maxv;
+            } else {
+                src[y][x] = row[x] / maxv;
+            }
+        }
+    uint8_t *ref = malloc(DW * DH * 4), *got = malloc(DW * DH * 4);
+    for (int Y = 0; Y < DH; Y++)
+        for (int X = 0; X < DW; X++) {
+            double px = (X + 0.5) * SW / DW - 0.5, py = (Y + 0.5) * SH / DH - 0.5;
+            int ix = (int)floor(px), iy = (int)floor(py);
+            double fx = px - ix, fy = py - iy, v = 0;
+            int lo = scaler == GLVF_SCALER_BICUBIC ? -1 : 0, n = scaler == GLVF_SCALER_BICUBIC ? 4 : 2;
+            for (int j = 0; j < n; j++)
+                for (int i = 0; i < n; i++) {
+                    double wx = n == 4 ? cr_w(fx, i) : (i ? fx : 1 - fx);
+                    double wy = n == 4 ? cr_w(fy, j) : (j ? fy : 1 - fy);
+                    int sx = ix + lo + i, sy = iy + lo + j;
+                    sx = sx < 0 ? 0 : sx >= SW ? SW - 1 : sx;
+                    sy = sy < 0 ? 0 : sy >= SH ? SH - 1 : sy;
+                    v += wx * wy * src[sy][sx];
+                }
+            v = v < 0 ? 0 : v > 1 ? 1 : v;
+            uint8_t q = (uint8_t)lround(v * 255);
+            uint8_t *o = ref + ((size_t)Y * DW + (size_t)X) * 4;
+            o[0] = o[1] = o[2] = q;
+            o[3] = 255;
+        }
+    glvf_frame *fr = glvf_upload(CTX, &s.img, NULL, NULL);
+    GLuint tex, fb;
+    glGenTextures(1, &tex);
+    glBindTexture(GL_TEXTURE_2D, tex);
+    glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, DW, DH);
+    glGenFramebuffers(1, &fb);
+    glBindFramebuffer(GL_FRAMEBUFFER, fb);
+    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, tex, 0);
+    glViewport(0, 0, DW, DH);
+    CHECK(fr && glvf_render(CTX, fr, glvf_render_params(.scaler = scaler)) == 0, "render");
+    uint8_t *tmp = malloc(DW * DH * 4);
+    glPixelStorei(GL_PACK_ALIGNMENT, 1);
+    glReadPixels(0, 0, DW, DH, GL_RGBA, GL_UNSIGNED_BYTE, tmp);
+    for (int y = 0; y < DH; y++)
+        memcpy(got + (size_t)y * DW * 4, tmp + (size_t)(DH - 1 - y) * DW * 4, DW * 4);
+    diff d = compare(ref, got, DW, DH);
+    *max_err = d.max_rgb;
+    *psnr = d.psnr;
+    free(tmp);
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+    glDeleteFramebuffers(1, &fb);
+    glDeleteTextures(1, &tex);
+    glvf_frame_unref(&fr);
+    free(ref);
+    free(got);
+    free_source(&s);
+}
+
+static void test_scalers(void *arg)
+{
+    (void)arg;
+    static const glvf_format fmts[] = { GLVF_FORMAT_GRAY8, GLVF_FORMAT_GRAY16 };
+    for (int i = 0; i < 2; i++)
+        for (int sc = 0; sc < 2; sc++) {
+            int mx;
+            double psnr;
+            scale_case(fmts[i], (glvf_scaler)sc, &mx, &psnr);
+            printf("# 2x upscale %-6s %-8s: max %d PSNR %.1f dB\n", glvf_format_name(fmts[i]),
+                   sc ? "bicubic" : "bilinear", mx, psnr);
+            CHECK(mx <= MAX_ERR && psnr >= MIN_PSNR, "%s %s: max %d, PSNR %.1f dB",
+                  glvf_format_name(fmts[i]), sc ? "bicubic" : "bilinear", mx, psnr);
+        }
+}
+
 int main(int argc, char **argv)
 {
     harness_api api;
@@ -489,6 +589,7 @@ int main(int argc, char **argv)
     RUN(test_chroma_locations, NULL);
     RUN(test_ycgco, NULL);
     RUN(test_rgb_gray, NULL);
+    RUN(test_scalers, NULL);
     printf("# %d cases; worst max error %d, worst PSNR %.1f dB\n", cases_run, worst_max,
            worst_psnr);
     glvf_context_destroy(&CTX);
