@@ -4,13 +4,18 @@
  *   main.c     window and GL context (GLFW), the mode table, main()
  *   options.c  command line
  *   upload.c   the upload scenarios: glvf strategies, the naive baseline and
- *              the memcpy floor, timed in the same run
+ *              the memcpy floor, timed in the same run; shared measuring
+ *              helpers (GPU timer queries, percentiles, RSS)
+ *   render.c   drawing a frame to the window (glvf_render + swap), or to an
+ *              FBO where the window's framebuffer cannot be drawn
+ *   decode.c   decode mode (built with the FFmpeg module only)
  *   report.c   table (stdout), JSON and CSV
  *
  * A mode is one row of the mode table in main.c: its name, whether this
  * build has it and a run function. `upload` runs the scenario loop of
- * upload.c; `render` will run the same loop with a per-frame draw hook
- * (bench_frame_hook), `decode` its own source of frames.
+ * upload.c; `render` runs the same loop with a per-frame draw hook
+ * (bench_frame_hook, render.c); `decode` its own loop over the decoder's
+ * frames (decode.c), drawing through the same hook with --render.
  */
 #ifndef GLVF_BENCH_H
 #define GLVF_BENCH_H
@@ -63,6 +68,11 @@ typedef struct bench_options {
     const char *input;          /* decode: the file */
     int dr;                     /* decode: 0 off, 1 on, 2 both */
     bool decode_render;         /* decode: also render */
+    /* render (and decode --render) */
+    glvf_scaler scaler;
+    int window_w, window_h;     /* the window (its framebuffer is the target) */
+    bool offscreen;             /* --offscreen: draw into an FBO the frame's size */
+    bool naive_skipped;         /* naive was asked for in a mode without it */
     /* scenarios */
     glvf_format formats[BENCH_MAX_LIST];
     int nformats;
@@ -116,6 +126,14 @@ typedef struct bench_result {
     double gl_objects_by_kind[GLVF_OBJECT_KIND_COUNT]; /* per frame */
     double heap_allocs_per_frame;
     long long rss_growth_bytes;
+    bool has_memcpy;            /* memcpy_ratio meaningful (not in decode) */
+    /* render and decode --render: CPU ms in glvf_render + swap; < 0: none */
+    double render_p50_ms, render_p99_ms;
+    /* decode: NULL elsewhere */
+    const char *dr;             /* "on" (forced) or "off" */
+    bool dr_active;             /* the decoder's info.direct_rendering */
+    /* decoder counters of the best repetition (warm-up included) */
+    uint64_t frames_decoded, dr_frames, dr_fallbacks, loops;
 } bench_result;
 
 /* What a mode's run function gets. */
@@ -132,11 +150,62 @@ typedef struct bench_env {
     glvf_is_current_fn is_current;
     void *cb_user;
     glvf_log_fn log;
+    /* decode: the input, described for the report header and JSON */
+    const char *input_desc;
+    /* render.c: where frames are drawn (bench_render_init) */
+    bool render_fbo;            /* an FBO the frame's size, not the window */
+    int render_w, render_h;     /* the window's framebuffer (not render_fbo) */
+    char render_target[64];     /* "window 1280x720", "fbo (frame size)" */
 } bench_env;
 
 /* Per-frame hook run after each upload (render mode draws and swaps here).
- * `frame` is NULL for the naive strategy. Returns false on failure. */
+ * `frame` is NULL for the naive strategy. Returns false on failure. The
+ * loops time the hook separately (render_p50_ms, render_p99_ms). */
 typedef bool (*bench_frame_hook)(const bench_env *env, glvf_frame *frame, void *user);
+
+/* render.c: decides where frames are drawn, once per run, before any
+ * scenario: the window's back buffer, unless --offscreen or a test draw
+ * shows that it cannot be drawn (then an FBO, with a note on stderr); sets
+ * env->render_fbo and env->render_target. False: no usable target. */
+bool bench_render_init(bench_env *env);
+/* The hook: glvf_render of `frame` (scaler from the options) into the
+ * target, then glfwSwapBuffers (window) or nothing (FBO). `user` is a
+ * bench_render_state, zeroed before the first frame of each repetition and
+ * finished with bench_render_finish after it. */
+typedef struct bench_render_state {
+    unsigned fbo, tex;          /* the FBO target, made on first use */
+    int fbo_w, fbo_h;
+} bench_render_state;
+bool bench_render_hook(const bench_env *env, glvf_frame *frame, void *user);
+void bench_render_finish(bench_render_state *st);
+
+/* upload.c: measuring helpers shared with decode.c */
+long long bench_rss_bytes(void);
+/* sorts v in place; nearest-rank percentile p (0..100); -1 when n is 0 */
+double bench_percentile(double *v, size_t n, double p);
+/* GL_TIME_ELAPSED queries in a ring, each read back BENCH_GPU_RING frames
+ * after it was issued; samples (ms) go to out[] up to cap. */
+enum { BENCH_GPU_RING = 8 };
+typedef struct bench_gpu_timer {
+    bool on, es;
+    unsigned q[BENCH_GPU_RING];
+    long issued, read;
+    double *out;
+    size_t *nout, cap;
+} bench_gpu_timer;
+void bench_gpu_timer_init(bench_gpu_timer *t);   /* creates the queries when on */
+void bench_gpu_timer_begin(bench_gpu_timer *t);
+void bench_gpu_timer_end(bench_gpu_timer *t);
+void bench_gpu_timer_drain(bench_gpu_timer *t);
+void bench_gpu_timer_fini(bench_gpu_timer *t);   /* deletes them */
+
+/* decode.c (HAVE_GLVF_FFMPEG): opens the input once without GL, before any
+ * window, to report a missing or unreadable file early; writes a one-line
+ * description into desc. Returns BENCH_EXIT_OK or BENCH_EXIT_FAILED. */
+int bench_decode_check(const bench_options *o, char *desc, size_t desc_len);
+/* decode.c: the decode mode's scenarios (strategy x DR). Returns the number
+ * of failed scenarios or a negative value when the run could not start. */
+int bench_run_decode_scenarios(const bench_env *env);
 
 /* upload.c: runs every format x size x strategy of the options through the
  * upload loop, calling `hook` (may be NULL) after each upload, and reports

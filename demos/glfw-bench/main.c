@@ -2,7 +2,8 @@
  * glvf-bench: the GLFW benchmark tool. See --help, and bench.h for the
  * layout of the sources.
  *
- * One hidden GLFW window (vsync off) owns the GL context. glvf reaches GL
+ * One hidden GLFW window (vsync off) owns the GL context; render mode and
+ * decode --render draw into it (render.c). glvf reaches GL
  * through glfwGetProcAddress and knows its context is current when GLFW's
  * current context is this window's; the tool's own GL calls (the naive
  * baseline, timer queries, glFinish) go through libepoxy.
@@ -75,18 +76,32 @@ static int run_upload(const bench_env *env)
     return bench_run_upload_scenarios(env, "upload", NULL, NULL);
 }
 
+static int run_render(const bench_env *env0)
+{
+    bench_env env = *env0;
+    if (!bench_render_init(&env))
+        return -1;
+    bench_render_state st = { 0 };
+    int r = bench_run_upload_scenarios(&env, "render", bench_render_hook, &st);
+    bench_render_finish(&st);
+    return r;
+}
+
+#ifdef HAVE_GLVF_FFMPEG
+#define DECODE_UNAVAILABLE NULL
+#define DECODE_RUN bench_run_decode_scenarios
+#else
+#define DECODE_UNAVAILABLE "built without the FFmpeg module, libglvf-ffmpeg"
+#define DECODE_RUN NULL
+#endif
+
 /*
  * A mode: `run` returns the number of failed scenarios (negative: could not
  * start). `unavailable` says why this build lacks it (NULL: available).
- *
- * render, once glvf_render() exists: a bench_frame_hook that calls
- * glvf_render(ctx, frame, ...) into the window's framebuffer and swaps, and
- *     run = bench_run_upload_scenarios(env, "render", render_hook, NULL)
- * (the naive strategy has no glvf frame to draw: skip it there or draw its
- * textures with a shader of the tool's own).
- * decode, once libglvf-ffmpeg exists (meson: glvf_ffmpeg_dep, a
- * HAVE_GLVF_FFMPEG define): its own loop over the decoder's frames with
- * opt->dr and opt->decode_render, reporting through report.c like upload.
+ * render: the upload loop with a hook that draws each frame (render.c);
+ * the naive strategy has no glvf frame to draw and is left out (options.c).
+ * decode (built with the FFmpeg module, meson: HAVE_GLVF_FFMPEG): its own
+ * loop over the decoder's frames (decode.c), reporting like upload.
  */
 typedef struct bench_mode {
     const char *name;
@@ -96,8 +111,8 @@ typedef struct bench_mode {
 
 static const bench_mode modes[] = {
     { "upload", NULL, run_upload },
-    { "render", "needs glvf_render(), not in this glvf yet", NULL },
-    { "decode", "needs the FFmpeg module, libglvf-ffmpeg", NULL },
+    { "render", NULL, run_render },
+    { "decode", DECODE_UNAVAILABLE, DECODE_RUN },
 };
 
 static const bench_mode *mode_find(const char *name)
@@ -154,6 +169,21 @@ int main(int argc, char **argv)
                 opt.mode, mode && mode->unavailable ? mode->unavailable : "unknown mode");
         return BENCH_EXIT_UNAVAILABLE;
     }
+    if (opt.naive_skipped)
+        fprintf(stderr, BENCH_NAME ": note: %s mode skips the naive strategy (%s)\n", opt.mode,
+                strcmp(opt.mode, "render") ? "decoded frames go through glvf_ffmpeg_upload"
+                                           : "no glvf frame to draw");
+
+    /* decode: the file is opened once before any window, so that a missing
+     * or unreadable one is reported at once */
+    char input_desc[256] = "";
+#ifdef HAVE_GLVF_FFMPEG
+    if (!strcmp(opt.mode, "decode")) {
+        int rc = bench_decode_check(&opt, input_desc, sizeof input_desc);
+        if (rc)
+            return rc;
+    }
+#endif
 
     /* The window is an X11 one: an EGL platform forced elsewhere (the test
      * environment's surfaceless) would make GLFW's eglGetDisplay fail. */
@@ -172,6 +202,7 @@ int main(int argc, char **argv)
     }
     glfwWindowHint(GLFW_VISIBLE, opt.visible ? GLFW_TRUE : GLFW_FALSE);
     glfwWindowHint(GLFW_DOUBLEBUFFER, GLFW_TRUE);
+    glfwWindowHint(GLFW_RESIZABLE, GLFW_FALSE);
     glfwWindowHint(GLFW_CONTEXT_CREATION_API,
                    opt.egl ? GLFW_EGL_CONTEXT_API : GLFW_NATIVE_CONTEXT_API);
     glfwWindowHint(GLFW_CLIENT_API, opt.gles ? GLFW_OPENGL_ES_API : GLFW_OPENGL_API);
@@ -185,7 +216,7 @@ int main(int argc, char **argv)
     snprintf(context_desc, sizeof context_desc, "%s %d.%d requested, %s",
              opt.gles ? "OpenGL ES" : "OpenGL core", opt.gl_major, opt.gl_minor,
              opt.egl ? "EGL" : "GLX");
-    GLFWwindow *win = glfwCreateWindow(640, 360, "glvf-bench", NULL, NULL);
+    GLFWwindow *win = glfwCreateWindow(opt.window_w, opt.window_h, "glvf-bench", NULL, NULL);
     if (!win) {
         fprintf(stderr, BENCH_NAME ": cannot create a window with an %s context\n",
                 context_desc);
@@ -217,6 +248,7 @@ int main(int argc, char **argv)
             .is_current = bench_is_current,
             .cb_user = win,
             .log = bench_log,
+            .input_desc = input_desc[0] ? input_desc : NULL,
         };
         int failures = mode->run(&env);
         if (failures < 0) {

@@ -52,13 +52,36 @@ void bench_usage(FILE *f)
 "\n"
 "Modes (or --mode MODE):\n");
     usage_mode(f, "upload", "  upload                upload synthetic frames (default)");
-    usage_mode(f, "render", "  render                upload and draw each frame to the window");
+    usage_mode(f, "render", "  render                upload each frame, then draw it to the window\n"
+                            "                        with glvf_render and swap (naive skipped)");
     usage_mode(f, "decode", "  decode FILE           decode FILE with the FFmpeg module, direct\n"
-                            "                        rendering on and off, upload");
+                            "                        rendering on and off, upload, optionally draw");
     fprintf(f,
-"    --input FILE        the file to decode (same as the positional FILE)\n"
-"    --dr on|off|both    direct rendering into glvf staging (default both)\n"
-"    --render            also draw each decoded frame\n"
+"\n"
+"Render (render mode, decode --render):\n"
+"  Each frame is drawn with glvf_render into the window's back buffer, fitted\n"
+"  to it, bars cleared, then glfwSwapBuffers (swap interval 0). The window is\n"
+"  hidden unless --visible; a test draw at start checks that its back buffer\n"
+"  takes the drawing, and where it does not, frames go to an FBO the frame's\n"
+"  size instead (said on stderr; no swap then, so render times leave out the\n"
+"  completion of the draw). The naive strategy has no glvf frame to draw: it\n"
+"  is skipped in render and decode modes (a note on stderr).\n"
+"  --scaler bilinear|bicubic\n"
+"                        glvf's scaler (default bilinear)\n"
+"  --window WxH          the window's size (default 1280x720; --quick 640x360)\n"
+"  --offscreen           draw into an FBO the frame's size, not the window\n"
+"\n"
+"Decode (decode mode):\n"
+"  The file is opened with glvf_ffmpeg_decoder_open, once per strategy x DR\n"
+"  and repetition, with a glvf context of that upload strategy; frames go\n"
+"  glvf_ffmpeg_decoder_next -> glvf_ffmpeg_upload (-> glvf_render) ->\n"
+"  release, the file looping (seek to the start) until --frames/--seconds.\n"
+"  --format and --size do not apply (the file decides).\n"
+"  --input FILE          the file to decode (same as the positional FILE)\n"
+"  --dr on|off|both      direct rendering into glvf staging memory: on =\n"
+"                        GLVF_FFMPEG_DR_FORCE (any strategy), off = none\n"
+"                        (default both: two scenarios per strategy)\n"
+"  --render              also draw each decoded frame (as in render mode)\n"
 "\n"
 "Context:\n"
 "  --api gl|gles         desktop OpenGL core profile or OpenGL ES (default gl)\n"
@@ -79,7 +102,8 @@ void bench_usage(FILE *f)
 "  --frames N            measured frames per repetition (default 120)\n"
 "  --seconds S           measure S seconds per repetition instead of N frames\n"
 "  --repeat N            best of N interleaved repetitions (default 3)\n"
-"  --warmup N            untimed frames before each measurement (default 8)\n"
+"  --warmup N            untimed frames before each measurement (default 8,\n"
+"                        --quick 4; decode mode 30, --quick 12)\n"
 "  --source-mb N         the distinct source frames rotated through total at\n"
 "                        least N MiB, more than the CPU caches (default 64)\n"
 "  --no-gpu-timer        no GL_TIME_ELAPSED queries\n"
@@ -104,6 +128,15 @@ void bench_usage(FILE *f)
 "per steady-state frame (glvf's own allocations, glvf_alloc_count(): not the\n"
 "driver's nor libc's in general), resident memory growth from the end of the\n"
 "warm-up to the end of the run (largest over the repetitions).\n"
+"Render mode: the frame's CPU time and GPU query cover upload, draw and\n"
+"swap; render_p50_ms/render_p99_ms time glvf_render + swap alone.\n"
+"Decode mode: fps is decode + upload (+ draw) throughput, the frame's CPU\n"
+"time includes waiting for the decoder (and the seek where the file loops),\n"
+"the GPU query covers upload (+ draw); no memcpy ratio (null); heap\n"
+"allocations count the core's and the FFmpeg module's; dr_frames and\n"
+"dr_fallbacks are the decoder's counters over the best repetition, warm-up\n"
+"included (pictures decoded into glvf staging memory, and those FFmpeg\n"
+"allocated itself while DR was on).\n"
 "Figures are ratios measured in one run; compare rows of the same run.\n"
 "\n"
 "Exit status: 0 ok, 1 a scenario or the GL setup failed, 2 bad options,\n"
@@ -244,6 +277,7 @@ int bench_options_parse(bench_options *o, int argc, char **argv)
     o->dr = 2;
     long source_mb = -1;
     bool have_formats = false, have_sizes = false, have_strategies = false;
+    bool have_scaler = false, have_dr = false;
     const char *positional_mode = NULL;
 
     for (int i = 1; i < argc; i++) {
@@ -326,9 +360,30 @@ int bench_options_parse(bench_options *o, int argc, char **argv)
                 o->dr = 2;
             else
                 ERR("bad --dr '%s' (on, off or both)", val);
+            have_dr = true;
         } else if (IS("--render")) {
             NOVALUE();
             o->decode_render = true;
+        } else if (IS("--scaler")) {
+            VALUE();
+            if (!strcmp(val, "bilinear"))
+                o->scaler = GLVF_SCALER_BILINEAR;
+            else if (!strcmp(val, "bicubic"))
+                o->scaler = GLVF_SCALER_BICUBIC;
+            else
+                ERR("unknown --scaler '%s' (bilinear or bicubic)", val);
+            have_scaler = true;
+        } else if (IS("--window")) {
+            VALUE();
+            bench_size ws;
+            if (!parse_size(val, &ws))
+                ERR("bad --window '%s' (expected WxH with W and H in 1..16384, or 720p, ...)",
+                    val);
+            o->window_w = ws.w;
+            o->window_h = ws.h;
+        } else if (IS("--offscreen")) {
+            NOVALUE();
+            o->offscreen = true;
         } else if (IS("--format") || IS("--formats")) {
             VALUE();
             if (!have_formats)
@@ -424,8 +479,18 @@ int bench_options_parse(bench_options *o, int argc, char **argv)
         ERR("unknown mode '%s' (upload, render or decode FILE)", o->mode);
     if (!strcmp(o->mode, "decode") && !o->input)
         ERR("decode needs a FILE: glvf-bench decode FILE (or --input FILE)");
-    if (strcmp(o->mode, "decode") && o->input)
+    bool decode = !strcmp(o->mode, "decode"), render = !strcmp(o->mode, "render");
+    if (!decode && o->input)
         ERR("--input is for decode mode only");
+    if (!decode && have_dr)
+        ERR("--dr is for decode mode only");
+    if (!decode && o->decode_render)
+        ERR("--render is for decode mode (to draw uploads: --mode render)");
+    if (decode && (have_formats || have_sizes))
+        ERR("--format and --size do not apply to decode mode (the file decides)");
+    bool draws = render || (decode && o->decode_render);
+    if (!draws && (have_scaler || o->offscreen))
+        ERR("--%s is for render mode and decode --render", have_scaler ? "scaler" : "offscreen");
     if (o->json_path && o->csv_path && !strcmp(o->json_path, "-") && !strcmp(o->csv_path, "-"))
         ERR("--json - and --csv - cannot both write to stdout");
 
@@ -447,12 +512,36 @@ int bench_options_parse(bench_options *o, int argc, char **argv)
     }
     if (!have_strategies)
         add_strategy(o, "all");
+    if (render || decode) {
+        /* no glvf frame to draw, no glvf upload of a decoded frame */
+        int n = 0;
+        for (int k = 0; k < o->nstrategies; k++) {
+            if (o->strategies[k] == BENCH_NAIVE)
+                o->naive_skipped = render || have_strategies; /* noted on stderr */
+            else
+                o->strategies[n++] = o->strategies[k];
+        }
+        o->nstrategies = n;
+        if (!n)
+            ERR("the naive strategy has no glvf frame to draw or decode into: %s mode "
+                "needs a glvf strategy (client, pbo-orphan, pbo-persistent, auto)", o->mode);
+    }
+    if (!o->window_w) {
+        o->window_w = o->quick ? 640 : 1280;
+        o->window_h = o->quick ? 360 : 720;
+    }
     if (o->frames < 0 && o->seconds < 0)
         o->frames = o->quick ? 20 : 120;
     if (o->repeats < 0)
         o->repeats = o->quick ? 1 : 3;
-    if (o->warmup < 0)
-        o->warmup = o->quick ? 4 : 8;
+    if (o->warmup < 0) {
+        /* decode: past the decoder's start (queue, threads, the staging
+         * regions DR asks for) and through one loop of a short file */
+        if (decode)
+            o->warmup = o->quick ? 12 : 30;
+        else
+            o->warmup = o->quick ? 4 : 8;
+    }
     if (source_mb < 0)
         source_mb = 64;
     o->source_bytes = (size_t)source_mb << 20;

@@ -14,6 +14,8 @@
 struct bench_report {
     const bench_env *env;
     const char *mode;
+    bool draws;                 /* render columns */
+    bool decode;                /* decode columns */
     FILE *table;
     bench_result *res;
     size_t n, cap;
@@ -98,6 +100,8 @@ bench_report *bench_report_open(const bench_env *env, const char *mode_name)
     const bench_options *o = env->opt;
     r->env = env;
     r->mode = mode_name;
+    r->decode = !strcmp(mode_name, "decode");
+    r->draws = !strcmp(mode_name, "render") || (r->decode && o->decode_render);
     bool stdout_taken = (o->json_path && !strcmp(o->json_path, "-")) ||
                         (o->csv_path && !strcmp(o->csv_path, "-"));
     r->table = stdout_taken ? stderr : stdout;
@@ -114,13 +118,34 @@ bench_report *bench_report_open(const bench_env *env, const char *mode_name)
     else
         fprintf(t, "run: best of %d interleaved repetitions of %.2f s, %d warm-up frames, ",
                 o->repeats, o->seconds, o->warmup);
-    fprintf(t, "sources >= %zu MiB; GPU timer queries: %s\n", o->source_bytes >> 20,
+    if (!r->decode)
+        fprintf(t, "sources >= %zu MiB; ", o->source_bytes >> 20);
+    fprintf(t, "GPU timer queries: %s\n",
             env->gpu_timer ? "yes" : (o->gpu_timer ? "unavailable" : "off"));
-    fprintf(t, "x memcpy: throughput over a memcpy of the same bytes in this run; "
-               "ms: per frame, p50/p99; allocs: glvf's own\n\n");
-    fprintf(t, "%-10s %-10s %-22s %8s %7s %8s %8s %8s %8s %8s %8s %8s %10s\n", "format", "size",
-            "strategy", "fps", "GB/s", "xmemcpy", "p50 ms", "p99 ms", "gpu p50", "gpu p99",
-            "GLobj/f", "allocs/f", "RSS grow");
+    if (r->decode)
+        fprintf(t, "input: %s\n", env->input_desc ? env->input_desc : o->input);
+    if (r->draws)
+        fprintf(t, "render: glvf_render (%s) into %s%s; rnd: CPU ms in glvf_render + %s\n",
+                o->scaler == GLVF_SCALER_BICUBIC ? "bicubic" : "bilinear", env->render_target,
+                env->render_fbo ? "" : ", swap interval 0",
+                env->render_fbo ? "FBO unbind (no swap)" : "swap");
+    if (r->decode)
+        fprintf(t, "fps: decode + upload%s; ms: per frame, p50/p99, waiting for the decoder "
+                   "included; allocs: glvf's own (core + FFmpeg module); DR: pictures in "
+                   "staging / fallbacks / decoded\n\n",
+                r->draws ? " + draw" : "");
+    else
+        fprintf(t, "x memcpy: throughput over a memcpy of the same bytes in this run; "
+                   "ms: per frame, p50/p99; allocs: glvf's own\n\n");
+    fprintf(t, "%-10s %-10s %-22s %8s %7s %8s %8s %8s %8s %8s", "format", "size",
+            r->decode ? "strategy, DR" : "strategy", "fps", "GB/s", "xmemcpy", "p50 ms",
+            "p99 ms", "gpu p50", "gpu p99");
+    if (r->draws)
+        fprintf(t, " %8s %8s", "rnd p50", "rnd p99");
+    fprintf(t, " %8s %8s %10s", "GLobj/f", "allocs/f", "RSS grow");
+    if (r->decode)
+        fprintf(t, "  %s", "DR");
+    fputc('\n', t);
     fflush(t);
     return r;
 }
@@ -159,28 +184,47 @@ void bench_report_add(bench_report *r, const bench_result *res)
     }
     r->res[r->n++] = *res;
 
-    char size[32], strat[48];
+    char size[32], strat[64];
     snprintf(size, sizeof size, "%dx%d", res->width, res->height);
     const char *name = bench_strategy_name(res->strategy);
     if (strcmp(name, res->strategy_used))
         snprintf(strat, sizeof strat, "%s (%s)", name, res->strategy_used);
     else
         snprintf(strat, sizeof strat, "%s", name);
+    if (res->dr) {
+        size_t l = strlen(strat);
+        snprintf(strat + l, sizeof strat - l, ", dr %s", res->dr);
+    }
     if (!res->ok) {
         fprintf(r->table, "%-10s %-10s %-22s FAILED: %s\n", glvf_format_name(res->format), size,
                 strat, res->error);
     } else {
-        char p50[16], p99[16], g50[16], g99[16], rss[24];
+        char p50[16], p99[16], g50[16], g99[16], rss[24], ratio[16];
         fmt_ms(p50, sizeof p50, res->p50_ms);
         fmt_ms(p99, sizeof p99, res->p99_ms);
         fmt_ms(g50, sizeof g50, res->gpu_p50_ms);
         fmt_ms(g99, sizeof g99, res->gpu_p99_ms);
         fmt_bytes(rss, sizeof rss, res->rss_growth_bytes);
-        fprintf(r->table,
-                "%-10s %-10s %-22s %8.1f %7.2f %8.2f %8s %8s %8s %8s %8.2f %8.2f %10s\n",
-                glvf_format_name(res->format), size, strat, res->fps, res->gbps,
-                res->memcpy_ratio, p50, p99, g50, g99, res->gl_objects_per_frame,
+        if (res->has_memcpy)
+            snprintf(ratio, sizeof ratio, "%.2f", res->memcpy_ratio);
+        else
+            snprintf(ratio, sizeof ratio, "-");
+        fprintf(r->table, "%-10s %-10s %-22s %8.1f %7.2f %8s %8s %8s %8s %8s",
+                glvf_format_name(res->format), size, strat, res->fps, res->gbps, ratio, p50,
+                p99, g50, g99);
+        if (r->draws) {
+            char r50[16], r99[16];
+            fmt_ms(r50, sizeof r50, res->render_p50_ms);
+            fmt_ms(r99, sizeof r99, res->render_p99_ms);
+            fprintf(r->table, " %8s %8s", r50, r99);
+        }
+        fprintf(r->table, " %8.2f %8.2f %10s", res->gl_objects_per_frame,
                 res->heap_allocs_per_frame, rss);
+        if (res->dr)
+            fprintf(r->table, "  %llu/%llu/%llu%s", (unsigned long long)res->dr_frames,
+                    (unsigned long long)res->dr_fallbacks,
+                    (unsigned long long)res->frames_decoded, res->dr_active ? "" : " (off)");
+        fputc('\n', r->table);
     }
     fflush(r->table);
 }
@@ -243,6 +287,19 @@ static void write_json(const bench_report *r, FILE *f)
                "  \"software_renderer\": %s,\n  \"gpu_timer\": %s,\n",
             api_name(env), o->egl ? "egl" : "native", c->is_gles ? "true" : "false",
             c->software ? "true" : "false", env->gpu_timer ? "true" : "false");
+    if (r->decode) {
+        fputs("  \"input\": ", f);
+        json_str(f, o->input);
+        fputs(",\n  \"input_desc\": ", f);
+        json_str(f, env->input_desc ? env->input_desc : "");
+        fprintf(f, ",\n  \"decode_render\": %s,\n", o->decode_render ? "true" : "false");
+    }
+    if (r->draws) {
+        fprintf(f, "  \"scaler\": \"%s\",\n  \"render_target\": ",
+                o->scaler == GLVF_SCALER_BICUBIC ? "bicubic" : "bilinear");
+        json_str(f, env->render_target);
+        fputs(",\n", f);
+    }
     fprintf(f, "  \"settings\": {\"frames\": ");
     json_num(f, o->frames, o->frames > 0);
     fprintf(f, ", \"seconds\": ");
@@ -272,7 +329,7 @@ static void write_json(const bench_report *r, FILE *f)
         fputs(", \"gbps\": ", f);
         json_num(f, x->gbps, ok);
         fputs(", \"memcpy_ratio\": ", f);
-        json_num(f, x->memcpy_ratio, ok);
+        json_num(f, x->memcpy_ratio, ok && x->has_memcpy);
         fputs(", \"p50_ms\": ", f);
         json_num(f, x->p50_ms, ok);
         fputs(", \"p99_ms\": ", f);
@@ -287,14 +344,25 @@ static void write_json(const bench_report *r, FILE *f)
         json_num(f, x->gpu_p50_ms, ok && x->gpu_p50_ms >= 0);
         fputs(", \"gpu_p99_ms\": ", f);
         json_num(f, x->gpu_p99_ms, ok && x->gpu_p99_ms >= 0);
-        fputs(", \"strategy_used\": ", f);
+        fputs(", \"render_p50_ms\": ", f);
+        json_num(f, x->render_p50_ms, ok && x->render_p50_ms >= 0);
+        fputs(", \"render_p99_ms\": ", f);
+        json_num(f, x->render_p99_ms, ok && x->render_p99_ms >= 0);
+        if (x->dr) {
+            fprintf(f, ",\n     \"dr\": \"%s\", \"dr_active\": %s, \"dr_frames\": %llu, "
+                       "\"dr_fallbacks\": %llu, \"frames_decoded\": %llu, \"loops\": %llu",
+                    x->dr, x->dr_active ? "true" : "false", (unsigned long long)x->dr_frames,
+                    (unsigned long long)x->dr_fallbacks,
+                    (unsigned long long)x->frames_decoded, (unsigned long long)x->loops);
+        }
+        fputs(",\n     \"strategy_used\": ", f);
         json_str(f, x->strategy_used);
         fprintf(f, ", \"repeats\": %d, \"bytes_per_frame\": %zu, \"sources\": %d, "
                    "\"memcpy_fps\": ",
                 x->repeats, x->bytes_per_frame, x->sources);
-        json_num(f, x->memcpy_fps, ok);
+        json_num(f, x->memcpy_fps, ok && x->has_memcpy);
         fputs(", \"memcpy_gbps\": ", f);
-        json_num(f, x->memcpy_gbps, ok);
+        json_num(f, x->memcpy_gbps, ok && x->has_memcpy);
         fputs(",\n     \"gl_objects_per_frame_by_kind\": {", f);
         for (int k = 0; k < GLVF_OBJECT_KIND_COUNT; k++) {
             fprintf(f, "%s\"%s\": ", k ? ", " : "", glvf_object_kind_name((glvf_object_kind)k));
@@ -338,7 +406,8 @@ static void write_csv(const bench_report *r, FILE *f)
 {
     fputs("format,width,height,strategy,mode,frames,fps,gbps,memcpy_ratio,p50_ms,p99_ms,"
           "gl_objects_per_frame,heap_allocs_per_frame,rss_growth_bytes,gpu_p50_ms,gpu_p99_ms,"
-          "strategy_used,memcpy_fps,bytes_per_frame,renderer,ok,error\n",
+          "strategy_used,memcpy_fps,bytes_per_frame,renderer,ok,error,render_p50_ms,"
+          "render_p99_ms,dr,dr_frames,dr_fallbacks,frames_decoded\n",
           f);
     for (size_t i = 0; i < r->n; i++) {
         const bench_result *x = &r->res[i];
@@ -347,7 +416,7 @@ static void write_csv(const bench_report *r, FILE *f)
                 bench_strategy_name(x->strategy), x->mode, ok ? x->frames : 0);
         csv_num(f, x->fps, ok);
         csv_num(f, x->gbps, ok);
-        csv_num(f, x->memcpy_ratio, ok);
+        csv_num(f, x->memcpy_ratio, ok && x->has_memcpy);
         csv_num(f, x->p50_ms, ok);
         csv_num(f, x->p99_ms, ok);
         csv_num(f, x->gl_objects_per_frame, ok);
@@ -357,11 +426,17 @@ static void write_csv(const bench_report *r, FILE *f)
         csv_num(f, x->gpu_p99_ms, ok && x->gpu_p99_ms >= 0);
         fputc(',', f);
         csv_str(f, x->strategy_used);
-        csv_num(f, x->memcpy_fps, ok);
+        csv_num(f, x->memcpy_fps, ok && x->has_memcpy);
         fprintf(f, ",%zu,", x->bytes_per_frame);
         csv_str(f, r->env->caps->renderer);
         fprintf(f, ",%s,", ok ? "true" : "false");
         csv_str(f, ok ? "" : x->error);
+        csv_num(f, x->render_p50_ms, ok && x->render_p50_ms >= 0);
+        csv_num(f, x->render_p99_ms, ok && x->render_p99_ms >= 0);
+        fprintf(f, ",%s", x->dr ? x->dr : "");
+        csv_num(f, (double)x->dr_frames, ok && x->dr);
+        csv_num(f, (double)x->dr_fallbacks, ok && x->dr);
+        csv_num(f, (double)x->frames_decoded, ok && x->dr);
         fputc('\n', f);
     }
 }

@@ -14,6 +14,10 @@
  * count glvf's GL objects created (glvf_context_get_stats), glvf's heap
  * allocations (glvf_alloc_count) and the resident memory. The naive
  * strategy creates its textures itself and counts them.
+ *
+ * Render mode runs the same loop with a hook after each upload (render.c:
+ * glvf_render + swap), timed on its own as well; the frame's CPU time and
+ * GPU query then cover upload, draw and swap.
  */
 #include "bench.h"
 
@@ -112,7 +116,7 @@ static bool sources_make(source_set *s, glvf_format f, int w, int h, size_t min_
 
 /* ---- measurements ------------------------------------------------------- */
 
-static long long rss_bytes(void)
+long long bench_rss_bytes(void)
 {
     FILE *f = fopen("/proc/self/statm", "r");
     if (!f)
@@ -130,34 +134,25 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Nearest-rank percentile of n sorted values. */
-static double percentile(const double *sorted, size_t n, double p)
+/* Nearest-rank percentile (sorts v). */
+double bench_percentile(double *v, size_t n, double p)
 {
     if (!n)
         return -1;
+    qsort(v, n, sizeof(double), cmp_double);
     size_t rank = (size_t)(p / 100.0 * (double)n + 0.999999);
     if (rank < 1)
         rank = 1;
     if (rank > n)
         rank = n;
-    return sorted[rank - 1];
+    return v[rank - 1];
 }
 
 /* GL_TIME_ELAPSED queries in a ring, each read back RING frames after it
  * was issued, when it is normally long done. */
-enum { GPU_RING = 8 };
-
-typedef struct gpu_timer {
-    bool on, es;
-    GLuint q[GPU_RING];
-    long issued, read;
-    double *out;
-    size_t *nout, cap;
-} gpu_timer;
-
-static void gpu_timer_read_one(gpu_timer *t)
+static void gpu_timer_read_one(bench_gpu_timer *t)
 {
-    GLuint q = t->q[t->read % GPU_RING];
+    GLuint q = t->q[t->read % BENCH_GPU_RING];
     GLuint64 ns = 0;
     if (t->es)
         glGetQueryObjectui64vEXT(q, GL_QUERY_RESULT, &ns);
@@ -174,16 +169,28 @@ static void gpu_timer_read_one(gpu_timer *t)
         t->out[(*t->nout)++] = (double)ns * 1e-6;
 }
 
-static void gpu_timer_begin(gpu_timer *t)
+void bench_gpu_timer_init(bench_gpu_timer *t)
+{
+    if (t->on)
+        glGenQueries(BENCH_GPU_RING, t->q);
+}
+
+void bench_gpu_timer_fini(bench_gpu_timer *t)
+{
+    if (t->on)
+        glDeleteQueries(BENCH_GPU_RING, t->q);
+}
+
+void bench_gpu_timer_begin(bench_gpu_timer *t)
 {
     if (!t->on)
         return;
-    if (t->issued - t->read >= GPU_RING)
+    if (t->issued - t->read >= BENCH_GPU_RING)
         gpu_timer_read_one(t);
-    glBeginQuery(GL_TIME_ELAPSED, t->q[t->issued % GPU_RING]);
+    glBeginQuery(GL_TIME_ELAPSED, t->q[t->issued % BENCH_GPU_RING]);
 }
 
-static void gpu_timer_end(gpu_timer *t)
+void bench_gpu_timer_end(bench_gpu_timer *t)
 {
     if (!t->on)
         return;
@@ -191,7 +198,7 @@ static void gpu_timer_end(gpu_timer *t)
     t->issued++;
 }
 
-static void gpu_timer_drain(gpu_timer *t)
+void bench_gpu_timer_drain(bench_gpu_timer *t)
 {
     while (t->on && t->read < t->issued)
         gpu_timer_read_one(t);
@@ -201,8 +208,8 @@ static void gpu_timer_drain(gpu_timer *t)
  * any measurement and touched, so the tool's own memory does not show as
  * growth. */
 typedef struct samples {
-    double *cpu, *gpu;
-    size_t ncpu, ngpu, cap;
+    double *cpu, *gpu, *hook;
+    size_t ncpu, ngpu, nhook, cap;
 } samples;
 
 typedef struct rep_result {
@@ -279,8 +286,8 @@ static void run_strategy(const run_args *a, bench_strategy strat, rep_result *rr
     memset(rr, 0, sizeof *rr);
     glvf_context *ctx = NULL;
     naive_state ns = { .planes = glvf_format_planes(src->img[0].format) };
-    gpu_timer gt = { .on = env->gpu_timer, .es = env->caps->is_gles, .out = a->smp->gpu,
-                     .nout = &a->smp->ngpu, .cap = a->smp->cap };
+    bench_gpu_timer gt = { .on = env->gpu_timer, .es = env->caps->is_gles, .out = a->smp->gpu,
+                           .nout = &a->smp->ngpu, .cap = a->smp->cap };
     GLint saved_align = 4, saved_row = 0, saved_pbo = 0;
     bench_clear_glvf_error();
 
@@ -308,12 +315,11 @@ static void run_strategy(const run_args *a, bench_strategy strat, rep_result *rr
         }
         rr->used = glvf_context_get_upload_strategy(ctx);
     }
-    if (gt.on)
-        glGenQueries(GPU_RING, gt.q);
+    bench_gpu_timer_init(&gt);
 
     glvf_frame *prev = NULL;
     int i = 0;
-    bool failed = false;
+    bool failed = false, hook_failed = false;
     /* warm-up: fill the pool and the staging ring; untimed */
     for (int w = 0; w < env->opt->warmup && !failed; w++, i++) {
         const glvf_image *img = &src->img[i % src->n];
@@ -321,14 +327,14 @@ static void run_strategy(const run_args *a, bench_strategy strat, rep_result *rr
             glvf_frame *f = glvf_upload(ctx, img, NULL, NULL);
             failed = !f;
             if (f && a->hook && !a->hook(env, f, a->hook_user))
-                failed = true;
+                failed = hook_failed = true;
             glvf_frame_unref(&prev);
             prev = f;
             glvf_context_collect(ctx);
         } else {
             naive_upload(&ns, img);
             if (a->hook && !a->hook(env, NULL, a->hook_user))
-                failed = true;
+                failed = hook_failed = true;
         }
     }
     glFinish();
@@ -336,7 +342,7 @@ static void run_strategy(const run_args *a, bench_strategy strat, rep_result *rr
     glvf_stats st0, st1;
     if (ctx)
         glvf_context_get_stats(ctx, &st0);
-    long long rss0 = rss_bytes();
+    long long rss0 = bench_rss_bytes();
     uint64_t allocs0 = glvf_alloc_count();
     uint64_t naive_objects = 0;
     int n = 0;
@@ -345,34 +351,42 @@ static void run_strategy(const run_args *a, bench_strategy strat, rep_result *rr
         if (a->frames > 0 ? n >= a->frames : (n > 0 && t1 - t0 >= a->seconds))
             break;
         const glvf_image *img = &src->img[i % src->n];
-        gpu_timer_begin(&gt);
-        double f0 = bench_now_s();
+        bench_gpu_timer_begin(&gt);
+        double f0 = bench_now_s(), h0 = 0, h1 = 0;
         if (ctx) {
             glvf_frame *f = glvf_upload(ctx, img, NULL, NULL);
             failed = !f;
-            if (f && a->hook && !a->hook(env, f, a->hook_user))
-                failed = true;
+            if (f && a->hook) {
+                h0 = bench_now_s();
+                failed = hook_failed = !a->hook(env, f, a->hook_user);
+                h1 = bench_now_s();
+            }
             glvf_frame_unref(&prev);
             prev = f;
             glvf_context_collect(ctx);
         } else {
             naive_upload(&ns, img);
             naive_objects += (uint64_t)ns.planes;
-            if (a->hook && !a->hook(env, NULL, a->hook_user))
-                failed = true;
+            if (a->hook) {
+                h0 = bench_now_s();
+                failed = hook_failed = !a->hook(env, NULL, a->hook_user);
+                h1 = bench_now_s();
+            }
         }
         t1 = bench_now_s();
-        gpu_timer_end(&gt);
+        bench_gpu_timer_end(&gt);
         if (a->smp->ncpu < a->smp->cap)
             a->smp->cpu[a->smp->ncpu++] = (t1 - f0) * 1e3;
+        if (a->hook && a->smp->nhook < a->smp->cap)
+            a->smp->hook[a->smp->nhook++] = (h1 - h0) * 1e3;
         i++;
         n++;
     }
     glFinish();
     double t_end = bench_now_s();
     uint64_t allocs1 = glvf_alloc_count();
-    long long rss1 = rss_bytes();
-    gpu_timer_drain(&gt);
+    long long rss1 = bench_rss_bytes();
+    bench_gpu_timer_drain(&gt);
 
     rr->frames = n;
     rr->seconds = t_end - t0;
@@ -388,8 +402,7 @@ static void run_strategy(const run_args *a, bench_strategy strat, rep_result *rr
         rr->objects_by_kind[GLVF_OBJECT_TEXTURE] = naive_objects;
     }
 
-    if (gt.on)
-        glDeleteQueries(GPU_RING, gt.q);
+    bench_gpu_timer_fini(&gt);
     GLenum glerr = GL_NO_ERROR;
     if (ctx) {
         glvf_frame_unref(&prev);
@@ -405,8 +418,8 @@ static void run_strategy(const run_args *a, bench_strategy strat, rep_result *rr
 
     if (failed) {
         snprintf(rr->error, sizeof rr->error, "%s failed: %s",
-                 strat == BENCH_NAIVE ? "naive upload" : "glvf_upload",
-                 *bench_last_glvf_error() ? bench_last_glvf_error() : "hook failed");
+                 hook_failed ? "render" : strat == BENCH_NAIVE ? "naive upload" : "glvf_upload",
+                 *bench_last_glvf_error() ? bench_last_glvf_error() : "see stderr");
         return;
     }
     if (glerr != GL_NO_ERROR) {
@@ -449,8 +462,8 @@ typedef struct strat_acc {
     uint64_t frames, objects, allocs, by_kind[GLVF_OBJECT_KIND_COUNT];
     long long rss_growth;
     glvf_upload_strategy used;
-    double *cpu, *gpu;           /* samples of every repetition */
-    size_t ncpu, ngpu;
+    double *cpu, *gpu, *hook;    /* samples of every repetition */
+    size_t ncpu, ngpu, nhook;
 } strat_acc;
 
 int bench_run_upload_scenarios(const bench_env *env, const char *mode_name,
@@ -507,10 +520,12 @@ int bench_run_upload_scenarios(const bench_env *env, const char *mode_name,
                 acc[k].best_s = 1e300;
                 acc[k].cpu = calloc(cap, sizeof(double));
                 acc[k].gpu = calloc(cap, sizeof(double));
-                oom |= !acc[k].cpu || !acc[k].gpu;
+                acc[k].hook = calloc(cap, sizeof(double));
+                oom |= !acc[k].cpu || !acc[k].gpu || !acc[k].hook;
                 if (!oom) {
                     memset(acc[k].cpu, 0, cap * sizeof(double));
                     memset(acc[k].gpu, 0, cap * sizeof(double));
+                    memset(acc[k].hook, 0, cap * sizeof(double));
                 }
             }
             uint8_t *dst[2] = { malloc(src.bytes), malloc(src.bytes) };
@@ -544,13 +559,15 @@ int bench_run_upload_scenarios(const bench_env *env, const char *mode_name,
                     bench_progress(o, "[%d/%d] %s %dx%d rep %d/%d: %s", iscen, nscen,
                                    glvf_format_name(fmt), w, h, r + 1, o->repeats,
                                    bench_strategy_name(o->strategies[k]));
-                    samples smp = { .cpu = sa->cpu, .gpu = sa->gpu, .ncpu = sa->ncpu,
-                                    .ngpu = sa->ngpu, .cap = cap };
+                    samples smp = { .cpu = sa->cpu, .gpu = sa->gpu, .hook = sa->hook,
+                                    .ncpu = sa->ncpu, .ngpu = sa->ngpu, .nhook = sa->nhook,
+                                    .cap = cap };
                     a.smp = &smp;
                     rep_result rr;
                     run_strategy(&a, o->strategies[k], &rr);
                     sa->ncpu = smp.ncpu;
                     sa->ngpu = smp.ngpu;
+                    sa->nhook = smp.nhook;
                     if (!rr.ok) {
                         sa->ok = false;
                         snprintf(sa->error, sizeof sa->error, "%s", rr.error);
@@ -581,6 +598,8 @@ int bench_run_upload_scenarios(const bench_env *env, const char *mode_name,
             for (int k = 0; k < o->nstrategies; k++) {
                 strat_acc *sa = &acc[k];
                 res.strategy = o->strategies[k];
+                res.has_memcpy = true;
+                res.render_p50_ms = res.render_p99_ms = -1;
                 res.bytes_per_frame = src.bytes;
                 res.sources = src.n;
                 res.memcpy_fps = mem_fps;
@@ -602,16 +621,12 @@ int bench_run_upload_scenarios(const bench_env *env, const char *mode_name,
                 res.fps = sa->best_frames / sa->best_s;
                 res.gbps = res.fps * bytes / 1e9;
                 res.memcpy_ratio = mem_fps > 0 ? res.fps / mem_fps : 0;
-                qsort(sa->cpu, sa->ncpu, sizeof(double), cmp_double);
-                res.p50_ms = percentile(sa->cpu, sa->ncpu, 50);
-                res.p99_ms = percentile(sa->cpu, sa->ncpu, 99);
-                if (sa->ngpu > 0) {
-                    qsort(sa->gpu, sa->ngpu, sizeof(double), cmp_double);
-                    res.gpu_p50_ms = percentile(sa->gpu, sa->ngpu, 50);
-                    res.gpu_p99_ms = percentile(sa->gpu, sa->ngpu, 99);
-                } else {
-                    res.gpu_p50_ms = res.gpu_p99_ms = -1;
-                }
+                res.p50_ms = bench_percentile(sa->cpu, sa->ncpu, 50);
+                res.p99_ms = bench_percentile(sa->cpu, sa->ncpu, 99);
+                res.gpu_p50_ms = bench_percentile(sa->gpu, sa->ngpu, 50);
+                res.gpu_p99_ms = bench_percentile(sa->gpu, sa->ngpu, 99);
+                res.render_p50_ms = bench_percentile(sa->hook, sa->nhook, 50);
+                res.render_p99_ms = bench_percentile(sa->hook, sa->nhook, 99);
                 res.gl_objects_per_frame = (double)sa->objects / (double)sa->frames;
                 res.heap_allocs_per_frame = (double)sa->allocs / (double)sa->frames;
                 for (int kk = 0; kk < GLVF_OBJECT_KIND_COUNT; kk++)
@@ -622,6 +637,7 @@ int bench_run_upload_scenarios(const bench_env *env, const char *mode_name,
             for (int k = 0; k < o->nstrategies; k++) {
                 free(acc[k].cpu);
                 free(acc[k].gpu);
+                free(acc[k].hook);
             }
             free(dst[0]);
             free(dst[1]);

@@ -20,6 +20,10 @@
  */
 #include "ff_internal.h"
 
+#define FF_DISABLE_DEPRECATION_WARNINGS_GLVF                                                 \
+    _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wdeprecated-declarations\"")
+#define FF_ENABLE_DEPRECATION_WARNINGS_GLVF _Pragma("GCC diagnostic pop")
+
 #include <libavutil/display.h>
 #include <libavutil/mathematics.h>
 #include <libavutil/pixdesc.h>
@@ -680,6 +684,14 @@ static int open_codec(glvf_ffmpeg_decoder *d, const glvf_ffmpeg_decoder_params *
         d->dr.owner = d;
         d->dr.log = &d->log;
         d->avctx->get_buffer2 = glvf_ff_dr_get_buffer2;
+#if FF_API_THREAD_SAFE_CALLBACKS
+        /* glvf_ff_dr_get_buffer2 is thread-safe (glvf_staging_acquire is an
+         * any-thread call). Before libavcodec 60 an unmarked callback makes
+         * frame threads hand every allocation to one thread, with a warning. */
+        FF_DISABLE_DEPRECATION_WARNINGS_GLVF
+        d->avctx->thread_safe_callbacks = 1;
+        FF_ENABLE_DEPRECATION_WARNINGS_GLVF
+#endif
     }
     r = avcodec_open2(d->avctx, codec, NULL);
     if (r < 0) {

@@ -1,26 +1,40 @@
 #!/usr/bin/env python3
 """Tests of the glvf-bench tool.
 
-  test_glvf_bench.py --bench PATH --case options
+  test_glvf_bench.py --bench PATH --case options [--has-decode 0|1]
   test_glvf_bench.py --bench PATH --xvfb PATH --case quick -- [BENCH ARGS...]
+  test_glvf_bench.py --bench PATH --xvfb PATH --case decode --ffmpeg PATH -- [ARGS...]
 
-options: --help exits 0; bad options and unavailable modes exit non-zero
-         with one message starting 'glvf-bench:' (no display needed: the
-         command line is checked before any window).
-quick:   `glvf-bench --quick --json - ARGS` under Xvfb; the JSON must parse
-         and hold, for every strategy and both quick formats, a record with
-         every field present and plausible.
+options: --help exits 0; bad options exit 2 with one message starting
+         'glvf-bench:' (no display needed: the command line is checked
+         before any window); decode of a missing file exits 1 with the
+         reason (checked before any window too), or 3 "not available in
+         this build" in a build without the FFmpeg module.
+quick:   `glvf-bench --quick --json - ARGS` under Xvfb (ARGS may hold
+         --mode render); the JSON must parse and hold, for every strategy
+         (render: but naive) and both quick formats, a record with every
+         field present and plausible.
+decode:  a 30-frame 320x240 clip made by the ffmpeg CLI (libx264, else
+         mpeg4; skipped, exit 77, without ffmpeg); `glvf-bench decode CLIP
+         --quick --frames 40` (the file loops) must give a record per glvf
+         strategy x DR on/off with every field plausible, then once more
+         with --render.
 """
 import argparse
 import json
 import math
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 FIELDS = ["format", "width", "height", "strategy", "mode", "frames", "fps", "gbps",
           "memcpy_ratio", "p50_ms", "p99_ms", "gl_objects_per_frame",
           "heap_allocs_per_frame", "rss_growth_bytes"]
-EXTRA_FIELDS = ["gpu_p50_ms", "gpu_p99_ms", "strategy_used", "ok"]
+EXTRA_FIELDS = ["gpu_p50_ms", "gpu_p99_ms", "render_p50_ms", "render_p99_ms",
+                "strategy_used", "ok"]
+DECODE_FIELDS = ["dr", "dr_active", "dr_frames", "dr_fallbacks", "frames_decoded", "loops"]
 STRATEGIES = {"naive", "client", "pbo-orphan", "pbo-persistent", "auto"}
 GLVF_STRATEGIES = {"client", "pbo-orphan", "pbo-persistent"}
 PLANES = {"yuv420p": 3, "nv12": 2, "yuv420p10": 3, "rgba": 1}
@@ -42,13 +56,16 @@ def run(cmd, timeout=90):
     return p.returncode, p.stdout, p.stderr
 
 
-def case_options(bench):
+def case_options(bench, has_decode):
     rc, out, err = run([bench, "--help"])
     check(rc == 0, "--help exits 0 (got %d)" % rc)
     check("usage: glvf-bench" in out, "--help prints the usage on stdout")
     for opt in ["--format", "--size", "--strategy", "--json", "--csv", "--quick",
-                "--api", "--context-api", "--gl-version", "--seconds", "--frames"]:
+                "--api", "--context-api", "--gl-version", "--seconds", "--frames",
+                "--scaler", "--window", "--offscreen", "--dr", "--render"]:
         check(opt in out, "--help mentions " + opt)
+    check(("(not available in this build:" in out) != has_decode,
+          "--help says whether decode is in this build")
 
     bad = [
         (["--format", "nope"], "unknown format 'nope'"),
@@ -65,6 +82,16 @@ def case_options(bench):
         (["--mode", "stream"], "unknown mode"),
         (["decode"], "decode needs a FILE"),
         (["--json", "-", "--csv", "-"], "cannot both"),
+        (["render", "--scaler", "lanczos"], "unknown --scaler 'lanczos'"),
+        (["--scaler", "bicubic"], "--scaler is for render mode"),
+        (["--offscreen"], "--offscreen is for render mode"),
+        (["render", "--window", "0x0"], "bad --window '0x0'"),
+        (["render", "--strategy", "naive"], "naive strategy has no glvf frame"),
+        (["--render"], "--render is for decode mode"),
+        (["--dr", "on"], "--dr is for decode mode"),
+        (["decode", "x.mkv", "--dr", "maybe"], "bad --dr 'maybe'"),
+        (["decode", "x.mkv", "--format", "nv12"], "do not apply to decode mode"),
+        (["decode", "x.mkv", "--size", "720p"], "do not apply to decode mode"),
     ]
     for args, expect in bad:
         rc, out, err = run([bench] + args)
@@ -75,30 +102,111 @@ def case_options(bench):
         check(expect in err, "%s: message says %r (got %r)" % (args, expect, err.strip()))
         check(out == "", "%s: nothing on stdout" % args)
 
-    for args in (["render"], ["--mode", "render"], ["decode", "/nonexistent.mkv"],
-                 ["--mode", "decode", "--input", "x.mkv", "--dr", "on", "--render"]):
-        rc, out, err = run([bench] + args)
-        check(rc == 3, "%s exits 3 (got %d)" % (args, rc))
-        check(err.startswith("glvf-bench:") and "not available in this build" in err,
-              "%s: says not available in this build (got %r)" % (args, err.strip()))
+    # decode: the file is opened before any window (no display here)
+    for args in (["decode", "/nonexistent.mkv"],
+                 ["--mode", "decode", "--input", "/nonexistent.mkv", "--dr", "on", "--render"]):
+        env = dict(os.environ)
+        env.pop("DISPLAY", None)
+        env.pop("WAYLAND_DISPLAY", None)
+        print("$ " + " ".join([bench] + args), flush=True)
+        p = subprocess.run([bench] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=60, text=True, env=env)
+        rc, out, err = p.returncode, p.stdout, p.stderr
+        if has_decode:
+            check(rc == 1, "%s exits 1 (got %d)" % (args, rc))
+            check(err.startswith("glvf-bench:") and "/nonexistent.mkv" in err and
+                  "No such file" in err,
+                  "%s: names the file and the reason (got %r)" % (args, err.strip()))
+        else:
+            check(rc == 3, "%s exits 3 (got %d)" % (args, rc))
+            check(err.startswith("glvf-bench:") and "not available in this build" in err,
+                  "%s: says not available in this build (got %r)" % (args, err.strip()))
+        check(out == "", "%s: nothing on stdout" % args)
 
 
 def finite_num(v):
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def case_quick(bench, xvfb, extra):
-    cmd = [xvfb, bench, "--quick", "--json", "-"] + extra
-    rc, out, err = run(cmd, timeout=100)
+def run_json(cmd, timeout=100):
+    """Runs cmd (which writes JSON on stdout); returns (doc, stderr) or None."""
+    rc, out, err = run(cmd, timeout=timeout)
     sys.stdout.write("--- stderr (the table goes there with --json -):\n" + err)
     if not check(rc == 0, "exit status 0 (got %d)" % rc):
-        return
+        return None
     try:
-        doc = json.loads(out)
+        return json.loads(out), err
     except ValueError as e:
         check(False, "stdout is JSON: %s\n%s" % (e, out[:2000]))
+        return None
+
+
+def check_common(r, tag, mode):
+    """Fields every record has, in every mode; True when the record is ok."""
+    for f in FIELDS + EXTRA_FIELDS:
+        check(f in r, "%s: field %s present" % (tag, f))
+    if not check(r.get("ok") is True, "%s: ok (error %r)" % (tag, r.get("error"))):
+        return False
+    check(r["mode"] == mode, "%s: mode %s" % (tag, mode))
+    check(isinstance(r["width"], int) and r["width"] > 0 and
+          isinstance(r["height"], int) and r["height"] > 0, "%s: size" % tag)
+    check(isinstance(r["frames"], int) and r["frames"] > 0, "%s: frames > 0" % tag)
+    for f in ("fps", "gbps", "p50_ms", "p99_ms"):
+        check(finite_num(r[f]) and r[f] > 0, "%s: %s positive (%r)" % (tag, f, r[f]))
+    if finite_num(r["p50_ms"]) and finite_num(r["p99_ms"]):
+        check(r["p99_ms"] >= r["p50_ms"], "%s: p99 >= p50" % tag)
+    if finite_num(r["fps"]) and finite_num(r["gbps"]):
+        bpf = r.get("bytes_per_frame", 0)
+        check(bpf > 0, "%s: bytes_per_frame positive" % tag)
+        check(abs(r["gbps"] - r["fps"] * bpf / 1e9) <= 1e-6 * max(1, r["gbps"]),
+              "%s: gbps = fps x bytes per frame" % tag)
+    for f in ("gpu_p50_ms", "gpu_p99_ms"):
+        check(r[f] is None or (finite_num(r[f]) and r[f] >= 0),
+              "%s: %s null or non-negative (%r)" % (tag, f, r[f]))
+    check(finite_num(r["gl_objects_per_frame"]) and r["gl_objects_per_frame"] >= 0,
+          "%s: gl_objects_per_frame" % tag)
+    check(finite_num(r["heap_allocs_per_frame"]) and r["heap_allocs_per_frame"] >= 0,
+          "%s: heap_allocs_per_frame" % tag)
+    check(isinstance(r["rss_growth_bytes"], (int, float)) and
+          abs(r["rss_growth_bytes"]) < (1 << 31),
+          "%s: rss_growth_bytes plausible (%r)" % (tag, r["rss_growth_bytes"]))
+    return True
+
+
+def check_render_times(r, tag, draws):
+    if draws:
+        for f in ("render_p50_ms", "render_p99_ms"):
+            check(finite_num(r[f]) and r[f] > 0, "%s: %s positive (%r)" % (tag, f, r[f]))
+        if finite_num(r["render_p50_ms"]) and finite_num(r["render_p99_ms"]):
+            check(r["render_p99_ms"] >= r["render_p50_ms"], "%s: render p99 >= p50" % tag)
+            check(r["render_p50_ms"] <= r["p99_ms"] + 1e-9,
+                  "%s: render time within the frame's time" % tag)
+    else:
+        check(r["render_p50_ms"] is None and r["render_p99_ms"] is None,
+              "%s: no render times without drawing" % tag)
+
+
+def case_quick(bench, xvfb, extra):
+    mode = "upload"
+    for i, a in enumerate(extra):
+        if a == "--mode" and i + 1 < len(extra):
+            mode = extra[i + 1]
+        elif a in ("render", "upload"):
+            mode = a
+    got = run_json([xvfb, bench, "--quick", "--json", "-"] + extra)
+    if not got:
         return
+    doc, err = got
     check("renderer:" in err and "GL version:" in err, "table names the renderer and version")
+    check(doc.get("mode") == mode, "JSON mode %s (got %r)" % (mode, doc.get("mode")))
+    want_strategies = STRATEGIES
+    if mode == "render":
+        want_strategies = STRATEGIES - {"naive"}
+        check("skips the naive strategy" in err, "render mode notes that it skips naive")
+        check(isinstance(doc.get("render_target"), str) and
+              doc["render_target"].startswith(("window ", "fbo")),
+              "render_target recorded (%r)" % doc.get("render_target"))
+        check(doc.get("scaler") in ("bilinear", "bicubic"), "scaler recorded")
     check(isinstance(doc.get("renderer"), str) and doc["renderer"],
           "JSON names the renderer")
     check(isinstance(doc.get("gl_version"), str) and doc["gl_version"], "JSON has gl_version")
@@ -120,35 +228,12 @@ def case_quick(bench, xvfb, extra):
     for r in results:
         tag = "%s %sx%s %s" % (r.get("format"), r.get("width"), r.get("height"),
                                r.get("strategy"))
-        for f in FIELDS + EXTRA_FIELDS:
-            check(f in r, "%s: field %s present" % (tag, f))
-        if not check(r.get("ok") is True, "%s: ok (error %r)" % (tag, r.get("error"))):
+        if not check_common(r, tag, mode):
             continue
         seen.add((r["format"], r["strategy"]))
-        check(r["mode"] == "upload", "%s: mode upload" % tag)
-        check(isinstance(r["width"], int) and r["width"] > 0 and
-              isinstance(r["height"], int) and r["height"] > 0, "%s: size" % tag)
-        check(isinstance(r["frames"], int) and r["frames"] > 0, "%s: frames > 0" % tag)
-        for f in ("fps", "gbps", "memcpy_ratio", "p50_ms", "p99_ms"):
-            check(finite_num(r[f]) and r[f] > 0, "%s: %s positive (%r)" % (tag, f, r[f]))
-        if finite_num(r["p50_ms"]) and finite_num(r["p99_ms"]):
-            check(r["p99_ms"] >= r["p50_ms"], "%s: p99 >= p50" % tag)
-        check(finite_num(r["memcpy_ratio"]) and r["memcpy_ratio"] < 100,
+        check(finite_num(r["memcpy_ratio"]) and 0 < r["memcpy_ratio"] < 100,
               "%s: memcpy_ratio plausible (%r)" % (tag, r["memcpy_ratio"]))
-        if finite_num(r["fps"]) and finite_num(r["gbps"]):
-            bpf = r.get("bytes_per_frame", 0)
-            check(abs(r["gbps"] - r["fps"] * bpf / 1e9) <= 1e-6 * max(1, r["gbps"]),
-                  "%s: gbps = fps x bytes per frame" % tag)
-        for f in ("gpu_p50_ms", "gpu_p99_ms"):
-            check(r[f] is None or (finite_num(r[f]) and r[f] >= 0),
-                  "%s: %s null or non-negative (%r)" % (tag, f, r[f]))
-        check(finite_num(r["gl_objects_per_frame"]) and r["gl_objects_per_frame"] >= 0,
-              "%s: gl_objects_per_frame" % tag)
-        check(finite_num(r["heap_allocs_per_frame"]) and r["heap_allocs_per_frame"] >= 0,
-              "%s: heap_allocs_per_frame" % tag)
-        check(isinstance(r["rss_growth_bytes"], (int, float)) and
-              abs(r["rss_growth_bytes"]) < (1 << 31),
-              "%s: rss_growth_bytes plausible (%r)" % (tag, r["rss_growth_bytes"]))
+        check_render_times(r, tag, mode == "render")
         planes = PLANES.get(r["format"])
         if r["strategy"] == "naive":
             # the baseline: one new texture per plane per frame
@@ -170,20 +255,122 @@ def case_quick(bench, xvfb, extra):
     check(len(formats) >= 2, "two formats measured (%s)" % sorted(formats))
     for fmt in formats:
         got = {s for f, s in seen if f == fmt}
-        check(got == STRATEGIES, "%s: every strategy (%s)" % (fmt, sorted(got)))
+        check(got == want_strategies, "%s: every strategy (%s)" % (fmt, sorted(got)))
+
+
+def make_clip(ffmpeg, tmp):
+    """A 30-frame 320x240 clip: H.264 (libx264), else MPEG-4 part 2."""
+    path = os.path.join(tmp, "clip.mp4")
+    for codec in (["-c:v", "libx264", "-preset", "ultrafast"], ["-c:v", "mpeg4"]):
+        cmd = [ffmpeg, "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i",
+               "testsrc2=size=320x240:rate=30", "-frames:v", "30", "-pix_fmt", "yuv420p"]
+        cmd += codec + [path]
+        print("$ " + " ".join(cmd), flush=True)
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           timeout=60)
+        if p.returncode == 0 and os.path.getsize(path) > 0:
+            return path
+        sys.stdout.write(p.stderr)
+    return None
+
+
+def check_decode_doc(doc, clip, extra, draws, want):
+    check(doc.get("mode") == "decode", "JSON mode decode")
+    check(doc.get("input") == clip, "JSON names the input")
+    check(isinstance(doc.get("input_desc"), str) and "320x240" in doc["input_desc"],
+          "JSON describes the input (%r)" % doc.get("input_desc"))
+    check(doc.get("memcpy") == [], "no memcpy floor in decode mode")
+    check(doc.get("decode_render") is draws, "decode_render %s" % draws)
+    want_gles = "gles" in extra
+    check(doc.get("gles") is want_gles, "context is %s" % ("GLES" if want_gles else "GL"))
+    results = doc.get("results")
+    if not check(isinstance(results, list) and results, "results is a non-empty list"):
+        return
+    seen = set()
+    for r in results:
+        tag = "decode %s dr %s" % (r.get("strategy"), r.get("dr"))
+        for f in DECODE_FIELDS:
+            check(f in r, "%s: field %s present" % (tag, f))
+        if not check_common(r, tag, "decode"):
+            continue
+        seen.add((r["strategy"], r["dr"]))
+        check(r["format"] == "yuv420p" and r["width"] == 320 and r["height"] == 240,
+              "%s: the clip's format and size (%s %sx%s)" %
+              (tag, r["format"], r["width"], r["height"]))
+        check(r["memcpy_ratio"] is None, "%s: no memcpy ratio (%r)" % (tag, r["memcpy_ratio"]))
+        check(r["strategy_used"] in GLVF_STRATEGIES,
+              "%s: strategy_used resolved (%r)" % (tag, r["strategy_used"]))
+        check_render_times(r, tag, draws)
+        check(isinstance(r["frames_decoded"], int) and r["frames_decoded"] >= r["frames"],
+              "%s: frames_decoded >= frames (%r)" % (tag, r["frames_decoded"]))
+        # warm-up 12 + 40 measured frames of a 30-frame clip: it looped
+        check(isinstance(r["loops"], int) and r["loops"] >= 1,
+              "%s: the file looped (%r)" % (tag, r["loops"]))
+        kinds = r.get("gl_objects_per_frame_by_kind", {})
+        check(kinds.get("texture") == 0,
+              "%s: no texture created per steady-state frame (%r)" % (tag, kinds))
+        # the staging ring may still grow by a region after the warm-up
+        check(r["heap_allocs_per_frame"] < 0.5,
+              "%s: no glvf heap allocation per frame (%r)" % (tag, r["heap_allocs_per_frame"]))
+        if r["dr"] == "off":
+            check(r["dr_active"] is False and r["dr_frames"] == 0 and r["dr_fallbacks"] == 0,
+                  "%s: no DR frame (%r/%r)" % (tag, r["dr_frames"], r["dr_fallbacks"]))
+        else:
+            check(r["dr"] == "on", "%s: dr is on or off" % tag)
+            check(r["dr_active"] is True, "%s: DR active" % tag)
+            check(r["dr_frames"] > 0 and
+                  r["dr_frames"] + r["dr_fallbacks"] <= r["frames_decoded"] + 4,
+                  "%s: DR frames counted (%r DR, %r fallbacks, %r decoded)" %
+                  (tag, r["dr_frames"], r["dr_fallbacks"], r["frames_decoded"]))
+    check(seen == want, "every strategy x DR (%s)" % sorted(seen))
+
+
+def case_decode(bench, xvfb, ffmpeg, extra):
+    if not ffmpeg or not shutil.which(ffmpeg):
+        print("SKIP: no ffmpeg CLI to make the clip")
+        return 77
+    tmp = tempfile.mkdtemp(prefix="glvf-bench-decode.")
+    try:
+        clip = make_clip(ffmpeg, tmp)
+        if not clip:
+            print("SKIP: ffmpeg made no clip (neither libx264 nor mpeg4)")
+            return 77
+        got = run_json([xvfb, bench, "decode", clip, "--quick", "--frames", "40",
+                        "--json", "-"] + extra)
+        if got:
+            doc, err = got
+            check("input:" in err and "320x240" in err, "the table describes the input")
+            want = {(s, d) for s in GLVF_STRATEGIES | {"auto"} for d in ("on", "off")}
+            check_decode_doc(doc, clip, extra, False, want)
+        got = run_json([xvfb, bench, "decode", clip, "--quick", "--frames", "40", "--render",
+                        "--dr", "on", "--strategy", "auto,naive", "--scaler", "bicubic",
+                        "--json", "-"] + extra)
+        if got:
+            doc, err = got
+            check("skips the naive strategy" in err, "a naive strategy asked for is noted")
+            check(doc.get("scaler") == "bicubic", "scaler bicubic recorded")
+            check(isinstance(doc.get("render_target"), str), "render_target recorded")
+            check_decode_doc(doc, clip, extra, True, {("auto", "on")})
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bench", required=True)
     ap.add_argument("--xvfb")
-    ap.add_argument("--case", required=True, choices=["options", "quick"])
+    ap.add_argument("--case", required=True, choices=["options", "quick", "decode"])
+    ap.add_argument("--has-decode", type=int, default=0)
+    ap.add_argument("--ffmpeg")
     ap.add_argument("extra", nargs="*")
     a = ap.parse_args()
     if a.case == "options":
-        case_options(a.bench)
-    else:
+        case_options(a.bench, bool(a.has_decode))
+    elif a.case == "quick":
         case_quick(a.bench, a.xvfb, a.extra)
+    elif case_decode(a.bench, a.xvfb, a.ffmpeg, a.extra) == 77:
+        return 77
     print("%s: %d failure(s)" % (a.case, len(failures)))
     return 1 if failures else 0
 
