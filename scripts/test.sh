@@ -3,6 +3,7 @@
 #   build/       debugoptimized                       all suites
 #   build-asan/  ASan + UBSan (+ LeakSanitizer)       all suites
 #   build-tsan/  TSan                                 suite 'threading'
+# then the fuzzers (scripts/fuzz.sh: clang + libFuzzer, ASan + UBSan).
 # Installs missing Debian packages first (scripts/deps.sh).
 #
 # The last line of output is always "N passed, N failed" (totals over the
@@ -184,5 +185,24 @@ for build in $builds; do
         [ -n "$detail" ] && summaries+=("    $detail")
     done < <(tail -n +2 <<<"$counts")
 done
+
+# ---- fuzzing: scripts/fuzz.sh (clang + libFuzzer: FUZZ_SECONDS per target,
+# then each committed corpus as regression inputs). GLVF_TEST_FUZZ=0 skips it.
+if [ "${GLVF_TEST_FUZZ:-1}" != 0 ]; then
+    echo
+    echo "== fuzz"
+    fuzz_log=$(mktemp)
+    bash "$repo/scripts/fuzz.sh" 2>&1 | tee "$fuzz_log"
+    last=$(tail -n 1 "$fuzz_log")
+    rm -f "$fuzz_log"
+    if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+        total_passed=$((total_passed + BASH_REMATCH[1]))
+        total_failed=$((total_failed + BASH_REMATCH[2]))
+        summaries+=("fuzz: $last")
+    else
+        total_failed=$((total_failed + 1))
+        summaries+=("fuzz: no summary line")
+    fi
+fi
 
 finish

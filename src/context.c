@@ -77,17 +77,51 @@ bool glvf_ctx_valid(const glvf_context *ctx, const char *fn)
     if (!ctx)
         return false;
     if (ctx->magic != CTX_MAGIC) {
-        /* nothing safe to log through: the context may be gone */
+        /* A destroyed context whose memory orphans still keep alive (the
+         * log callback must stay valid until the last orphan is dropped):
+         * say so. Anything else may be freed memory: nothing is safe to log
+         * through. */
+        if (ctx->magic == CTX_MAGIC_DEAD)
+            glvf_logf(ctx, GLVF_LOG_ERROR,
+                      "%s: context %p was already destroyed (a stale pointer); ignored",
+                      fn, (const void *)ctx);
         return false;
     }
-    (void)fn;
     return true;
 }
 
-bool glvf_ctx_enter(glvf_context *ctx, const char *fn)
+static const char *reset_name(GLenum s)
+{
+    switch (s) {
+    case GL_GUILTY_CONTEXT_RESET: return "GL_GUILTY_CONTEXT_RESET";
+    case GL_INNOCENT_CONTEXT_RESET: return "GL_INNOCENT_CONTEXT_RESET";
+    case GL_UNKNOWN_CONTEXT_RESET: return "GL_UNKNOWN_CONTEXT_RESET";
+    default: return "an unknown status";
+    }
+}
+
+bool glvf_ctx_check_lost(glvf_context *ctx, const char *fn)
+{
+    if (atomic_load_explicit(&ctx->lost, memory_order_acquire))
+        return true;
+    if (!ctx->get_reset_status)
+        return false;
+    GLenum s = ctx->get_reset_status();
+    if (s == GL_NO_ERROR)
+        return false;
+    atomic_store_explicit(&ctx->lost, true, memory_order_release);
+    LOG_E(ctx, "%s: the GL context was lost: glGetGraphicsResetStatus reports %s (0x%x). "
+               "From now on every GL-thread call fails with -ENODEV and makes no GL call; "
+               "destroy this glvf context (it then frees CPU state only) and create a new "
+               "one on a new GL context",
+          fn, reset_name(s), s);
+    return true;
+}
+
+int glvf_ctx_enter(glvf_context *ctx, const char *fn)
 {
     if (!glvf_ctx_valid(ctx, fn))
-        return false;
+        return -EINVAL;
     if (!ctx->is_current(ctx->is_current_user)) {
         pthread_mutex_lock(&ctx->lock);
         ctx->rejected_calls++;
@@ -95,11 +129,15 @@ bool glvf_ctx_enter(glvf_context *ctx, const char *fn)
         LOG_E(ctx, "%s: the owning GL context is not current on this thread; "
                    "no GL call made",
               fn);
-        return false;
+        return -EPERM;
+    }
+    if (atomic_load_explicit(&ctx->lost, memory_order_acquire)) {
+        LOG_E(ctx, "%s: the GL context was lost (graphics reset); no GL call made", fn);
+        return -ENODEV;
     }
     glvf_tracker_drain(ctx, ctx->max_deletes);
     glvf_staging_service(ctx);
-    return true;
+    return 0;
 }
 
 /* ---- creation ----------------------------------------------------------- */
@@ -245,6 +283,23 @@ static bool detect_caps(glvf_context *ctx)
                         (gl->KHR_robustness && gl->GetGraphicsResetStatus);
         c->timer_query = gl->VERSION_3_3 || gl->ARB_timer_query;
     }
+    if (c->robustness) {
+        PFNGLGETGRAPHICSRESETSTATUSPROC f = gl->GetGraphicsResetStatus;
+        if (c->is_gles && !(gl->ES_VERSION_3_2 && f))
+            f = gl->EXT_robustness && gl->GetGraphicsResetStatusEXT
+                    ? gl->GetGraphicsResetStatusEXT
+                    : gl->GetGraphicsResetStatusKHR;
+        else if (!c->is_gles && !(gl->VERSION_4_5 && f) && gl->ARB_robustness &&
+                 gl->GetGraphicsResetStatusARB)
+            f = gl->GetGraphicsResetStatusARB;
+        /* Only a context created with reset notification ever reports a
+         * reset; on the others the status is always GL_NO_ERROR, and glvf
+         * does not ask. */
+        GLint strategy = 0;
+        gl->GetIntegerv(GL_RESET_NOTIFICATION_STRATEGY, &strategy);
+        if (strategy == GL_LOSE_CONTEXT_ON_RESET)
+            ctx->get_reset_status = f;
+    }
     c->buffer_storage = ctx->buffer_storage != NULL;
     c->khr_debug = ctx->object_label != NULL;
     c->software = renderer_is_software(ctx->renderer);
@@ -297,6 +352,7 @@ glvf_context *glvf_context_create(const glvf_context_params *params)
                         "glvf_context_create: out of memory");
         return NULL;
     }
+    atomic_init(&ctx->lost, false);
     ctx->log = params->log;
     ctx->log_user = params->log_user;
     ctx->log_level = params->log_level ? params->log_level : GLVF_LOG_WARN;
@@ -364,7 +420,10 @@ glvf_context *glvf_context_create(const glvf_context_params *params)
           ctx->caps.glsl_version, ctx->vendor, ctx->renderer, ctx->caps.max_texture_size,
           ctx->caps.buffer_storage ? "yes" : "no", ctx->caps.texture_storage ? "yes" : "no",
           ctx->caps.texture_norm16 ? "yes" : "no", ctx->caps.khr_debug ? "yes" : "no",
-          ctx->caps.robustness ? "yes" : "no", glvf_upload_strategy_name(ctx->strategy));
+          ctx->caps.robustness ? (ctx->get_reset_status ? "yes (resets reported)"
+                                                        : "yes (no reset notification)")
+                               : "no",
+          glvf_upload_strategy_name(ctx->strategy));
     return ctx;
 
 fail:
@@ -388,6 +447,14 @@ int glvf_context_collect(glvf_context *ctx)
                    "thread; no GL call made");
         return -EPERM;
     }
+    if (atomic_load_explicit(&ctx->lost, memory_order_acquire)) {
+        LOG_E(ctx, "glvf_context_collect: the GL context was lost (graphics reset); no GL "
+                   "call made");
+        return -ENODEV;
+    }
+    /* once a frame: the cheap place to notice a graphics reset */
+    if (glvf_ctx_check_lost(ctx, "glvf_context_collect"))
+        return -ENODEV;
     int n = glvf_tracker_drain(ctx, ctx->max_deletes);
     glvf_staging_service(ctx);
     return n;
@@ -498,9 +565,22 @@ bool glvf_context_destroy(glvf_context **pctx)
                    "thread; nothing destroyed (use glvf_context_abandon() if it is gone)");
         return false;
     }
-    context_end(ctx, true);
+    /* After a graphics reset the GL objects are gone with the context's
+     * state: free CPU state only, as abandon does. */
+    bool lost = glvf_ctx_check_lost(ctx, "glvf_context_destroy");
+    if (lost)
+        LOG_W(ctx, "glvf_context_destroy: the GL context was lost; its GL objects went with "
+                   "it: freeing CPU state only, no GL call");
+    context_end(ctx, !lost);
     *pctx = NULL;
     return true;
+}
+
+bool glvf_context_is_lost(const glvf_context *ctx)
+{
+    if (!glvf_ctx_valid(ctx, "glvf_context_is_lost"))
+        return false;
+    return atomic_load_explicit(&ctx->lost, memory_order_acquire);
 }
 
 void glvf_context_abandon(glvf_context **pctx)

@@ -116,11 +116,12 @@ glvf_frame *glvf_upload(glvf_context *ctx, const glvf_image *img,
     int dummy;
     if (!err)
         err = &dummy;
-    if (!glvf_ctx_enter(ctx, "glvf_upload")) {
-        *err = ctx ? -EPERM : -EINVAL;
+    int r = glvf_ctx_enter(ctx, "glvf_upload");
+    if (r < 0) {
+        *err = r;
         return NULL;
     }
-    int r = glvf_image_validate(ctx, img);
+    r = glvf_image_validate(ctx, img);
     if (r < 0) {
         *err = r;
         return NULL;
@@ -138,6 +139,8 @@ glvf_frame *glvf_upload(glvf_context *ctx, const glvf_image *img,
     else if ((r = glvf_upload_planes(ctx, img, f->tex, layouts)) < 0)
         frame_abort(ctx, f, glvf_format_planes(img->format));
     if (r < 0) {
+        if (glvf_ctx_check_lost(ctx, "glvf_upload"))
+            r = -ENODEV;
         LOG_E(ctx, "glvf_upload: %dx%d %s upload failed (%s)", img->width, img->height,
               glvf_format_name(img->format), strerror(-r));
         *err = r;
@@ -169,19 +172,22 @@ static glvf_frame *staging_frame(glvf_context *ctx, glvf_staging *st,
         *err = -EINVAL;
         return NULL;
     }
-    if (!glvf_ctx_enter(ctx, fn)) {
-        *err = -EPERM; /* the caller keeps the region: it may try again */
+    int r = glvf_ctx_enter(ctx, fn);
+    if (r < 0) {
+        *err = r; /* the caller keeps the region: it may try again, or release it */
         return NULL;
     }
     *taken = !keep;
     glvf_image img = st->image;
     glvf_plane_layout layouts[GLVF_MAX_PLANES];
     glvf_frame *f = NULL;
-    int r = glvf_staging_check(ctx, st);
+    r = glvf_staging_check(ctx, st);
     if (r == 0)
         r = glvf_image_validate(ctx, &img);
-    if (r == 0 && !(f = frame_alloc(ctx)))
+    if (r == 0 && !(f = frame_alloc(ctx))) {
+        LOG_E(ctx, "%s: out of memory", fn);
         r = -ENOMEM;
+    }
     if (r == 0 && (r = frame_textures(ctx, f, &img, layouts)) < 0)
         frame_abort(ctx, f, 0);
     if (r == 0 && (r = glvf_staging_upload_region(ctx, st, f->tex, layouts, keep)) < 0) {
@@ -189,6 +195,8 @@ static glvf_frame *staging_frame(glvf_context *ctx, glvf_staging *st,
         frame_abort(ctx, f, glvf_format_planes(img.format));
     }
     if (r < 0) {
+        if (r != -EINVAL && glvf_ctx_check_lost(ctx, fn))
+            r = -ENODEV;
         if (!keep)
             glvf_staging_release(&st);
         *err = r;

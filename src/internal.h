@@ -232,6 +232,12 @@ struct glvf_context {
     /* extension entry points resolved once */
     PFNGLBUFFERSTORAGEPROC buffer_storage;
     PFNGLOBJECTLABELPROC object_label;
+    /* glGetGraphicsResetStatus(ARB/EXT/KHR), set only when the context can
+     * report resets (robustness and GL_LOSE_CONTEXT_ON_RESET); NULL: no
+     * reset is ever reported, so glvf never asks. */
+    PFNGLGETGRAPHICSRESETSTATUSPROC get_reset_status;
+    /* Set once (GL thread) when a graphics reset was seen; read anywhere. */
+    atomic_bool lost;
 
     /* Everything below is guarded by `lock`. */
     pthread_mutex_t lock;
@@ -246,11 +252,19 @@ struct glvf_context {
     uint64_t frames_live_count, frames_uploaded, bytes_uploaded;
 };
 
-/* Entry check for GL-thread functions: valid handle, owning context current.
- * On success also drains the deferred queue (bounded) and services staging.
- * Logs and returns false otherwise (no GL call made). */
-bool glvf_ctx_enter(glvf_context *ctx, const char *fn);
+/* Entry check for GL-thread functions: valid handle (-EINVAL), owning
+ * context current (-EPERM), context not lost (-ENODEV). On success (0) also
+ * drains the deferred queue (bounded) and services staging. Otherwise logs
+ * (when there is a context to log through) and makes no GL call. */
+int glvf_ctx_enter(glvf_context *ctx, const char *fn);
 bool glvf_ctx_valid(const glvf_context *ctx, const char *fn);
+/* GL thread, context current. True when the context is lost: already known,
+ * or glGetGraphicsResetStatus reports a reset now (then it is marked lost
+ * and logged once). One GL call at most; none when the context cannot
+ * report resets or the loss is already known. Called by collect, destroy
+ * and the failure paths of GL-thread calls (a reset shows up as GL errors,
+ * NULL maps or fences that never signal). */
+bool glvf_ctx_check_lost(glvf_context *ctx, const char *fn);
 /* Called when the last live_ref of a dead context goes away. */
 void glvf_ctx_free(glvf_context *ctx);
 /* Backtrace of the caller of the public function that calls this. */

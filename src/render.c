@@ -13,6 +13,7 @@
 #include "glvf_testing.h"
 #include "internal.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -77,8 +78,14 @@ static int variant_index(const glvf_context *ctx, glvf_format f, glvf_scaler sca
            alpha_plane;
 }
 
+/* Why a program could not be built: resources (glCreate* failed, out of
+ * memory: worth trying again on a later draw) or the driver refused the
+ * source (it would refuse it again: not retried). */
+enum build_result { BUILD_OK, BUILD_RETRY, BUILD_REFUSED };
+
 static GLuint compile_shader(glvf_context *ctx, GLenum type, const char *defines,
-                             const char *body, const char *suffix, const char *variant)
+                             const char *body, const char *suffix, const char *variant,
+                             enum build_result *why)
 {
     GladGLContext *gl = &ctx->gl;
     const char *header = ctx->caps.is_gles ? "#version 300 es\n"
@@ -90,6 +97,7 @@ static GLuint compile_shader(glvf_context *ctx, GLenum type, const char *defines
     GLuint sh = gl->CreateShader(type);
     if (!sh) {
         LOG_E(ctx, "render: glCreateShader failed (0x%x)", gl->GetError());
+        *why = BUILD_RETRY;
         return 0;
     }
     gl->ShaderSource(sh, 4, src, NULL);
@@ -102,12 +110,13 @@ static GLuint compile_shader(glvf_context *ctx, GLenum type, const char *defines
         LOG_E(ctx, "render: compiling the %s shader (variant %s) failed: %s",
               type == GL_VERTEX_SHADER ? "vertex" : "fragment", variant, log);
         gl->DeleteShader(sh);
+        *why = BUILD_REFUSED;
         return 0;
     }
     return sh;
 }
 
-static bool build_program(glvf_context *ctx, int v, glvf_program *p)
+static enum build_result build_program(glvf_context *ctx, int v, glvf_program *p)
 {
     GladGLContext *gl = &ctx->gl;
     char defines[256];
@@ -120,21 +129,32 @@ static bool build_program(glvf_context *ctx, int v, glvf_program *p)
              (v & 4) ? "bicubic" : "bilinear", (v & 2) ? " pair16" : "",
              (v & 1) ? " alpha-plane" : "");
     const char *suffix = atomic_load(&inject_suffix);
-    GLuint vs = compile_shader(ctx, GL_VERTEX_SHADER, defines, glvf_shader_vert, NULL, variant);
+    /* room in the deferred queue for the program's eventual delete: taken
+     * first, so that queueing it later cannot fail */
+    pthread_mutex_lock(&ctx->lock);
+    bool reserved = glvf_tracker_reserve(ctx, 1);
+    pthread_mutex_unlock(&ctx->lock);
+    if (!reserved) {
+        LOG_E(ctx, "render: out of memory building the program (variant %s)", variant);
+        return BUILD_RETRY;
+    }
+    enum build_result why = BUILD_RETRY;
+    GLuint vs = compile_shader(ctx, GL_VERTEX_SHADER, defines, glvf_shader_vert, NULL, variant,
+                               &why);
     GLuint fs = vs ? compile_shader(ctx, GL_FRAGMENT_SHADER, defines, glvf_shader_frag, suffix,
-                                    variant)
+                                    variant, &why)
                    : 0;
     if (!fs) {
         if (vs)
             gl->DeleteShader(vs);
-        return false;
+        return why;
     }
     GLuint prog = gl->CreateProgram();
     if (!prog) {
         LOG_E(ctx, "render: glCreateProgram failed (0x%x)", gl->GetError());
         gl->DeleteShader(vs);
         gl->DeleteShader(fs);
-        return false;
+        return BUILD_RETRY;
     }
     gl->AttachShader(prog, vs);
     gl->AttachShader(prog, fs);
@@ -150,7 +170,7 @@ static bool build_program(glvf_context *ctx, int v, glvf_program *p)
         gl->GetProgramInfoLog(prog, sizeof log, NULL, log);
         LOG_E(ctx, "render: linking the program (variant %s) failed: %s", variant, log);
         gl->DeleteProgram(prog);
-        return false;
+        return BUILD_REFUSED;
     }
     glvf_label(ctx, GL_PROGRAM, prog, "glvf program %s", variant);
     p->program = prog;
@@ -182,10 +202,9 @@ static bool build_program(glvf_context *ctx, int v, glvf_program *p)
             gl->Uniform1i(p->u_tex[i], i);
     gl->UseProgram((GLuint)prev);
     pthread_mutex_lock(&ctx->lock);
-    glvf_tracker_reserve(ctx, 1);
     glvf_tracker_created(ctx, GLVF_OBJECT_PROGRAM, 0);
     pthread_mutex_unlock(&ctx->lock);
-    return true;
+    return BUILD_OK;
 }
 
 static glvf_program *get_program(glvf_context *ctx, int v)
@@ -205,7 +224,7 @@ static glvf_program *get_program(glvf_context *ctx, int v)
         if (ok)
             ctx->gl.GenVertexArrays(1, &r->vao);
         if (!r->vao) {
-            LOG_E(ctx, "render: glGenVertexArrays failed");
+            LOG_E(ctx, "render: %s", ok ? "glGenVertexArrays failed" : "out of memory");
             return NULL;
         }
         pthread_mutex_lock(&ctx->lock);
@@ -213,8 +232,14 @@ static glvf_program *get_program(glvf_context *ctx, int v)
         pthread_mutex_unlock(&ctx->lock);
     }
     glvf_program *p = &r->progs[v];
-    if (!p->program && !p->failed && !build_program(ctx, v, p))
-        p->failed = true; /* reported once; later calls fail quietly */
+    if (p->failed) {
+        /* the driver refused this variant's source: it would again */
+        LOG_E(ctx, "render: the program for this format and scaler failed to build earlier "
+                   "(logged then); not drawing");
+        return NULL;
+    }
+    if (!p->program && build_program(ctx, v, p) == BUILD_REFUSED)
+        p->failed = true;
     return p->program ? p : NULL;
 }
 
@@ -244,15 +269,16 @@ void glvf_render_destroy(glvf_context *ctx, bool gl)
 
 int glvf_render_prepare(glvf_context *ctx, glvf_format format)
 {
-    if (!glvf_ctx_enter(ctx, "glvf_render_prepare"))
-        return ctx ? -EPERM : -EINVAL;
+    int r = glvf_ctx_enter(ctx, "glvf_render_prepare");
+    if (r < 0)
+        return r;
     if (!glvf_format_desc_get(format)) {
         LOG_E(ctx, "glvf_render_prepare: invalid format %d", (int)format);
         return -EINVAL;
     }
     for (int s = 0; s < 2; s++)
         if (!get_program(ctx, variant_index(ctx, format, (glvf_scaler)s)))
-            return -EIO;
+            return glvf_ctx_check_lost(ctx, "glvf_render_prepare") ? -ENODEV : -EIO;
     return 0;
 }
 
@@ -471,12 +497,25 @@ static void state_restore(glvf_context *ctx, const saved_state *s)
 
 /* ---- draw --------------------------------------------------------------- */
 
+static int render_frame(glvf_context *ctx, const glvf_frame *frame,
+                        const glvf_render_params *p);
+
 int glvf_render(glvf_context *ctx, const glvf_frame *frame, const glvf_render_params *params)
 {
     static const glvf_render_params defaults;
-    const glvf_render_params *p = params ? params : &defaults;
-    if (!glvf_ctx_enter(ctx, "glvf_render"))
-        return ctx ? -EPERM : -EINVAL;
+    int r = glvf_ctx_enter(ctx, "glvf_render");
+    if (r < 0)
+        return r;
+    r = render_frame(ctx, frame, params ? params : &defaults);
+    /* a graphics reset shows up as GL errors and failed object creation */
+    if (r == -EIO && glvf_ctx_check_lost(ctx, "glvf_render"))
+        r = -ENODEV;
+    return r;
+}
+
+static int render_frame(glvf_context *ctx, const glvf_frame *frame,
+                        const glvf_render_params *p)
+{
     if (!frame || frame->magic != FRAME_MAGIC) {
         LOG_E(ctx, "glvf_render: not a live frame");
         return -EINVAL;
@@ -486,9 +525,13 @@ int glvf_render(glvf_context *ctx, const glvf_frame *frame, const glvf_render_pa
         return -EINVAL;
     }
     if ((unsigned)p->scaler > GLVF_SCALER_BICUBIC || p->rotation % 90 != 0 ||
-        p->target.width < 0 || p->target.height < 0) {
-        LOG_E(ctx, "glvf_render: invalid parameters (scaler %d, rotation %d, target %dx%d)",
-              (int)p->scaler, p->rotation, p->target.width, p->target.height);
+        p->target.width < 0 || p->target.height < 0 ||
+        (long long)p->target.x + p->target.width > INT_MAX ||
+        (long long)p->target.y + p->target.height > INT_MAX) {
+        LOG_E(ctx, "glvf_render: invalid parameters (scaler %d, rotation %d, target %d,%d "
+                   "%dx%d)",
+              (int)p->scaler, p->rotation, p->target.x, p->target.y, p->target.width,
+              p->target.height);
         return -EINVAL;
     }
     GladGLContext *gl = &ctx->gl;
@@ -512,11 +555,18 @@ int glvf_render(glvf_context *ctx, const glvf_frame *frame, const glvf_render_pa
     glvf_rect t = p->target;
     if (t.width == 0 || t.height == 0)
         t = (glvf_rect){ st.viewport[0], st.viewport[1], st.viewport[2], st.viewport[3] };
+    if (t.width < 0 || t.height < 0 || (long long)t.x + t.width > INT_MAX ||
+        (long long)t.y + t.height > INT_MAX) {
+        state_restore(ctx, &st);
+        LOG_E(ctx, "glvf_render: the viewport %d,%d %dx%d is out of range", t.x, t.y, t.width,
+              t.height);
+        return -EINVAL;
+    }
 
     /* display size: sample aspect ratio, then rotation */
     double sar = img->sar.num > 0 && img->sar.den > 0 ? (double)img->sar.num / img->sar.den : 1.0;
     double dw = img->width * sar, dh = img->height;
-    int rot_total = ((img->rotation + p->rotation) % 360 + 360) % 360;
+    int rot_total = ((img->rotation + p->rotation % 360) % 360 + 360) % 360;
     if (rot_total == 90 || rot_total == 270) {
         double tmp = dw;
         dw = dh;

@@ -609,6 +609,11 @@ glvf_staging *glvf_staging_acquire(glvf_context *ctx, glvf_format format, int wi
         *err = -EINVAL;
         return NULL;
     }
+    if (atomic_load_explicit(&ctx->lost, memory_order_acquire)) {
+        LOG_E(ctx, "glvf_staging_acquire: the GL context was lost (graphics reset)");
+        *err = -ENODEV;
+        return NULL;
+    }
     size_t offsets[GLVF_MAX_PLANES], total;
     ptrdiff_t strides[GLVF_MAX_PLANES];
     if ((*err = region_request(ctx, "glvf_staging_acquire", format, width, height, align,
@@ -657,6 +662,7 @@ glvf_staging *glvf_staging_acquire(glvf_context *ctx, glvf_format format, int wi
     glvf_staging *st = region_alloc(ctx);
     if (!st) {
         slot_release(ctx, s);
+        LOG_E(ctx, "glvf_staging_acquire: out of memory");
         *err = -ENOMEM;
         return NULL;
     }
@@ -727,8 +733,15 @@ void glvf_staging_release(glvf_staging **pst)
         return;
     glvf_staging *st = *pst;
     *pst = NULL;
-    if (st->magic != STAGING_MAGIC)
+    if (st->magic != STAGING_MAGIC) {
+        /* still pooled memory: released (or submitted) already */
+        if (st->magic == STAGING_MAGIC_FREE && st->ctx)
+            glvf_logf(st->ctx, GLVF_LOG_ERROR,
+                      "glvf_staging_release: region %p was already released or submitted; "
+                      "ignored",
+                      (void *)st);
         return;
+    }
     glvf_context *ctx = st->ctx;
     pthread_mutex_lock(&ctx->lock);
     bool dead = ctx->dead;
@@ -830,12 +843,13 @@ int glvf_staging_upload_region(glvf_context *ctx, glvf_staging *st, glvf_pool_te
 int glvf_staging_reserve(glvf_context *ctx, glvf_format format, int width, int height,
                          int align, int count)
 {
-    if (!glvf_ctx_enter(ctx, "glvf_staging_reserve"))
-        return -EPERM;
+    int r = glvf_ctx_enter(ctx, "glvf_staging_reserve");
+    if (r < 0)
+        return r;
     size_t offsets[GLVF_MAX_PLANES], total;
     ptrdiff_t strides[GLVF_MAX_PLANES];
-    int r = region_request(ctx, "glvf_staging_reserve", format, width, height, align, offsets,
-                           strides, &total);
+    r = region_request(ctx, "glvf_staging_reserve", format, width, height, align, offsets,
+                       strides, &total);
     if (r < 0)
         return r;
     if (count < 0 || count > MAX_SLOTS) {
@@ -857,7 +871,7 @@ int glvf_staging_reserve(glvf_context *ctx, glvf_format format, int width, int h
             LOG_E(ctx, "glvf_staging_reserve: could not create region %d of %d (%zu bytes, "
                        "budget %zu)",
                   have + 1, count, total, ctx->staging_budget);
-            return -ENOMEM;
+            return glvf_ctx_check_lost(ctx, "glvf_staging_reserve") ? -ENODEV : -ENOMEM;
         }
         slot_release(ctx, s);
     }

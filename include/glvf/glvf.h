@@ -21,6 +21,11 @@
  * Return conventions: bool (true = success), NULL, or a negative errno.
  * Details of every failure go to the log callback; glvf never writes to
  * stdout or stderr by itself.
+ *
+ * Context loss: once the owning GL context reports a graphics reset (see
+ * glvf_context_is_lost()), every GL-thread call fails with -ENODEV and makes
+ * no GL call; the application destroys the glvf context (CPU state only)
+ * and creates a new one on a new GL context.
  */
 #ifndef GLVF_GLVF_H
 #define GLVF_GLVF_H
@@ -167,9 +172,29 @@ GLVF_API glvf_context *glvf_context_create(const glvf_context_params *params);
  * Drains the deferred-release queue (bounded by max_deletes_per_collect),
  * retires signalled staging fences. Call once per frame. GL thread; on any
  * other thread it makes no GL call, logs an error and returns -EPERM.
+ * When the context can report graphics resets (caps.robustness and a
+ * context created with GL_LOSE_CONTEXT_ON_RESET) it first asks
+ * glGetGraphicsResetStatus (one GL call); on a reset it logs an error, marks
+ * the context lost and returns -ENODEV, as it does on every later call.
  * Returns the number of GL objects deleted, or a negative errno.
  */
 GLVF_API int glvf_context_collect(glvf_context *ctx);
+
+/*
+ * True once glvf has seen the owning GL context report a graphics reset
+ * (glGetGraphicsResetStatus != GL_NO_ERROR): in glvf_context_collect(),
+ * glvf_context_destroy(), or after a failure of another GL-thread call.
+ * It stays true. From then on every GL-thread call returns -ENODEV (upload
+ * and submit: NULL with -ENODEV in *err) without a GL call; any-thread
+ * calls keep working (frames may still be unreferenced, stats read).
+ * What to do: destroy the glvf context (on a lost context destroy frees CPU
+ * state only, like glvf_context_abandon(); frames still referenced become
+ * orphans), make a new GL context and a new glvf context, upload again.
+ * Contexts created without reset notification never report a reset (the
+ * GL status is always GL_NO_ERROR there). False for NULL. Any thread;
+ * never calls GL.
+ */
+GLVF_API bool glvf_context_is_lost(const glvf_context *ctx);
 
 /*
  * Destroys the context: drains the queue, deletes every GL object glvf
@@ -178,8 +203,14 @@ GLVF_API int glvf_context_collect(glvf_context *ctx);
  * regions never submitted) and clears *pctx. Frames still referenced become
  * orphans: dropping them later frees CPU memory only, with a warning.
  * GL thread. When the owning context is not current it logs an error,
- * makes no GL call, leaves *pctx untouched and returns false. Accepts NULL
- * and a pointer to NULL (returns true).
+ * makes no GL call, leaves *pctx untouched and returns false. When the
+ * context is lost (a graphics reset, checked here too) it deletes nothing
+ * (the objects went with the reset), makes no further GL call, frees CPU
+ * state like glvf_context_abandon() and returns true. Accepts NULL
+ * and a pointer to NULL (returns true): destroying twice through the same
+ * pointer is harmless. Destroying through a stale COPY of the pointer is a
+ * use after free, as with free(); it is only detected (logged, false)
+ * while orphaned frames keep the context's memory alive.
  */
 GLVF_API bool glvf_context_destroy(glvf_context **pctx);
 
@@ -430,8 +461,12 @@ typedef struct glvf_upload_params {
  * reference, owned by the caller (drop it with glvf_frame_unref()). Borrows
  * `img` (its memory may be reused as soon as this returns) and `params`
  * (may be NULL). GL thread. On failure returns NULL with a logged reason and
- * -errno in *err when err is non-NULL; nothing is leaked and textures taken
- * from the pool go back to it.
+ * -errno in *err when err is non-NULL: -EINVAL / -EOVERFLOW / -E2BIG /
+ * -ENOTSUP (see glvf_image_validate), -EPERM (not current), -ENOMEM (GL or
+ * heap out of memory), -EIO (another GL error), -ETIMEDOUT (staging fence),
+ * -ENODEV (context lost); nothing is leaked and textures taken from the
+ * pool go back to it. The context stays usable after every failure but
+ * -ENODEV.
  */
 GLVF_API glvf_frame *glvf_upload(glvf_context *ctx, const glvf_image *img,
                                  const glvf_upload_params *params, int *err);
@@ -445,7 +480,10 @@ GLVF_API glvf_frame *glvf_frame_ref(glvf_frame *frame);
  * orphan) frees only CPU memory and logs a warning. Unref of a frame that
  * has no reference left is detected while the frame's memory is still
  * pooled and logged as an error. Any thread. Accepts NULL and a pointer
- * to NULL.
+ * to NULL. Limits (as with free()): once a later upload has reused the
+ * pooled memory, a stale pointer designates the new frame and dropping it
+ * drops the new frame's reference; a stale pointer to an orphan, or to any
+ * frame after its context was destroyed, is a use after free.
  */
 GLVF_API void glvf_frame_unref(glvf_frame **pframe);
 
@@ -487,7 +525,9 @@ typedef struct glvf_rect {
 } glvf_rect;
 
 typedef struct glvf_render_params {
-    /* Where to draw. width or height 0: the viewport current at the call. */
+    /* Where to draw. width or height 0: the viewport current at the call.
+     * Negative sizes, and x + width or y + height past INT_MAX, are
+     * refused (-EINVAL). */
     glvf_rect target;
     glvf_scaler scaler;
     /* Fill the whole target, ignoring the display aspect ratio. Default:
@@ -522,10 +562,15 @@ typedef struct glvf_render_params {
  *   GL GL_FRAMEBUFFER_SRGB and GL_RASTERIZER_DISCARD (GLES: the latter).
  * Output is straight (not premultiplied) alpha written as is: blending is
  * disabled during the draw; to blend, draw into your own FBO and composite.
- * The frame must belong to `ctx` (a frame of another context is refused).
+ * The frame must belong to `ctx` (a frame of another context, or an
+ * orphan, is refused with -EINVAL and logged).
  * Borrows `frame` and `params` (NULL: defaults). GL thread. Returns 0 or a
  * negative errno (-EPERM not current, -EINVAL bad frame/params, -EIO shader
- * or framebuffer failure, reported with the driver's log).
+ * or framebuffer failure or a GL error while drawing, reported with the
+ * driver's log, -ENODEV context lost). A program that failed to compile or
+ * link is not built again (the driver would refuse the same source): later
+ * draws needing it fail with -EIO, logged; a program that could not be
+ * created for lack of resources is tried again on the next draw.
  */
 GLVF_API int glvf_render(glvf_context *ctx, const glvf_frame *frame,
                          const glvf_render_params *params);
@@ -552,7 +597,9 @@ typedef struct glvf_staging glvf_staging;
  * (zero copy); otherwise it is pooled CPU memory. Any thread; never calls
  * GL: it returns NULL with -EAGAIN in *err when no free region of that size
  * exists, after asking the GL thread to create one on its next call (call
- * glvf_staging_reserve() on the GL thread to have regions ready).
+ * glvf_staging_reserve() on the GL thread to have regions ready; a failure
+ * to create it there is logged, and the next acquire asks again).
+ * -ENODEV once the context is lost.
  */
 GLVF_API glvf_staging *glvf_staging_acquire(glvf_context *ctx, glvf_format format,
                                             int width, int height, int align,
@@ -576,8 +623,9 @@ GLVF_API int glvf_staging_reserve(glvf_context *ctx, glvf_format format,
  * The producer may have lowered the descriptor's width and height (e.g. a
  * codec that allocated aligned sizes) and moved plane pointers, as long as
  * every row stays inside the region; the format cannot change. GL thread:
- * when the owning context is not current it fails with -EPERM and leaves
- * `*pst` with the caller. Returns a frame with one reference, or NULL.
+ * when the owning context is not current (-EPERM) or lost (-ENODEV) it
+ * fails without a GL call and leaves `*pst` with the caller (release it).
+ * Returns a frame with one reference, or NULL.
  */
 GLVF_API glvf_frame *glvf_staging_submit(glvf_context *ctx, glvf_staging **pst,
                                          const glvf_upload_params *params, int *err);
@@ -595,7 +643,9 @@ GLVF_API glvf_frame *glvf_staging_upload(glvf_context *ctx, glvf_staging *st,
  * Gives a region back without submitting it (or after glvf_staging_upload).
  * With pbo-persistent, memory the GPU may still be reading returns to the
  * ring only once its fence has signalled. Clears *pst. Any thread; never
- * calls GL. Accepts NULL and a pointer to NULL. A region of a destroyed
+ * calls GL. Accepts NULL and a pointer to NULL. Releasing a region again
+ * through a stale copy of the pointer is detected while its memory is
+ * pooled, and logged. A region of a destroyed
  * context is an orphan: this frees its CPU memory (GPU-visible memory of an
  * orphaned region is gone with the context and must not be touched).
  */

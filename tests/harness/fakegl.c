@@ -75,6 +75,7 @@ typedef struct fsync { unsigned name; } fsync;
 
 typedef struct obj {
     bool alive, immutable, mapped, persistent;
+    bool signalled;          /* syncs, fence-lag mode: waited for once */
     char *label;
     int w, h, levels;
     GLenum ifmt;             /* textures: internal format; shaders: type */
@@ -110,7 +111,9 @@ static struct {
     int n_faults;
     bool fail;          /* the current call is the injected failure */
     GLenum fail_err;
-    bool never_signals;
+    unsigned long faults_fired;
+    bool never_signals, fence_lag;
+    GLenum reset_strategy;
     GLenum reset_status, error;
     /* objects and bindings */
     kind_tab kinds[FAKEGL_KIND_COUNT];
@@ -202,6 +205,7 @@ static void reset_locked(const fakegl_config *cfg)
     }
     G.unpack_alignment = G.pack_alignment = 4;
     G.reset_status = GL_NO_ERROR;
+    G.reset_strategy = c.reset_strategy ? c.reset_strategy : GL_NO_RESET_NOTIFICATION;
 }
 
 /* Records the call. Returns false when an injected fault fired on a generic
@@ -231,6 +235,7 @@ static bool enter(int idx, bool generic)
         if (G.faults[i].idx == idx && --G.faults[i].countdown == 0 && !G.fail) {
             G.fail = true;
             G.fail_err = G.faults[i].err;
+            G.faults_fired++;
             G.faults[i--] = G.faults[--G.n_faults];
         }
     }
@@ -533,7 +538,7 @@ static int int_state(GLenum pname, GLint64 v[4])
     case GL_VERTEX_ARRAY_BINDING: v[0] = G.vao; return 1;
     case GL_MAX_TEXTURE_IMAGE_UNITS: v[0] = 16; return 1;
     case GL_MAX_COMBINED_TEXTURE_IMAGE_UNITS: v[0] = UNITS; return 1;
-    case GL_RESET_NOTIFICATION_STRATEGY: v[0] = GL_NO_RESET_NOTIFICATION; return 1;
+    case GL_RESET_NOTIFICATION_STRATEGY: v[0] = G.reset_strategy; return 1;
     case GL_TIMESTAMP: v[0] = (GLint64)now_ns(); return 1;
     case GL_VIEWPORT:
     case GL_SCISSOR_BOX:
@@ -880,10 +885,12 @@ V(FlushMappedBufferRange, (GLenum target, GLintptr off, GLsizeiptr len), {
     obj *o = bound_buf(target);
     if (o && !o->mapped) set_error(GL_INVALID_OPERATION);
 })
-R(GLboolean, UnmapBuffer, (GLenum target), {
+RF(GLboolean, UnmapBuffer, (GLenum target), {
     obj *o = bound_buf(target);
     if (o && !o->mapped) set_error(GL_INVALID_OPERATION);
-    else if (o) o->mapped = o->persistent = false, r_ = GL_TRUE;
+    /* injected: the data store became corrupt while mapped (unmapped all
+     * the same, GL_FALSE, no GL error) */
+    else if (o) o->mapped = o->persistent = false, r_ = G.fail ? GL_FALSE : GL_TRUE;
 })
 
 /* syncs */
@@ -898,11 +905,16 @@ RF(GLsync, FenceSync, (GLenum condition, GLbitfield flags), {
         else free(s);
     }
 })
-R(GLenum, ClientWaitSync, (GLsync sync, GLbitfield flags, GLuint64 timeout), {
-    if (!find_sync(sync)) set_error(GL_INVALID_VALUE), r_ = GL_WAIT_FAILED;
+RF(GLenum, ClientWaitSync, (GLsync sync, GLbitfield flags, GLuint64 timeout), {
+    obj *o = find_sync(sync);
+    if (!o) set_error(GL_INVALID_VALUE), r_ = GL_WAIT_FAILED;
     else if (flags & ~(GLbitfield)GL_SYNC_FLUSH_COMMANDS_BIT)
         set_error(GL_INVALID_VALUE), r_ = GL_WAIT_FAILED;
-    else r_ = G.never_signals ? GL_TIMEOUT_EXPIRED : GL_ALREADY_SIGNALED;
+    else if (G.fail && G.fail_err) set_error(G.fail_err), r_ = GL_WAIT_FAILED;
+    else if (G.fail || G.never_signals) r_ = GL_TIMEOUT_EXPIRED;
+    else if (o->signalled || !G.fence_lag) r_ = GL_ALREADY_SIGNALED;
+    else if (timeout == 0) r_ = GL_TIMEOUT_EXPIRED; /* lagging: a poll finds it busy */
+    else o->signalled = true, r_ = GL_CONDITION_SATISFIED; /* a wait gets it */
 })
 V(WaitSync, (GLsync sync, GLbitfield flags, GLuint64 timeout), {
     if (!find_sync(sync) || flags != 0) set_error(GL_INVALID_VALUE);
@@ -919,7 +931,10 @@ V(GetSynciv, (GLsync sync, GLenum p, GLsizei count, GLsizei *length, GLint *valu
     if (!find_sync(sync)) { set_error(GL_INVALID_VALUE); break; }
     switch (p) {
     case GL_OBJECT_TYPE: v = GL_SYNC_FENCE; break;
-    case GL_SYNC_STATUS: v = G.never_signals ? GL_UNSIGNALED : GL_SIGNALED; break;
+    case GL_SYNC_STATUS:
+        v = G.never_signals || (G.fence_lag && !find_sync(sync)->signalled) ? GL_UNSIGNALED
+                                                                           : GL_SIGNALED;
+        break;
     case GL_SYNC_CONDITION: v = GL_SYNC_GPU_COMMANDS_COMPLETE; break;
     case GL_SYNC_FLAGS: v = 0; break;
     default: set_error(GL_INVALID_ENUM); continue; /* leaves the body */
@@ -963,10 +978,11 @@ V(ShaderSource, (GLuint s, GLsizei count, const GLchar *const *str, const GLint 
         if (!len || len[i] < 0) (void)strlen(str[i]);
 })
 V(CompileShader, (GLuint s), if (!live_obj(FAKEGL_SHADER, s)) set_error(GL_INVALID_VALUE))
-V(GetShaderiv, (GLuint s, GLenum p, GLint *v), {
+VF(GetShaderiv, (GLuint s, GLenum p, GLint *v), {
     obj *o = live_obj(FAKEGL_SHADER, s);
     if (!o) set_error(GL_INVALID_VALUE);
-    else *v = p == GL_COMPILE_STATUS ? GL_TRUE : p == GL_SHADER_TYPE ? (GLint)o->ifmt : 0;
+    /* injected: the compile status is GL_FALSE (the driver refused it) */
+    else *v = p == GL_COMPILE_STATUS ? !G.fail : p == GL_SHADER_TYPE ? (GLint)o->ifmt : 0;
 })
 V(GetShaderInfoLog, (GLuint s, GLsizei size, GLsizei *len, GLchar *log), {
     if (!live_obj(FAKEGL_SHADER, s)) set_error(GL_INVALID_VALUE);
@@ -983,9 +999,10 @@ V(DetachShader, (GLuint p, GLuint s), {
     if (!live_obj(FAKEGL_PROGRAM, p) || !live_obj(FAKEGL_SHADER, s)) set_error(GL_INVALID_VALUE);
 })
 V(LinkProgram, (GLuint p), if (!live_obj(FAKEGL_PROGRAM, p)) set_error(GL_INVALID_VALUE))
-V(GetProgramiv, (GLuint p, GLenum pname, GLint *v), {
+VF(GetProgramiv, (GLuint p, GLenum pname, GLint *v), {
     if (!live_obj(FAKEGL_PROGRAM, p)) set_error(GL_INVALID_VALUE);
-    else *v = pname == GL_LINK_STATUS || pname == GL_VALIDATE_STATUS ? GL_TRUE : 0;
+    /* injected: the link (or validate) status is GL_FALSE */
+    else *v = pname == GL_LINK_STATUS || pname == GL_VALIDATE_STATUS ? !G.fail : 0;
 })
 V(GetProgramInfoLog, (GLuint p, GLsizei size, GLsizei *len, GLchar *log), {
     if (!live_obj(FAKEGL_PROGRAM, p)) set_error(GL_INVALID_VALUE);
@@ -1125,11 +1142,14 @@ V(PushDebugGroupKHR, P_PUSH, )
 V(PopDebugGroup, (void), )
 V(PopDebugGroupKHR, (void), )
 
-/* robustness */
-R(GLenum, GetGraphicsResetStatus, (void), r_ = G.reset_status)
-R(GLenum, GetGraphicsResetStatusARB, (void), r_ = G.reset_status)
-R(GLenum, GetGraphicsResetStatusEXT, (void), r_ = G.reset_status)
-R(GLenum, GetGraphicsResetStatusKHR, (void), r_ = G.reset_status)
+/* robustness; injected: this one call reports a reset (gl_error as the
+ * status, 0: GL_UNKNOWN_CONTEXT_RESET) */
+#define RESET_STATUS r_ = G.fail ? (G.fail_err ? G.fail_err : GL_UNKNOWN_CONTEXT_RESET) \
+                             : G.reset_status
+RF(GLenum, GetGraphicsResetStatus, (void), RESET_STATUS)
+RF(GLenum, GetGraphicsResetStatusARB, (void), RESET_STATUS)
+RF(GLenum, GetGraphicsResetStatusEXT, (void), RESET_STATUS)
+RF(GLenum, GetGraphicsResetStatusKHR, (void), RESET_STATUS)
 
 /* ---- loader table and signature check ------------------------------------------ */
 
@@ -1300,4 +1320,24 @@ void fakegl_set_reset_status(unsigned status)
     lock_inited();
     G.reset_status = status;
     pthread_mutex_unlock(&lock);
+}
+
+void fakegl_set_fence_lag(bool lag)
+{
+    lock_inited();
+    G.fence_lag = lag;
+    pthread_mutex_unlock(&lock);
+}
+
+unsigned long fakegl_faults_fired(void)
+{
+    lock_inited();
+    unsigned long n = G.faults_fired;
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
+const char *fakegl_entry_name(int i)
+{
+    return i >= 0 && i < I_COUNT ? entry_names[i] : NULL;
 }

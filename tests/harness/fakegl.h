@@ -34,6 +34,10 @@ typedef struct fakegl_config {
      * (const char *const[]){NULL}: none. */
     const char *const *extensions;
     int max_texture_size;            /* 0: 16384 */
+    /* GL_RESET_NOTIFICATION_STRATEGY. 0: GL_NO_RESET_NOTIFICATION (a context
+     * created without reset notification: glvf never asks for the reset
+     * status); GL_LOSE_CONTEXT_ON_RESET (0x8252): a robust context. */
+    unsigned reset_strategy;
 } fakegl_config;
 
 /* Reconfigures the fake (NULL: desktop 4.5) and frees all state and objects:
@@ -95,6 +99,12 @@ const char *fakegl_label(unsigned identifier /* GL_TEXTURE, GL_BUFFER, ... */,
  *     gl_error (0: GL_OUT_OF_MEMORY);
  *   MapBufferRange: returns NULL (+ gl_error if non-zero);
  *   FenceSync: returns NULL (+ gl_error if non-zero);
+ *   UnmapBuffer: unmaps, returns GL_FALSE (contents lost), no GL error;
+ *   ClientWaitSync: GL_TIMEOUT_EXPIRED (the fence did not signal in time);
+ *     with a non-zero gl_error: GL_WAIT_FAILED and that error;
+ *   GetShaderiv / GetProgramiv: the compile / link status is GL_FALSE;
+ *   GetGraphicsResetStatus(ARB/EXT/KHR): returns a reset, gl_error as the
+ *     status (0: GL_UNKNOWN_CONTEXT_RESET), for that one call;
  *   any other: has no effect, returns 0, gl_error (0: GL_INVALID_OPERATION).
  * Up to 32 pending faults; each fires once. FenceSync returns a fresh
  * malloc'd pointer; DeleteSync retires it (freed at fakegl_reset, so the
@@ -106,6 +116,17 @@ void fakegl_fail_clear(void);
 void fakegl_set_fence_never_signals(bool never);
 /* GetGraphicsResetStatus(ARB/EXT/KHR) return it (default GL_NO_ERROR). */
 void fakegl_set_reset_status(unsigned status);
+
+/* A GPU that lags: ClientWaitSync with timeout 0 (a poll) returns
+ * GL_TIMEOUT_EXPIRED and GetSynciv GL_UNSIGNALED until the fence has been
+ * waited for with a non-zero timeout, which returns GL_CONDITION_SATISFIED
+ * (and from then on GL_ALREADY_SIGNALED). Cleared by fakegl_reset. */
+void fakegl_set_fence_lag(bool lag);
+/* Injected faults that fired since fakegl_reset. */
+unsigned long fakegl_faults_fired(void);
+/* Name of entry point i ("TexStorage2D"), i from 0; NULL past the last one.
+ * With fakegl_call_count(), enumerates every entry point called. */
+const char *fakegl_entry_name(int i);
 
 #ifdef __cplusplus
 }
