@@ -146,8 +146,13 @@ typedef enum glvf_ffmpeg_dr {
 } glvf_ffmpeg_dr;
 
 typedef struct glvf_ffmpeg_decoder_params {
-    /* File path or any URL libavformat opens. Borrowed during open. */
+    /* File path or URL. Borrowed during open. */
     const char *path;
+    /* Protocols the input may use, as libavformat's protocol_whitelist (it
+     * also binds whatever a playlist or concat file opens). NULL: local
+     * input only, "file,pipe,fd"; pass e.g. "file,http,https,tcp,tls" to
+     * play from the network. Borrowed during open. */
+    const char *protocols;
     /* For direct rendering only (may be NULL). Borrowed: it must outlive the
      * decoder AND every AVFrame the decoder handed out (DR pictures live in
      * its staging memory). */

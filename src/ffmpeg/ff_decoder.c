@@ -582,7 +582,7 @@ static const char *media_type_list(const AVFormatContext *fmt, char *buf, size_t
     return buf;
 }
 
-static int open_input(glvf_ffmpeg_decoder *d, const char *path)
+static int open_input(glvf_ffmpeg_decoder *d, const char *path, const char *protocols)
 {
     d->fmt = avformat_alloc_context();
     if (!d->fmt)
@@ -590,7 +590,17 @@ static int open_input(glvf_ffmpeg_decoder *d, const char *path)
     d->fmt->interrupt_callback.callback = interrupt_cb;
     d->fmt->interrupt_callback.opaque = d;
     d->fmt->opaque = d;
-    int r = avformat_open_input(&d->fmt, path, NULL, NULL);
+    /* local input unless the caller allows more: a playlist or concat file
+     * must not make FFmpeg open network URLs behind the caller's back */
+    AVDictionary *opts = NULL;
+    int r = av_dict_set(&opts, "protocol_whitelist", protocols ? protocols : "file,pipe,fd", 0);
+    if (r < 0) {
+        avformat_free_context(d->fmt);
+        d->fmt = NULL;
+        return r;
+    }
+    r = avformat_open_input(&d->fmt, path, NULL, &opts);
+    av_dict_free(&opts);
     if (r < 0) { /* fmt was freed and cleared */
         dec_error(d, GLVF_LOG_ERROR, r, "cannot open '%s'", path);
         return r;
@@ -839,7 +849,7 @@ glvf_ffmpeg_decoder *glvf_ffmpeg_decoder_open(const glvf_ffmpeg_decoder_params *
     }
     d->stats.avframes_allocated = (uint64_t)d->free_len;
     if (r == 0)
-        r = open_input(d, p->path);
+        r = open_input(d, p->path, p->protocols);
     if (r == 0)
         r = open_codec(d, p);
     if (r == 0)

@@ -74,6 +74,39 @@ static void test_missing(void *arg)
           "the message names the path and the cause");
 }
 
+/* Local input only by default: a URL, or a concat list pointing at one, is
+ * refused by the protocol whitelist (no connection is attempted); a concat
+ * list of local files still plays. */
+static void test_protocols(void *arg)
+{
+    (void)arg;
+    int err = 0;
+    check_log_clear();
+    glvf_ffmpeg_decoder *d = glvf_ffmpeg_decoder_open(
+            glvf_ffmpeg_decoder_params(.path = "http://127.0.0.1:9/clip.mp4", .log = check_log),
+            &err);
+    CHECK(!d && err < 0, "a URL is refused by default (%d)", err);
+    glvf_ffmpeg_decoder_destroy(&d);
+
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "ffmpeg -nostdin -hide_banner -v error -y -f lavfi -i testsrc2=s=64x48:r=10 "
+             "-frames:v 5 -c:v ffv1 '%s'",
+             media_path("local.mkv"));
+    REQUIRE(media_sh(cmd), "local clip");
+    const char remote[] = "ffconcat version 1.0\nfile 'http://127.0.0.1:9/clip.mp4'\n";
+    const char local[] = "ffconcat version 1.0\nfile 'local.mkv'\n";
+    REQUIRE(media_write("remote.ffconcat", remote, sizeof remote - 1), "write");
+    REQUIRE(media_write("local.ffconcat", local, sizeof local - 1), "write");
+    int frames = 0;
+    int r = decode_all("remote.ffconcat", false, &frames, false);
+    CHECK(r < 0 && r != GLVF_FFMPEG_EOF && frames == 0,
+          "a concat list cannot reach a URL (%d, %d frames)", r, frames);
+    r = decode_all("local.ffconcat", false, &frames, false);
+    CHECK(r == GLVF_FFMPEG_EOF && frames == 5, "a concat list of local files plays (%d, %d)",
+          r, frames);
+}
+
 static void test_empty_and_text(void *arg)
 {
     (void)arg;
@@ -290,6 +323,7 @@ int main(void)
         return 77;
     }
     RUN(test_missing, NULL);
+    RUN(test_protocols, NULL);
     RUN(test_empty_and_text, NULL);
     RUN(test_audio_only, NULL);
     RUN(test_truncated, NULL);
