@@ -95,6 +95,11 @@ typedef struct GlvfVideoAreaStats {
     guint64 upload_failures;
     guint64 realizations;
     gint64 last_render_us;     /* CPU time of the last render, microseconds */
+    /* Frames and staging regions of the area's glvf context that the
+     * application still held when the area destroyed the context (on
+     * unrealize, after dropping its own frame): leaks, summed over
+     * realizations. The leak report with their sites goes to the log. */
+    guint64 leaked_at_unrealize;
 } GlvfVideoAreaStats;
 
 /* Copies the counters. Any thread. */

@@ -234,6 +234,11 @@ static void glvf_video_area_unrealize(GtkWidget *widget)
     mail_drop(&old);
     glvf_frame_unref(&self->current);
     if (ctx) {
+        glvf_stats st;
+        glvf_context_get_stats(ctx, &st);
+        pthread_mutex_lock(&self->lock);
+        self->stats.leaked_at_unrealize += st.frames_live + st.staging_live;
+        pthread_mutex_unlock(&self->lock);
         /* before GtkGLArea frees its own objects and the GdkGLContext */
         gtk_gl_area_make_current(GTK_GL_AREA(self));
         if (!glvf_context_destroy(&ctx))

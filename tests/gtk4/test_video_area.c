@@ -176,8 +176,24 @@ static void test_realize_cycles(void *arg)
     CHECK(s.frames_rendered == 100, "a frame rendered in each cycle");
     CHECK(released == 100, "every item released once (%d)", released);
     CHECK(check_log_count(GLVF_LOG_WARN, "leak report") == 0, "no leak report");
+    CHECK(s.leaked_at_unrealize == 0, "nothing held at unrealize");
     CHECK(check_log_count(GLVF_LOG_ERROR, "still counted live") == 0,
           "every GL object glvf created was deleted");
+    /* a frame the application keeps across unrealize is counted (and
+     * becomes an orphan, dropped safely afterwards) */
+    gtk_window_set_child(GTK_WINDOW(win), area);
+    if (wait_until(is_realized, area, 5000)) {
+        gtk_gl_area_make_current(GTK_GL_AREA(area));
+        solid sd = { { 1, 2, 3, 255 }, NULL };
+        glvf_frame *kept = upload_solid(glvf_video_area_get_context(GLVF_VIDEO_AREA(area)), &sd);
+        gtk_window_set_child(GTK_WINDOW(win), NULL);
+        glvf_video_area_get_stats(GLVF_VIDEO_AREA(area), &s);
+        CHECK(kept && s.leaked_at_unrealize == 1, "a kept frame is counted (%llu)",
+              (unsigned long long)s.leaked_at_unrealize);
+        CHECK(check_log_count(GLVF_LOG_WARN, "leak report: 1 frame") == 1, "and reported");
+        glvf_frame_unref(&kept);
+        check_log_clear();
+    }
     CHECK(check_log_count(GLVF_LOG_ERROR, NULL) == 0, "no error logged");
     gtk_window_destroy(GTK_WINDOW(win));
     g_object_unref(area);

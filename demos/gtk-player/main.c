@@ -1,0 +1,248 @@
+/*
+ * glvf-player [OPTIONS] [FILE]: a GTK4 video player built on glvf.
+ *
+ * The command line is parsed here with GOptionContext, before the
+ * GtkApplication runs, so that every failure is one line starting
+ * "glvf-player:" and exit status 2 (GApplication's own parser prints bare
+ * messages). The application has no ID: each run is its own instance and
+ * needs no D-Bus session (runs under Xvfb, in CI, side by side).
+ *
+ * Exit status: 0 success, 1 the file could not be played (or GL, the
+ * screenshot, ... failed), 2 bad command line. With --stats the final
+ * statistics go to stdout as key=value lines, ending with leaked_objects=N.
+ */
+#include "player.h"
+
+#include <libavutil/log.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static player_options opts;
+static char *file_arg;
+static player_window *the_window;
+
+static void on_activate(GApplication *app, gpointer data)
+{
+    (void)data;
+    if (the_window) {
+        gtk_window_present(gtk_application_get_active_window(GTK_APPLICATION(app)));
+        return;
+    }
+    the_window = player_window_new(GTK_APPLICATION(app), &opts, file_arg);
+}
+
+static int usage_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_printerr(PLAYER_NAME ": %s (see --help)\n", msg);
+    g_free(msg);
+    return PLAYER_EXIT_USAGE;
+}
+
+static bool parse_size(const char *s, int *w, int *h)
+{
+    char *end = NULL;
+    long a = strtol(s, &end, 10);
+    if (end == s || (*end != 'x' && *end != 'X'))
+        return false;
+    const char *q = end + 1;
+    long b = strtol(q, &end, 10);
+    if (end == q || *end || a < 64 || b < 64 || a > 16384 || b > 16384)
+        return false;
+    *w = (int)a;
+    *h = (int)b;
+    return true;
+}
+
+static void print_stats(const player_stats *s)
+{
+    printf("presented=%llu\n", (unsigned long long)s->presented);
+    printf("dropped=%llu\n", (unsigned long long)s->dropped);
+    printf("upload_failures=%llu\n", (unsigned long long)s->upload_failures);
+    printf("upload_strategy=%s\n", s->upload_strategy);
+    printf("direct_rendering=%s\n", s->dr ? "on" : "off");
+    printf("dr_frames=%llu\n", (unsigned long long)s->dr_frames);
+    printf("dr_fallbacks=%llu\n", (unsigned long long)s->dr_fallbacks);
+    printf("pool_bytes=%llu\n", (unsigned long long)s->pool_bytes);
+    printf("queue_capacity=%d\n", s->queue_capacity);
+    printf("decode_errors=%llu\n", (unsigned long long)s->decode_errors);
+    printf("frame_clock_hz=%.1f\n", s->tick_hz);
+    printf("widget_render_ms=%.2f\n", s->widget_render_ms);
+    printf("widget_upload_ms=%.2f\n", s->upload_ms);
+    printf("renderer=%s\n", s->renderer[0] ? s->renderer : "none");
+    printf("gl_api=%s\n", !s->gl_major ? "none" : s->gl_es ? "gles" : "gl");
+    printf("gl_version=%d.%d\n", s->gl_major, s->gl_minor);
+    printf("position_ms=%lld\n", (long long)(s->position_us / 1000));
+    printf("context_destroyed=%s\n", s->context_destroyed ? "yes" : "no");
+    printf("live_before_teardown=%llu\n", (unsigned long long)s->live_before_teardown);
+    printf("leaked_held=%llu\n", (unsigned long long)s->leaked_held);
+    printf("leaked_gl_objects=%llu\n", (unsigned long long)s->leaked_gl_objects);
+    printf("leaked_objects=%llu\n",
+           (unsigned long long)(s->leaked_held + s->leaked_gl_objects));
+}
+
+static void print_benchmark(const player_stats *s)
+{
+    double fps = s->bench_seconds > 0 ? (double)s->bench_frames / s->bench_seconds : 0;
+    printf("frames=%llu seconds=%.3f fps=%.1f\n", (unsigned long long)s->bench_frames,
+           s->bench_seconds, fps);
+    /* decode: CPU time of the decoder's threads; upload, render (with
+     * glFinish), wait (for the decoder) and other (GTK's painting and
+     * events): main-thread wall time */
+    if (s->bench_cpu_valid)
+        printf("decode_ms=%.3f ", s->bench_cpu_decode_ms);
+    printf("upload_ms=%.3f render_ms=%.3f wait_ms=%.3f other_ms=%.3f\n", s->bench_upload_ms,
+           s->bench_render_ms, s->bench_wait_ms, s->bench_other_ms);
+    if (s->bench_cpu_valid)
+        printf("cpu_main_ms=%.3f cpu_raster_ms=%.3f ", s->bench_cpu_main_ms,
+               s->bench_cpu_raster_ms);
+    printf("target=%dx%d renderer=%s\n", s->bench_w, s->bench_h, s->renderer);
+}
+
+int main(int argc, char **argv)
+{
+    int frames = 0;
+    gboolean benchmark = FALSE, stats = FALSE, verbose = FALSE, version = FALSE;
+    char *screenshot = NULL, *size = NULL, *dr = NULL;
+    char **rest = NULL;
+    const GOptionEntry entries[] = {
+        { "frames", 0, 0, G_OPTION_ARG_INT, &frames, "Quit after N presented frames", "N" },
+        { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &screenshot,
+          "At quit, write what the video area last rendered (read back from its framebuffer) "
+          "as PNG",
+          "FILE.png" },
+        { "benchmark", 0, 0, G_OPTION_ARG_NONE, &benchmark,
+          "Untimed: every frame as fast as possible; print frames=N seconds=S fps=F and where "
+          "the time went",
+          NULL },
+        { "stats", 0, 0, G_OPTION_ARG_NONE, &stats,
+          "Print final statistics at exit (ends with leaked_objects=N)", NULL },
+        { "size", 0, 0, G_OPTION_ARG_STRING, &size, "Window size", "WxH" },
+        { "dr", 0, 0, G_OPTION_ARG_STRING, &dr,
+          "Direct rendering: auto (default), on (forced), off", "MODE" },
+        { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log glvf and FFmpeg details", NULL },
+        { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL },
+        { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, "[FILE]" },
+        { NULL, 0, 0, 0, NULL, NULL, NULL },
+    };
+    GOptionContext *oc = g_option_context_new("[FILE] - play a video with glvf");
+    g_option_context_set_summary(
+            oc, "Plays FILE (any file or URL FFmpeg reads) in a GTK4 window through glvf.\n"
+                "Without FILE, plays a sample clip made on first use in the user's cache\n"
+                "directory.\n\n"
+                "Keys: space play/pause, Left/Right seek 5 s (Shift: 1 s), . next frame,\n"
+                "f/F11/double click fullscreen, i statistics, o open, q quit.");
+    g_option_context_set_description(
+            oc, "Exit status: 0 success, 1 the video could not be played, 2 bad usage.\n"
+                "Automation (--frames, --screenshot, --benchmark): the window closes by itself\n"
+                "at the frame limit or the end of the file, and at once on an error.");
+    g_option_context_add_main_entries(oc, entries, NULL);
+    /* GTK's own options (--display, ...) are not needed: GDK reads the
+     * environment */
+    GError *err = NULL;
+    if (!g_option_context_parse(oc, &argc, &argv, &err)) {
+        int r = usage_error("%s", err->message);
+        g_error_free(err);
+        g_option_context_free(oc);
+        return r;
+    }
+    g_option_context_free(oc);
+    int status = PLAYER_EXIT_OK;
+    if (version) {
+        printf(PLAYER_NAME " %s (glvf-ffmpeg %s, GTK %u.%u.%u)\n", glvf_version(),
+               glvf_ffmpeg_version(), gtk_get_major_version(), gtk_get_minor_version(),
+               gtk_get_micro_version());
+        goto out;
+    }
+    if (rest && rest[0] && rest[1]) {
+        status = usage_error("one FILE at most (got '%s' and '%s')", rest[0], rest[1]);
+        goto out;
+    }
+    if (rest && rest[0] && !rest[0][0]) {
+        status = usage_error("empty FILE name");
+        goto out;
+    }
+    if (frames < 0) {
+        status = usage_error("--frames must be positive (got %d)", frames);
+        goto out;
+    }
+    opts.frames = frames;
+    opts.screenshot = screenshot;
+    opts.benchmark = benchmark;
+    opts.stats = stats;
+    opts.verbose = verbose;
+    if (size && !parse_size(size, &opts.width, &opts.height)) {
+        status = usage_error("bad --size '%s' (expected WxH, each 64 to 16384)", size);
+        goto out;
+    }
+    if (!dr || !strcmp(dr, "auto"))
+        opts.dr = GLVF_FFMPEG_DR_AUTO;
+    else if (!strcmp(dr, "on") || !strcmp(dr, "force"))
+        opts.dr = GLVF_FFMPEG_DR_FORCE;
+    else if (!strcmp(dr, "off"))
+        opts.dr = GLVF_FFMPEG_DR_OFF;
+    else {
+        status = usage_error("bad --dr '%s' (auto, on or off)", dr);
+        goto out;
+    }
+    if (rest && rest[0])
+        file_arg = rest[0];
+
+    /* Headless (Xvfb, CI): with no D-Bus session bus to reach, GTK's
+     * accessibility bridge cannot work and only warns (it would try
+     * dbus-launch). Leave it alone wherever a bus exists or GTK_A11Y is set. */
+    if (!g_getenv("GTK_A11Y") && !g_getenv("DBUS_SESSION_BUS_ADDRESS")) {
+        char *bus = g_build_filename(g_get_user_runtime_dir(), "bus", NULL);
+        if (!g_file_test(bus, G_FILE_TEST_EXISTS))
+            g_setenv("GTK_A11Y", "none", TRUE);
+        g_free(bus);
+    }
+    if (!gtk_init_check()) {
+        g_printerr(PLAYER_NAME ": cannot open a display (DISPLAY='%s'); without one, run it "
+                               "under Xvfb (e.g. xvfb-run)\n",
+                   g_getenv("DISPLAY") ? g_getenv("DISPLAY") : "");
+        status = PLAYER_EXIT_FAILURE;
+        goto out;
+    }
+    /* FFmpeg's messages about the decoder's contexts go to its log (our
+     * stderr lines); others to FFmpeg's default */
+    glvf_ffmpeg_route_av_log(true);
+    /* FFmpeg's chatter (the sample encoder's summary, ...) only when asked */
+    av_log_set_level(verbose ? AV_LOG_INFO : AV_LOG_WARNING);
+
+    GtkApplication *app = gtk_application_new(NULL, G_APPLICATION_NON_UNIQUE);
+    g_signal_connect(app, "activate", G_CALLBACK(on_activate), NULL);
+    char *app_argv[] = { argv[0], NULL };
+    int rc = g_application_run(G_APPLICATION(app), 1, app_argv);
+    if (the_window) {
+        player_stats s;
+        player_window_get_stats(the_window, &s);
+        status = player_window_exit_status(the_window);
+        if (opts.benchmark && s.bench_done)
+            print_benchmark(&s);
+        if (opts.stats)
+            print_stats(&s);
+        player_window_free(the_window);
+        the_window = NULL;
+    } else if (rc != 0) {
+        g_printerr(PLAYER_NAME ": the application failed to start\n");
+        status = PLAYER_EXIT_FAILURE;
+    }
+    g_object_unref(app);
+    glvf_ffmpeg_route_av_log(false);
+    fflush(stdout);
+
+out:
+    g_free(screenshot);
+    g_free(size);
+    g_free(dr);
+    g_strfreev(rest);
+    return status;
+}

@@ -1,0 +1,172 @@
+/*
+ * glvf-player: shared declarations.
+ *
+ *   main.c    command line, GtkApplication, exit status, final statistics
+ *   ui.c      the window: header bar, controls, overlays, keys, drag and
+ *             drop, file chooser, automation (quit, screenshot)
+ *   player.c  the presentation controller between the decoder and the
+ *             GlvfVideoArea: decoder life (opened off the main thread once
+ *             the area is realized, destroyed before it unrealizes), pacing
+ *             against the frame clock, drops, seeking, frame step, the
+ *             untimed benchmark loop, statistics
+ *   sample.c  the sample clip, encoded with libavcodec on first use
+ *
+ * Everything here runs on the GTK main thread unless stated otherwise.
+ */
+#ifndef GLVF_PLAYER_H
+#define GLVF_PLAYER_H
+
+#include <glvf/glvf-ffmpeg.h>
+#include <glvf/glvf-gtk4.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PLAYER_NAME "glvf-player"
+
+/* Exit statuses. */
+enum {
+    PLAYER_EXIT_OK = 0,
+    PLAYER_EXIT_FAILURE = 1, /* the file could not be played, GL unavailable, ... */
+    PLAYER_EXIT_USAGE = 2,   /* bad command line */
+};
+
+typedef struct player_options {
+    int frames;              /* quit after this many presented frames (0: no limit) */
+    const char *screenshot;  /* PNG written at quit (NULL: none) */
+    bool benchmark;          /* untimed: every frame, as fast as possible */
+    bool stats;              /* final statistics on stdout */
+    int width, height;       /* window size (0: default) */
+    glvf_ffmpeg_dr dr;       /* direct rendering mode */
+    bool verbose;            /* glvf/FFmpeg info messages on stderr */
+} player_options;
+
+/* True when the run is unattended (the window closes by itself). */
+bool player_options_automated(const player_options *o);
+
+/* ---- the presentation controller (player.c) ------------------------------ */
+
+typedef struct player player;
+
+typedef enum player_event {
+    PLAYER_EVENT_OPENED,   /* a file is open: info, duration known */
+    PLAYER_EVENT_STATE,    /* playing/paused/end of stream changed */
+    PLAYER_EVENT_ERROR,    /* player_last_error() says what */
+    PLAYER_EVENT_FINISHED, /* automation: the frame limit or the end was reached
+                              and the last frame is rendered (captured) */
+} player_event;
+
+typedef void (*player_listener)(player *p, player_event ev, void *user);
+
+/* Creates the controller for `area` (borrowed; a reference is kept). It
+ * installs itself on the area's realize/unrealize signals, tick callback and
+ * log. */
+player *player_new(GlvfVideoArea *area, const player_options *opt, player_listener listener,
+                   void *user);
+/* Tears down (decoder, frames) if still needed and frees. */
+void player_free(player *p);
+
+/* Opens `path` (a file or any URL libavformat reads) and starts playing:
+ * at once when the area is realized, else when it is. The decoder opens on a
+ * worker thread (probing decodes a few frames; never on the main thread). */
+void player_open(player *p, const char *path);
+const char *player_path(const player *p);
+/* Shows an error that did not come from the player (e.g. the sample clip
+ * could not be made): same reporting path. */
+void player_fail(player *p, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+void player_set_playing(player *p, bool playing);
+bool player_is_playing(const player *p);
+void player_toggle(player *p);
+/* Shows the next frame and pauses. */
+void player_step(player *p);
+/* Seeks to `pos_us` from the start of the stream (clamped). */
+void player_seek(player *p, int64_t pos_us);
+void player_seek_relative(player *p, int64_t delta_us);
+
+/* Position of the frame on screen and duration, from the start of the
+ * stream (microseconds; duration 0 when unknown). */
+int64_t player_position(const player *p);
+int64_t player_duration(const player *p);
+bool player_is_open(const player *p);
+bool player_at_end(const player *p);
+
+/* The last error (NULL when none). */
+const char *player_last_error(const player *p);
+
+/* The statistics overlay text (g_free it). */
+char *player_stats_text(player *p);
+
+typedef struct player_stats {
+    uint64_t presented;        /* frames shown (uploaded and rendered) */
+    uint64_t dropped;          /* late frames skipped by the pacing or
+                                  replaced in the widget's mailbox */
+    uint64_t upload_failures;
+    double presented_fps;      /* over the last second */
+    char upload_strategy[24];
+    bool dr;
+    uint64_t dr_frames, dr_fallbacks;
+    uint64_t pool_bytes;       /* last seen (the context is gone at exit) */
+    uint64_t frames_live;      /* glvf frames held (widget + mailbox) */
+    int queue_depth, queue_capacity;
+    uint64_t decode_errors;
+    double tick_hz;            /* frame-clock ticks per second */
+    double widget_render_ms;   /* the widget's render (upload + draw), mean */
+    double upload_ms;          /* glvf_ffmpeg_upload in the widget's render, mean */
+    /* filled at teardown: what glvf reported at context destroy */
+    bool context_destroyed;
+    /* frames/staging regions still held when the area destroyed its glvf
+     * context (GlvfVideoAreaStats.leaked_at_unrealize), and GL objects
+     * glvf's own consistency check found still live after the destroy */
+    uint64_t leaked_held, leaked_gl_objects;
+    /* before teardown, after the player released its own frames:
+     * frames_live + staging_live of the context (the widget's own shown
+     * frame included: it drops it right before the destroy) */
+    uint64_t live_before_teardown;
+    /* benchmark */
+    bool bench_done;
+    uint64_t bench_frames;
+    double bench_seconds;
+    double bench_wait_ms, bench_upload_ms, bench_render_ms;  /* per frame, main thread */
+    double bench_other_ms;     /* the rest of the wall time per frame (GTK) */
+    double bench_cpu_decode_ms, bench_cpu_raster_ms, bench_cpu_main_ms; /* per frame, CPU */
+    bool bench_cpu_valid;
+    int bench_w, bench_h;      /* the offscreen target (the area's size) */
+    char renderer[128];
+    bool gl_es;                /* the area's context is OpenGL ES */
+    int gl_major, gl_minor;
+    int64_t position_us;       /* of the frame on screen */
+} player_stats;
+
+void player_get_stats(player *p, player_stats *out);
+
+/* ---- the sample clip (sample.c) ------------------------------------------ */
+
+/* Path of the sample clip in the user's cache directory
+ * ($XDG_CACHE_HOME/glvf/sample-v1.mkv). g_free it. */
+char *player_sample_path(void);
+/* Makes the sample clip unless it exists: encodes a few seconds of moving
+ * coloured blocks with libavcodec (libx264 when available, else MPEG-4
+ * part 2) into Matroska, written under a temporary name and renamed into
+ * place. Blocking: run it off the main thread. `cancel` (may be NULL) is
+ * polled between frames. Returns the path (g_free it) or NULL with *error. */
+char *player_sample_ensure(volatile int *cancel, GError **error);
+
+/* ---- the window (ui.c) ----------------------------------------------------- */
+
+typedef struct player_window player_window;
+
+/* Creates and presents the window. `path` NULL: the sample clip is made (if
+ * needed) and played. */
+player_window *player_window_new(GtkApplication *app, const player_options *opt,
+                                 const char *path);
+/* Opens another file in the window. */
+void player_window_open(player_window *w, const char *path);
+/* Exit status the window asked for (PLAYER_EXIT_*). */
+int player_window_exit_status(const player_window *w);
+/* Final statistics (valid after the window is destroyed). */
+void player_window_get_stats(player_window *w, player_stats *out);
+/* Waits for the sample generation (if running) and frees. */
+void player_window_free(player_window *w);
+
+#endif

@@ -1,0 +1,585 @@
+/*
+ * glvf-player: the window.
+ *
+ *   header bar   title (the file), open, statistics, fullscreen
+ *   video        GtkOverlay: the GlvfVideoArea, the statistics label
+ *                (top left, `i`), the message label (centre: errors,
+ *                "preparing the sample clip")
+ *   controls     play/pause, frame step, seek bar, position / duration
+ *
+ * Keys (handled in the capture phase, so a focused button or the seek bar
+ * does not take them first): space play/pause, Left/Right seek 5 s
+ * (Shift: 1 s), period frame step, f or F11 fullscreen, Escape leave
+ * fullscreen, i statistics, o or Ctrl+O open, q or Ctrl+Q quit. Double click
+ * on the video: fullscreen. Dropping a file on the window opens it.
+ *
+ * Automation (--frames, --screenshot, --benchmark): when the player
+ * finishes (frame limit or end of stream, last frame rendered), or on any
+ * error, the window saves the screenshot if asked and closes itself.
+ */
+#include "player.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define SEEK_STEP_US 5000000
+#define SEEK_FINE_US 1000000
+
+struct player_window {
+    GtkApplication *app;
+    player_options opt;
+    GtkWidget *window, *area, *overlay, *stats_label, *message_label;
+    GtkWidget *controls, *play_button, *step_button, *scale, *time_label;
+    GtkWidget *stats_button, *fullscreen_button;
+    player *player;
+    guint ui_timer;
+    guint quit_idle;
+    bool destroyed;
+    int exit_status;
+    GtkNativeDialog *chooser;
+    /* sample clip */
+    GThread *sample_thread;
+    volatile int sample_cancel;
+    char *sample_path;
+    GError *sample_error;
+    guint sample_idle;
+    player_stats final;
+    bool have_final;
+};
+
+static const char *css =
+        ".glvf-osd { background-color: rgba(0,0,0,0.65); color: #e8e8e8; padding: 8px 10px;"
+        "  border-radius: 6px; font-family: monospace; font-size: 10pt; margin: 8px; }"
+        ".glvf-message { background-color: rgba(20,20,20,0.85); color: white; padding: 14px;"
+        "  border-radius: 8px; margin: 24px; }"
+        ".glvf-message.error { background-color: rgba(130,20,20,0.9); }"
+        ".glvf-time { font-family: monospace; }";
+
+/* ---- helpers -------------------------------------------------------------------- */
+
+static void fmt_time(char *buf, size_t n, int64_t us)
+{
+    if (us < 0)
+        us = 0;
+    int64_t ds = us / 100000; /* tenths of a second */
+    g_snprintf(buf, n, "%d:%02d.%d", (int)(ds / 600), (int)(ds / 10 % 60), (int)(ds % 10));
+}
+
+static void show_message(player_window *w, const char *text, bool error)
+{
+    gtk_label_set_text(GTK_LABEL(w->message_label), text);
+    if (error)
+        gtk_widget_add_css_class(w->message_label, "error");
+    else
+        gtk_widget_remove_css_class(w->message_label, "error");
+    gtk_widget_set_visible(w->message_label, text != NULL && text[0]);
+}
+
+static void update_ui(player_window *w)
+{
+    if (w->destroyed)
+        return;
+    player *p = w->player;
+    char pos[32], dur[32], buf[80];
+    fmt_time(pos, sizeof pos, player_position(p));
+    fmt_time(dur, sizeof dur, player_duration(p));
+    g_snprintf(buf, sizeof buf, "%s / %s", pos, dur);
+    gtk_label_set_text(GTK_LABEL(w->time_label), buf);
+    GtkAdjustment *adj = gtk_range_get_adjustment(GTK_RANGE(w->scale));
+    double d = (double)player_duration(p) / 1e6;
+    if (gtk_adjustment_get_upper(adj) != d)
+        gtk_adjustment_configure(adj, 0, 0, MAX(d, 0.0), 1, 5, 0);
+    /* programmatic: "change-value" is not emitted, so no seek */
+    gtk_adjustment_set_value(adj, (double)player_position(p) / 1e6);
+    gtk_button_set_icon_name(GTK_BUTTON(w->play_button), player_is_playing(p)
+                                                                 ? "media-playback-pause-symbolic"
+                                                                 : "media-playback-start-symbolic");
+    gtk_widget_set_sensitive(w->controls, player_is_open(p));
+    if (gtk_widget_get_visible(w->stats_label)) {
+        char *t = player_stats_text(p);
+        gtk_label_set_text(GTK_LABEL(w->stats_label), t);
+        g_free(t);
+    }
+}
+
+static gboolean ui_timer_cb(gpointer data)
+{
+    update_ui(data);
+    return G_SOURCE_CONTINUE;
+}
+
+/* ---- quitting ------------------------------------------------------------------------ */
+
+static gboolean quit_idle_cb(gpointer data)
+{
+    player_window *w = data;
+    w->quit_idle = 0;
+    if (w->destroyed)
+        return G_SOURCE_REMOVE;
+    if (w->opt.screenshot && w->exit_status == PLAYER_EXIT_OK) {
+        GdkTexture *t = glvf_video_area_get_capture(GLVF_VIDEO_AREA(w->area));
+        if (!t) {
+            g_printerr(PLAYER_NAME ": no frame was rendered: no screenshot written to '%s'\n",
+                       w->opt.screenshot);
+            w->exit_status = PLAYER_EXIT_FAILURE;
+        } else {
+            if (!gdk_texture_save_to_png(t, w->opt.screenshot)) {
+                g_printerr(PLAYER_NAME ": cannot write the screenshot '%s'\n", w->opt.screenshot);
+                w->exit_status = PLAYER_EXIT_FAILURE;
+            }
+            g_object_unref(t);
+        }
+    }
+    gtk_window_destroy(GTK_WINDOW(w->window)); /* unrealizes: the player tears down */
+    return G_SOURCE_REMOVE;
+}
+
+static void request_quit(player_window *w, int status)
+{
+    if (status != PLAYER_EXIT_OK)
+        w->exit_status = status;
+    if (!w->quit_idle && !w->destroyed)
+        w->quit_idle = g_idle_add_full(G_PRIORITY_DEFAULT, quit_idle_cb, w, NULL);
+}
+
+/* ---- player events ------------------------------------------------------------------ */
+
+static void set_title(player_window *w, const char *path)
+{
+    char *base = path ? g_path_get_basename(path) : NULL;
+    char *title = base ? g_strdup_printf("%s — " PLAYER_NAME, base) : g_strdup(PLAYER_NAME);
+    gtk_window_set_title(GTK_WINDOW(w->window), title);
+    g_free(title);
+    g_free(base);
+}
+
+static void on_player_event(player *p, player_event ev, void *user)
+{
+    player_window *w = user;
+    switch (ev) {
+    case PLAYER_EVENT_OPENED:
+        show_message(w, NULL, false);
+        break;
+    case PLAYER_EVENT_STATE:
+        break;
+    case PLAYER_EVENT_ERROR: {
+        const char *msg = player_last_error(p);
+        g_printerr(PLAYER_NAME ": %s\n", msg);
+        char *text = g_strdup_printf("Cannot play this file\n\n%s", msg);
+        if (!w->destroyed)
+            show_message(w, text, true);
+        g_free(text);
+        if (player_options_automated(&w->opt))
+            request_quit(w, PLAYER_EXIT_FAILURE);
+        else
+            w->exit_status = PLAYER_EXIT_FAILURE;
+        break;
+    }
+    case PLAYER_EVENT_FINISHED:
+        request_quit(w, PLAYER_EXIT_OK);
+        break;
+    }
+    if (!w->destroyed)
+        update_ui(w);
+}
+
+/* ---- opening ------------------------------------------------------------------------- */
+
+void player_window_open(player_window *w, const char *path)
+{
+    w->exit_status = PLAYER_EXIT_OK; /* a new file: earlier failures are history */
+    set_title(w, path);
+    show_message(w, NULL, false);
+    player_open(w->player, path);
+    update_ui(w);
+}
+
+static void open_gfile(player_window *w, GFile *file)
+{
+    char *path = g_file_get_path(file);
+    if (!path)
+        path = g_file_get_uri(file); /* libavformat reads http:, ... */
+    player_window_open(w, path);
+    g_free(path);
+}
+
+static void on_chooser_response(GtkNativeDialog *d, int response, gpointer data)
+{
+    player_window *w = data;
+    if (response == GTK_RESPONSE_ACCEPT) {
+        GFile *f = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(d));
+        if (f) {
+            open_gfile(w, f);
+            g_object_unref(f);
+        }
+    }
+    g_clear_object(&w->chooser);
+}
+
+static void show_chooser(player_window *w)
+{
+    if (w->chooser)
+        return;
+    GtkFileChooserNative *n = gtk_file_chooser_native_new("Open a video", GTK_WINDOW(w->window),
+                                                          GTK_FILE_CHOOSER_ACTION_OPEN, "_Open",
+                                                          "_Cancel");
+    GtkFileFilter *video = gtk_file_filter_new();
+    gtk_file_filter_set_name(video, "Videos");
+    gtk_file_filter_add_mime_type(video, "video/*");
+    gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(n), video);
+    g_object_unref(video);
+    GtkFileFilter *all = gtk_file_filter_new();
+    gtk_file_filter_set_name(all, "All files");
+    gtk_file_filter_add_pattern(all, "*");
+    gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(n), all);
+    g_object_unref(all);
+    w->chooser = GTK_NATIVE_DIALOG(n);
+    g_signal_connect(n, "response", G_CALLBACK(on_chooser_response), w);
+    gtk_native_dialog_show(w->chooser);
+}
+
+static gboolean on_drop(GtkDropTarget *t, const GValue *value, double x, double y, gpointer data)
+{
+    player_window *w = data;
+    (void)t;
+    (void)x;
+    (void)y;
+    if (!G_VALUE_HOLDS(value, GDK_TYPE_FILE_LIST))
+        return FALSE;
+    GSList *files = g_value_get_boxed(value);
+    if (!files)
+        return FALSE;
+    open_gfile(w, files->data);
+    return TRUE;
+}
+
+/* ---- the sample clip ------------------------------------------------------------------ */
+
+static gboolean sample_done(gpointer data)
+{
+    player_window *w = data;
+    w->sample_idle = 0;
+    g_thread_join(w->sample_thread);
+    w->sample_thread = NULL;
+    if (w->sample_path) {
+        player_window_open(w, w->sample_path);
+    } else {
+        player_fail(w->player, "%s", w->sample_error ? w->sample_error->message
+                                                     : "cannot make the sample clip");
+    }
+    return G_SOURCE_REMOVE;
+}
+
+static gpointer sample_thread(gpointer data)
+{
+    player_window *w = data;
+    w->sample_path = player_sample_ensure(&w->sample_cancel, &w->sample_error);
+    w->sample_idle = g_idle_add_full(G_PRIORITY_DEFAULT, sample_done, w, NULL);
+    return NULL;
+}
+
+static void start_sample(player_window *w)
+{
+    char *path = player_sample_path();
+    if (g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+        player_window_open(w, path);
+        g_free(path);
+        return;
+    }
+    char *text = g_strdup_printf("Preparing the sample clip…\n%s", path);
+    show_message(w, text, false);
+    g_free(text);
+    g_free(path);
+    set_title(w, NULL);
+    w->sample_thread = g_thread_new("glvf-sample", sample_thread, w);
+}
+
+/* ---- input ---------------------------------------------------------------------------- */
+
+static void toggle_fullscreen(player_window *w)
+{
+    if (gtk_window_is_fullscreen(GTK_WINDOW(w->window)))
+        gtk_window_unfullscreen(GTK_WINDOW(w->window));
+    else
+        gtk_window_fullscreen(GTK_WINDOW(w->window));
+}
+
+static void toggle_stats(player_window *w)
+{
+    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(w->stats_button),
+                                 !gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(w->stats_button)));
+}
+
+static gboolean on_key(GtkEventControllerKey *k, guint keyval, guint keycode,
+                       GdkModifierType state, gpointer data)
+{
+    player_window *w = data;
+    (void)k;
+    (void)keycode;
+    bool ctrl = state & GDK_CONTROL_MASK, shift = state & GDK_SHIFT_MASK;
+    switch (keyval) {
+    case GDK_KEY_space: player_toggle(w->player); break;
+    case GDK_KEY_Left: player_seek_relative(w->player, -(shift ? SEEK_FINE_US : SEEK_STEP_US)); break;
+    case GDK_KEY_Right: player_seek_relative(w->player, shift ? SEEK_FINE_US : SEEK_STEP_US); break;
+    case GDK_KEY_period: player_step(w->player); break;
+    case GDK_KEY_f:
+    case GDK_KEY_F:
+    case GDK_KEY_F11:
+        if (ctrl)
+            return FALSE;
+        toggle_fullscreen(w);
+        break;
+    case GDK_KEY_Escape:
+        if (!gtk_window_is_fullscreen(GTK_WINDOW(w->window)))
+            return FALSE;
+        gtk_window_unfullscreen(GTK_WINDOW(w->window));
+        break;
+    case GDK_KEY_i:
+    case GDK_KEY_I: toggle_stats(w); break;
+    case GDK_KEY_o:
+    case GDK_KEY_O: show_chooser(w); break;
+    case GDK_KEY_q:
+    case GDK_KEY_Q:
+    case GDK_KEY_w:
+        if (keyval == GDK_KEY_w && !ctrl)
+            return FALSE;
+        request_quit(w, PLAYER_EXIT_OK);
+        break;
+    default: return FALSE;
+    }
+    update_ui(w);
+    return TRUE;
+}
+
+static void on_double_click(GtkGestureClick *g, int n_press, double x, double y, gpointer data)
+{
+    (void)g;
+    (void)x;
+    (void)y;
+    if (n_press == 2)
+        toggle_fullscreen(data);
+}
+
+static gboolean on_scale_change(GtkRange *r, GtkScrollType scroll, double value, gpointer data)
+{
+    player_window *w = data;
+    (void)r;
+    (void)scroll;
+    player_seek(w->player, (int64_t)(value * 1e6));
+    return FALSE; /* let the scale move */
+}
+
+static void on_play_clicked(GtkButton *b, gpointer data)
+{
+    (void)b;
+    player_window *w = data;
+    player_toggle(w->player);
+    update_ui(w);
+}
+
+static void on_step_clicked(GtkButton *b, gpointer data)
+{
+    (void)b;
+    player_step(((player_window *)data)->player);
+}
+
+static void on_open_clicked(GtkButton *b, gpointer data)
+{
+    (void)b;
+    show_chooser(data);
+}
+
+static void on_fullscreen_clicked(GtkButton *b, gpointer data)
+{
+    (void)b;
+    toggle_fullscreen(data);
+}
+
+static void on_stats_toggled(GtkToggleButton *b, gpointer data)
+{
+    player_window *w = data;
+    gtk_widget_set_visible(w->stats_label, gtk_toggle_button_get_active(b));
+    update_ui(w);
+}
+
+static void on_fullscreened(GObject *o, GParamSpec *ps, gpointer data)
+{
+    (void)ps;
+    player_window *w = data;
+    gtk_widget_set_visible(w->controls, !gtk_window_is_fullscreen(GTK_WINDOW(o)));
+}
+
+static void on_destroy(GtkWidget *win, gpointer data)
+{
+    (void)win;
+    player_window *w = data;
+    w->destroyed = true;
+    if (w->ui_timer) {
+        g_source_remove(w->ui_timer);
+        w->ui_timer = 0;
+    }
+    if (w->quit_idle) {
+        g_source_remove(w->quit_idle);
+        w->quit_idle = 0;
+    }
+    if (w->chooser) {
+        gtk_native_dialog_destroy(w->chooser);
+        g_clear_object(&w->chooser);
+    }
+}
+
+/* ---- construction --------------------------------------------------------------------- */
+
+static GtkWidget *icon_button(const char *icon, const char *tooltip)
+{
+    GtkWidget *b = gtk_button_new_from_icon_name(icon);
+    gtk_widget_set_tooltip_text(b, tooltip);
+    gtk_widget_set_focus_on_click(b, FALSE);
+    return b;
+}
+
+player_window *player_window_new(GtkApplication *app, const player_options *opt,
+                                 const char *path)
+{
+    player_window *w = g_new0(player_window, 1);
+    w->app = app;
+    w->opt = *opt;
+
+    static bool css_done;
+    if (!css_done) {
+        GtkCssProvider *prov = gtk_css_provider_new();
+        gtk_css_provider_load_from_data(prov, css, -1);
+        gtk_style_context_add_provider_for_display(gdk_display_get_default(),
+                                                   GTK_STYLE_PROVIDER(prov),
+                                                   GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+        g_object_unref(prov);
+        css_done = true;
+    }
+
+    w->window = gtk_application_window_new(app);
+    gtk_window_set_default_size(GTK_WINDOW(w->window), opt->width > 0 ? opt->width : 960,
+                                opt->height > 0 ? opt->height : 600);
+    set_title(w, path);
+
+    /* header bar */
+    GtkWidget *header = gtk_header_bar_new();
+    GtkWidget *open = icon_button("document-open-symbolic", "Open a video (o)");
+    g_signal_connect(open, "clicked", G_CALLBACK(on_open_clicked), w);
+    gtk_header_bar_pack_start(GTK_HEADER_BAR(header), open);
+    w->fullscreen_button = icon_button("view-fullscreen-symbolic", "Fullscreen (f)");
+    g_signal_connect(w->fullscreen_button, "clicked", G_CALLBACK(on_fullscreen_clicked), w);
+    gtk_header_bar_pack_end(GTK_HEADER_BAR(header), w->fullscreen_button);
+    w->stats_button = gtk_toggle_button_new();
+    gtk_button_set_icon_name(GTK_BUTTON(w->stats_button), "dialog-information-symbolic");
+    gtk_widget_set_tooltip_text(w->stats_button, "Statistics (i)");
+    gtk_widget_set_focus_on_click(w->stats_button, FALSE);
+    g_signal_connect(w->stats_button, "toggled", G_CALLBACK(on_stats_toggled), w);
+    gtk_header_bar_pack_end(GTK_HEADER_BAR(header), w->stats_button);
+    gtk_window_set_titlebar(GTK_WINDOW(w->window), header);
+
+    /* video with overlays */
+    w->area = glvf_video_area_new();
+    gtk_widget_set_hexpand(w->area, TRUE);
+    gtk_widget_set_vexpand(w->area, TRUE);
+    if (opt->screenshot)
+        glvf_video_area_set_capture(GLVF_VIDEO_AREA(w->area), TRUE);
+    w->overlay = gtk_overlay_new();
+    gtk_overlay_set_child(GTK_OVERLAY(w->overlay), w->area);
+    w->stats_label = gtk_label_new(NULL);
+    gtk_widget_add_css_class(w->stats_label, "glvf-osd");
+    gtk_widget_set_halign(w->stats_label, GTK_ALIGN_START);
+    gtk_widget_set_valign(w->stats_label, GTK_ALIGN_START);
+    gtk_label_set_xalign(GTK_LABEL(w->stats_label), 0);
+    gtk_widget_set_can_target(w->stats_label, FALSE);
+    gtk_widget_set_visible(w->stats_label, FALSE);
+    gtk_overlay_add_overlay(GTK_OVERLAY(w->overlay), w->stats_label);
+    w->message_label = gtk_label_new(NULL);
+    gtk_widget_add_css_class(w->message_label, "glvf-message");
+    gtk_widget_set_halign(w->message_label, GTK_ALIGN_CENTER);
+    gtk_widget_set_valign(w->message_label, GTK_ALIGN_CENTER);
+    gtk_label_set_wrap(GTK_LABEL(w->message_label), TRUE);
+    gtk_label_set_selectable(GTK_LABEL(w->message_label), FALSE);
+    gtk_label_set_justify(GTK_LABEL(w->message_label), GTK_JUSTIFY_CENTER);
+    gtk_widget_set_visible(w->message_label, FALSE);
+    gtk_overlay_add_overlay(GTK_OVERLAY(w->overlay), w->message_label);
+    GtkGesture *click = gtk_gesture_click_new();
+    g_signal_connect(click, "pressed", G_CALLBACK(on_double_click), w);
+    gtk_widget_add_controller(w->overlay, GTK_EVENT_CONTROLLER(click));
+
+    /* controls */
+    w->controls = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+    gtk_widget_set_margin_start(w->controls, 6);
+    gtk_widget_set_margin_end(w->controls, 6);
+    gtk_widget_set_margin_top(w->controls, 4);
+    gtk_widget_set_margin_bottom(w->controls, 4);
+    w->play_button = icon_button("media-playback-pause-symbolic", "Play/pause (space)");
+    g_signal_connect(w->play_button, "clicked", G_CALLBACK(on_play_clicked), w);
+    w->step_button = icon_button("media-skip-forward-symbolic", "Next frame (.)");
+    g_signal_connect(w->step_button, "clicked", G_CALLBACK(on_step_clicked), w);
+    w->scale = gtk_scale_new_with_range(GTK_ORIENTATION_HORIZONTAL, 0, 1, 1);
+    gtk_scale_set_draw_value(GTK_SCALE(w->scale), FALSE);
+    gtk_widget_set_hexpand(w->scale, TRUE);
+    gtk_widget_set_focus_on_click(w->scale, FALSE);
+    g_signal_connect(w->scale, "change-value", G_CALLBACK(on_scale_change), w);
+    w->time_label = gtk_label_new("0:00.0 / 0:00.0");
+    gtk_widget_add_css_class(w->time_label, "glvf-time");
+    gtk_box_append(GTK_BOX(w->controls), w->play_button);
+    gtk_box_append(GTK_BOX(w->controls), w->step_button);
+    gtk_box_append(GTK_BOX(w->controls), w->scale);
+    gtk_box_append(GTK_BOX(w->controls), w->time_label);
+
+    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+    gtk_box_append(GTK_BOX(box), w->overlay);
+    gtk_box_append(GTK_BOX(box), w->controls);
+    gtk_window_set_child(GTK_WINDOW(w->window), box);
+
+    /* input */
+    GtkEventController *keys = gtk_event_controller_key_new();
+    gtk_event_controller_set_propagation_phase(keys, GTK_PHASE_CAPTURE);
+    g_signal_connect(keys, "key-pressed", G_CALLBACK(on_key), w);
+    gtk_widget_add_controller(w->window, keys);
+    GtkDropTarget *drop = gtk_drop_target_new(GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+    g_signal_connect(drop, "drop", G_CALLBACK(on_drop), w);
+    gtk_widget_add_controller(w->window, GTK_EVENT_CONTROLLER(drop));
+    g_signal_connect(w->window, "notify::fullscreened", G_CALLBACK(on_fullscreened), w);
+    g_signal_connect(w->window, "destroy", G_CALLBACK(on_destroy), w);
+
+    w->player = player_new(GLVF_VIDEO_AREA(w->area), opt, on_player_event, w);
+    /* labels and the seek bar 10 times a second; while benchmarking twice
+     * (each change repaints the window, which costs there) */
+    w->ui_timer = g_timeout_add(opt->benchmark ? 500 : 100, ui_timer_cb, w);
+
+    if (path)
+        player_window_open(w, path);
+    else
+        start_sample(w);
+    gtk_window_present(GTK_WINDOW(w->window));
+    return w;
+}
+
+int player_window_exit_status(const player_window *w)
+{
+    return w->exit_status;
+}
+
+void player_window_get_stats(player_window *w, player_stats *out)
+{
+    player_get_stats(w->player, out);
+}
+
+void player_window_free(player_window *w)
+{
+    if (!w)
+        return;
+    if (w->sample_thread) { /* the window closed while the clip was being made */
+        g_atomic_int_set(&w->sample_cancel, 1);
+        g_thread_join(w->sample_thread);
+        w->sample_thread = NULL;
+    }
+    if (w->sample_idle)
+        g_source_remove(w->sample_idle);
+    player_free(w->player);
+    g_free(w->sample_path);
+    g_clear_error(&w->sample_error);
+    g_free(w);
+}

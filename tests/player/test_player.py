@@ -1,0 +1,695 @@
+#!/usr/bin/env python3
+"""Tests of glvf-player (demos/gtk-player/).
+
+  test_player.py --player PATH --xvfb PATH --case CASE
+
+Every player run gets its own X server (tests/harness/xvfb-run.sh) and a
+private XDG_CACHE_HOME; media are made with the ffmpeg command in a
+temporary directory. The GL flavour comes from the environment (meson sets
+GDK_DEBUG=gl-gles for the *-gles tests).
+
+Cases:
+  blocks     a 320x240 clip of four solid colour blocks (60 frames, FFV1,
+             yuv420p, lossless: only the RGB->YUV->RGB round trip remains),
+             `--size 320x240 --frames 10 --screenshot out.png --stats`:
+             exit 0, 10 frames presented, leaked_objects=0, and the centre
+             of each block in the PNG within COLOUR_TOLERANCE per channel
+             of its colour. Again with direct rendering forced (--dr on):
+             the DR teardown order (decoder before context) must leave
+             nothing behind either.
+  benchmark  `--benchmark --frames 30 --stats`: exit 0, a line
+             `frames=30 seconds=S fps=F` with F > 0, the per-frame times,
+             leaked_objects=0.
+  errors     a missing file, a text file, an audio-only file, a directory:
+             each exits 1 promptly with one line starting `glvf-player:`
+             naming the problem, writes no screenshot, and does not crash.
+  sample     no FILE: the sample clip is made in $XDG_CACHE_HOME/glvf/
+             (nothing else left there), played, and reused by a second run.
+  keys       (run under one Xvfb for the whole case) a clip red for 1 s, then
+             blue; keys sent through XTEST: space (pause), Left (seek back
+             to 0), Shift+Right (seek +1 s: the first blue frame), period
+             (next frame), i i (statistics on, off), f f (fullscreen on,
+             off), q (quit): exit 0, the position is 1.033 s (within a
+             frame), the screenshot is blue.
+  chooser    (one Xvfb) o opens the file chooser, a path typed into it
+             and Return open another clip, which plays to its end.
+  options    (no display needed) --help, bad options exit 2 with a message
+             starting `glvf-player:`; no display at all exits 1 with a
+             message.
+
+The PNG is decoded here (zlib + struct), no imaging library needed.
+Under ASan (scripts/test.sh sets LSAN_OPTIONS=suppressions=...), the
+player's LeakSanitizer suppressions are the file given there (Mesa, LLVM,
+...) plus tests/player/lsan-player.supp (GTK, fontconfig, ...), merged into
+one file for the child.
+"""
+import argparse
+import ctypes
+import ctypes.util
+import os
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+# FFV1 is lossless; what remains is the RGB -> yuv420p (BT.601 limited, by
+# libswscale in the ffmpeg command) -> RGB (glvf's shader) round trip at 8
+# bits, at the block centres (far from the 4:2:0 chroma edges): at most 1
+# level per channel measured (GL and GLES), 3 allowed.
+COLOUR_TOLERANCE = 3
+BLOCKS = [  # (name, RGB) in reading order: top left, top right, bottom left, bottom right
+    ("red", (220, 40, 40)),
+    ("green", (40, 200, 60)),
+    ("blue", (50, 90, 235)),
+    ("yellow", (240, 220, 50)),
+]
+RUN_TIMEOUT = 60
+
+failures = []
+
+
+def check(cond, msg):
+    if not cond:
+        failures.append(msg)
+        print("FAIL: " + msg, flush=True)
+    else:
+        print("ok: " + msg, flush=True)
+    return cond
+
+
+# ---- PNG ---------------------------------------------------------------------
+
+def read_png(path):
+    """Returns (width, height, rows) with rows[y][x] = (r, g, b, a)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG")
+    pos, idat, ihdr = 8, [], None
+    while pos < len(data):
+        (n,) = struct.unpack(">I", data[pos:pos + 4])
+        kind = data[pos + 4:pos + 8]
+        body = data[pos + 8:pos + 8 + n]
+        pos += 12 + n
+        if kind == b"IHDR":
+            ihdr = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat.append(body)
+        elif kind == b"IEND":
+            break
+    w, h, depth, ctype, _, _, interlace = ihdr
+    channels = {0: 1, 2: 3, 4: 2, 6: 4}.get(ctype)
+    if channels is None or depth not in (8, 16) or interlace:
+        raise ValueError("unsupported PNG (type %d, depth %d, interlace %d)" %
+                         (ctype, depth, interlace))
+    bpp = channels * depth // 8
+    raw = zlib.decompress(b"".join(idat))
+    stride = w * bpp
+    rows, prev, i = [], bytearray(stride), 0
+    for _ in range(h):
+        ft = raw[i]
+        line = bytearray(raw[i + 1:i + 1 + stride])
+        i += 1 + stride
+        for x in range(stride):
+            a = line[x - bpp] if x >= bpp else 0
+            b = prev[x]
+            c = prev[x - bpp] if x >= bpp else 0
+            if ft == 1:
+                line[x] = (line[x] + a) & 255
+            elif ft == 2:
+                line[x] = (line[x] + b) & 255
+            elif ft == 3:
+                line[x] = (line[x] + (a + b) // 2) & 255
+            elif ft == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pr = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+                line[x] = (line[x] + pr) & 255
+        prev = line
+        px = []
+        for x in range(w):
+            s = line[x * bpp:(x + 1) * bpp]
+            if depth == 16:
+                s = s[0::2]
+            if channels == 1:
+                px.append((s[0], s[0], s[0], 255))
+            elif channels == 2:
+                px.append((s[0], s[0], s[0], s[1]))
+            elif channels == 3:
+                px.append((s[0], s[1], s[2], 255))
+            else:
+                px.append((s[0], s[1], s[2], s[3]))
+        rows.append(px)
+    return w, h, rows
+
+
+# ---- running -------------------------------------------------------------------
+
+def merged_lsan_options(tmp):
+    """LSAN_OPTIONS for the child: the suppression files of the environment
+    plus the repository's and the player's, merged (LSan takes one file)."""
+    lsan = os.environ.get("LSAN_OPTIONS", "")
+    parts = [p for p in lsan.split(":") if p]
+    files = [p.split("=", 1)[1] for p in parts if p.startswith("suppressions=")]
+    others = [p for p in parts if not p.startswith("suppressions=")]
+    files += [os.path.join(REPO, "tests", "lsan.supp"), os.path.join(HERE, "lsan-player.supp")]
+    merged = os.path.join(tmp, "lsan-merged.supp")
+    seen = set()
+    with open(merged, "w") as out:
+        for f in files:
+            f = os.path.abspath(f)
+            if f in seen or not os.path.exists(f):
+                continue
+            seen.add(f)
+            with open(f) as src:
+                out.write(src.read() + "\n")
+    return ":".join(others + ["suppressions=" + merged])
+
+
+def asan_build(path):
+    """True when the executable links AddressSanitizer's runtime."""
+    try:
+        with open(path, "rb") as f:
+            return b"libasan.so" in f.read()
+    except OSError:
+        return False
+
+
+class Runner:
+    def __init__(self, args, tmp):
+        self.player = args.player
+        self.xvfb = args.xvfb
+        self.tmp = tmp
+        self.env = dict(os.environ)
+        self.env["LSAN_OPTIONS"] = merged_lsan_options(tmp)
+        self.env["XDG_CACHE_HOME"] = os.path.join(tmp, "cache")
+        if asan_build(self.player):
+            # GDK 4.8 on X11 first probes EGL, rejects it here and dlcloses
+            # Mesa's driver (swrast_dri.so) before settling on GLX (for GL
+            # and for GLES alike). A Mesa allocation made during the probe
+            # then has its stack in an unloaded module, which LeakSanitizer
+            # can neither name nor therefore suppress (tests/lsan.supp
+            # matches Mesa by module name). Skipping the probe leaves the
+            # GL path the same (GLX) and the stacks nameable.
+            flags = [f for f in self.env.get("GDK_DEBUG", "").split(",") if f]
+            self.env["GDK_DEBUG"] = ",".join(flags + ["gl-glx"])
+        print("# GDK_DEBUG=%s" % self.env.get("GDK_DEBUG", ""), flush=True)
+
+    def run(self, args, display=True, env=None, timeout=RUN_TIMEOUT):
+        cmd = ([self.xvfb] if display else []) + [self.player] + args
+        e = dict(self.env)
+        if env:
+            e.update(env)
+        if not display:
+            e.pop("DISPLAY", None)
+            e.pop("WAYLAND_DISPLAY", None)
+        print("$ " + " ".join(cmd), flush=True)
+        t0 = time.monotonic()
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e,
+                           timeout=timeout, text=True, errors="replace")
+        dt = time.monotonic() - t0
+        print("  exit %d after %.1f s" % (p.returncode, dt), flush=True)
+        for line in p.stderr.splitlines():
+            print("  stderr: " + line)
+        return p.returncode, p.stdout, p.stderr, dt
+
+
+def parse_kv(out):
+    kv = {}
+    for line in out.splitlines():
+        for m in re.finditer(r"(\w+)=(\S+)", line):
+            kv.setdefault(m.group(1), m.group(2))
+    return kv
+
+
+def no_crash(rc, err, what):
+    check(rc >= 0 and rc < 128, "%s: not killed by a signal (exit %d)" % (what, rc))
+    for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:", "CRITICAL", "Segmentation"):
+        check(bad not in err, "%s: no '%s' on stderr" % (what, bad))
+
+
+def ffmpeg(args, cwd):
+    cmd = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y"] + args
+    subprocess.run(cmd, cwd=cwd, check=True, timeout=120)
+
+
+def make_blocks(tmp):
+    path = os.path.join(tmp, "blocks.mkv")
+    srcs = []
+    for i, (_, (r, g, b)) in enumerate(BLOCKS):
+        srcs.append("color=c=0x%02x%02x%02x:s=160x120:r=30[c%d]" % (r, g, b, i))
+    graph = ";".join(srcs) + ";[c0][c1]hstack[top];[c2][c3]hstack[bot];[top][bot]vstack[out]"
+    ffmpeg(["-filter_complex", graph, "-map", "[out]", "-frames:v", "60",
+            "-c:v", "ffv1", "-pix_fmt", "yuv420p", path], tmp)
+    return path
+
+
+# ---- cases -------------------------------------------------------------------------
+
+def picture_box(w, h, rows):
+    """Bounding box of the non-black pixels (the picture inside its bars)."""
+    xs, ys = [], []
+    for y in range(h):
+        for x in range(w):
+            r, g, b, _ = rows[y][x]
+            if r + g + b > 48:
+                xs.append(x)
+                ys.append(y)
+    if not xs:
+        return None
+    return min(xs), min(ys), max(xs) + 1, max(ys) + 1
+
+
+def check_blocks_png(png, label):
+    try:
+        w, h, rows = read_png(png)
+    except (OSError, ValueError) as e:
+        check(False, "%s: screenshot readable (%s)" % (label, e))
+        return
+    print("# screenshot %dx%d" % (w, h))
+    check(w > 100 and h > 60, "%s: screenshot has a plausible size (%dx%d)" % (label, w, h))
+    box = picture_box(w, h, rows)
+    if not check(box is not None, "%s: the picture is visible" % label):
+        return
+    x0, y0, x1, y1 = box
+    bw, bh = x1 - x0, y1 - y0
+    print("# picture at %d,%d %dx%d (aspect %.3f)" % (x0, y0, bw, bh, bw / bh))
+    check(abs(bw * 3 - bh * 4) <= 3 * 4, "%s: the picture keeps its 4:3 aspect (%dx%d)" %
+          (label, bw, bh))
+    centres = [(x0 + bw // 4, y0 + bh // 4), (x0 + 3 * bw // 4, y0 + bh // 4),
+               (x0 + bw // 4, y0 + 3 * bh // 4), (x0 + 3 * bw // 4, y0 + 3 * bh // 4)]
+    for (name, want), (cx, cy) in zip(BLOCKS, centres):
+        got = rows[cy][cx][:3]
+        diff = max(abs(a - b) for a, b in zip(got, want))
+        check(diff <= COLOUR_TOLERANCE,
+              "%s: %s block centre (%d,%d) is %s, want %s within %d (off by %d)" %
+              (label, name, cx, cy, got, want, COLOUR_TOLERANCE, diff))
+
+
+def case_blocks(r, tmp):
+    clip = make_blocks(tmp)
+    for label, extra in (("copy", []), ("dr", ["--dr", "on"])):
+        png = os.path.join(tmp, "out-%s.png" % label)
+        rc, out, err, dt = r.run(["--size", "320x240", "--frames", "10", "--screenshot", png,
+                                  "--stats"] + extra + [clip])
+        no_crash(rc, err, label)
+        check(rc == 0, "%s: exit 0 (got %d)" % (label, rc))
+        kv = parse_kv(out)
+        print("# " + " ".join("%s=%s" % i for i in sorted(kv.items())))
+        check(kv.get("presented") == "10", "%s: 10 frames presented (%s)" %
+              (label, kv.get("presented")))
+        check(kv.get("leaked_objects") == "0", "%s: leaked_objects=0 (%s)" %
+              (label, kv.get("leaked_objects")))
+        check(kv.get("context_destroyed") == "yes", "%s: the glvf context was destroyed" % label)
+        check(kv.get("upload_failures") == "0", "%s: no upload failed" % label)
+        want_api = "gles" if "gl-gles" in os.environ.get("GDK_DEBUG", "") else "gl"
+        check(kv.get("gl_api") == want_api, "%s: rendered with %s (%s %s)" %
+              (label, want_api, kv.get("gl_api"), kv.get("gl_version")))
+        if label == "dr":
+            check(kv.get("direct_rendering") == "on", "dr: direct rendering on")
+            check(int(kv.get("dr_frames", "0")) > 0, "dr: frames decoded into staging memory (%s)"
+                  % kv.get("dr_frames"))
+        if check(os.path.exists(png), "%s: screenshot written" % label):
+            check_blocks_png(png, label)
+
+
+def case_benchmark(r, tmp):
+    clip = make_blocks(tmp)
+    rc, out, err, dt = r.run(["--size", "320x240", "--benchmark", "--frames", "30", "--stats",
+                              clip])
+    no_crash(rc, err, "benchmark")
+    check(rc == 0, "benchmark: exit 0 (got %d)" % rc)
+    print(out)
+    m = re.search(r"^frames=(\d+) seconds=([0-9.]+) fps=([0-9.]+)$", out, re.M)
+    if check(m is not None, "benchmark: prints 'frames=N seconds=S fps=F'"):
+        check(int(m.group(1)) == 30, "benchmark: 30 frames (%s)" % m.group(1))
+        check(float(m.group(2)) > 0, "benchmark: seconds > 0")
+        check(float(m.group(3)) > 0, "benchmark: fps > 0 (%s)" % m.group(3))
+    kv = parse_kv(out)
+    for k in ("upload_ms", "render_ms", "wait_ms"):
+        check(k in kv and float(kv[k]) >= 0, "benchmark: %s reported" % k)
+    check(kv.get("dropped") == "0", "benchmark: nothing dropped (%s)" % kv.get("dropped"))
+    check(kv.get("leaked_objects") == "0", "benchmark: leaked_objects=0 (%s)" %
+          kv.get("leaked_objects"))
+
+
+def case_errors(r, tmp):
+    text = os.path.join(tmp, "text.mp4")
+    with open(text, "w") as f:
+        f.write("this is not a video\n" * 50)
+    audio = os.path.join(tmp, "audio.wav")
+    ffmpeg(["-f", "lavfi", "-i", "sine=frequency=440:duration=1", audio], tmp)
+    cases = [
+        ("missing", os.path.join(tmp, "no", "such", "clip.mkv"), "No such file"),
+        ("text", text, "Invalid data"),
+        ("audio-only", audio, "no video stream"),
+        ("directory", tmp, "cannot open"),
+    ]
+    for label, path, expect in cases:
+        png = os.path.join(tmp, "err-%s.png" % label)
+        rc, out, err, dt = r.run(["--frames", "10", "--screenshot", png, "--stats", path])
+        no_crash(rc, err, label)
+        check(rc == 1, "%s: exit 1 (got %d)" % (label, rc))
+        mine = [l for l in err.splitlines() if l.startswith("glvf-player:")]
+        check(len(mine) >= 1, "%s: a message starting 'glvf-player:'" % label)
+        check(any(expect in l for l in mine), "%s: the message says %r" % (label, expect))
+        check(not os.path.exists(png), "%s: no screenshot written" % label)
+        check(dt < 30, "%s: exits promptly (%.1f s)" % (label, dt))
+        kv = parse_kv(out)
+        check(kv.get("leaked_objects") == "0", "%s: leaked_objects=0 (%s)" %
+              (label, kv.get("leaked_objects")))
+
+
+def case_sample(r, tmp):
+    cache = os.path.join(tmp, "cache", "glvf")
+    png = os.path.join(tmp, "sample.png")
+    rc, out, err, dt = r.run(["--size", "480x320", "--frames", "30", "--screenshot", png,
+                              "--stats"], timeout=120)
+    no_crash(rc, err, "sample")
+    check(rc == 0, "sample: exit 0 (got %d)" % rc)
+    kv = parse_kv(out)
+    check(kv.get("presented") == "30", "sample: 30 frames presented (%s)" % kv.get("presented"))
+    check(kv.get("leaked_objects") == "0", "sample: leaked_objects=0")
+    sample = os.path.join(cache, "sample-v1.mkv")
+    check(os.path.isfile(sample) and os.path.getsize(sample) > 1000,
+          "sample: the clip is in $XDG_CACHE_HOME/glvf")
+    left = sorted(os.listdir(cache)) if os.path.isdir(cache) else []
+    check(left == ["sample-v1.mkv"], "sample: no temporary file left (%s)" % left)
+    if check(os.path.exists(png), "sample: screenshot written"):
+        w, h, rows = read_png(png)
+        box = picture_box(w, h, rows)
+        check(box is not None, "sample: the screenshot shows the clip")
+    if os.path.isfile(sample):
+        st = os.stat(sample)
+        rc, out, err, dt = r.run(["--frames", "5", "--stats"])
+        no_crash(rc, err, "sample again")
+        check(rc == 0, "sample again: exit 0")
+        check(os.stat(sample).st_mtime_ns == st.st_mtime_ns, "sample again: the clip is reused")
+
+
+def case_options(r, tmp):
+    rc, out, err, dt = r.run(["--help"], display=False)
+    check(rc == 0, "--help exits 0 (got %d)" % rc)
+    for opt in ("--frames", "--screenshot", "--benchmark", "--stats", "--size"):
+        check(opt in out, "--help mentions " + opt)
+    bad = [
+        (["--size", "0x0"], "bad --size"),
+        (["--size", "640"], "bad --size"),
+        (["--frames", "-1"], "--frames"),
+        (["--frames", "many"], "many"),
+        (["--dr", "maybe"], "bad --dr"),
+        (["--bogus"], "--bogus"),
+        (["a.mkv", "b.mkv"], "one FILE at most"),
+    ]
+    for args, expect in bad:
+        rc, out, err, dt = r.run(args, display=False)
+        lines = err.strip().splitlines()
+        first = lines[0] if lines else ""
+        check(rc == 2, "%s exits 2 (got %d)" % (args, rc))
+        check(first.startswith("glvf-player:"), "%s: message starts 'glvf-player:' (%r)" %
+              (args, first))
+        check(expect in err, "%s: message mentions %r" % (args, expect))
+    rc, out, err, dt = r.run(["--frames", "1", os.path.join(tmp, "x.mkv")], display=False)
+    check(rc == 1, "no display: exit 1 (got %d)" % rc)
+    check(err.startswith("glvf-player:") and "display" in err, "no display: a message (%r)" %
+          err.strip())
+
+
+# offsetof(XWindowAttributes, map_state) on LP64: x, y, width, height,
+# border_width, depth (6 ints), visual (pointer), root (long), class,
+# bit_gravity, win_gravity, backing_store (4 ints), backing_planes,
+# backing_pixel (2 longs), save_under (int, padded), colormap (long),
+# map_installed, map_state
+XWA_MAP_STATE = 6 * 4 + 8 + 8 + 4 * 4 + 2 * 8 + 8 + 8 + 4
+
+
+class XTest:
+    """Keys and pointer motion through the XTEST extension (libXtst), with
+    ctypes: no Python X library needed."""
+
+    def __init__(self):
+        self.x11 = ctypes.CDLL(ctypes.util.find_library("X11") or "libX11.so.6")
+        self.xtst = ctypes.CDLL(ctypes.util.find_library("Xtst") or "libXtst.so.6")
+        self.x11.XOpenDisplay.restype = ctypes.c_void_p
+        self.x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+        self.x11.XStringToKeysym.restype = ctypes.c_ulong
+        self.x11.XStringToKeysym.argtypes = [ctypes.c_char_p]
+        self.x11.XKeysymToKeycode.restype = ctypes.c_ubyte
+        self.x11.XKeysymToKeycode.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
+        self.x11.XFlush.argtypes = [ctypes.c_void_p]
+        self.x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+        self.xtst.XTestFakeKeyEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int,
+                                                ctypes.c_ulong]
+        self.xtst.XTestFakeMotionEvent.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
+                                                   ctypes.c_int, ctypes.c_ulong]
+        self.dpy = self.x11.XOpenDisplay(None)
+        if not self.dpy:
+            raise OSError("cannot open the X display")
+
+    def move(self, x, y):
+        self.xtst.XTestFakeMotionEvent(self.dpy, -1, x, y, 0)
+        self.x11.XFlush(self.dpy)
+
+    def key(self, name, shift=False):
+        print("# key %s%s" % ("Shift+" if shift else "", name), flush=True)
+        codes = []
+        if shift:
+            codes.append(self.x11.XKeysymToKeycode(self.dpy, self.x11.XStringToKeysym(b"Shift_L")))
+        codes.append(self.x11.XKeysymToKeycode(self.dpy, self.x11.XStringToKeysym(name.encode())))
+        for c in codes:
+            self.xtst.XTestFakeKeyEvent(self.dpy, c, 1, 0)
+        for c in reversed(codes):
+            self.xtst.XTestFakeKeyEvent(self.dpy, c, 0, 0)
+        self.x11.XFlush(self.dpy)
+
+    def type(self, text):
+        """Types ASCII text (letters, digits, / . - _)."""
+        names = {"/": "slash", ".": "period", "-": "minus", "_": "underscore"}
+        shifted = {"_": "minus"}
+        print("# type %r" % text, flush=True)
+        for ch in text:
+            if ch in shifted:
+                self.key_quiet(shifted[ch], True)
+            elif ch.isupper():
+                self.key_quiet(ch.lower(), True)
+            else:
+                self.key_quiet(names.get(ch, ch), False)
+            time.sleep(0.02)
+
+    def key_quiet(self, name, shift):
+        codes = []
+        if shift:
+            codes.append(self.x11.XKeysymToKeycode(self.dpy, self.x11.XStringToKeysym(b"Shift_L")))
+        codes.append(self.x11.XKeysymToKeycode(self.dpy, self.x11.XStringToKeysym(name.encode())))
+        for c in codes:
+            self.xtst.XTestFakeKeyEvent(self.dpy, c, 1, 0)
+        for c in reversed(codes):
+            self.xtst.XTestFakeKeyEvent(self.dpy, c, 0, 0)
+        self.x11.XFlush(self.dpy)
+
+    def viewable_windows(self):
+        """Top-level windows currently viewable (mapped), as a count."""
+        x11 = self.x11
+        x11.XDefaultRootWindow.restype = ctypes.c_ulong
+        x11.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
+        x11.XQueryTree.argtypes = [ctypes.c_void_p, ctypes.c_ulong,
+                                   ctypes.POINTER(ctypes.c_ulong), ctypes.POINTER(ctypes.c_ulong),
+                                   ctypes.POINTER(ctypes.POINTER(ctypes.c_ulong)),
+                                   ctypes.POINTER(ctypes.c_uint)]
+        x11.XGetWindowAttributes.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_void_p]
+        x11.XFree.argtypes = [ctypes.c_void_p]
+        root = x11.XDefaultRootWindow(self.dpy)
+        r, par = ctypes.c_ulong(), ctypes.c_ulong()
+        kids = ctypes.POINTER(ctypes.c_ulong)()
+        n = ctypes.c_uint()
+        if not x11.XQueryTree(self.dpy, root, ctypes.byref(r), ctypes.byref(par),
+                              ctypes.byref(kids), ctypes.byref(n)):
+            return 0
+        attrs = ctypes.create_string_buffer(512)  # XWindowAttributes (136 bytes on x86-64)
+        count = 0
+        for i in range(n.value):
+            if x11.XGetWindowAttributes(self.dpy, kids[i], attrs):
+                # map_state (int) follows 11 ints/longs...: read it at its offset
+                map_state = struct.unpack_from("i", attrs.raw, XWA_MAP_STATE)[0]
+                if map_state == 2:  # IsViewable
+                    count += 1
+        if kids:
+            x11.XFree(kids)
+        return count
+
+    def wait_windows(self, n, timeout):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.viewable_windows() >= n:
+                return True
+            time.sleep(0.1)
+        return False
+
+    def close(self):
+        self.x11.XCloseDisplay(self.dpy)
+
+
+class Interactive:
+    """The player started directly (the test runs under one Xvfb), its
+    stderr read on a thread; wait_playing(n) waits for the n-th
+    'glvf-player: playing' line (--verbose prints one per opened file)."""
+
+    def __init__(self, r, args):
+        self.cmd = [r.player, "--verbose"] + args
+        print("$ " + " ".join(self.cmd), flush=True)
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=r.env, text=True, errors="replace")
+        self.err_lines = []
+        self.cond = threading.Condition()
+        self.playing = 0
+        self.thread = threading.Thread(target=self._read)
+        self.thread.start()
+
+    def _read(self):
+        for line in self.proc.stderr:
+            with self.cond:
+                self.err_lines.append(line.rstrip("\n"))
+                if line.startswith("glvf-player: playing"):
+                    self.playing += 1
+                self.cond.notify_all()
+
+    def wait_playing(self, n, timeout=30):
+        with self.cond:
+            return self.cond.wait_for(lambda: self.playing >= n, timeout)
+
+    def finish(self, label, timeout=30):
+        """Waits for the exit; returns (rc, stdout, stderr)."""
+        try:
+            out, _ = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, _ = self.proc.communicate()
+            check(False, "%s: the player exits by itself" % label)
+        self.thread.join()
+        for line in self.err_lines:
+            print("  stderr: " + line)
+        return self.proc.returncode, out, "\n".join(self.err_lines)
+
+
+def make_redblue(tmp):
+    clip = os.path.join(tmp, "redblue.mkv")
+    ffmpeg(["-filter_complex", "color=c=0xdc2828:s=160x120:r=30:d=1[a];"
+            "color=c=0x325aeb:s=160x120:r=30:d=5[b];[a][b]concat=n=2:v=1:a=0[out]",
+            "-map", "[out]", "-c:v", "ffv1", "-pix_fmt", "yuv420p", clip], tmp)
+    return clip
+
+
+def centre_colour_is(png, want, label):
+    if not check(os.path.exists(png), "%s: screenshot written" % label):
+        return
+    w, h, rows = read_png(png)
+    c = rows[h // 2][w // 2][:3]
+    check(max(abs(a - b) for a, b in zip(c, want)) <= COLOUR_TOLERANCE,
+          "%s: the screenshot's centre is %s (want %s)" % (label, c, want))
+
+
+def case_keys(r, tmp):
+    if not check(bool(os.environ.get("DISPLAY")), "keys: runs under Xvfb (DISPLAY set)"):
+        return
+    clip = make_redblue(tmp)
+    png = os.path.join(tmp, "keys.png")
+    p = Interactive(r, ["--size", "320x240", "--screenshot", png, "--stats", clip])
+    if check(p.wait_playing(1), "keys: the player starts playing"):
+        x = XTest()
+        x.move(160, 140)  # over the window (no window manager: it is at 0,0)
+        time.sleep(0.3)
+        for name, shift, pause in (("space", False, 0.4), ("Left", False, 0.6),
+                                   ("Right", True, 0.6), ("period", False, 0.6),
+                                   ("i", False, 0.3), ("i", False, 0.3),
+                                   ("f", False, 0.5), ("f", False, 0.5), ("q", False, 0)):
+            x.key(name, shift)
+            time.sleep(pause)
+        x.close()
+    rc, out, err = p.finish("keys")
+    no_crash(rc, err, "keys")
+    check(rc == 0, "keys: exit 0 (got %d)" % rc)
+    kv = parse_kv(out)
+    print("# " + " ".join("%s=%s" % i for i in sorted(kv.items())))
+    check(kv.get("leaked_objects") == "0", "keys: leaked_objects=0")
+    pos = int(kv.get("position_ms", "-1"))
+    check(abs(pos - 1033) <= 34, "keys: paused, seeked to 1 s, stepped one frame: "
+          "position %d ms (want 1033)" % pos)
+    centre_colour_is(png, (50, 90, 235), "keys (the blue part)")
+
+
+def case_chooser(r, tmp):
+    """o opens the file chooser; typing a path (the location entry) and
+    Return opens that file, which then plays to its end (automation: the
+    player quits there)."""
+    if not check(bool(os.environ.get("DISPLAY")), "chooser: runs under Xvfb (DISPLAY set)"):
+        return
+    clip = make_redblue(tmp)
+    green = os.path.join(tmp, "green.mkv")
+    ffmpeg(["-f", "lavfi", "-i", "color=c=0x28c83c:s=160x120:r=30:d=1", "-c:v", "ffv1",
+            "-pix_fmt", "yuv420p", green], tmp)
+    png = os.path.join(tmp, "chooser.png")
+    p = Interactive(r, ["--size", "320x240", "--screenshot", png, "--stats", clip])
+    if check(p.wait_playing(1), "chooser: the player starts playing"):
+        x = XTest()
+        x.move(160, 140)
+        time.sleep(0.3)
+        x.key("space")  # pause: the first clip must not end meanwhile
+        time.sleep(0.3)
+        before = x.viewable_windows()
+        x.key("o")
+        # typing before the dialog is up would send the path's letters to
+        # the player's own keys
+        check(x.wait_windows(before + 1, 30), "chooser: the file chooser opens (%d -> %d windows)"
+              % (before, x.viewable_windows()))
+        time.sleep(1.0)  # mapped; let it take the focus and draw
+        x.type(green)
+        time.sleep(0.5)
+        x.key("Return")
+        check(p.wait_playing(2, 30), "chooser: the chosen file plays")
+        x.close()
+    rc, out, err = p.finish("chooser")
+    no_crash(rc, err, "chooser")
+    check(rc == 0, "chooser: exit 0 (got %d)" % rc)
+    check("playing '%s'" % green in err, "chooser: the file typed was opened")
+    kv = parse_kv(out)
+    check(kv.get("leaked_objects") == "0", "chooser: leaked_objects=0")
+    centre_colour_is(png, (40, 200, 60), "chooser (the green clip's end)")
+
+
+CASES = {"keys": case_keys, "chooser": case_chooser, "blocks": case_blocks, "benchmark": case_benchmark, "errors": case_errors,
+         "sample": case_sample, "options": case_options}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--player", required=True)
+    ap.add_argument("--xvfb", required=True)
+    ap.add_argument("--case", required=True, choices=sorted(CASES))
+    args = ap.parse_args()
+    if args.case != "options":
+        try:
+            subprocess.run(["ffmpeg", "-version"], stdout=subprocess.DEVNULL, check=True)
+        except (OSError, subprocess.CalledProcessError):
+            print("SKIP: no ffmpeg command")
+            return 77
+    with tempfile.TemporaryDirectory(prefix="glvf-player-test.") as tmp:
+        r = Runner(args, tmp)
+        t0 = time.monotonic()
+        CASES[args.case](r, tmp)
+        print("# %s: %.1f s" % (args.case, time.monotonic() - t0))
+    if failures:
+        print("%d check(s) failed" % len(failures))
+        return 1
+    print("all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
