@@ -364,7 +364,6 @@ static glvf_slot *ring_take_gl(glvf_context *ctx, size_t need, int *err)
          * memory back; then wait for the oldest in-flight slot that fits. */
         glvf_slot *oldest = NULL;
         GLsync fence = NULL;
-        size_t drop_idx[MAX_SLOTS];
         GLuint drop_buf[MAX_SLOTS];
         size_t drop_size[MAX_SLOTS];
         size_t ndrop = 0;
@@ -374,7 +373,6 @@ static glvf_slot *ring_take_gl(glvf_context *ctx, size_t need, int *err)
             if (!c->size)
                 continue;
             if (c->state == SLOT_FREE && c->size < need) {
-                drop_idx[ndrop] = i;
                 drop_buf[ndrop] = c->buffer;
                 drop_size[ndrop++] = c->size;
                 ctx->ring.bytes -= c->size;
@@ -389,7 +387,6 @@ static glvf_slot *ring_take_gl(glvf_context *ctx, size_t need, int *err)
         if (oldest)
             fence = oldest->fence;
         pthread_mutex_unlock(&ctx->lock);
-        (void)drop_idx;
         for (size_t k = 0; k < ndrop; k++)
             glvf_tracker_delete_now(ctx, GLVF_OBJECT_BUFFER, drop_buf[k], drop_size[k]);
         if (ndrop)

@@ -121,14 +121,8 @@ static double bench_render(harness_ctx *h, source *s, glvf_scaler scaler, int fr
         return -1;
     int w = s->img.width, hh = s->img.height;
     glvf_frame *f = glvf_upload(ctx, &s->img, NULL, NULL);
-    GLuint tex, fb;
-    glGenTextures(1, &tex);
-    glBindTexture(GL_TEXTURE_2D, tex);
-    glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, w, hh);
-    glGenFramebuffers(1, &fb);
-    glBindFramebuffer(GL_FRAMEBUFFER, fb);
-    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, tex, 0);
-    glViewport(0, 0, w, hh);
+    harness_fbo fbo;
+    harness_fbo_create(&fbo, w, hh);
     double best = 1e30;
     int ok = f && glvf_render_prepare(ctx, s->img.format) == 0;
     glvf_render(ctx, f, glvf_render_params(.scaler = scaler)); /* warm-up */
@@ -140,9 +134,7 @@ static double bench_render(harness_ctx *h, source *s, glvf_scaler scaler, int fr
         double t = now_s() - t0;
         best = t < best ? t : best;
     }
-    glBindFramebuffer(GL_FRAMEBUFFER, 0);
-    glDeleteFramebuffers(1, &fb);
-    glDeleteTextures(1, &tex);
+    harness_fbo_destroy(&fbo);
     glvf_frame_unref(&f);
     glvf_context_destroy(&ctx);
     return ok ? best * 1000.0 : -1;

@@ -298,25 +298,11 @@ static bool glvf_out(const src_image *s, glvf_matrix m, glvf_range r, glvf_chrom
     glvf_frame *f = glvf_upload(CTX, &img, NULL, NULL);
     if (!f)
         return false;
-    GLuint tex, fb;
-    glGenTextures(1, &tex);
-    glBindTexture(GL_TEXTURE_2D, tex);
-    glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, w, h);
-    glGenFramebuffers(1, &fb);
-    glBindFramebuffer(GL_FRAMEBUFFER, fb);
-    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, tex, 0);
-    glViewport(0, 0, w, h);
+    harness_fbo fbo;
+    harness_fbo_create(&fbo, w, h);
     int rr = glvf_render(CTX, f, NULL);
-    uint8_t *tmp = malloc((size_t)w * (size_t)h * 4);
-    glPixelStorei(GL_PACK_ALIGNMENT, 1);
-    glReadPixels(0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, tmp);
-    for (int y = 0; y < h; y++)
-        memcpy(out + (size_t)y * (size_t)w * 4, tmp + (size_t)(h - 1 - y) * (size_t)w * 4,
-               (size_t)w * 4);
-    free(tmp);
-    glBindFramebuffer(GL_FRAMEBUFFER, 0);
-    glDeleteFramebuffers(1, &fb);
-    glDeleteTextures(1, &tex);
+    harness_fbo_read_rgba(&fbo, out);
+    harness_fbo_destroy(&fbo);
     glvf_frame_unref(&f);
     return rr == 0;
 }
@@ -520,27 +506,14 @@ static void scale_case(glvf_format f, glvf_scaler scaler, int *max_err, double *
             o[3] = 255;
         }
     glvf_frame *fr = glvf_upload(CTX, &s.img, NULL, NULL);
-    GLuint tex, fb;
-    glGenTextures(1, &tex);
-    glBindTexture(GL_TEXTURE_2D, tex);
-    glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, DW, DH);
-    glGenFramebuffers(1, &fb);
-    glBindFramebuffer(GL_FRAMEBUFFER, fb);
-    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, tex, 0);
-    glViewport(0, 0, DW, DH);
+    harness_fbo fbo;
+    harness_fbo_create(&fbo, DW, DH);
     CHECK(fr && glvf_render(CTX, fr, glvf_render_params(.scaler = scaler)) == 0, "render");
-    uint8_t *tmp = malloc(DW * DH * 4);
-    glPixelStorei(GL_PACK_ALIGNMENT, 1);
-    glReadPixels(0, 0, DW, DH, GL_RGBA, GL_UNSIGNED_BYTE, tmp);
-    for (int y = 0; y < DH; y++)
-        memcpy(got + (size_t)y * DW * 4, tmp + (size_t)(DH - 1 - y) * DW * 4, DW * 4);
+    harness_fbo_read_rgba(&fbo, got);
+    harness_fbo_destroy(&fbo);
     diff d = compare(ref, got, DW, DH);
     *max_err = d.max_rgb;
     *psnr = d.psnr;
-    free(tmp);
-    glBindFramebuffer(GL_FRAMEBUFFER, 0);
-    glDeleteFramebuffers(1, &fb);
-    glDeleteTextures(1, &tex);
     glvf_frame_unref(&fr);
     free(ref);
     free(got);

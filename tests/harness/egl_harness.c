@@ -610,3 +610,48 @@ bool harness_read_plane(harness_ctx *h, unsigned texture, const glvf_plane_layou
     free(tmp);
     return ok;
 }
+
+/* ---- render targets ---------------------------------------------------- */
+
+bool harness_fbo_create(harness_fbo *f, int width, int height)
+{
+    memset(f, 0, sizeof *f);
+    f->width = width;
+    f->height = height;
+    glGenTextures(1, &f->tex);
+    glBindTexture(GL_TEXTURE_2D, f->tex);
+    glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, width, height);
+    glBindTexture(GL_TEXTURE_2D, 0);
+    glGenFramebuffers(1, &f->fb);
+    glBindFramebuffer(GL_FRAMEBUFFER, f->fb);
+    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, f->tex, 0);
+    glViewport(0, 0, width, height);
+    return glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE;
+}
+
+void harness_fbo_read_rgba(const harness_fbo *f, uint8_t *out)
+{
+    size_t row = (size_t)f->width * 4;
+    uint8_t *tmp = malloc(row * (size_t)f->height);
+    GLint prev = 0, pack = 4;
+    glGetIntegerv(GL_READ_FRAMEBUFFER_BINDING, &prev);
+    glGetIntegerv(GL_PACK_ALIGNMENT, &pack);
+    glBindFramebuffer(GL_READ_FRAMEBUFFER, f->fb);
+    glPixelStorei(GL_PACK_ALIGNMENT, 1);
+    glReadPixels(0, 0, f->width, f->height, GL_RGBA, GL_UNSIGNED_BYTE, tmp);
+    glPixelStorei(GL_PACK_ALIGNMENT, pack);
+    glBindFramebuffer(GL_READ_FRAMEBUFFER, (GLuint)prev);
+    for (int y = 0; y < f->height; y++) /* GL rows are bottom-up */
+        memcpy(out + (size_t)y * row, tmp + (size_t)(f->height - 1 - y) * row, row);
+    free(tmp);
+}
+
+void harness_fbo_destroy(harness_fbo *f)
+{
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+    if (f->fb)
+        glDeleteFramebuffers(1, &f->fb);
+    if (f->tex)
+        glDeleteTextures(1, &f->tex);
+    memset(f, 0, sizeof *f);
+}

@@ -79,6 +79,20 @@ bool harness_read_plane(harness_ctx *h, unsigned texture, const glvf_plane_layou
 /* Returns glGetError(), printing it with `where` when non-zero. */
 unsigned harness_gl_error(const char *where);
 
+/* An RGBA8 framebuffer object to render into. */
+typedef struct harness_fbo {
+    unsigned fb, tex;
+    int width, height;
+} harness_fbo;
+
+/* Creates it, binds it (draw and read) and sets the viewport to it. The
+ * context must be current. False on failure. */
+bool harness_fbo_create(harness_fbo *f, int width, int height);
+/* Reads it back as RGBA bytes, TOP row first (width * height * 4). */
+void harness_fbo_read_rgba(const harness_fbo *f, uint8_t *out);
+/* Deletes it and binds framebuffer 0. Accepts a zeroed struct. */
+void harness_fbo_destroy(harness_fbo *f);
+
 #ifdef __cplusplus
 }
 #endif
