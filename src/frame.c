@@ -7,7 +7,6 @@
  */
 #include "internal.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,9 +38,7 @@ static int frame_textures(glvf_context *ctx, glvf_frame *f, const glvf_image *im
     int planes = glvf_format_planes(img->format);
     for (int i = 0; i < planes; i++) {
         glvf_plane_layout_get(ctx, img->format, img->width, img->height, i, &layouts[i]);
-        char hint[48];
-        snprintf(hint, sizeof hint, "(%s plane %d)", glvf_format_name(img->format), i);
-        f->tex[i] = glvf_pool_acquire(ctx, &layouts[i], hint);
+        f->tex[i] = glvf_pool_acquire(ctx, &layouts[i], img->format, i);
         if (!f->tex[i]) {
             pthread_mutex_lock(&ctx->lock);
             for (int k = 0; k < i; k++)

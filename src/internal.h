@@ -123,7 +123,7 @@ typedef struct glvf_pool {
 
 /* GL thread (ctx current), without ctx->lock. NULL on failure (logged). */
 glvf_pool_tex *glvf_pool_acquire(glvf_context *ctx, const glvf_plane_layout *l,
-                                 const char *label_hint);
+                                 glvf_format format, int plane);
 /* Any thread, with ctx->lock held. */
 void glvf_pool_release_locked(glvf_context *ctx, glvf_pool_tex *t);
 /* Destroy: queues (gl) or forgets every pool texture. Lock held. */

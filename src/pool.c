@@ -71,7 +71,7 @@ static size_t texture_bytes(const glvf_plane_layout *l)
 }
 
 glvf_pool_tex *glvf_pool_acquire(glvf_context *ctx, const glvf_plane_layout *l,
-                                 const char *label_hint)
+                                 glvf_format format, int plane)
 {
     glvf_pool *p = &ctx->pool;
     pthread_mutex_lock(&ctx->lock);
@@ -132,8 +132,9 @@ glvf_pool_tex *glvf_pool_acquire(glvf_context *ctx, const glvf_plane_layout *l,
         glvf_free(t);
         return NULL;
     }
-    glvf_label(ctx, GL_TEXTURE, t->name, "glvf texture %dx%d %s", l->width, l->height,
-               label_hint ? label_hint : "");
+    /* labelled at creation only: a pool hit formats nothing */
+    glvf_label(ctx, GL_TEXTURE, t->name, "glvf texture %dx%d (%s plane %d)", l->width, l->height,
+               glvf_format_name(format), plane);
     t->internal_format = l->internal_format;
     t->width = l->width;
     t->height = l->height;
