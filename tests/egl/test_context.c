@@ -378,16 +378,10 @@ static void test_two_contexts(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || !harness_api_parse(argv[1], &API)) {
-        fprintf(stderr, "usage: %s gl33|gl45|gles30\n", argv[0]);
-        return 2;
-    }
-    H = harness_ctx_create(API, NULL);
-    if (!H || !harness_make_current(H)) {
-        printf("not ok 1 - create %s context\n", argv[1]);
-        return 1;
-    }
-    harness_print_info(H);
+    int status;
+    H = harness_test_start(argc, argv, &API, &status);
+    if (!H)
+        return status;
     RUN(test_caps, NULL);
     RUN(test_platform_default, NULL);
     RUN(test_bad_create, NULL);

@@ -539,16 +539,10 @@ static void test_scalers(void *arg)
 int main(int argc, char **argv)
 {
     harness_api api;
-    if (argc < 2 || !harness_api_parse(argv[1], &api)) {
-        fprintf(stderr, "usage: %s gl33|gl45|gles30\n", argv[0]);
-        return 2;
-    }
-    H = harness_ctx_create(api, NULL);
-    if (!H || !harness_make_current(H)) {
-        printf("not ok 1 - create %s context\n", argv[1]);
-        return 1;
-    }
-    harness_print_info(H);
+    int status;
+    H = harness_test_start(argc, argv, &api, &status);
+    if (!H)
+        return status;
     CTX = glvf_context_create(glvf_context_params(
             .get_proc_address = harness_get_proc, .get_proc_user = H,
             .is_current = harness_is_current, .is_current_user = H, .log = check_log,

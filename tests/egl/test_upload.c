@@ -469,17 +469,11 @@ static void test_staging_edits(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || !harness_api_parse(argv[1], &API)) {
-        fprintf(stderr, "usage: %s gl33|gl45|gles30\n", argv[0]);
-        return 2;
-    }
     check_log_echo = true;
-    H = harness_ctx_create(API, NULL);
-    if (!H || !harness_make_current(H)) {
-        printf("not ok 1 - create %s context\n", argv[1]);
-        return 1;
-    }
-    harness_print_info(H);
+    int status;
+    H = harness_test_start(argc, argv, &API, &status);
+    if (!H)
+        return status;
     RUN(test_all_formats, NULL);
     RUN(test_ring_pressure, NULL);
     RUN(test_budget, NULL);

@@ -655,3 +655,22 @@ void harness_fbo_destroy(harness_fbo *f)
         glDeleteTextures(1, &f->tex);
     memset(f, 0, sizeof *f);
 }
+
+harness_ctx *harness_test_start(int argc, char **argv, harness_api *api, int *status)
+{
+    if (argc < 2 || !harness_api_parse(argv[1], api)) {
+        fprintf(stderr, "usage: %s gl33|gl45|gles30\n", argv[0]);
+        *status = 2;
+        return NULL;
+    }
+    harness_ctx *h = harness_ctx_create(*api, NULL);
+    if (!h || !harness_make_current(h)) {
+        printf("not ok 1 - create %s context\n", argv[1]);
+        harness_ctx_destroy(h);
+        *status = 1;
+        return NULL;
+    }
+    harness_print_info(h);
+    *status = 0;
+    return h;
+}

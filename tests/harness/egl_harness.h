@@ -79,6 +79,15 @@ bool harness_read_plane(harness_ctx *h, unsigned texture, const glvf_plane_layou
 /* Returns glGetError(), printing it with `where` when non-zero. */
 unsigned harness_gl_error(const char *where);
 
+/*
+ * The start of a real-GL test program run as `prog gl33|gl45|gles30`:
+ * parses argv[1] into *api, creates that context, makes it current on this
+ * thread and prints its info line. Returns the context, or NULL with
+ * *status set to the exit status (2: usage, printed on stderr; 1: no
+ * context, printed as a TAP failure).
+ */
+harness_ctx *harness_test_start(int argc, char **argv, harness_api *api, int *status);
+
 /* An RGBA8 framebuffer object to render into. */
 typedef struct harness_fbo {
     unsigned fb, tex;
