@@ -16,9 +16,10 @@ GLVF_DEB_PACKAGES=(
     # no GL driver): EGL/GLX vendor libraries and the llvmpipe driver
     libepoxy-dev libegl-dev libgles-dev libgl-dev libopengl0
     libegl-mesa0 libglx-mesa0 libgl1-mesa-dri
-    # GLFW and GTK4 tests run under Xvfb
+    # GLFW and GTK4 tests run under Xvfb; the player tests drive it with the
+    # XTEST extension through ctypes (libX11 and libXtst, loaded at run time)
     xvfb xauth libglfw3-dev libgtk-4-dev fonts-dejavu-core hicolor-icon-theme
-    adwaita-icon-theme
+    adwaita-icon-theme libx11-6 libxtst6
     # FFmpeg module; test media is generated with the ffmpeg command
     libavcodec-dev libavformat-dev libavutil-dev libswscale-dev ffmpeg
     # sanitizers (gcc's runtimes) and clang
