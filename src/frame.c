@@ -54,7 +54,7 @@ static int frame_textures(glvf_context *ctx, glvf_frame *f, const glvf_image *im
 static glvf_frame *frame_publish(glvf_context *ctx, glvf_frame *f, const glvf_image *img,
                                  const glvf_plane_layout *layouts,
                                  const glvf_upload_params *params, bool zero_copy,
-                                 void *const *site, int nsite)
+                                 bool uploaded, void *const *site, int nsite)
 {
     int planes = glvf_format_planes(img->format);
     f->magic = FRAME_MAGIC;
@@ -91,9 +91,11 @@ static glvf_frame *frame_publish(glvf_context *ctx, glvf_frame *f, const glvf_im
         ctx->frames_live->prev = f;
     ctx->frames_live = f;
     ctx->frames_live_count++;
-    ctx->frames_uploaded++;
-    ctx->bytes_uploaded += bytes;
     ctx->live_refs++;
+    if (uploaded) {
+        ctx->frames_uploaded++;
+        ctx->bytes_uploaded += bytes;
+    }
     pthread_mutex_unlock(&ctx->lock);
     return f;
 }
@@ -147,7 +149,60 @@ glvf_frame *glvf_upload(glvf_context *ctx, const glvf_image *img,
     void *site[GLVF_MAX_SITE];
     int nsite = ctx->track_sites ? glvf_capture_site(site, GLVF_MAX_SITE) : 0;
     *err = 0;
-    return frame_publish(ctx, f, img, layouts, params, false, site, nsite);
+    return frame_publish(ctx, f, img, layouts, params, false, true, site, nsite);
+}
+
+glvf_frame *glvf_frame_new(glvf_context *ctx, glvf_format format, int width, int height,
+                           const glvf_upload_params *params, int *err)
+{
+    int dummy;
+    if (!err)
+        err = &dummy;
+    int r = glvf_ctx_enter(ctx, "glvf_frame_new");
+    if (r < 0) {
+        *err = r;
+        return NULL;
+    }
+    /* the image checks without pixels: each plane gets a stand-in pointer
+     * and its minimum stride, so only format, size and limits are judged */
+    glvf_image img = { .format = format, .width = width, .height = height };
+    static const char stand_in;
+    for (int i = 0; i < glvf_format_planes(format); i++) {
+        glvf_plane_layout l;
+        if (glvf_plane_layout_get(ctx, format, width > 0 ? width : 1, height > 0 ? height : 1,
+                                  i, &l))
+            img.planes[i] = (glvf_image_plane){ &stand_in, l.row_bytes };
+    }
+    char why[256];
+    r = glvf_image_check(ctx, &img, why, sizeof why);
+    if (r < 0) {
+        LOG_E(ctx, "glvf_frame_new: %s", why);
+        *err = r;
+        return NULL;
+    }
+    for (int i = 0; i < GLVF_MAX_PLANES; i++)
+        img.planes[i] = (glvf_image_plane){ NULL, 0 };
+    glvf_frame *f = frame_alloc(ctx);
+    if (!f) {
+        LOG_E(ctx, "glvf_frame_new: out of memory");
+        *err = -ENOMEM;
+        return NULL;
+    }
+    glvf_plane_layout layouts[GLVF_MAX_PLANES];
+    r = frame_textures(ctx, f, &img, layouts);
+    if (r < 0) {
+        frame_abort(ctx, f, 0);
+        if (glvf_ctx_check_lost(ctx, "glvf_frame_new"))
+            r = -ENODEV;
+        LOG_E(ctx, "glvf_frame_new: no %dx%d %s textures (%s)", width, height,
+              glvf_format_name(format), strerror(-r));
+        *err = r;
+        return NULL;
+    }
+    void *site[GLVF_MAX_SITE];
+    int nsite = ctx->track_sites ? glvf_capture_site(site, GLVF_MAX_SITE) : 0;
+    *err = 0;
+    return frame_publish(ctx, f, &img, layouts, params, false, false, site, nsite);
 }
 
 /* Shared by glvf_staging_submit (keep = false: the region ends) and
@@ -203,7 +258,7 @@ static glvf_frame *staging_frame(glvf_context *ctx, glvf_staging *st,
     int nsite = ctx->track_sites ? glvf_capture_site(site, GLVF_MAX_SITE) : 0;
     *err = 0;
     bool zero_copy = ctx->strategy == GLVF_UPLOAD_PBO_PERSISTENT;
-    return frame_publish(ctx, f, &img, layouts, params, zero_copy, site, nsite);
+    return frame_publish(ctx, f, &img, layouts, params, zero_copy, true, site, nsite);
 }
 
 glvf_frame *glvf_staging_submit(glvf_context *ctx, glvf_staging **pst,

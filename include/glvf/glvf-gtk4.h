@@ -1,6 +1,17 @@
 /*
- * glvf GTK4 module: GlvfVideoArea, a GtkGLArea that shows glvf frames.
+ * glvf GTK4 module.
  *
+ *   GlvfVideoPaintable  a GdkPaintable (the path to prefer): a worker thread
+ *                       with its own GdkGLContext, shared with GDK's,
+ *                       uploads frames and converts them into RGBA textures
+ *                       from glvf's pool, handed to GTK as GdkGLTexture.
+ *   GlvfMediaStream     a GtkMediaStream playing a file through the FFmpeg
+ *                       module's decoder into a GlvfVideoPaintable, for
+ *                       GtkVideo, GtkPicture and GtkMediaControls.
+ *   GlvfVideoArea       a GtkGLArea that renders glvf frames into the
+ *                       framebuffer GTK owns.
+ *
+ * GlvfVideoArea:
  * On realize the widget makes its GdkGLContext current and creates a
  * glvf_context bound to it (loader: whichever of EGL or GLX GDK uses;
  * is_current: "this area's GdkGLContext is current on the calling thread").
@@ -107,6 +118,173 @@ GLVF_API void glvf_video_area_get_stats(GlvfVideoArea *area, GlvfVideoAreaStats 
 
 /* The glvf log of every area goes here (default: g_log, domain "glvf"). */
 GLVF_API void glvf_video_area_set_log(GlvfVideoArea *area, glvf_log_fn log, gpointer user);
+
+/* ------------------------------------------------------------------------ */
+/* GlvfVideoPaintable                                                        */
+/*
+ * A GdkPaintable showing video. Pictures are uploaded and converted off the
+ * main thread: a worker thread makes its own GdkGLContext (created with
+ * gdk_display_create_gl_context, so it shares objects with GDK's) current,
+ * owns a glvf_context on it, uploads each picture, draws it with glvf_render
+ * into an RGBA8 texture from glvf's pool at the size it is shown (the
+ * snapshot's size in device pixels, never larger than the video), waits on a
+ * fence after the drawing (on the worker: GTK 4.8 takes no fence with a
+ * GdkGLTexture) and hands the texture to the main thread, which wraps it in
+ * a GdkGLTexture and invalidates the paintable. The main thread never
+ * uploads, draws video or waits for the GPU.
+ *
+ * Texture lifetime: GTK may keep a texture after the paintable moved on, or
+ * after the paintable is gone. Its release (GdkGLTexture's destroy notify,
+ * any thread) only returns it to glvf's pool, without a GL call. The worker
+ * ends only once GTK has dropped every texture it handed out, then destroys
+ * its glvf_context with its GL context current (nothing leaks, nothing is
+ * deleted under GTK's feet). When the GL context is lost, the glvf_context
+ * is destroyed at once (CPU only); textures GTK still holds are then
+ * orphans whose release frees CPU memory only; a new worker and GL context
+ * are made for the next picture.
+ *
+ * Intrinsic size: the video's display size (sample aspect ratio and
+ * rotation applied). Threading: "any thread" functions may be called from
+ * any thread; the others are main-thread functions.
+ */
+#define GLVF_TYPE_VIDEO_PAINTABLE (glvf_video_paintable_get_type())
+GLVF_API G_DECLARE_FINAL_TYPE(GlvfVideoPaintable, glvf_video_paintable, GLVF, VIDEO_PAINTABLE,
+                              GObject)
+
+/* A new, empty paintable for `display` (NULL: the default display). The
+ * worker and its GL context are made when the first picture arrives. Main
+ * thread. */
+GLVF_API GlvfVideoPaintable *glvf_video_paintable_new(GdkDisplay *display);
+
+/*
+ * Queues a picture: the worker calls upload(ctx, data) on its thread with
+ * its glvf_context current, converts the frame upload returns (a new frame
+ * with one reference, taken by the paintable; NULL: failure, counted) and
+ * shows it as soon as it is ready. A picture still waiting is replaced (the
+ * latest wins; counted as replaced). `release(data)` is called exactly once,
+ * on some thread, when the item is done with. Any thread.
+ */
+GLVF_API void glvf_video_paintable_push(GlvfVideoPaintable *self, GlvfVideoAreaUploadFunc upload,
+                                        gpointer data, GDestroyNotify release);
+
+/* Drops what is shown and what waits; the paintable becomes empty. Main
+ * thread. */
+GLVF_API void glvf_video_paintable_clear(GlvfVideoPaintable *self);
+
+/*
+ * Lets go of the GL side now: the worker stops (it ends, and destroys its
+ * glvf_context, once GTK has dropped its textures) and a new one is made
+ * when a picture next needs it. What is shown stays shown. GlvfMediaStream
+ * calls it when the last widget showing it is unrealized. Main thread.
+ */
+GLVF_API void glvf_video_paintable_release_gl(GlvfVideoPaintable *self);
+
+/* Scaling filter of the conversion (default bilinear). Main thread. */
+GLVF_API void glvf_video_paintable_set_scaler(GlvfVideoPaintable *self, glvf_scaler scaler);
+
+/* The texture shown now (a new reference), or NULL. It may be downloaded
+ * (gdk_texture_download) on the main thread, e.g. for screenshots. Main
+ * thread. */
+GLVF_API GdkTexture *glvf_video_paintable_get_texture(GlvfVideoPaintable *self);
+
+typedef struct GlvfVideoPaintableStats {
+    guint64 frames_shown;       /* textures the main thread made current */
+    guint64 frames_converted;   /* pictures uploaded and converted */
+    guint64 frames_late;        /* dropped by the pacing: would be shown late */
+    guint64 frames_replaced;    /* pushed or converted, replaced before shown */
+    guint64 upload_failures;    /* upload or conversion failed */
+    guint64 workers_started;    /* GL contexts made (1 + recoveries/re-realizations) */
+    guint64 context_losses;     /* GL contexts found lost */
+    guint64 textures_held;      /* handed to GTK and not yet released by it */
+    double upload_ms;           /* mean per converted picture, worker thread */
+    double convert_ms;          /* glvf_render into the RGBA texture + fence wait, mean */
+    int texture_width, texture_height; /* of the last converted picture */
+    char renderer[128];         /* GL_RENDERER of the worker's context */
+    char upload_strategy[24];   /* glvf's upload strategy there */
+    gboolean gl_es;             /* the worker's context is OpenGL ES */
+    int gl_major, gl_minor;
+    guint64 pool_bytes;         /* glvf's texture pool (last seen) */
+} GlvfVideoPaintableStats;
+
+/* Copies the counters (cumulative over workers). Any thread. */
+GLVF_API void glvf_video_paintable_get_stats(GlvfVideoPaintable *self,
+                                             GlvfVideoPaintableStats *out);
+
+/* The glvf log of the paintable's contexts goes here (default: g_log,
+ * domain "glvf"). `log` must be thread-safe and stay valid as long as a
+ * worker may run (see glvf_gtk4_get_totals). Main thread. */
+GLVF_API void glvf_video_paintable_set_log(GlvfVideoPaintable *self, glvf_log_fn log,
+                                           gpointer user);
+
+/* Process-wide totals over every paintable's workers. */
+typedef struct GlvfGtk4Totals {
+    guint workers_running;      /* worker threads not yet finished */
+    guint64 workers_finished;
+    /* frames and staging regions still held when a worker destroyed its
+     * glvf_context (the leak report goes to the log), summed */
+    guint64 leaked_objects;
+    guint64 orphaned;           /* contexts destroyed while GTK held textures (loss) */
+} GlvfGtk4Totals;
+
+/* Any thread. A program that wants every worker finished before it exits
+ * (after its windows are gone) runs its main loop until workers_running
+ * is 0. */
+GLVF_API void glvf_gtk4_get_totals(GlvfGtk4Totals *out);
+
+/* ------------------------------------------------------------------------ */
+/* GlvfMediaStream                                                           */
+/*
+ * A GtkMediaStream (and so a GdkPaintable) playing the video of a file with
+ * the FFmpeg module's threaded decoder into a GlvfVideoPaintable: set it on
+ * a GtkVideo (gtk_video_set_media_stream) or a GtkPicture, drive it with
+ * GtkMediaStream's API or GtkMediaControls. Only in builds with the FFmpeg
+ * module (libglvf-gtk4 then links libglvf-ffmpeg; GLVF_GTK4_HAS_MEDIA_STREAM
+ * is defined in the pkg-config cflags).
+ *
+ * Pacing: the worker takes decoded frames, and the frame of media time P is
+ * shown at T0 + (P - P0), where (T0, P0) is when and what the first frame
+ * after play, a seek or a step was handed to GTK. A frame that would be
+ * shown more than half a frame late is dropped, before it is converted when
+ * that is already known. While paused nothing runs: no tick callback, no
+ * timer, the worker waits. Seeking is accurate (the first frame at or after
+ * the target) and reported with gtk_media_stream_seek_success() once that
+ * frame is shown. Errors (missing or unreadable file, no video stream,
+ * decoding ended on an error, no usable GL) go to gtk_media_stream_gerror()
+ * with a clear message (domain G_IO_ERROR). Opening happens on the worker,
+ * never on the main thread. The stream has no audio.
+ */
+#define GLVF_TYPE_MEDIA_STREAM (glvf_media_stream_get_type())
+GLVF_API G_DECLARE_FINAL_TYPE(GlvfMediaStream, glvf_media_stream, GLVF, MEDIA_STREAM,
+                              GtkMediaStream)
+
+/* A stream for a local file path (or anything libavformat opens with the
+ * file, pipe and fd protocols). Paused until played. Main thread. */
+GLVF_API GtkMediaStream *glvf_media_stream_new_for_filename(const char *path);
+/* Same for a GFile with a local path. Main thread. */
+GLVF_API GtkMediaStream *glvf_media_stream_new_for_file(GFile *file);
+
+/* The paintable the stream draws into (owned by the stream). Main thread. */
+GLVF_API GlvfVideoPaintable *glvf_media_stream_get_paintable(GlvfMediaStream *self);
+
+/* Shows the next frame and stays paused. Main thread. */
+GLVF_API void glvf_media_stream_step(GlvfMediaStream *self);
+
+typedef struct GlvfMediaStreamStats {
+    guint64 frames_decoded;     /* delivered by the decoder */
+    guint64 frames_shown;
+    guint64 frames_dropped;     /* late (pacing) + replaced */
+    guint64 decode_errors;
+    int width, height;          /* coded size */
+    char codec[32];
+    char pix_fmt[32];
+    double frame_rate;          /* 0 when unknown */
+    int decoder_threads;
+    int queue_depth, queue_capacity;
+    GlvfVideoPaintableStats paintable;
+} GlvfMediaStreamStats;
+
+/* Copies the counters. Any thread. */
+GLVF_API void glvf_media_stream_get_stats(GlvfMediaStream *self, GlvfMediaStreamStats *out);
 
 G_END_DECLS
 

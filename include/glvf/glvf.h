@@ -471,6 +471,21 @@ typedef struct glvf_upload_params {
 GLVF_API glvf_frame *glvf_upload(glvf_context *ctx, const glvf_image *img,
                                  const glvf_upload_params *params, int *err);
 
+/*
+ * A frame of `format`, width x height, whose textures come from the pool
+ * with undefined contents: for rendering into (attach a plane's texture to
+ * a framebuffer), e.g. to convert video into RGBA textures handed to a
+ * toolkit. It is released like any frame (glvf_frame_unref, any thread:
+ * the textures return to the pool, or are only forgotten when the context
+ * is gone). Not counted as an upload in the statistics. Borrows `params`
+ * (may be NULL). GL thread. Returns a frame with one reference, or NULL
+ * with a logged reason and -errno in *err: -EINVAL / -EOVERFLOW / -E2BIG /
+ * -ENOTSUP (format or size, as glvf_image_validate), -EPERM (not current),
+ * -ENOMEM, -ENODEV (context lost).
+ */
+GLVF_API glvf_frame *glvf_frame_new(glvf_context *ctx, glvf_format format, int width,
+                                    int height, const glvf_upload_params *params, int *err);
+
 /* Adds a reference; returns `frame`. Any thread. */
 GLVF_API glvf_frame *glvf_frame_ref(glvf_frame *frame);
 

@@ -1,0 +1,1145 @@
+/*
+ * GlvfVideoPaintable: a GdkPaintable fed by a worker thread that uploads and
+ * converts pictures on its own GdkGLContext (shared with GDK's) into RGBA
+ * textures from glvf's pool, handed to GTK as GdkGLTexture. See
+ * glvf-gtk4.h for the contract and gtk4-internal.h for the source interface.
+ *
+ * Objects and their lives:
+ *   paintable  main-thread GObject; holds the current GdkTexture and a
+ *              reference on its current worker.
+ *   worker     refcounted, outlives the paintable when GTK still holds its
+ *              textures. References: the paintable (until it detaches),
+ *              the worker thread (until it ends), each texture handed to
+ *              GTK, each pending main-thread hand-off.
+ *   textures   a glvf_frame (RGBA8, from glvf_frame_new) wrapped in a
+ *              GdkGLTexture on the main thread; its destroy notify drops the
+ *              frame (any thread, no GL call) and the worker reference.
+ *
+ * Two GdkGLContexts per worker: `gl` is current on the worker thread only;
+ * `tex_gl` is the one named in the GdkGLTextures (GTK makes it current on
+ * the main thread if it ever downloads one), so no context is ever current
+ * on two threads.
+ *
+ * Locks: worker->lock guards the worker's queue, flags, counters and
+ * hand-off slot; paintable->lock guards the paintable's worker pointer and
+ * retired counters for readers on other threads. Never both at once except
+ * paintable then worker. pthread mutexes: ThreadSanitizer cannot see
+ * GLib's futex-based GMutex.
+ */
+#include "gtk4-internal.h"
+
+#include <epoxy/gl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#define FENCE_TIMEOUT_NS (2 * G_GINT64_CONSTANT(1000000000))
+#define HAND_OFF_LEAD_US 2000 /* hand over this early: the main thread's hop */
+
+/* ---- process-wide totals ------------------------------------------------ */
+
+static atomic_uint totals_running;
+static atomic_ullong totals_finished, totals_leaked, totals_orphaned;
+
+void glvf_gtk4_get_totals(GlvfGtk4Totals *out)
+{
+    g_return_if_fail(out != NULL);
+    out->workers_running = atomic_load(&totals_running);
+    out->workers_finished = atomic_load(&totals_finished);
+    out->leaked_objects = atomic_load(&totals_leaked);
+    out->orphaned = atomic_load(&totals_orphaned);
+}
+
+static void default_log(void *user, glvf_log_level level, const char *msg)
+{
+    (void)user;
+    GLogLevelFlags l = level <= GLVF_LOG_WARN ? G_LOG_LEVEL_WARNING
+                       : level == GLVF_LOG_INFO ? G_LOG_LEVEL_INFO
+                                                : G_LOG_LEVEL_DEBUG;
+    g_log("glvf", l, "%s", msg);
+}
+
+/* ---- the worker ---------------------------------------------------------- */
+
+typedef struct worker {
+    atomic_int refs;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+
+    /* set at creation (main thread), read-only afterwards */
+    GdkGLContext *gl, *tex_gl;
+    glvf_log_fn log;
+    gpointer log_user;
+    GWeakRef paintable;
+
+    /* lock */
+    gboolean quit;              /* the paintable let go: finish up */
+    guint wakes;                /* bumped by every wake */
+    const glvf_gtk_source *src; /* the source in use and its user */
+    gpointer src_user;
+    int hint_w, hint_h;         /* size shown, device pixels (0: unknown) */
+    glvf_scaler scaler;
+    guint outstanding;          /* textures handed out, not yet released */
+    /* hand-off slot to the main thread */
+    glvf_frame *ho_frame;
+    glvf_gtk_item ho_item;
+    const glvf_gtk_source *ho_src;
+    gpointer ho_src_user;
+    int ho_dw, ho_dh;           /* the picture's display size */
+    gboolean ho_scheduled;
+    GlvfVideoPaintableStats stats;
+    gint64 upload_us_sum, convert_us_sum;
+    gboolean lost;              /* the GL context was lost */
+
+    /* worker thread only */
+    glvf_context *ctx;
+    GLuint fbo;
+} worker;
+
+static worker *worker_ref(worker *w)
+{
+    atomic_fetch_add(&w->refs, 1);
+    return w;
+}
+
+static void worker_unref(worker *w)
+{
+    if (!w || atomic_fetch_sub(&w->refs, 1) != 1)
+        return;
+    g_weak_ref_clear(&w->paintable);
+    /* GdkGLContexts are dropped by the thread; tex_gl may be referenced by
+     * GdkGLTextures still (they hold their own references) */
+    g_clear_object(&w->tex_gl);
+    pthread_cond_destroy(&w->cond);
+    pthread_mutex_destroy(&w->lock);
+    g_free(w);
+}
+
+static void wlog(worker *w, glvf_log_level level, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static void wlog(worker *w, glvf_log_level level, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    w->log(w->log_user, level, msg);
+}
+
+/* GL thread check for glvf: the worker's GdkGLContext is current here. */
+static bool worker_is_current(void *user)
+{
+    worker *w = user;
+    return gdk_gl_context_get_current() == w->gl;
+}
+
+static gboolean worker_gl_begin(worker *w)
+{
+    if (w->ctx)
+        return TRUE;
+    gdk_gl_context_make_current(w->gl);
+    if (gdk_gl_context_get_current() != w->gl) {
+        wlog(w, GLVF_LOG_ERROR, "glvf paintable: cannot make the worker's GL context current");
+        return FALSE;
+    }
+    w->ctx = glvf_context_create(glvf_context_params(.is_current = worker_is_current,
+                                                     .is_current_user = w, .log = w->log,
+                                                     .log_user = w->log_user));
+    if (!w->ctx)
+        return FALSE;
+    glGenFramebuffers(1, &w->fbo);
+    const glvf_caps *caps = glvf_context_get_caps(w->ctx);
+    pthread_mutex_lock(&w->lock);
+    g_strlcpy(w->stats.renderer, caps->renderer ? caps->renderer : "?",
+              sizeof w->stats.renderer);
+    g_strlcpy(w->stats.upload_strategy,
+              glvf_upload_strategy_name(glvf_context_get_upload_strategy(w->ctx)),
+              sizeof w->stats.upload_strategy);
+    w->stats.gl_es = caps->is_gles;
+    w->stats.gl_major = caps->gl_major;
+    w->stats.gl_minor = caps->gl_minor;
+    pthread_mutex_unlock(&w->lock);
+    return TRUE;
+}
+
+/* Worker thread: the glvf context goes. With `gl`, the GL context is usable
+ * and everything is deleted; without, it was lost: CPU state only. */
+static void worker_gl_end(worker *w, gboolean gl)
+{
+    if (!w->ctx)
+        return;
+    glvf_stats st;
+    glvf_context_get_stats(w->ctx, &st);
+    atomic_fetch_add(&totals_leaked, st.frames_live + st.staging_live);
+    if (w->fbo) {
+        glvf_context_defer_delete(w->ctx, GLVF_OBJECT_FRAMEBUFFER, w->fbo);
+        w->fbo = 0;
+    }
+    if (!gl || !glvf_context_destroy(&w->ctx))
+        glvf_context_abandon(&w->ctx);
+}
+
+/* Main thread: shows what the worker handed over. */
+static gboolean hand_off_idle(gpointer data);
+
+/* Releases an item's data through its source. */
+static void item_release(const glvf_gtk_source *src, gpointer user, glvf_gtk_item *it)
+{
+    if (it->data)
+        src->release(user, it->data);
+    it->data = NULL;
+}
+
+/* Waits (lock held) until `deadline` (monotonic µs), a wake or quit.
+ * Returns FALSE when woken or quitting before the deadline. */
+static gboolean wait_until_locked(worker *w, gint64 deadline, guint wakes)
+{
+    while (!w->quit && w->wakes == wakes) {
+        if (deadline == GLVF_GTK_DUE_WAIT) {
+            pthread_cond_wait(&w->cond, &w->lock);
+            continue;
+        }
+        gint64 now = g_get_monotonic_time();
+        if (now >= deadline)
+            return TRUE;
+        /* the condition variable waits on CLOCK_MONOTONIC, the clock of
+         * g_get_monotonic_time() */
+        struct timespec ts = { .tv_sec = deadline / G_USEC_PER_SEC,
+                               .tv_nsec = (long)(deadline % G_USEC_PER_SEC) * 1000 };
+        pthread_cond_timedwait(&w->cond, &w->lock, &ts);
+    }
+    return FALSE;
+}
+
+/* The picture's display size: sample aspect ratio, then rotation. */
+static void display_size(const glvf_image *img, int *dw, int *dh)
+{
+    double w = img->width, h = img->height;
+    if (img->sar.num > 0 && img->sar.den > 0)
+        w = w * img->sar.num / img->sar.den;
+    int iw = MAX(1, (int)(w + 0.5)), ih = MAX(1, (int)(h + 0.5));
+    if (img->rotation == 90 || img->rotation == 270) {
+        *dw = ih;
+        *dh = iw;
+    } else {
+        *dw = iw;
+        *dh = ih;
+    }
+}
+
+/* The conversion's size: the display size fitted into the shown size
+ * (aspect kept), never larger than the display size. */
+static void target_size(int dw, int dh, int hint_w, int hint_h, int *tw, int *th)
+{
+    *tw = dw;
+    *th = dh;
+    if (hint_w <= 0 || hint_h <= 0 || (hint_w >= dw && hint_h >= dh))
+        return;
+    double s = MIN((double)hint_w / dw, (double)hint_h / dh);
+    *tw = MAX(1, (int)(dw * s + 0.5));
+    *th = MAX(1, (int)(dh * s + 0.5));
+}
+
+static void count_failure(worker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    w->stats.upload_failures++;
+    if (w->ctx && glvf_context_is_lost(w->ctx) && !w->lost) {
+        w->lost = TRUE;
+        w->stats.context_losses++;
+    }
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Worker thread: uploads and converts one item; returns the RGBA frame or
+ * NULL. Releases the item's data. */
+static glvf_frame *convert(worker *w, const glvf_gtk_source *src, gpointer user,
+                           glvf_gtk_item *it, int *dw, int *dh)
+{
+    gint64 t0 = g_get_monotonic_time();
+    glvf_frame *vf = src->upload(user, w->ctx, it->data);
+    item_release(src, user, it);
+    if (!vf) {
+        count_failure(w);
+        return NULL;
+    }
+    gint64 t1 = g_get_monotonic_time();
+    display_size(glvf_frame_image(vf), dw, dh);
+    pthread_mutex_lock(&w->lock);
+    int hw = w->hint_w, hh = w->hint_h;
+    glvf_scaler scaler = w->scaler;
+    pthread_mutex_unlock(&w->lock);
+    int tw, th;
+    target_size(*dw, *dh, hw, hh, &tw, &th);
+    int err = 0;
+    glvf_frame *out = glvf_frame_new(w->ctx, GLVF_FORMAT_RGBA8, tw, th,
+                                     glvf_upload_params(.user_data = w), &err);
+    if (!out) {
+        glvf_frame_unref(&vf);
+        count_failure(w);
+        return NULL;
+    }
+    glvf_frame_plane plane;
+    glvf_frame_get_plane(out, 0, &plane);
+    glBindFramebuffer(GL_FRAMEBUFFER, w->fbo);
+    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, plane.texture, 0);
+    /* GdkGLTexture rows run top to bottom: draw the picture upside down
+     * in GL's bottom-up convention */
+    int r = glvf_render(w->ctx, vf,
+                        glvf_render_params(.target = { 0, 0, tw, th }, .stretch = true,
+                                           .flip_v = true, .scaler = scaler));
+    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, 0, 0);
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+    glvf_frame_unref(&vf);
+    GLsync sync = r == 0 ? glFenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0) : NULL;
+    GLenum wr = GL_WAIT_FAILED;
+    if (sync) {
+        /* GTK 4.8 takes no fence with a GdkGLTexture: it must never sample
+         * a half-written texture, so wait here, on the worker */
+        wr = glClientWaitSync(sync, GL_SYNC_FLUSH_COMMANDS_BIT, FENCE_TIMEOUT_NS);
+        glDeleteSync(sync);
+    }
+    if (r != 0 || (wr != GL_ALREADY_SIGNALED && wr != GL_CONDITION_SATISFIED)) {
+        if (r == 0)
+            wlog(w, GLVF_LOG_ERROR, "glvf paintable: the conversion's fence did not signal");
+        glvf_frame_unref(&out);
+        count_failure(w);
+        return NULL;
+    }
+    gint64 t2 = g_get_monotonic_time();
+    glvf_stats st;
+    glvf_context_get_stats(w->ctx, &st);
+    pthread_mutex_lock(&w->lock);
+    w->stats.frames_converted++;
+    w->upload_us_sum += t1 - t0;
+    w->convert_us_sum += t2 - t1;
+    w->stats.texture_width = tw;
+    w->stats.texture_height = th;
+    w->stats.pool_bytes = st.pool_bytes;
+    pthread_mutex_unlock(&w->lock);
+    return out;
+}
+
+/* Worker thread: puts a converted picture in the hand-off slot. */
+static void hand_off(worker *w, const glvf_gtk_source *src, gpointer user, glvf_frame *out,
+                     const glvf_gtk_item *it, int dw, int dh)
+{
+    gint64 now = g_get_monotonic_time();
+    pthread_mutex_lock(&w->lock);
+    glvf_frame *old = w->ho_frame;
+    if (old)
+        w->stats.frames_replaced++;
+    const glvf_gtk_source *old_src = w->ho_src;
+    gpointer old_user = w->ho_src_user;
+    glvf_gtk_item old_item = w->ho_item;
+    w->ho_frame = out;
+    w->ho_item = *it;
+    w->ho_src = src;
+    w->ho_src_user = src->ref(user);
+    w->ho_dw = dw;
+    w->ho_dh = dh;
+    gboolean schedule = !w->ho_scheduled;
+    w->ho_scheduled = TRUE;
+    pthread_mutex_unlock(&w->lock);
+    if (old) {
+        glvf_frame_unref(&old);
+        if (old_src->dropped)
+            old_src->dropped(old_user, &old_item, FALSE);
+        old_src->unref(old_user);
+    }
+    if (src->handed)
+        src->handed(user, it, now);
+    if (schedule) {
+        GSource *s = g_idle_source_new();
+        g_source_set_priority(s, G_PRIORITY_DEFAULT);
+        g_source_set_callback(s, hand_off_idle, worker_ref(w), (GDestroyNotify)worker_unref);
+        g_source_attach(s, NULL);
+        g_source_unref(s);
+    }
+}
+
+/* Worker thread: one item from the source to the hand-off slot. */
+static void process(worker *w, const glvf_gtk_source *src, gpointer user, glvf_gtk_item *it)
+{
+    gint64 late = 0;
+    gint64 due = src->due(user, it, &late);
+    if (due == GLVF_GTK_DUE_DROP ||
+        (due > 0 && due != GLVF_GTK_DUE_WAIT && late > 0 &&
+         g_get_monotonic_time() > due + late)) {
+        /* stale, or already too late to be shown: not even converted */
+        gboolean is_late = due != GLVF_GTK_DUE_DROP;
+        item_release(src, user, it);
+        if (is_late) {
+            pthread_mutex_lock(&w->lock);
+            w->stats.frames_late++;
+            pthread_mutex_unlock(&w->lock);
+        }
+        if (src->dropped)
+            src->dropped(user, it, is_late);
+        return;
+    }
+    int dw = 0, dh = 0;
+    glvf_frame *out = convert(w, src, user, it, &dw, &dh);
+    if (!out) {
+        if (src->dropped)
+            src->dropped(user, it, FALSE);
+        return;
+    }
+    /* pacing: wait for the due time (asked again after each wake: a pause
+     * or a seek changes it) */
+    for (;;) {
+        due = src->due(user, it, &late);
+        if (due == GLVF_GTK_DUE_DROP)
+            break;
+        gint64 now = g_get_monotonic_time();
+        if (due > 0 && due != GLVF_GTK_DUE_WAIT && late > 0 && now > due + late) {
+            pthread_mutex_lock(&w->lock);
+            w->stats.frames_late++;
+            pthread_mutex_unlock(&w->lock);
+            due = GLVF_GTK_DUE_DROP;
+            break;
+        }
+        if (due == 0 || (due != GLVF_GTK_DUE_WAIT && now >= due - HAND_OFF_LEAD_US))
+            break;
+        pthread_mutex_lock(&w->lock);
+        guint wakes = w->wakes;
+        gboolean reached =
+                wait_until_locked(w, due == GLVF_GTK_DUE_WAIT ? due : due - HAND_OFF_LEAD_US,
+                                  wakes);
+        gboolean quit = w->quit;
+        pthread_mutex_unlock(&w->lock);
+        if (quit) {
+            due = GLVF_GTK_DUE_DROP;
+            break;
+        }
+        if (reached)
+            break;
+    }
+    if (due == GLVF_GTK_DUE_DROP) {
+        glvf_frame_unref(&out);
+        if (src->dropped)
+            src->dropped(user, it, TRUE);
+        return;
+    }
+    hand_off(w, src, user, out, it, dw, dh);
+}
+
+static gpointer worker_main(gpointer data)
+{
+    worker *w = data;
+    pthread_mutex_lock(&w->lock);
+    for (;;) {
+        if (w->quit || w->lost)
+            break;
+        const glvf_gtk_source *src = w->src;
+        if (!src) {
+            pthread_cond_wait(&w->cond, &w->lock);
+            continue;
+        }
+        gpointer user = src->ref(w->src_user);
+        guint wakes = w->wakes;
+        pthread_mutex_unlock(&w->lock);
+
+        glvf_gtk_item it = { 0 };
+        int r = src->next(user, &it);
+        if (r > 0) {
+            if (worker_gl_begin(w)) {
+                process(w, src, user, &it);
+                glvf_context_collect(w->ctx);
+            } else {
+                item_release(src, user, &it);
+                count_failure(w);
+                pthread_mutex_lock(&w->lock);
+                w->lost = TRUE; /* no usable GL: let the paintable know */
+                pthread_mutex_unlock(&w->lock);
+            }
+        }
+        src->unref(user);
+        pthread_mutex_lock(&w->lock);
+        if (r < 0 && w->wakes == wakes && !w->quit)
+            pthread_cond_wait(&w->cond, &w->lock); /* nothing until a wake */
+    }
+    gboolean lost = w->lost;
+    gboolean quit = w->quit;
+    pthread_mutex_unlock(&w->lock);
+
+    if (lost && !quit) {
+        /* tell the paintable, which starts a new worker */
+        GSource *s = g_idle_source_new();
+        g_source_set_callback(s, hand_off_idle, worker_ref(w), (GDestroyNotify)worker_unref);
+        g_source_attach(s, NULL);
+        g_source_unref(s);
+    }
+    if (w->ctx && glvf_context_is_lost(w->ctx)) {
+        /* lost: nothing to wait for; textures GTK holds become orphans */
+        pthread_mutex_lock(&w->lock);
+        if (w->outstanding)
+            atomic_fetch_add(&totals_orphaned, 1);
+        pthread_mutex_unlock(&w->lock);
+        worker_gl_end(w, FALSE);
+    } else {
+        /* GTK may still sample textures it holds: the context stays until
+         * every one is released */
+        pthread_mutex_lock(&w->lock);
+        while (w->outstanding || w->ho_frame || w->ho_scheduled)
+            pthread_cond_wait(&w->cond, &w->lock);
+        pthread_mutex_unlock(&w->lock);
+        if (w->ctx) {
+            gdk_gl_context_make_current(w->gl);
+            worker_gl_end(w, gdk_gl_context_get_current() == w->gl);
+        }
+    }
+    pthread_mutex_lock(&w->lock);
+    const glvf_gtk_source *src = w->src;
+    gpointer user = w->src_user;
+    w->src = NULL;
+    w->src_user = NULL;
+    pthread_mutex_unlock(&w->lock);
+    if (src)
+        src->unref(user);
+    gdk_gl_context_clear_current();
+    g_clear_object(&w->gl);
+    atomic_fetch_sub(&totals_running, 1);
+    atomic_fetch_add(&totals_finished, 1);
+    worker_unref(w);
+    return NULL;
+}
+
+/* ---- the paintable ------------------------------------------------------- */
+
+struct _GlvfVideoPaintable {
+    GObject parent;
+    GdkDisplay *display;
+
+    pthread_mutex_t lock;       /* w (for other threads), retired, start_pending */
+    worker *w;
+    gboolean start_pending;     /* an idle will make the worker */
+    GlvfVideoPaintableStats retired; /* counters of workers let go */
+
+    /* main thread */
+    GdkTexture *current;
+    int dw, dh;                 /* display size of what is shown */
+    int scale;
+    glvf_scaler scaler;
+    glvf_log_fn log;
+    gpointer log_user;
+    const glvf_gtk_source *src;
+    gpointer src_user;
+    GlvfVideoPaintableShownFunc shown;
+    gpointer shown_user;
+    gboolean gl_failed;         /* no worker could be made: do not retry per frame */
+    char gl_error[256];
+    /* the built-in source of glvf_video_paintable_push */
+    struct push_source *push;
+};
+
+static void glvf_video_paintable_iface_init(GdkPaintableInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE(GlvfVideoPaintable, glvf_video_paintable, G_TYPE_OBJECT,
+                              G_IMPLEMENT_INTERFACE(GDK_TYPE_PAINTABLE,
+                                                    glvf_video_paintable_iface_init))
+
+static void stats_add(GlvfVideoPaintableStats *to, const GlvfVideoPaintableStats *s)
+{
+    to->frames_shown += s->frames_shown;
+    to->frames_converted += s->frames_converted;
+    to->frames_late += s->frames_late;
+    to->frames_replaced += s->frames_replaced;
+    to->upload_failures += s->upload_failures;
+    to->workers_started += s->workers_started;
+    to->context_losses += s->context_losses;
+}
+
+/* Main thread: a worker for the paintable, made when needed. */
+static worker *ensure_worker(GlvfVideoPaintable *self)
+{
+    if (self->w)
+        return self->w;
+    if (self->gl_failed)
+        return NULL;
+    GError *err = NULL;
+    GdkGLContext *gl = gdk_display_create_gl_context(self->display, &err);
+    GdkGLContext *tex_gl = gl ? gdk_display_create_gl_context(self->display, &err) : NULL;
+    if (gl && tex_gl) {
+        G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+        /* GL or GLES, whichever GDK allows (GDK_DEBUG=gl-gles) */
+        gdk_gl_context_set_use_es(gl, -1);
+        gdk_gl_context_set_use_es(tex_gl, -1);
+        G_GNUC_END_IGNORE_DEPRECATIONS
+    }
+    GdkGLContext *was = gdk_gl_context_get_current();
+    if (was)
+        g_object_ref(was);
+    gboolean ok = gl && tex_gl && gdk_gl_context_realize(gl, &err) &&
+                  gdk_gl_context_realize(tex_gl, &err);
+    /* realizing may leave a context current here: restore what was */
+    if (gdk_gl_context_get_current() != was) {
+        if (was)
+            gdk_gl_context_make_current(was);
+        else
+            gdk_gl_context_clear_current();
+    }
+    g_clear_object(&was);
+    if (!ok) {
+        g_snprintf(self->gl_error, sizeof self->gl_error, "no usable GL context for video: %s",
+                   err ? err->message : "unknown error");
+        self->log(self->log_user, GLVF_LOG_ERROR, self->gl_error);
+        g_clear_error(&err);
+        g_clear_object(&gl);
+        g_clear_object(&tex_gl);
+        self->gl_failed = TRUE;
+        return NULL;
+    }
+    worker *w = g_new0(worker, 1);
+    atomic_init(&w->refs, 2); /* the paintable's and the thread's */
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    w->gl = gl;
+    w->tex_gl = tex_gl;
+    w->log = self->log;
+    w->log_user = self->log_user;
+    g_weak_ref_init(&w->paintable, self);
+    w->scaler = self->scaler;
+    w->stats.workers_started = 1;
+    if (self->src) {
+        w->src = self->src;
+        w->src_user = self->src->ref(self->src_user);
+    }
+    atomic_fetch_add(&totals_running, 1);
+    GThread *t = g_thread_new("glvf-paintable", worker_main, w);
+    g_thread_unref(t);
+    pthread_mutex_lock(&self->lock);
+    self->w = w;
+    pthread_mutex_unlock(&self->lock);
+    return w;
+}
+
+/* Main thread: lets the current worker go (it finishes by itself). */
+static void detach_worker(GlvfVideoPaintable *self)
+{
+    pthread_mutex_lock(&self->lock);
+    worker *w = self->w;
+    self->w = NULL;
+    if (w) {
+        pthread_mutex_lock(&w->lock);
+        stats_add(&self->retired, &w->stats);
+        w->quit = TRUE;
+        w->wakes++;
+        const glvf_gtk_source *src = w->src;
+        gpointer user = src ? src->ref(w->src_user) : NULL;
+        pthread_cond_broadcast(&w->cond);
+        pthread_mutex_unlock(&w->lock);
+        pthread_mutex_unlock(&self->lock);
+        if (src) {
+            src->interrupt(user);
+            src->unref(user);
+        }
+        worker_unref(w);
+        return;
+    }
+    pthread_mutex_unlock(&self->lock);
+}
+
+static void texture_released(gpointer data)
+{
+    glvf_frame *f = data;
+    worker *w = glvf_frame_user_data(f);
+    glvf_frame_unref(&f); /* back to the pool (or freed, for an orphan): no GL call */
+    pthread_mutex_lock(&w->lock);
+    w->outstanding--;
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    worker_unref(w);
+}
+
+static gboolean hand_off_idle(gpointer data)
+{
+    worker *w = data;
+    GlvfVideoPaintable *self = g_weak_ref_get(&w->paintable);
+    pthread_mutex_lock(&w->lock);
+    glvf_frame *f = w->ho_frame;
+    glvf_gtk_item it = w->ho_item;
+    const glvf_gtk_source *src = w->ho_src;
+    gpointer user = w->ho_src_user;
+    int dw = w->ho_dw, dh = w->ho_dh;
+    w->ho_frame = NULL;
+    w->ho_src = NULL;
+    w->ho_src_user = NULL;
+    w->ho_scheduled = FALSE;
+    gboolean lost = w->lost;
+    gboolean current = self && self->w == w;
+    if (f && current) {
+        w->outstanding++;
+        w->stats.frames_shown++;
+    }
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+
+    if (f && !current) {
+        glvf_frame_unref(&f);
+    } else if (f) {
+        glvf_frame_plane plane;
+        glvf_frame_get_plane(f, 0, &plane);
+        GdkTexture *tex = gdk_gl_texture_new(w->tex_gl, plane.texture, plane.width,
+                                             plane.height, texture_released, f);
+        worker_ref(w); /* the texture's */
+        g_clear_object(&self->current);
+        self->current = tex;
+        gboolean resized = dw != self->dw || dh != self->dh;
+        self->dw = dw;
+        self->dh = dh;
+        if (resized)
+            gdk_paintable_invalidate_size(GDK_PAINTABLE(self));
+        gdk_paintable_invalidate_contents(GDK_PAINTABLE(self));
+        if (self->shown && src == self->src && user == self->src_user)
+            self->shown(self->shown_user, it.pts_us, it.serial);
+    }
+    if (src)
+        src->unref(user);
+    if (lost && current) {
+        /* the GL context was lost (or could not be used): start over with a
+         * new one */
+        detach_worker(self);
+        ensure_worker(self);
+    }
+    g_clear_object(&self);
+    return G_SOURCE_REMOVE;
+}
+
+/* ---- the push source ------------------------------------------------------ */
+
+typedef struct push_source {
+    atomic_int refs;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    guint interrupts;
+    gboolean closed;
+    /* the mailbox */
+    GlvfVideoAreaUploadFunc upload;
+    gpointer data;
+    GDestroyNotify release;
+    GlvfVideoPaintable *owner; /* for counting replacements; cleared at dispose */
+    guint64 replaced;
+} push_source;
+
+typedef struct push_item {
+    GlvfVideoAreaUploadFunc upload;
+    gpointer data;
+    GDestroyNotify release;
+} push_item;
+
+static gpointer push_ref(gpointer user)
+{
+    push_source *ps = user;
+    atomic_fetch_add(&ps->refs, 1);
+    return ps;
+}
+
+static void push_unref(gpointer user)
+{
+    push_source *ps = user;
+    if (atomic_fetch_sub(&ps->refs, 1) != 1)
+        return;
+    if (ps->upload && ps->release)
+        ps->release(ps->data);
+    pthread_cond_destroy(&ps->cond);
+    pthread_mutex_destroy(&ps->lock);
+    g_free(ps);
+}
+
+static int push_next(gpointer user, glvf_gtk_item *item)
+{
+    push_source *ps = user;
+    pthread_mutex_lock(&ps->lock);
+    guint interrupts = ps->interrupts;
+    while (!ps->upload && !ps->closed && ps->interrupts == interrupts)
+        pthread_cond_wait(&ps->cond, &ps->lock);
+    if (!ps->upload) {
+        gboolean closed = ps->closed;
+        pthread_mutex_unlock(&ps->lock);
+        return closed ? -1 : 0;
+    }
+    push_item *pi = g_new(push_item, 1);
+    *pi = (push_item){ ps->upload, ps->data, ps->release };
+    ps->upload = NULL;
+    ps->data = NULL;
+    ps->release = NULL;
+    pthread_mutex_unlock(&ps->lock);
+    *item = (glvf_gtk_item){ .data = pi };
+    return 1;
+}
+
+static void push_interrupt(gpointer user)
+{
+    push_source *ps = user;
+    pthread_mutex_lock(&ps->lock);
+    ps->interrupts++;
+    pthread_cond_broadcast(&ps->cond);
+    pthread_mutex_unlock(&ps->lock);
+}
+
+static gint64 push_due(gpointer user, const glvf_gtk_item *item, gint64 *late_us)
+{
+    (void)user;
+    (void)item;
+    *late_us = 0;
+    return 0;
+}
+
+static glvf_frame *push_upload(gpointer user, glvf_context *ctx, gpointer data)
+{
+    (void)user;
+    push_item *pi = data;
+    return pi->upload(ctx, pi->data);
+}
+
+static void push_release(gpointer user, gpointer data)
+{
+    (void)user;
+    push_item *pi = data;
+    if (pi->release)
+        pi->release(pi->data);
+    g_free(pi);
+}
+
+static const glvf_gtk_source push_vtable = {
+    .next = push_next,
+    .interrupt = push_interrupt,
+    .due = push_due,
+    .upload = push_upload,
+    .release = push_release,
+    .ref = push_ref,
+    .unref = push_unref,
+};
+
+static gboolean start_idle(gpointer data)
+{
+    GlvfVideoPaintable *self = data;
+    pthread_mutex_lock(&self->lock);
+    self->start_pending = FALSE;
+    pthread_mutex_unlock(&self->lock);
+    if (self->src)
+        ensure_worker(self);
+    return G_SOURCE_REMOVE;
+}
+
+void glvf_video_paintable_push(GlvfVideoPaintable *self, GlvfVideoAreaUploadFunc upload,
+                               gpointer data, GDestroyNotify release)
+{
+    g_return_if_fail(GLVF_IS_VIDEO_PAINTABLE(self));
+    g_return_if_fail(upload != NULL);
+    push_source *ps = self->push;
+    pthread_mutex_lock(&ps->lock);
+    GDestroyNotify old_release = ps->upload ? ps->release : NULL;
+    gpointer old_data = ps->data;
+    gboolean replaced = ps->upload != NULL;
+    if (replaced)
+        ps->replaced++;
+    ps->upload = upload;
+    ps->data = data;
+    ps->release = release;
+    pthread_cond_broadcast(&ps->cond);
+    pthread_mutex_unlock(&ps->lock);
+    if (old_release)
+        old_release(old_data);
+    /* the worker is made on the main thread, when there is none */
+    pthread_mutex_lock(&self->lock);
+    gboolean start = !self->w && !self->start_pending;
+    self->start_pending |= start;
+    pthread_mutex_unlock(&self->lock);
+    if (start) {
+        GSource *s = g_idle_source_new();
+        g_source_set_priority(s, G_PRIORITY_DEFAULT);
+        g_source_set_callback(s, start_idle, g_object_ref(self), g_object_unref);
+        g_source_attach(s, NULL);
+        g_source_unref(s);
+    }
+}
+
+/* ---- public API ----------------------------------------------------------- */
+
+void glvf_video_paintable_set_source(GlvfVideoPaintable *self, const glvf_gtk_source *source,
+                                     gpointer user)
+{
+    g_return_if_fail(GLVF_IS_VIDEO_PAINTABLE(self));
+    const glvf_gtk_source *old = self->src;
+    gpointer old_user = self->src_user;
+    self->src = source;
+    self->src_user = source ? source->ref(user) : NULL;
+    worker *w = source ? ensure_worker(self) : self->w;
+    if (w) {
+        pthread_mutex_lock(&w->lock);
+        const glvf_gtk_source *wsrc = w->src;
+        gpointer wuser = w->src_user;
+        w->src = source;
+        w->src_user = source ? source->ref(user) : NULL;
+        w->wakes++;
+        pthread_cond_broadcast(&w->cond);
+        pthread_mutex_unlock(&w->lock);
+        if (wsrc) {
+            wsrc->interrupt(wuser);
+            wsrc->unref(wuser);
+        }
+    }
+    if (old) {
+        old->interrupt(old_user);
+        old->unref(old_user);
+    }
+}
+
+void glvf_video_paintable_wake(GlvfVideoPaintable *self)
+{
+    g_return_if_fail(GLVF_IS_VIDEO_PAINTABLE(self));
+    pthread_mutex_lock(&self->lock);
+    worker *w = self->w;
+    if (w) {
+        pthread_mutex_lock(&w->lock);
+        w->wakes++;
+        pthread_cond_broadcast(&w->cond);
+        pthread_mutex_unlock(&w->lock);
+    }
+    pthread_mutex_unlock(&self->lock);
+}
+
+void glvf_video_paintable_set_shown_func(GlvfVideoPaintable *self,
+                                         GlvfVideoPaintableShownFunc func, gpointer user)
+{
+    g_return_if_fail(GLVF_IS_VIDEO_PAINTABLE(self));
+    self->shown = func;
+    self->shown_user = user;
+}
+
+void glvf_video_paintable_set_scale(GlvfVideoPaintable *self, int scale)
+{
+    g_return_if_fail(GLVF_IS_VIDEO_PAINTABLE(self));
+    self->scale = MAX(1, scale);
+}
+
+void glvf_video_paintable_clear(GlvfVideoPaintable *self)
+{
+    g_return_if_fail(GLVF_IS_VIDEO_PAINTABLE(self));
+    push_source *ps = self->push;
+    pthread_mutex_lock(&ps->lock);
+    GDestroyNotify release = ps->upload ? ps->release : NULL;
+    gpointer data = ps->data;
+    ps->upload = NULL;
+    ps->data = NULL;
+    ps->release = NULL;
+    pthread_mutex_unlock(&ps->lock);
+    if (release)
+        release(data);
+    if (self->current) {
+        g_clear_object(&self->current);
+        self->dw = self->dh = 0;
+        gdk_paintable_invalidate_size(GDK_PAINTABLE(self));
+        gdk_paintable_invalidate_contents(GDK_PAINTABLE(self));
+    }
+}
+
+void glvf_video_paintable_release_gl(GlvfVideoPaintable *self)
+{
+    g_return_if_fail(GLVF_IS_VIDEO_PAINTABLE(self));
+    if (self->current && GDK_IS_GL_TEXTURE(self->current)) {
+        /* what is shown stays shown, in CPU memory: the worker can end as
+         * soon as GTK drops the textures it holds */
+        GdkTexture *t = self->current;
+        int w = gdk_texture_get_width(t), h = gdk_texture_get_height(t);
+        gsize stride = (gsize)w * 4;
+        guchar *px = g_malloc(stride * (gsize)h);
+        gdk_texture_download(t, px, stride);
+        GBytes *bytes = g_bytes_new_take(px, stride * (gsize)h);
+        self->current = gdk_memory_texture_new(w, h, GDK_MEMORY_DEFAULT, bytes, stride);
+        g_bytes_unref(bytes);
+        g_object_unref(t);
+    }
+    detach_worker(self);
+}
+
+void glvf_video_paintable_set_scaler(GlvfVideoPaintable *self, glvf_scaler scaler)
+{
+    g_return_if_fail(GLVF_IS_VIDEO_PAINTABLE(self));
+    g_return_if_fail(scaler == GLVF_SCALER_BILINEAR || scaler == GLVF_SCALER_BICUBIC);
+    self->scaler = scaler;
+    pthread_mutex_lock(&self->lock);
+    if (self->w) {
+        pthread_mutex_lock(&self->w->lock);
+        self->w->scaler = scaler;
+        pthread_mutex_unlock(&self->w->lock);
+    }
+    pthread_mutex_unlock(&self->lock);
+}
+
+GdkTexture *glvf_video_paintable_get_texture(GlvfVideoPaintable *self)
+{
+    g_return_val_if_fail(GLVF_IS_VIDEO_PAINTABLE(self), NULL);
+    return self->current ? g_object_ref(self->current) : NULL;
+}
+
+void glvf_video_paintable_get_stats(GlvfVideoPaintable *self, GlvfVideoPaintableStats *out)
+{
+    g_return_if_fail(GLVF_IS_VIDEO_PAINTABLE(self));
+    g_return_if_fail(out != NULL);
+    pthread_mutex_lock(&self->lock);
+    *out = self->retired;
+    worker *w = self->w;
+    if (w) {
+        pthread_mutex_lock(&w->lock);
+        GlvfVideoPaintableStats s = w->stats;
+        stats_add(out, &s);
+        if (s.frames_converted) {
+            out->upload_ms = w->upload_us_sum / 1000.0 / (double)s.frames_converted;
+            out->convert_ms = w->convert_us_sum / 1000.0 / (double)s.frames_converted;
+        }
+        out->textures_held = w->outstanding;
+        out->texture_width = s.texture_width;
+        out->texture_height = s.texture_height;
+        memcpy(out->renderer, s.renderer, sizeof out->renderer);
+        memcpy(out->upload_strategy, s.upload_strategy, sizeof out->upload_strategy);
+        out->gl_es = s.gl_es;
+        out->gl_major = s.gl_major;
+        out->gl_minor = s.gl_minor;
+        out->pool_bytes = s.pool_bytes;
+        pthread_mutex_unlock(&w->lock);
+    }
+    /* a push replaced in the mailbox before the worker took it */
+    push_source *ps = self->push;
+    if (ps) {
+        pthread_mutex_lock(&ps->lock);
+        out->frames_replaced += ps->replaced;
+        pthread_mutex_unlock(&ps->lock);
+    }
+    pthread_mutex_unlock(&self->lock);
+}
+
+void glvf_video_paintable_set_log(GlvfVideoPaintable *self, glvf_log_fn log, gpointer user)
+{
+    g_return_if_fail(GLVF_IS_VIDEO_PAINTABLE(self));
+    self->log = log ? log : default_log;
+    self->log_user = log ? user : NULL;
+}
+
+GlvfVideoPaintable *glvf_video_paintable_new(GdkDisplay *display)
+{
+    GlvfVideoPaintable *self = g_object_new(GLVF_TYPE_VIDEO_PAINTABLE, NULL);
+    self->display = g_object_ref(display ? display : gdk_display_get_default());
+    return self;
+}
+
+/* ---- GdkPaintable ------------------------------------------------------- */
+
+static void paintable_snapshot(GdkPaintable *paintable, GdkSnapshot *snapshot, double width,
+                               double height)
+{
+    GlvfVideoPaintable *self = GLVF_VIDEO_PAINTABLE(paintable);
+    pthread_mutex_lock(&self->lock);
+    if (self->w) {
+        pthread_mutex_lock(&self->w->lock);
+        self->w->hint_w = (int)(width * self->scale + 0.5);
+        self->w->hint_h = (int)(height * self->scale + 0.5);
+        pthread_mutex_unlock(&self->w->lock);
+    }
+    pthread_mutex_unlock(&self->lock);
+    if (!self->w && self->src && !self->gl_failed)
+        ensure_worker(self); /* the GL side was let go; it is needed again */
+    if (self->current)
+        gtk_snapshot_append_texture(GTK_SNAPSHOT(snapshot), self->current,
+                                    &GRAPHENE_RECT_INIT(0, 0, (float)width, (float)height));
+}
+
+static GdkPaintable *paintable_get_current_image(GdkPaintable *paintable)
+{
+    GlvfVideoPaintable *self = GLVF_VIDEO_PAINTABLE(paintable);
+    if (self->current)
+        return GDK_PAINTABLE(g_object_ref(self->current));
+    return gdk_paintable_new_empty(self->dw, self->dh);
+}
+
+static int paintable_get_intrinsic_width(GdkPaintable *paintable)
+{
+    return GLVF_VIDEO_PAINTABLE(paintable)->dw;
+}
+
+static int paintable_get_intrinsic_height(GdkPaintable *paintable)
+{
+    return GLVF_VIDEO_PAINTABLE(paintable)->dh;
+}
+
+static double paintable_get_intrinsic_aspect_ratio(GdkPaintable *paintable)
+{
+    GlvfVideoPaintable *self = GLVF_VIDEO_PAINTABLE(paintable);
+    return self->dh > 0 ? (double)self->dw / self->dh : 0.0;
+}
+
+static void glvf_video_paintable_iface_init(GdkPaintableInterface *iface)
+{
+    iface->snapshot = paintable_snapshot;
+    iface->get_current_image = paintable_get_current_image;
+    iface->get_intrinsic_width = paintable_get_intrinsic_width;
+    iface->get_intrinsic_height = paintable_get_intrinsic_height;
+    iface->get_intrinsic_aspect_ratio = paintable_get_intrinsic_aspect_ratio;
+}
+
+/* ---- GObject ------------------------------------------------------------ */
+
+static void glvf_video_paintable_dispose(GObject *obj)
+{
+    GlvfVideoPaintable *self = GLVF_VIDEO_PAINTABLE(obj);
+    if (self->src)
+        glvf_video_paintable_set_source(self, NULL, NULL);
+    if (self->push) {
+        push_source *ps = self->push;
+        pthread_mutex_lock(&ps->lock);
+        ps->closed = TRUE;
+        GDestroyNotify release = ps->upload ? ps->release : NULL;
+        gpointer data = ps->data;
+        ps->upload = NULL;
+        ps->release = NULL;
+        ps->data = NULL;
+        pthread_cond_broadcast(&ps->cond);
+        pthread_mutex_unlock(&ps->lock);
+        if (release)
+            release(data);
+        pthread_mutex_lock(&self->lock);
+        self->push = NULL;
+        pthread_mutex_unlock(&self->lock);
+        push_unref(ps);
+    }
+    detach_worker(self);
+    g_clear_object(&self->current);
+    G_OBJECT_CLASS(glvf_video_paintable_parent_class)->dispose(obj);
+}
+
+static void glvf_video_paintable_finalize(GObject *obj)
+{
+    GlvfVideoPaintable *self = GLVF_VIDEO_PAINTABLE(obj);
+    g_clear_object(&self->display);
+    pthread_mutex_destroy(&self->lock);
+    G_OBJECT_CLASS(glvf_video_paintable_parent_class)->finalize(obj);
+}
+
+static void glvf_video_paintable_class_init(GlvfVideoPaintableClass *klass)
+{
+    GObjectClass *oc = G_OBJECT_CLASS(klass);
+    oc->dispose = glvf_video_paintable_dispose;
+    oc->finalize = glvf_video_paintable_finalize;
+}
+
+static void glvf_video_paintable_init(GlvfVideoPaintable *self)
+{
+    pthread_mutex_init(&self->lock, NULL);
+    self->log = default_log;
+    self->scale = 1;
+    push_source *ps = g_new0(push_source, 1);
+    atomic_init(&ps->refs, 1);
+    pthread_mutex_init(&ps->lock, NULL);
+    pthread_cond_init(&ps->cond, NULL);
+    self->push = ps;
+    /* pushed pictures are the source until one is set */
+    self->src = &push_vtable;
+    self->src_user = push_ref(ps);
+}

@@ -1,0 +1,71 @@
+/*
+ * Internal interface between GlvfVideoPaintable's worker and the sources
+ * that feed it (GlvfMediaStream). Not installed.
+ *
+ * A source hands the worker items one at a time; the worker uploads each
+ * (source->upload, on the worker's GL context), converts it into an RGBA
+ * texture from glvf's pool, waits on the conversion's fence, waits until
+ * the item is due, and hands the texture to the main thread, which shows
+ * it. The source decides when an item is due and whether it is still
+ * wanted; the worker only asks.
+ */
+#ifndef GLVF_GTK4_INTERNAL_H
+#define GLVF_GTK4_INTERNAL_H
+
+#include <glvf/glvf-gtk4.h>
+
+/* One picture on its way to the screen. */
+typedef struct glvf_gtk_item {
+    gpointer data;          /* the source's (an AVFrame, a pushed item) */
+    gint64 pts_us;          /* media time, carried to shown() */
+    guint serial;           /* the source's generation (seeks bump it) */
+    gboolean rebase;        /* the source's clock starts when this is handed over */
+} glvf_gtk_item;
+
+#define GLVF_GTK_DUE_DROP G_MININT64   /* due(): no longer wanted */
+#define GLVF_GTK_DUE_WAIT G_MAXINT64   /* due(): not now (paused): wait for a wake */
+
+typedef struct glvf_gtk_source {
+    /* Worker thread. Blocks until an item is available, the source is
+     * interrupted, or it is closed. Returns 1 with *item filled, 0 when
+     * interrupted (the worker looks at its own state and asks again), -1
+     * when the source has nothing more to give until it is woken (the
+     * worker then waits for a wake). */
+    int (*next)(gpointer user, glvf_gtk_item *item);
+    /* Any thread: makes a blocked next() return 0. */
+    void (*interrupt)(gpointer user);
+    /* Worker thread: the g_get_monotonic_time() at which the item should be
+     * shown; 0 at once; GLVF_GTK_DUE_WAIT (paused), GLVF_GTK_DUE_DROP. Also
+     * gives the tolerance: an item later than due + *late_us is dropped
+     * (*late_us 0: never). */
+    gint64 (*due)(gpointer user, const glvf_gtk_item *item, gint64 *late_us);
+    /* Worker thread, GL context current: uploads the item's picture. */
+    glvf_frame *(*upload)(gpointer user, glvf_context *ctx, gpointer data);
+    /* Any thread: the item's data is done with (exactly once per item). */
+    void (*release)(gpointer user, gpointer data);
+    /* Worker thread: the item was handed to the main thread at `when_us`. */
+    void (*handed)(gpointer user, const glvf_gtk_item *item, gint64 when_us);
+    /* Worker thread: the item was dropped (late, stale, or failed). */
+    void (*dropped)(gpointer user, const glvf_gtk_item *item, gboolean late);
+    /* Reference counting of `user` (the worker holds one while it uses the
+     * source; the last unref may come from the worker thread). */
+    gpointer (*ref)(gpointer user);
+    void (*unref)(gpointer user);
+} glvf_gtk_source;
+
+/* Main thread. Sets (or with NULL clears) the source the paintable's worker
+ * pulls from. The paintable keeps a reference on `user` (source->ref). */
+void glvf_video_paintable_set_source(GlvfVideoPaintable *self, const glvf_gtk_source *source,
+                                     gpointer user);
+/* Any thread: wakes the worker waiting for an item's due time or for the
+ * source, so it asks due()/next() again. */
+void glvf_video_paintable_wake(GlvfVideoPaintable *self);
+/* Main thread: called on the main thread each time a new picture is shown. */
+typedef void (*GlvfVideoPaintableShownFunc)(gpointer user, gint64 pts_us, guint serial);
+void glvf_video_paintable_set_shown_func(GlvfVideoPaintable *self,
+                                         GlvfVideoPaintableShownFunc func, gpointer user);
+/* Main thread: the device scale of the surface showing it (from
+ * GtkMediaStream's realize). */
+void glvf_video_paintable_set_scale(GlvfVideoPaintable *self, int scale);
+
+#endif
