@@ -189,6 +189,7 @@ GLVF_API GdkTexture *glvf_video_paintable_get_texture(GlvfVideoPaintable *self);
 
 typedef struct GlvfVideoPaintableStats {
     guint64 frames_shown;       /* textures the main thread made current */
+    guint64 frames_painted;     /* of those, drawn by GTK (snapshotted) at least once */
     guint64 frames_converted;   /* pictures uploaded and converted */
     guint64 frames_late;        /* dropped by the pacing: would be shown late */
     guint64 frames_replaced;    /* pushed or converted, replaced before shown */
@@ -268,6 +269,14 @@ GLVF_API GlvfVideoPaintable *glvf_media_stream_get_paintable(GlvfMediaStream *se
 
 /* Shows the next frame and stays paused. Main thread. */
 GLVF_API void glvf_media_stream_step(GlvfMediaStream *self);
+
+/*
+ * Untimed (for benchmarks): while playing, every frame is converted as
+ * soon as the previous one was painted by GTK, none is dropped, and the
+ * media clock is ignored; the rate is what decoding, conversion and GTK's
+ * painting reach together. Off by default. Main thread.
+ */
+GLVF_API void glvf_media_stream_set_untimed(GlvfMediaStream *self, gboolean untimed);
 
 typedef struct GlvfMediaStreamStats {
     guint64 frames_decoded;     /* delivered by the decoder */

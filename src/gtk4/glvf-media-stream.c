@@ -45,6 +45,7 @@ typedef struct feed {
     gint64 seek_to;           /* pending seek (µs from the start), -1: none */
     guint interrupts;
     gboolean at_end;
+    gboolean untimed;         /* every frame, as fast as painting allows */
     gboolean clock_valid;
     gint64 t0;                /* monotonic time at which media time p0 was handed over */
     gint64 p0;
@@ -290,7 +291,7 @@ static int feed_next(gpointer user, glvf_gtk_item *item)
         gboolean rebase = f->show_one || !f->clock_valid;
         f->show_one = FALSE;
         *item = (glvf_gtk_item){ .data = fr, .pts_us = frame_time_us(f, fr), .serial = serial,
-                                 .rebase = rebase };
+                                 .rebase = rebase, .wait_painted = f->untimed && f->playing };
         pthread_mutex_unlock(&f->lock);
         return 1;
     }
@@ -323,7 +324,7 @@ static gint64 feed_due(gpointer user, const glvf_gtk_item *it, gint64 *late_us)
         } else {
             due = GLVF_GTK_DUE_WAIT;
         }
-    } else if (!f->clock_valid) {
+    } else if (!f->clock_valid || f->untimed) {
         due = 0;
     } else {
         due = f->t0 + (it->pts_us - f->p0);
@@ -486,6 +487,18 @@ void glvf_media_stream_step(GlvfMediaStream *self)
     feed *f = self->feed;
     pthread_mutex_lock(&f->lock);
     f->show_one = TRUE;
+    feed_changed_locked(f);
+    pthread_mutex_unlock(&f->lock);
+    wake(self);
+}
+
+void glvf_media_stream_set_untimed(GlvfMediaStream *self, gboolean untimed)
+{
+    g_return_if_fail(GLVF_IS_MEDIA_STREAM(self));
+    feed *f = self->feed;
+    pthread_mutex_lock(&f->lock);
+    f->untimed = untimed;
+    f->clock_valid = FALSE;
     feed_changed_locked(f);
     pthread_mutex_unlock(&f->lock);
     wake(self);

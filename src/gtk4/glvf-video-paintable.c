@@ -325,8 +325,15 @@ static glvf_frame *convert(worker *w, const glvf_gtk_source *src, gpointer user,
 static void hand_off(worker *w, const glvf_gtk_source *src, gpointer user, glvf_frame *out,
                      const glvf_gtk_item *it, int dw, int dh)
 {
-    gint64 now = g_get_monotonic_time();
     pthread_mutex_lock(&w->lock);
+    if (it->wait_painted) {
+        /* untimed: one picture at a time, each painted before the next */
+        guint wakes = w->wakes;
+        while (!w->quit && w->wakes == wakes &&
+               (w->ho_frame || w->ho_scheduled || w->stats.frames_painted < w->stats.frames_shown))
+            pthread_cond_wait(&w->cond, &w->lock);
+    }
+    gint64 now = g_get_monotonic_time();
     glvf_frame *old = w->ho_frame;
     if (old)
         w->stats.frames_replaced++;
@@ -519,6 +526,8 @@ struct _GlvfVideoPaintable {
 
     /* main thread */
     GdkTexture *current;
+    gboolean current_painted;   /* GTK drew `current` (snapshot) */
+    worker *current_w;          /* the worker that made `current` (not a reference) */
     int dw, dh;                 /* display size of what is shown */
     int scale;
     glvf_scaler scaler;
@@ -543,6 +552,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE(GlvfVideoPaintable, glvf_video_paintable, G_TYPE_O
 static void stats_add(GlvfVideoPaintableStats *to, const GlvfVideoPaintableStats *s)
 {
     to->frames_shown += s->frames_shown;
+    to->frames_painted += s->frames_painted;
     to->frames_converted += s->frames_converted;
     to->frames_late += s->frames_late;
     to->frames_replaced += s->frames_replaced;
@@ -690,6 +700,8 @@ static gboolean hand_off_idle(gpointer data)
         worker_ref(w); /* the texture's */
         g_clear_object(&self->current);
         self->current = tex;
+        self->current_painted = FALSE;
+        self->current_w = w;
         gboolean resized = dw != self->dw || dh != self->dh;
         self->dw = dw;
         self->dh = dh;
@@ -1037,12 +1049,19 @@ static void paintable_snapshot(GdkPaintable *paintable, GdkSnapshot *snapshot, d
 {
     GlvfVideoPaintable *self = GLVF_VIDEO_PAINTABLE(paintable);
     pthread_mutex_lock(&self->lock);
-    if (self->w) {
-        pthread_mutex_lock(&self->w->lock);
-        self->w->hint_w = (int)(width * self->scale + 0.5);
-        self->w->hint_h = (int)(height * self->scale + 0.5);
-        pthread_mutex_unlock(&self->w->lock);
+    worker *w = self->w;
+    if (w) {
+        pthread_mutex_lock(&w->lock);
+        w->hint_w = (int)(width * self->scale + 0.5);
+        w->hint_h = (int)(height * self->scale + 0.5);
+        if (self->current && !self->current_painted && self->current_w == w) {
+            w->stats.frames_painted++;
+            pthread_cond_broadcast(&w->cond);
+        }
+        pthread_mutex_unlock(&w->lock);
     }
+    if (self->current)
+        self->current_painted = TRUE;
     pthread_mutex_unlock(&self->lock);
     if (!self->w && self->src && !self->gl_failed)
         ensure_worker(self); /* the GL side was let go; it is needed again */

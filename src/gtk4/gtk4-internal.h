@@ -20,6 +20,7 @@ typedef struct glvf_gtk_item {
     gint64 pts_us;          /* media time, carried to shown() */
     guint serial;           /* the source's generation (seeks bump it) */
     gboolean rebase;        /* the source's clock starts when this is handed over */
+    gboolean wait_painted;  /* untimed: handed over only once GTK painted the last one */
 } glvf_gtk_item;
 
 #define GLVF_GTK_DUE_DROP G_MININT64   /* due(): no longer wanted */
