@@ -82,6 +82,7 @@ typedef struct note {
     char *message;
     GlvfMediaStreamStats info;
     gint64 duration_us;
+    atomic_int published;
 } note;
 
 static void feed_unref(gpointer user);
@@ -89,6 +90,7 @@ static void feed_unref(gpointer user);
 static void note_free(gpointer data)
 {
     note *n = data;
+    atomic_load_explicit(&n->published, memory_order_acquire);
     feed_unref(n->feed);
     g_free(n->message);
     g_free(n);
@@ -97,6 +99,7 @@ static void note_free(gpointer data)
 static gboolean note_idle(gpointer data)
 {
     note *n = data;
+    atomic_load_explicit(&n->published, memory_order_acquire);
     GlvfMediaStream *self = g_weak_ref_get(&n->feed->stream);
     if (!self || self->feed != n->feed) {
         g_clear_object(&self);
@@ -143,6 +146,9 @@ static void post(feed *f, note_kind kind, guint serial, char *message,
     if (info)
         n->info = *info;
     n->duration_us = duration_us;
+    /* GLib's main-context locking is invisible to ThreadSanitizer: the
+     * note is published to the main thread through this release store */
+    atomic_store_explicit(&n->published, 1, memory_order_release);
     GSource *s = g_idle_source_new();
     g_source_set_priority(s, G_PRIORITY_DEFAULT);
     g_source_set_callback(s, note_idle, n, note_free);

@@ -19,6 +19,7 @@
  */
 #include "check.h"
 #include "pin_libs.h"
+#include "gtk_init_test.h"
 
 #include <glvf/glvf-gtk4.h>
 
@@ -529,19 +530,25 @@ static void test_stream_errors(void *arg)
 int main(void)
 {
     check_log_echo = g_getenv("GLVF_TEST_VERBOSE") != NULL;
-    gtk_init();
+    glvf_test_gtk_init();
     tmpdir = g_dir_make_tmp("glvf-paintable-XXXXXX", NULL);
     printf("# GDK_DEBUG=%s DISPLAY=%s\n", g_getenv("GDK_DEBUG") ? g_getenv("GDK_DEBUG") : "",
            g_getenv("DISPLAY") ? g_getenv("DISPLAY") : "");
     bool have_clip = make_clip();
     if (!have_clip)
         g_clear_pointer(&clip_path, g_free);
-    RUN(test_push, NULL);
-    RUN(test_texture_outlives, NULL);
-    RUN(test_three, NULL);
-    RUN(test_stream_gtkvideo, NULL);
-    RUN(test_stream_rerealize, NULL);
-    RUN(test_stream_errors, NULL);
+    /* GLVF_TEST_ONLY=name runs one case (to bisect a sanitizer report) */
+    const char *only = g_getenv("GLVF_TEST_ONLY");
+#define CASE(fn)                                  \
+    if (!only || strcmp(only, #fn) == 0)          \
+        RUN(fn, NULL)
+    CASE(test_push);
+    CASE(test_texture_outlives);
+    CASE(test_three);
+    CASE(test_stream_gtkvideo);
+    CASE(test_stream_rerealize);
+    CASE(test_stream_errors);
+#undef CASE
     check_log_clear();
     if (clip_path)
         unlink(clip_path);

@@ -10,6 +10,7 @@
  */
 #include "check.h"
 #include "pin_libs.h"
+#include "gtk_init_test.h"
 
 #include <glvf/glvf-gtk4.h>
 
@@ -334,7 +335,7 @@ static void test_move_window(void *arg)
 int main(void)
 {
     check_log_echo = g_getenv("GLVF_TEST_VERBOSE") != NULL;
-    gtk_init();
+    glvf_test_gtk_init();
     printf("# GDK_DEBUG=%s DISPLAY=%s\n", g_getenv("GDK_DEBUG") ? g_getenv("GDK_DEBUG") : "",
            g_getenv("DISPLAY") ? g_getenv("DISPLAY") : "");
     RUN(test_realize_cycles, NULL);
