@@ -169,9 +169,13 @@ static void worker_gl_end(worker *w, gboolean gl)
 {
     if (!w->ctx)
         return;
-    glvf_stats st;
-    glvf_context_get_stats(w->ctx, &st);
-    atomic_fetch_add(&totals_leaked, st.frames_live + st.staging_live);
+    if (gl) {
+        /* every texture handed to GTK came back: what is left is a leak
+         * (after a loss, frames GTK still holds are orphans instead) */
+        glvf_stats st;
+        glvf_context_get_stats(w->ctx, &st);
+        atomic_fetch_add(&totals_leaked, st.frames_live + st.staging_live);
+    }
     if (w->fbo) {
         glvf_context_defer_delete(w->ctx, GLVF_OBJECT_FRAMEBUFFER, w->fbo);
         w->fbo = 0;
@@ -478,7 +482,7 @@ static gpointer worker_main(gpointer data)
         g_source_attach(s, NULL);
         g_source_unref(s);
     }
-    if (w->ctx && glvf_context_is_lost(w->ctx)) {
+    if (w->ctx && (lost || glvf_context_is_lost(w->ctx))) {
         /* lost: nothing to wait for; textures GTK holds become orphans */
         pthread_mutex_lock(&w->lock);
         if (w->outstanding)
@@ -951,6 +955,32 @@ void glvf_video_paintable_clear(GlvfVideoPaintable *self)
         gdk_paintable_invalidate_size(GDK_PAINTABLE(self));
         gdk_paintable_invalidate_contents(GDK_PAINTABLE(self));
     }
+}
+
+void glvf_video_paintable_simulate_context_loss(GlvfVideoPaintable *self)
+{
+    g_return_if_fail(GLVF_IS_VIDEO_PAINTABLE(self));
+    pthread_mutex_lock(&self->lock);
+    worker *w = self->w;
+    if (w) {
+        pthread_mutex_lock(&w->lock);
+        if (!w->lost) {
+            w->lost = TRUE;
+            w->stats.context_losses++;
+        }
+        w->wakes++;
+        const glvf_gtk_source *src = w->src;
+        gpointer user = src ? src->ref(w->src_user) : NULL;
+        pthread_cond_broadcast(&w->cond);
+        pthread_mutex_unlock(&w->lock);
+        pthread_mutex_unlock(&self->lock);
+        if (src) {
+            src->interrupt(user);
+            src->unref(user);
+        }
+        return;
+    }
+    pthread_mutex_unlock(&self->lock);
 }
 
 void glvf_video_paintable_release_gl(GlvfVideoPaintable *self)

@@ -69,4 +69,10 @@ void glvf_video_paintable_set_shown_func(GlvfVideoPaintable *self,
  * GtkMediaStream's realize). */
 void glvf_video_paintable_set_scale(GlvfVideoPaintable *self, int scale);
 
+/* For tests: the worker behaves as if its GL context had been lost (a
+ * graphics reset, which llvmpipe cannot produce): it abandons its
+ * glvf_context without a GL call (textures GTK holds become orphans) and
+ * the paintable starts a new worker for the next picture. Main thread. */
+GLVF_API void glvf_video_paintable_simulate_context_loss(GlvfVideoPaintable *self);
+
 #endif

@@ -23,6 +23,8 @@
 
 #include <glvf/glvf-gtk4.h>
 
+#include "../../src/gtk4/gtk4-internal.h"
+
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -275,6 +277,43 @@ static void test_texture_outlives(void *arg)
     CHECK(t.orphaned == t0.orphaned, "no orphan");
     CHECK(check_log_count(GLVF_LOG_WARN, "leak report") == 0, "no leak report");
     CHECK(check_log_count(GLVF_LOG_WARN, "orphan") == 0, "no orphan warning");
+}
+
+/* ---- context loss ------------------------------------------------------------------ */
+
+static void test_context_loss(void *arg)
+{
+    (void)arg;
+    GlvfGtk4Totals t0;
+    glvf_gtk4_get_totals(&t0);
+    GlvfVideoPaintable *p = glvf_video_paintable_new(NULL);
+    glvf_video_paintable_set_log(p, check_log, NULL);
+    GtkWidget *pic = gtk_picture_new_for_paintable(GDK_PAINTABLE(p));
+    GtkWidget *win = new_window(pic, 160, 120);
+    push_solid(p, 200, 0, 0, 32, 24, NULL);
+    uint8_t px[4];
+    CHECK(wait_colour(pic, 0.5, 0.3, 200, 0, 0, 2, px), "before (%d,%d,%d)", px[0], px[1], px[2]);
+    /* the worker finds its context lost while GTK shows (holds) its texture */
+    glvf_video_paintable_simulate_context_loss(p);
+    spin(100);
+    push_solid(p, 0, 0, 200, 32, 24, NULL);
+    CHECK(wait_colour(pic, 0.5, 0.3, 0, 0, 200, 2, px), "a new context shows the next picture "
+                                                        "(%d,%d,%d)",
+          px[0], px[1], px[2]);
+    GlvfVideoPaintableStats st;
+    glvf_video_paintable_get_stats(p, &st);
+    printf("# workers started %llu, context losses %llu\n",
+           (unsigned long long)st.workers_started, (unsigned long long)st.context_losses);
+    CHECK(st.workers_started == 2 && st.context_losses == 1, "recovered once");
+    gtk_window_destroy(GTK_WINDOW(win));
+    g_object_unref(p);
+    CHECK(wait_until(workers_done, NULL, 5000), "both workers ended");
+    GlvfGtk4Totals t;
+    glvf_gtk4_get_totals(&t);
+    CHECK(t.orphaned == t0.orphaned + 1, "the texture GTK held became an orphan");
+    CHECK(t.leaked_objects == t0.leaked_objects, "nothing leaked");
+    CHECK(check_log_count(GLVF_LOG_WARN, "orphan") >= 1, "its release was an orphan's (no GL)");
+    check_log_clear();
 }
 
 /* ---- three paintables ------------------------------------------------------------ */
@@ -544,6 +583,7 @@ int main(void)
         RUN(fn, NULL)
     CASE(test_push);
     CASE(test_texture_outlives);
+    CASE(test_context_loss);
     CASE(test_three);
     CASE(test_stream_gtkvideo);
     CASE(test_stream_rerealize);
