@@ -90,6 +90,7 @@ typedef struct worker {
     gboolean ho_scheduled;
     GlvfVideoPaintableStats stats;
     gint64 upload_us_sum, convert_us_sum;
+    gint64 cost_est_us;         /* moving average of upload + conversion time */
     gboolean lost;              /* the GL context was lost */
 
     /* worker thread only */
@@ -318,6 +319,7 @@ static glvf_frame *convert(worker *w, const glvf_gtk_source *src, gpointer user,
     w->stats.frames_converted++;
     w->upload_us_sum += t1 - t0;
     w->convert_us_sum += t2 - t1;
+    w->cost_est_us = w->cost_est_us ? (w->cost_est_us * 7 + (t2 - t0)) / 8 : t2 - t0;
     w->stats.texture_width = tw;
     w->stats.texture_height = th;
     w->stats.pool_bytes = st.pool_bytes;
@@ -375,10 +377,14 @@ static void process(worker *w, const glvf_gtk_source *src, gpointer user, glvf_g
 {
     gint64 late = 0;
     gint64 due = src->due(user, it, &late);
+    pthread_mutex_lock(&w->lock);
+    gint64 cost = w->cost_est_us;
+    pthread_mutex_unlock(&w->lock);
     if (due == GLVF_GTK_DUE_DROP ||
         (due > 0 && due != GLVF_GTK_DUE_WAIT && late > 0 &&
-         g_get_monotonic_time() > due + late)) {
-        /* stale, or already too late to be shown: not even converted */
+         g_get_monotonic_time() + cost > due + late)) {
+        /* stale, or it would be ready only once too late to be shown (the
+         * conversion's usual cost counted): not even converted */
         gboolean is_late = due != GLVF_GTK_DUE_DROP;
         item_release(src, user, it);
         if (is_late) {
