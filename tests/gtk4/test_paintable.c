@@ -532,6 +532,38 @@ static void test_stream_rerealize(void *arg)
     CHECK(check_log_count(GLVF_LOG_WARN, "leak report") == 0, "no leak report");
 }
 
+static void test_stream_untimed(void *arg)
+{
+    (void)arg;
+    REQUIRE(clip_path, "clip");
+    GtkMediaStream *ms = glvf_media_stream_new_for_filename(clip_path);
+    GlvfMediaStream *gs = GLVF_MEDIA_STREAM(ms);
+    glvf_video_paintable_set_log(glvf_media_stream_get_paintable(gs), check_log, NULL);
+    GtkWidget *pic = gtk_picture_new_for_paintable(GDK_PAINTABLE(ms));
+    GtkWidget *win = new_window(pic, 320, 240);
+    REQUIRE(wait_until(is_prepared, ms, 8000), "prepared");
+    GlvfMediaStreamStats st0, st;
+    glvf_media_stream_get_stats(gs, &st0);
+    glvf_media_stream_set_untimed(gs, TRUE);
+    gtk_media_stream_play(ms);
+    CHECK(wait_until(is_ended, ms, 20000), "ended");
+    glvf_media_stream_get_stats(gs, &st);
+    guint64 painted = st.paintable.frames_painted - st0.paintable.frames_painted;
+    printf("# untimed: shown %llu, painted %llu, dropped %llu\n",
+           (unsigned long long)(st.frames_shown - st0.frames_shown), (unsigned long long)painted,
+           (unsigned long long)(st.frames_dropped - st0.frames_dropped));
+    CHECK(st.frames_dropped == st0.frames_dropped, "none dropped");
+    /* the first frame may have been shown (and painted) before play */
+    CHECK(st.frames_shown - st0.frames_shown + st0.frames_shown == 50, "every frame shown (%llu)",
+          (unsigned long long)st.frames_shown);
+    CHECK(painted + st0.paintable.frames_painted >= 49, "and painted by GTK (%llu)",
+          (unsigned long long)painted);
+    gtk_window_destroy(GTK_WINDOW(win));
+    g_object_unref(ms);
+    CHECK(wait_until(workers_done, NULL, 5000), "the worker ended");
+    CHECK(check_log_count(GLVF_LOG_ERROR, NULL) == 0, "no error logged");
+}
+
 static void test_stream_errors(void *arg)
 {
     (void)arg;
@@ -587,6 +619,7 @@ int main(void)
     CASE(test_three);
     CASE(test_stream_gtkvideo);
     CASE(test_stream_rerealize);
+    CASE(test_stream_untimed);
     CASE(test_stream_errors);
 #undef CASE
     check_log_clear();
