@@ -88,6 +88,8 @@ typedef struct worker {
     gpointer ho_src_user;
     int ho_dw, ho_dh;           /* the picture's display size */
     gboolean ho_scheduled;
+    GSource *wake_src;          /* dispatches hand_off_idle on the main thread: one
+                                   source for the worker's life, no allocation a frame */
     GlvfVideoPaintableStats stats;
     gint64 upload_us_sum, convert_us_sum;
     gint64 cost_est_us;         /* moving average of upload + conversion time */
@@ -187,6 +189,17 @@ static void worker_gl_end(worker *w, gboolean gl)
 
 /* Main thread: shows what the worker handed over. */
 static gboolean hand_off_idle(gpointer data);
+
+/* The worker's wake source: ready when the worker sets its ready time to 0
+ * (g_source_set_ready_time is thread-safe); disarmed before each dispatch,
+ * so a wake that comes during the callback is not lost. */
+static gboolean wake_dispatch(GSource *s, GSourceFunc cb, gpointer data)
+{
+    g_source_set_ready_time(s, -1);
+    return cb ? cb(data) : G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs wake_funcs = { .dispatch = wake_dispatch };
 
 /* Releases an item's data through its source. */
 static void item_release(const glvf_gtk_source *src, gpointer user, glvf_gtk_item *it)
@@ -319,7 +332,9 @@ static glvf_frame *convert(worker *w, const glvf_gtk_source *src, gpointer user,
     w->stats.frames_converted++;
     w->upload_us_sum += t1 - t0;
     w->convert_us_sum += t2 - t1;
-    w->cost_est_us = w->cost_est_us ? (w->cost_est_us * 7 + (t2 - t0)) / 8 : t2 - t0;
+    /* the first conversion compiles shaders: not a sample of the cost */
+    if (w->stats.frames_converted > 1)
+        w->cost_est_us = w->cost_est_us ? (w->cost_est_us * 7 + (t2 - t0)) / 8 : t2 - t0;
     w->stats.texture_width = tw;
     w->stats.texture_height = th;
     w->stats.pool_bytes = st.pool_bytes;
@@ -363,13 +378,8 @@ static void hand_off(worker *w, const glvf_gtk_source *src, gpointer user, glvf_
     }
     if (src->handed)
         src->handed(user, it, now);
-    if (schedule) {
-        GSource *s = g_idle_source_new();
-        g_source_set_priority(s, G_PRIORITY_DEFAULT);
-        g_source_set_callback(s, hand_off_idle, worker_ref(w), (GDestroyNotify)worker_unref);
-        g_source_attach(s, NULL);
-        g_source_unref(s);
-    }
+    if (schedule)
+        g_source_set_ready_time(w->wake_src, 0); /* thread-safe */
 }
 
 /* Worker thread: one item from the source to the hand-off slot. */
@@ -380,9 +390,16 @@ static void process(worker *w, const glvf_gtk_source *src, gpointer user, glvf_g
     pthread_mutex_lock(&w->lock);
     gint64 cost = w->cost_est_us;
     pthread_mutex_unlock(&w->lock);
-    if (due == GLVF_GTK_DUE_DROP ||
-        (due > 0 && due != GLVF_GTK_DUE_WAIT && late > 0 &&
-         g_get_monotonic_time() + cost > due + late)) {
+    gboolean predicted_late = due > 0 && due != GLVF_GTK_DUE_WAIT && late > 0 &&
+                              g_get_monotonic_time() + cost > due + late;
+    if (predicted_late && g_get_monotonic_time() <= due + late) {
+        /* dropped on the estimate alone: let it decay, so that one slow
+         * conversion cannot make every later frame look too late */
+        pthread_mutex_lock(&w->lock);
+        w->cost_est_us = w->cost_est_us * 7 / 8;
+        pthread_mutex_unlock(&w->lock);
+    }
+    if (due == GLVF_GTK_DUE_DROP || predicted_late) {
         /* stale, or it would be ready only once too late to be shown (the
          * conversion's usual cost counted): not even converted */
         gboolean is_late = due != GLVF_GTK_DUE_DROP;
@@ -483,10 +500,10 @@ static gpointer worker_main(gpointer data)
 
     if (lost && !quit) {
         /* tell the paintable, which starts a new worker */
-        GSource *s = g_idle_source_new();
-        g_source_set_callback(s, hand_off_idle, worker_ref(w), (GDestroyNotify)worker_unref);
-        g_source_attach(s, NULL);
-        g_source_unref(s);
+        pthread_mutex_lock(&w->lock);
+        w->ho_scheduled = TRUE;
+        pthread_mutex_unlock(&w->lock);
+        g_source_set_ready_time(w->wake_src, 0);
     }
     if (w->ctx && (lost || glvf_context_is_lost(w->ctx))) {
         /* lost: nothing to wait for; textures GTK holds become orphans */
@@ -517,6 +534,13 @@ static gpointer worker_main(gpointer data)
         src->unref(user);
     gdk_gl_context_clear_current();
     g_clear_object(&w->gl);
+    /* the main thread has taken the last hand-off (or the loss notice) */
+    pthread_mutex_lock(&w->lock);
+    while (w->ho_scheduled)
+        pthread_cond_wait(&w->cond, &w->lock);
+    pthread_mutex_unlock(&w->lock);
+    g_source_destroy(w->wake_src); /* drops its reference on the worker */
+    g_source_unref(w->wake_src);
     atomic_fetch_sub(&totals_running, 1);
     atomic_fetch_add(&totals_finished, 1);
     worker_unref(w);
@@ -630,6 +654,12 @@ static worker *ensure_worker(GlvfVideoPaintable *self)
         w->src = self->src;
         w->src_user = self->src->ref(self->src_user);
     }
+    w->wake_src = g_source_new(&wake_funcs, sizeof(GSource));
+    g_source_set_priority(w->wake_src, G_PRIORITY_DEFAULT);
+    g_source_set_callback(w->wake_src, hand_off_idle, worker_ref(w),
+                          (GDestroyNotify)worker_unref);
+    g_source_set_name(w->wake_src, "glvf paintable hand-off");
+    g_source_attach(w->wake_src, NULL);
     atomic_fetch_add(&totals_running, 1);
     GThread *t = g_thread_new("glvf-paintable", worker_main, w);
     g_thread_unref(t);
@@ -730,7 +760,7 @@ static gboolean hand_off_idle(gpointer data)
         ensure_worker(self);
     }
     g_clear_object(&self);
-    return G_SOURCE_REMOVE;
+    return G_SOURCE_CONTINUE;
 }
 
 /* ---- the push source ------------------------------------------------------ */
