@@ -182,9 +182,10 @@ GLVF_API void glvf_video_paintable_release_gl(GlvfVideoPaintable *self);
 /* Scaling filter of the conversion (default bilinear). Main thread. */
 GLVF_API void glvf_video_paintable_set_scaler(GlvfVideoPaintable *self, glvf_scaler scaler);
 
-/* The texture shown now (a new reference), or NULL. It may be downloaded
- * (gdk_texture_download) on the main thread, e.g. for screenshots. Main
- * thread. */
+/* A copy of the picture shown now, in CPU memory (a new GdkMemoryTexture
+ * the caller owns), or NULL: for screenshots. Costly (reads the texture
+ * back). GTK's own texture is what gdk_paintable_get_current_image()
+ * returns. Main thread. */
 GLVF_API GdkTexture *glvf_video_paintable_get_texture(GlvfVideoPaintable *self);
 
 typedef struct GlvfVideoPaintableStats {

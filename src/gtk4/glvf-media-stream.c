@@ -53,6 +53,7 @@ typedef struct feed {
     gint64 frame_us;          /* nominal frame duration */
     gint64 start_us;          /* the stream's start time */
     guint64 decoded, dropped_late, dropped_other, decode_errors;
+    char last_error[256];     /* the decoder's last error message */
 } feed;
 
 struct _GlvfMediaStream {
@@ -182,7 +183,12 @@ static void feed_unref(gpointer user)
 
 static void stream_log(void *user, glvf_log_level level, const char *msg)
 {
-    (void)user;
+    feed *f = user;
+    if (level <= GLVF_LOG_ERROR) {
+        pthread_mutex_lock(&f->lock);
+        g_strlcpy(f->last_error, msg, sizeof f->last_error);
+        pthread_mutex_unlock(&f->lock);
+    }
     g_log("glvf", level <= GLVF_LOG_WARN ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_DEBUG, "%s", msg);
 }
 
@@ -196,16 +202,19 @@ static void feed_open(feed *f)
 {
     int err = 0;
     glvf_ffmpeg_decoder *dec = glvf_ffmpeg_decoder_open(
-            glvf_ffmpeg_decoder_params(.path = f->path, .log = stream_log), &err);
+            glvf_ffmpeg_decoder_params(.path = f->path, .log = stream_log, .log_user = f), &err);
     if (!dec) {
         char why[256];
         glvf_ffmpeg_strerror(err, why, sizeof why);
         pthread_mutex_lock(&f->lock);
         f->open = OPEN_FAILED;
         guint serial = f->serial;
+        /* the decoder's own message names the file and the cause best,
+         * e.g. "'a.wav' (wav) has no video stream (streams: audio)" */
+        char *msg = f->last_error[0] ? g_strdup_printf("cannot play: %s", f->last_error)
+                                     : g_strdup_printf("cannot play %s: %s", f->path, why);
         pthread_mutex_unlock(&f->lock);
-        post(f, NOTE_ERROR, serial, g_strdup_printf("cannot play %s: %s", f->path, why), NULL,
-             0);
+        post(f, NOTE_ERROR, serial, msg, NULL, 0);
         return;
     }
     const glvf_ffmpeg_info *in = glvf_ffmpeg_decoder_info(dec);

@@ -51,6 +51,62 @@ void glvf_gtk4_get_totals(GlvfGtk4Totals *out)
     out->orphaned = atomic_load(&totals_orphaned);
 }
 
+/* ---- taking turns on software renderers ----------------------------------
+ *
+ * Mesa's llvmpipe (seen with Mesa 22.3) reads freed memory when two threads
+ * draw or upload in one share group at the same time: with malloc
+ * perturbation (MALLOC_PERTURB_) a player crashed in the driver on either
+ * thread within a few hundred frames; without it the stale reads go
+ * unnoticed. On a software renderer (glvf_caps.software) the worker's GL
+ * work and GTK's painting therefore take turns: the worker holds this lock
+ * around each GL section, and the main thread holds it from each frame
+ * clock's "before-paint" to its "after-paint" (the clocks of every
+ * toplevel, hooked once each). A software renderer spreads each draw over
+ * every core anyway, so taking turns costs little; hardware drivers never
+ * take the lock. */
+static pthread_mutex_t sw_gl_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void glvf_gtk4_software_gl_lock(gboolean lock)
+{
+    if (lock)
+        pthread_mutex_lock(&sw_gl_lock);
+    else
+        pthread_mutex_unlock(&sw_gl_lock);
+}
+
+static void clock_before_paint(GdkFrameClock *clock, gpointer data)
+{
+    (void)clock;
+    (void)data;
+    pthread_mutex_lock(&sw_gl_lock);
+}
+
+static void clock_after_paint(GdkFrameClock *clock, gpointer data)
+{
+    (void)clock;
+    (void)data;
+    pthread_mutex_unlock(&sw_gl_lock);
+}
+
+/* Main thread: every toplevel's frame clock takes the lock while it paints. */
+static void hook_frame_clocks(void)
+{
+    GListModel *tops = gtk_window_get_toplevels();
+    guint n = g_list_model_get_n_items(tops);
+    for (guint i = 0; i < n; i++) {
+        GtkWidget *win = g_list_model_get_item(tops, i);
+        GdkSurface *surface =
+                gtk_widget_get_realized(win) ? gtk_native_get_surface(GTK_NATIVE(win)) : NULL;
+        GdkFrameClock *clock = surface ? gdk_surface_get_frame_clock(surface) : NULL;
+        if (clock && !g_object_get_data(G_OBJECT(clock), "glvf-software-gl-turns")) {
+            g_object_set_data(G_OBJECT(clock), "glvf-software-gl-turns", GINT_TO_POINTER(1));
+            g_signal_connect(clock, "before-paint", G_CALLBACK(clock_before_paint), NULL);
+            g_signal_connect_after(clock, "after-paint", G_CALLBACK(clock_after_paint), NULL);
+        }
+        g_object_unref(win);
+    }
+}
+
 static void default_log(void *user, glvf_log_level level, const char *msg)
 {
     (void)user;
@@ -68,7 +124,8 @@ typedef struct worker {
     pthread_cond_t cond;
 
     /* set at creation (main thread), read-only afterwards */
-    GdkGLContext *gl, *tex_gl;
+    glvf_gtk_glctx gl;          /* current on the worker thread only */
+    GdkGLContext *tex_gl;       /* named in the GdkGLTextures (main thread only) */
     glvf_log_fn log;
     gpointer log_user;
     GWeakRef paintable;
@@ -94,6 +151,7 @@ typedef struct worker {
     gint64 upload_us_sum, convert_us_sum;
     gint64 cost_est_us;         /* moving average of upload + conversion time */
     gboolean lost;              /* the GL context was lost */
+    gboolean software;          /* software renderer: take turns with GTK */
 
     /* worker thread only */
     glvf_context *ctx;
@@ -134,15 +192,25 @@ static void wlog(worker *w, glvf_log_level level, const char *fmt, ...)
 static bool worker_is_current(void *user)
 {
     worker *w = user;
-    return gdk_gl_context_get_current() == w->gl;
+    return glvf_gtk_glctx_is_current(&w->gl);
 }
+
+static gboolean worker_gl_begin_locked(worker *w);
 
 static gboolean worker_gl_begin(worker *w)
 {
     if (w->ctx)
         return TRUE;
-    gdk_gl_context_make_current(w->gl);
-    if (gdk_gl_context_get_current() != w->gl) {
+    /* whether the renderer is a software one is known only afterwards */
+    pthread_mutex_lock(&sw_gl_lock);
+    gboolean ok = worker_gl_begin_locked(w);
+    pthread_mutex_unlock(&sw_gl_lock);
+    return ok;
+}
+
+static gboolean worker_gl_begin_locked(worker *w)
+{
+    if (!glvf_gtk_glctx_make_current(&w->gl)) {
         wlog(w, GLVF_LOG_ERROR, "glvf paintable: cannot make the worker's GL context current");
         return FALSE;
     }
@@ -160,6 +228,7 @@ static gboolean worker_gl_begin(worker *w)
               glvf_upload_strategy_name(glvf_context_get_upload_strategy(w->ctx)),
               sizeof w->stats.upload_strategy);
     w->stats.gl_es = caps->is_gles;
+    w->software = caps->software;
     w->stats.gl_major = caps->gl_major;
     w->stats.gl_minor = caps->gl_minor;
     pthread_mutex_unlock(&w->lock);
@@ -414,7 +483,13 @@ static void process(worker *w, const glvf_gtk_source *src, gpointer user, glvf_g
         return;
     }
     int dw = 0, dh = 0;
+    if (w->software)
+        pthread_mutex_lock(&sw_gl_lock);
     glvf_frame *out = convert(w, src, user, it, &dw, &dh);
+    if (out)
+        glvf_context_collect(w->ctx);
+    if (w->software)
+        pthread_mutex_unlock(&sw_gl_lock);
     if (!out) {
         if (src->dropped)
             src->dropped(user, it, FALSE);
@@ -480,7 +555,6 @@ static gpointer worker_main(gpointer data)
         if (r > 0) {
             if (worker_gl_begin(w)) {
                 process(w, src, user, &it);
-                glvf_context_collect(w->ctx);
             } else {
                 item_release(src, user, &it);
                 count_failure(w);
@@ -520,8 +594,9 @@ static gpointer worker_main(gpointer data)
             pthread_cond_wait(&w->cond, &w->lock);
         pthread_mutex_unlock(&w->lock);
         if (w->ctx) {
-            gdk_gl_context_make_current(w->gl);
-            worker_gl_end(w, gdk_gl_context_get_current() == w->gl);
+            pthread_mutex_lock(&sw_gl_lock);
+            worker_gl_end(w, glvf_gtk_glctx_make_current(&w->gl));
+            pthread_mutex_unlock(&sw_gl_lock);
         }
     }
     pthread_mutex_lock(&w->lock);
@@ -532,8 +607,9 @@ static gpointer worker_main(gpointer data)
     pthread_mutex_unlock(&w->lock);
     if (src)
         src->unref(user);
-    gdk_gl_context_clear_current();
-    g_clear_object(&w->gl);
+    pthread_mutex_lock(&sw_gl_lock);
+    glvf_gtk_glctx_destroy(&w->gl);
+    pthread_mutex_unlock(&sw_gl_lock);
     /* the main thread has taken the last hand-off (or the loss notice) */
     pthread_mutex_lock(&w->lock);
     while (w->ho_scheduled)
@@ -557,6 +633,7 @@ struct _GlvfVideoPaintable {
     worker *w;
     gboolean start_pending;     /* an idle will make the worker */
     GlvfVideoPaintableStats retired; /* counters of workers let go */
+    gint64 retired_upload_us, retired_convert_us;
 
     /* main thread */
     GdkTexture *current;
@@ -595,6 +672,26 @@ static void stats_add(GlvfVideoPaintableStats *to, const GlvfVideoPaintableStats
     to->context_losses += s->context_losses;
 }
 
+/* self->lock and w->lock held: the worker's descriptive figures and sums
+ * carried over to the paintable when it is let go. */
+static void retire_last(GlvfVideoPaintable *self, const worker *w)
+{
+    GlvfVideoPaintableStats *r = &self->retired;
+    const GlvfVideoPaintableStats *s = &w->stats;
+    if (!s->frames_converted)
+        return;
+    memcpy(r->renderer, s->renderer, sizeof r->renderer);
+    memcpy(r->upload_strategy, s->upload_strategy, sizeof r->upload_strategy);
+    r->gl_es = s->gl_es;
+    r->gl_major = s->gl_major;
+    r->gl_minor = s->gl_minor;
+    r->texture_width = s->texture_width;
+    r->texture_height = s->texture_height;
+    r->pool_bytes = s->pool_bytes;
+    self->retired_upload_us += w->upload_us_sum;
+    self->retired_convert_us += w->convert_us_sum;
+}
+
 /* Main thread: a worker for the paintable, made when needed. */
 static worker *ensure_worker(GlvfVideoPaintable *self)
 {
@@ -603,20 +700,25 @@ static worker *ensure_worker(GlvfVideoPaintable *self)
     if (self->gl_failed)
         return NULL;
     GError *err = NULL;
-    GdkGLContext *gl = gdk_display_create_gl_context(self->display, &err);
-    GdkGLContext *tex_gl = gl ? gdk_display_create_gl_context(self->display, &err) : NULL;
-    if (gl && tex_gl) {
+    GdkGLContext *tex_gl = gdk_display_create_gl_context(self->display, &err);
+    if (tex_gl) {
         G_GNUC_BEGIN_IGNORE_DEPRECATIONS
         /* GL or GLES, whichever GDK allows (GDK_DEBUG=gl-gles) */
-        gdk_gl_context_set_use_es(gl, -1);
         gdk_gl_context_set_use_es(tex_gl, -1);
         G_GNUC_END_IGNORE_DEPRECATIONS
     }
     GdkGLContext *was = gdk_gl_context_get_current();
     if (was)
         g_object_ref(was);
-    gboolean ok = gl && tex_gl && gdk_gl_context_realize(gl, &err) &&
-                  gdk_gl_context_realize(tex_gl, &err);
+    gboolean ok = tex_gl && gdk_gl_context_realize(tex_gl, &err);
+    char why[256] = "";
+    if (!ok)
+        g_strlcpy(why, err ? err->message : "unknown error", sizeof why);
+    /* the worker's own context, sharing objects with tex_gl (and so with
+     * every GdkGLContext of the display) */
+    glvf_gtk_glctx gl;
+    if (ok)
+        ok = glvf_gtk_glctx_create(&gl, tex_gl, why, sizeof why);
     /* realizing may leave a context current here: restore what was */
     if (gdk_gl_context_get_current() != was) {
         if (was)
@@ -627,10 +729,9 @@ static worker *ensure_worker(GlvfVideoPaintable *self)
     g_clear_object(&was);
     if (!ok) {
         g_snprintf(self->gl_error, sizeof self->gl_error, "no usable GL context for video: %s",
-                   err ? err->message : "unknown error");
+                   why);
         self->log(self->log_user, GLVF_LOG_ERROR, self->gl_error);
         g_clear_error(&err);
-        g_clear_object(&gl);
         g_clear_object(&tex_gl);
         self->gl_failed = TRUE;
         return NULL;
@@ -678,6 +779,8 @@ static void detach_worker(GlvfVideoPaintable *self)
     if (w) {
         pthread_mutex_lock(&w->lock);
         stats_add(&self->retired, &w->stats);
+        /* what the worker last knew stays readable after it is let go */
+        retire_last(self, w);
         w->quit = TRUE;
         w->wakes++;
         const glvf_gtk_source *src = w->src;
@@ -720,19 +823,21 @@ static gboolean hand_off_idle(gpointer data)
     w->ho_frame = NULL;
     w->ho_src = NULL;
     w->ho_src_user = NULL;
-    w->ho_scheduled = FALSE;
+    /* ho_scheduled stays set until the frame is dealt with: a worker that
+     * is finishing waits for it before it destroys its context */
     gboolean lost = w->lost;
     gboolean current = self && self->w == w;
     if (f && current) {
         w->outstanding++;
         w->stats.frames_shown++;
     }
-    pthread_cond_broadcast(&w->cond);
     pthread_mutex_unlock(&w->lock);
 
     if (f && !current) {
         glvf_frame_unref(&f);
     } else if (f) {
+        if (w->software)
+            hook_frame_clocks();
         glvf_frame_plane plane;
         glvf_frame_get_plane(f, 0, &plane);
         GdkTexture *tex = gdk_gl_texture_new(w->tex_gl, plane.texture, plane.width,
@@ -753,6 +858,13 @@ static gboolean hand_off_idle(gpointer data)
     }
     if (src)
         src->unref(user);
+    pthread_mutex_lock(&w->lock);
+    if (w->ho_frame)
+        g_source_set_ready_time(w->wake_src, 0); /* another came meanwhile */
+    else
+        w->ho_scheduled = FALSE;
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->lock);
     if (lost && current) {
         /* the GL context was lost (or could not be used): start over with a
          * new one */
@@ -993,6 +1105,20 @@ void glvf_video_paintable_clear(GlvfVideoPaintable *self)
     }
 }
 
+static GdkTexture *download(GdkTexture *t)
+{
+    int w = gdk_texture_get_width(t), h = gdk_texture_get_height(t);
+    gsize stride = (gsize)w * 4;
+    guchar *px = g_malloc(stride * (gsize)h);
+    pthread_mutex_lock(&sw_gl_lock);
+    gdk_texture_download(t, px, stride);
+    pthread_mutex_unlock(&sw_gl_lock);
+    GBytes *bytes = g_bytes_new_take(px, stride * (gsize)h);
+    GdkTexture *copy = gdk_memory_texture_new(w, h, GDK_MEMORY_DEFAULT, bytes, stride);
+    g_bytes_unref(bytes);
+    return copy;
+}
+
 void glvf_video_paintable_simulate_context_loss(GlvfVideoPaintable *self)
 {
     g_return_if_fail(GLVF_IS_VIDEO_PAINTABLE(self));
@@ -1026,13 +1152,7 @@ void glvf_video_paintable_release_gl(GlvfVideoPaintable *self)
         /* what is shown stays shown, in CPU memory: the worker can end as
          * soon as GTK drops the textures it holds */
         GdkTexture *t = self->current;
-        int w = gdk_texture_get_width(t), h = gdk_texture_get_height(t);
-        gsize stride = (gsize)w * 4;
-        guchar *px = g_malloc(stride * (gsize)h);
-        gdk_texture_download(t, px, stride);
-        GBytes *bytes = g_bytes_new_take(px, stride * (gsize)h);
-        self->current = gdk_memory_texture_new(w, h, GDK_MEMORY_DEFAULT, bytes, stride);
-        g_bytes_unref(bytes);
+        self->current = download(t);
         g_object_unref(t);
     }
     detach_worker(self);
@@ -1052,10 +1172,15 @@ void glvf_video_paintable_set_scaler(GlvfVideoPaintable *self, glvf_scaler scale
     pthread_mutex_unlock(&self->lock);
 }
 
+/* Main thread: a copy of `t` in CPU memory (GL on the main thread outside
+ * a paint: it takes the software renderer's turn). */
 GdkTexture *glvf_video_paintable_get_texture(GlvfVideoPaintable *self)
 {
     g_return_val_if_fail(GLVF_IS_VIDEO_PAINTABLE(self), NULL);
-    return self->current ? g_object_ref(self->current) : NULL;
+    if (!self->current)
+        return NULL;
+    return GDK_IS_GL_TEXTURE(self->current) ? download(self->current)
+                                            : g_object_ref(self->current);
 }
 
 void glvf_video_paintable_get_stats(GlvfVideoPaintable *self, GlvfVideoPaintableStats *out)
@@ -1064,16 +1189,18 @@ void glvf_video_paintable_get_stats(GlvfVideoPaintable *self, GlvfVideoPaintable
     g_return_if_fail(out != NULL);
     pthread_mutex_lock(&self->lock);
     *out = self->retired;
+    gint64 upload_us = self->retired_upload_us, convert_us = self->retired_convert_us;
     worker *w = self->w;
     if (w) {
         pthread_mutex_lock(&w->lock);
         GlvfVideoPaintableStats s = w->stats;
         stats_add(out, &s);
-        if (s.frames_converted) {
-            out->upload_ms = w->upload_us_sum / 1000.0 / (double)s.frames_converted;
-            out->convert_ms = w->convert_us_sum / 1000.0 / (double)s.frames_converted;
-        }
+        upload_us += w->upload_us_sum;
+        convert_us += w->convert_us_sum;
         out->textures_held = w->outstanding;
+    }
+    if (w && w->stats.frames_converted) {
+        GlvfVideoPaintableStats s = w->stats;
         out->texture_width = s.texture_width;
         out->texture_height = s.texture_height;
         memcpy(out->renderer, s.renderer, sizeof out->renderer);
@@ -1082,7 +1209,12 @@ void glvf_video_paintable_get_stats(GlvfVideoPaintable *self, GlvfVideoPaintable
         out->gl_major = s.gl_major;
         out->gl_minor = s.gl_minor;
         out->pool_bytes = s.pool_bytes;
+    }
+    if (w)
         pthread_mutex_unlock(&w->lock);
+    if (out->frames_converted) {
+        out->upload_ms = upload_us / 1000.0 / (double)out->frames_converted;
+        out->convert_ms = convert_us / 1000.0 / (double)out->frames_converted;
     }
     /* a push replaced in the mailbox before the worker took it */
     push_source *ps = self->push;

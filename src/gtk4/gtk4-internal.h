@@ -69,6 +69,29 @@ void glvf_video_paintable_set_shown_func(GlvfVideoPaintable *self,
  * GtkMediaStream's realize). */
 void glvf_video_paintable_set_scale(GlvfVideoPaintable *self, int scale);
 
+/* The worker's own GL context (glvf-gtk-glctx.c): native GLX or EGL,
+ * sharing objects with GDK's contexts, current without a drawable. */
+typedef enum { GLVF_GTK_GL_NONE, GLVF_GTK_GLX, GLVF_GTK_EGL } glvf_gtk_glkind;
+typedef struct glvf_gtk_glctx {
+    glvf_gtk_glkind kind;
+    void *glx_dpy, *glx_ctx;    /* Display *, GLXContext */
+    void *egl_dpy, *egl_ctx;    /* EGLDisplay, EGLContext */
+    unsigned egl_api;
+} glvf_gtk_glctx;
+/* Main thread: creates a context sharing objects with `share` (realized),
+ * of the same API and version. FALSE with the reason in `why`. */
+gboolean glvf_gtk_glctx_create(glvf_gtk_glctx *g, GdkGLContext *share, char *why, size_t n);
+/* The thread using it. */
+gboolean glvf_gtk_glctx_make_current(glvf_gtk_glctx *g);
+gboolean glvf_gtk_glctx_is_current(const glvf_gtk_glctx *g);
+/* Releases it if current on this thread, then destroys it. */
+void glvf_gtk_glctx_destroy(glvf_gtk_glctx *g);
+
+/* Takes (TRUE) or gives back (FALSE) the turn for GL work that software
+ * renderers need (see glvf-video-paintable.c); for main-thread GL outside a
+ * frame clock's paint, such as a test rendering a widget itself. */
+GLVF_API void glvf_gtk4_software_gl_lock(gboolean lock);
+
 /* For tests: the worker behaves as if its GL context had been lost (a
  * graphics reset, which llvmpipe cannot produce): it abandons its
  * glvf_context without a GL call (textures GTK holds become orphans) and

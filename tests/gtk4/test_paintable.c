@@ -75,14 +75,20 @@ static bool widget_pixel(GtkWidget *widget, double fx, double fy, uint8_t out[4]
     g_object_unref(wp);
     if (!node)
         return false;
+    /* GL on the main thread outside a frame clock's paint: take the turn a
+     * software renderer needs (see glvf-video-paintable.c) */
+    glvf_gtk4_software_gl_lock(TRUE);
     GdkTexture *t = gsk_renderer_render_texture(gtk_native_get_renderer(native), node,
                                                 &GRAPHENE_RECT_INIT(0, 0, (float)w, (float)h));
     gsk_render_node_unref(node);
-    if (!t)
+    if (!t) {
+        glvf_gtk4_software_gl_lock(FALSE);
         return false;
+    }
     int tw = gdk_texture_get_width(t), th = gdk_texture_get_height(t);
     guchar *px = g_malloc((gsize)tw * (gsize)th * 4);
     gdk_texture_download(t, px, (gsize)tw * 4);
+    glvf_gtk4_software_gl_lock(FALSE);
     int x = CLAMP((int)(fx * tw), 0, tw - 1), y = CLAMP((int)(fy * th), 0, th - 1);
     guchar *c = px + ((gsize)y * (gsize)tw + (gsize)x) * 4;
     out[0] = c[2]; /* downloads are B,G,R,A in memory */
@@ -257,8 +263,13 @@ static void test_texture_outlives(void *arg)
     uint8_t px[4];
     CHECK(wait_colour(pic, 0.5, 0.3, 0, 200, 100, 2, px), "shown (%d,%d,%d)", px[0], px[1],
           px[2]);
-    GdkTexture *held = glvf_video_paintable_get_texture(p);
-    REQUIRE(held != NULL, "a texture");
+    /* GTK's own texture, as a widget would hold it */
+    GdkPaintable *held = gdk_paintable_get_current_image(GDK_PAINTABLE(p));
+    REQUIRE(held != NULL && GDK_IS_GL_TEXTURE(held), "a GL texture");
+    GdkTexture *copy = glvf_video_paintable_get_texture(p);
+    CHECK(copy && GDK_IS_MEMORY_TEXTURE(copy) && gdk_texture_get_width(copy) == 32,
+          "get_texture: a copy in memory");
+    g_clear_object(&copy);
     gtk_window_destroy(GTK_WINDOW(win));
     g_object_unref(p); /* the paintable is gone; the texture is still held */
     spin(200);
@@ -267,7 +278,9 @@ static void test_texture_outlives(void *arg)
     CHECK(t.workers_running == 1, "the worker waits for the texture (%u running)",
           t.workers_running);
     guchar buf[32 * 24 * 4];
-    gdk_texture_download(held, buf, 32 * 4);
+    glvf_gtk4_software_gl_lock(TRUE);
+    gdk_texture_download(GDK_TEXTURE(held), buf, 32 * 4);
+    glvf_gtk4_software_gl_lock(FALSE);
     CHECK(buf[2] == 0 && buf[1] == 200 && buf[0] == 100, "its pixels are intact (%d,%d,%d)",
           buf[2], buf[1], buf[0]);
     g_object_unref(held);
