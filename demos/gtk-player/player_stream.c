@@ -20,6 +20,14 @@
  * stream then converts at the surface's scale and lets its GL side go when
  * the picture is unrealized).
  *
+ * Start: the stream shows the first frame before it plays; the player
+ * plays once GTK has painted it (the frame clock's "after-paint", connected
+ * only while waiting), as the area path starts its clock at the first
+ * render: the first paint of a window can take long (GSK compiling its
+ * shaders, ~1 s with a cold shader cache on llvmpipe), and the stream's
+ * clock, started when the first frame is handed over, would otherwise
+ * drop every frame due meanwhile.
+ *
  * Frames: a new texture is announced by the stream's "invalidate-contents";
  * glvf_media_stream_get_stats() then counts it (frames_shown). --frames N
  * finishes on the N-th. The benchmark (untimed mode: every frame, each
@@ -41,6 +49,8 @@ typedef struct stream_player {
     gulong sig_after_paint;
 
     GtkMediaStream *ms;          /* the open file's, or NULL */
+    bool start_pending;          /* plays once the first frame is painted */
+    bool want_playing;           /* meanwhile: what play/pause asked */
     int64_t seek_target;         /* position shown while seeking */
     uint64_t shown_seen;         /* frames_shown at the last new frame */
 
@@ -55,6 +65,8 @@ typedef struct stream_player {
     gint64 bench_t0, bench_t1;
     uint64_t bench_frames;
 } stream_player;
+
+static void sync_after_paint(stream_player *p);
 
 static volatile gint stream_log_verbose;
 
@@ -86,11 +98,36 @@ static GlvfMediaStream *gms(stream_player *p)
     return GLVF_MEDIA_STREAM(p->ms);
 }
 
+/* Takes the stream's statistics. Once the paintable has let its worker go
+ * (the picture unrealized), its counters stay but what describes the worker
+ * (renderer, upload strategy, GL version, texture size, pool, mean times)
+ * reads empty: the last values seen are kept. */
+static void take_stats(stream_player *p)
+{
+    GlvfMediaStreamStats s;
+    glvf_media_stream_get_stats(gms(p), &s);
+    const GlvfVideoPaintableStats *old = &p->st.paintable;
+    if (!s.paintable.renderer[0] && old->renderer[0]) {
+        GlvfVideoPaintableStats *n = &s.paintable;
+        g_strlcpy(n->renderer, old->renderer, sizeof n->renderer);
+        g_strlcpy(n->upload_strategy, old->upload_strategy, sizeof n->upload_strategy);
+        n->gl_es = old->gl_es;
+        n->gl_major = old->gl_major;
+        n->gl_minor = old->gl_minor;
+        n->texture_width = old->texture_width;
+        n->texture_height = old->texture_height;
+        n->pool_bytes = old->pool_bytes;
+        n->upload_ms = old->upload_ms;
+        n->convert_ms = old->convert_ms;
+    }
+    p->st = s;
+}
+
 static void snapshot(stream_player *p)
 {
     if (!p->ms || p->frozen)
         return;
-    glvf_media_stream_get_stats(gms(p), &p->st);
+    take_stats(p);
     p->position_us = gtk_media_stream_is_seeking(p->ms) ? p->seek_target
                                                          : gtk_media_stream_get_timestamp(p->ms);
     if (p->surface) {
@@ -121,9 +158,29 @@ static void finish(stream_player *p)
     if (p->base.opt.benchmark)
         p->bench_frames = p->st.paintable.frames_painted;
     p->frozen = true;
+    p->start_pending = false;
+    sync_after_paint(p);
     if (p->ms)
         gtk_media_stream_pause(p->ms);
     player_finish(&p->base);
+}
+
+static void on_after_paint(GdkFrameClock *clock, gpointer data);
+
+/* "after-paint" is looked at only while waiting for the first paint or
+ * benchmarking. */
+static void sync_after_paint(stream_player *p)
+{
+    bool want = p->surface && p->ms && !p->frozen &&
+                (p->start_pending || (p->base.opt.benchmark && p->base.opt.frames > 0));
+    if (want && !p->clock) {
+        p->clock = g_object_ref(gdk_surface_get_frame_clock(p->surface));
+        p->sig_after_paint =
+                g_signal_connect(p->clock, "after-paint", G_CALLBACK(on_after_paint), p);
+    } else if (!want && p->clock) {
+        g_signal_handler_disconnect(p->clock, p->sig_after_paint);
+        g_clear_object(&p->clock);
+    }
 }
 
 /* ---- the stream's notifications ----------------------------------------------- */
@@ -184,7 +241,7 @@ static void on_contents(GdkPaintable *paintable, gpointer data)
     (void)paintable;
     if (p->frozen)
         return;
-    glvf_media_stream_get_stats(gms(p), &p->st);
+    take_stats(p);
     if (p->st.frames_shown == p->shown_seen)
         return;
     p->shown_seen = p->st.frames_shown;
@@ -204,10 +261,20 @@ static void on_after_paint(GdkFrameClock *clock, gpointer data)
 {
     stream_player *p = data;
     (void)clock;
-    if (!p->ms || p->frozen || !p->bench_started || p->base.opt.frames <= 0)
+    if (!p->ms || p->frozen)
         return;
-    glvf_media_stream_get_stats(gms(p), &p->st);
-    if (p->st.paintable.frames_painted >= (uint64_t)p->base.opt.frames)
+    take_stats(p);
+    if (p->start_pending) {
+        if (p->st.paintable.frames_painted == 0)
+            return;
+        p->start_pending = false;
+        if (p->want_playing)
+            gtk_media_stream_play(p->ms); /* "playing" notifies */
+        sync_after_paint(p);
+        return;
+    }
+    if (p->bench_started && p->base.opt.frames > 0 &&
+        p->st.paintable.frames_painted >= (uint64_t)p->base.opt.frames)
         finish(p);
 }
 
@@ -233,11 +300,7 @@ static void on_picture_realize(GtkWidget *w, gpointer data)
     stream_player *p = data;
     p->surface = g_object_ref(gtk_native_get_surface(gtk_widget_get_native(w)));
     stream_attach(p);
-    if (p->base.opt.benchmark) {
-        p->clock = g_object_ref(gtk_widget_get_frame_clock(w));
-        p->sig_after_paint =
-                g_signal_connect(p->clock, "after-paint", G_CALLBACK(on_after_paint), p);
-    }
+    sync_after_paint(p);
 }
 
 static void on_picture_unrealize(GtkWidget *w, gpointer data)
@@ -245,11 +308,8 @@ static void on_picture_unrealize(GtkWidget *w, gpointer data)
     stream_player *p = data;
     (void)w;
     stream_detach(p);
-    if (p->clock) {
-        g_signal_handler_disconnect(p->clock, p->sig_after_paint);
-        g_clear_object(&p->clock);
-    }
     g_clear_object(&p->surface);
+    sync_after_paint(p);
 }
 
 /* ---- backend ---------------------------------------------------------------------- */
@@ -263,6 +323,8 @@ static void close_stream(stream_player *p)
     g_signal_handlers_disconnect_by_data(p->ms, p);
     gtk_picture_set_paintable(p->picture, NULL);
     g_clear_object(&p->ms);
+    p->start_pending = false;
+    sync_after_paint(p);
 }
 
 static void s_open(player *pp)
@@ -288,7 +350,13 @@ static void s_open(player *pp)
     g_signal_connect(p->ms, "invalidate-contents", G_CALLBACK(on_contents), p);
     gtk_picture_set_paintable(p->picture, GDK_PAINTABLE(p->ms));
     stream_attach(p);
-    gtk_media_stream_play(p->ms); /* it opens on its worker, then plays */
+    /* it opens on its worker and shows the first frame; the benchmark
+     * plays at once (untimed: nothing is late), else on the first paint */
+    p->want_playing = true;
+    p->start_pending = !p->base.opt.benchmark;
+    if (!p->start_pending)
+        gtk_media_stream_play(p->ms);
+    sync_after_paint(p);
     player_emit(&p->base, PLAYER_EVENT_STATE);
 }
 
@@ -297,6 +365,11 @@ static void s_set_playing(player *pp, bool playing)
     stream_player *p = (stream_player *)pp;
     if (!p->ms || p->base.finished)
         return;
+    if (p->start_pending) {
+        p->want_playing = playing;
+        player_emit(&p->base, PLAYER_EVENT_STATE);
+        return;
+    }
     /* "playing" notifies the change; play at the end starts over */
     if (playing)
         gtk_media_stream_play(p->ms);
@@ -307,12 +380,16 @@ static void s_set_playing(player *pp, bool playing)
 static bool s_is_playing(const player *pp)
 {
     const stream_player *p = (const stream_player *)pp;
+    if (p->start_pending)
+        return p->want_playing;
     return p->ms && gtk_media_stream_get_playing(p->ms);
 }
 
 static void s_step(player *pp)
 {
     stream_player *p = (stream_player *)pp;
+    p->start_pending = false;
+    sync_after_paint(p);
     glvf_media_stream_step(gms(p));
 }
 
@@ -418,6 +495,7 @@ static void s_free(player *pp)
     close_stream(p);
     if (p->surface)
         on_picture_unrealize(GTK_WIDGET(p->picture), p);
+    sync_after_paint(p);
     g_signal_handler_disconnect(p->picture, p->sig_realize);
     g_signal_handler_disconnect(p->picture, p->sig_unrealize);
     g_object_unref(p->picture);
