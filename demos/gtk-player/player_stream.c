@@ -79,10 +79,10 @@ static void stream_log(void *user, glvf_log_level level, const char *msg)
         g_printerr(PLAYER_NAME ": glvf: %s: %s\n", glvf_log_level_name(level), msg);
 }
 
-/* The stream's decoder logs through g_log, domain "glvf" (any thread):
- * warnings and errors become our stderr lines (they say more than the
- * stream's error, e.g. "has no video stream"), the rest only with
- * --verbose. */
+/* The stream's decoder (and glvf where it logs through g_log) uses the
+ * "glvf" domain (any thread): warnings and errors become our stderr lines
+ * (they say more than the stream's error, e.g. "has no video stream"), the
+ * rest only with --verbose. */
 static void glvf_domain_log(const gchar *domain, GLogLevelFlags level, const gchar *msg,
                             gpointer user)
 {
@@ -90,7 +90,7 @@ static void glvf_domain_log(const gchar *domain, GLogLevelFlags level, const gch
     (void)user;
     if ((level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING)) ||
         g_atomic_int_get(&stream_log_verbose))
-        g_printerr(PLAYER_NAME ": decoder: %s\n", msg);
+        g_printerr(PLAYER_NAME ": glvf: %s\n", msg);
 }
 
 static GlvfMediaStream *gms(stream_player *p)
