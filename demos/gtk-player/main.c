@@ -88,6 +88,10 @@ static void print_stats(const player_stats *s)
         printf("widget_upload_ms=%.2f\n", s->upload_ms);
     } else {
         printf("frames_painted=%llu\n", (unsigned long long)s->frames_painted);
+        printf("frames_decoded=%llu\n", (unsigned long long)s->frames_decoded);
+        printf("frames_converted=%llu\n", (unsigned long long)s->frames_converted);
+        printf("frames_late=%llu\n", (unsigned long long)s->frames_late);
+        printf("frames_replaced=%llu\n", (unsigned long long)s->frames_replaced);
         printf("upload_ms=%.2f\n", s->upload_ms);
         printf("convert_ms=%.2f\n", s->convert_ms);
         printf("texture_size=%dx%d\n", s->texture_w, s->texture_h);

@@ -144,6 +144,8 @@ typedef struct player_stats {
                                   paintable: the worker's upload; mean */
     double convert_ms;         /* paintable: conversion into the RGBA texture, mean */
     uint64_t frames_painted;   /* paintable: shown frames GTK painted */
+    uint64_t frames_decoded, frames_converted; /* paintable */
+    uint64_t frames_late, frames_replaced;     /* paintable: the drops, by cause */
     int texture_w, texture_h;  /* paintable: the last converted texture */
     /* filled at teardown: what glvf reported at context destroy (paintable:
      * main.c sets it once the workers ended, and leaked_held from

@@ -448,6 +448,10 @@ static void s_get_stats(player *pp, player_stats *out)
     out->upload_ms = ps->upload_ms;
     out->convert_ms = ps->convert_ms;
     out->frames_painted = ps->frames_painted;
+    out->frames_decoded = s->frames_decoded;
+    out->frames_converted = ps->frames_converted;
+    out->frames_late = ps->frames_late;
+    out->frames_replaced = ps->frames_replaced;
     out->texture_w = ps->texture_width;
     out->texture_h = ps->texture_height;
     g_strlcpy(out->renderer, ps->renderer, sizeof out->renderer);
