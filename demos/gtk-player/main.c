@@ -10,6 +10,11 @@
  * Exit status: 0 success, 1 the file could not be played (or GL, the
  * screenshot, ... failed), 2 bad command line. With --stats the final
  * statistics go to stdout as key=value lines, ending with leaked_objects=N.
+ *
+ * --output paintable (the default): once the window is gone, the main
+ * context is iterated until every GlvfVideoPaintable worker has ended
+ * (glvf_gtk4_get_totals; at most WORKERS_TIMEOUT_MS): their glvf contexts
+ * are destroyed then, and what they still held is the leak count.
  */
 #include "player.h"
 
@@ -19,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define WORKERS_TIMEOUT_MS 5000
 
 static player_options opts;
 static char *file_arg;
@@ -63,6 +70,8 @@ static bool parse_size(const char *s, int *w, int *h)
 
 static void print_stats(const player_stats *s)
 {
+    bool area = !strcmp(s->output, "area");
+    printf("output=%s\n", s->output);
     printf("presented=%llu\n", (unsigned long long)s->presented);
     printf("dropped=%llu\n", (unsigned long long)s->dropped);
     printf("upload_failures=%llu\n", (unsigned long long)s->upload_failures);
@@ -74,16 +83,29 @@ static void print_stats(const player_stats *s)
     printf("queue_capacity=%d\n", s->queue_capacity);
     printf("decode_errors=%llu\n", (unsigned long long)s->decode_errors);
     printf("frame_clock_hz=%.1f\n", s->tick_hz);
-    printf("widget_render_ms=%.2f\n", s->widget_render_ms);
-    printf("widget_upload_ms=%.2f\n", s->upload_ms);
+    if (area) {
+        printf("widget_render_ms=%.2f\n", s->widget_render_ms);
+        printf("widget_upload_ms=%.2f\n", s->upload_ms);
+    } else {
+        printf("frames_painted=%llu\n", (unsigned long long)s->frames_painted);
+        printf("frames_decoded=%llu\n", (unsigned long long)s->frames_decoded);
+        printf("frames_converted=%llu\n", (unsigned long long)s->frames_converted);
+        printf("frames_late=%llu\n", (unsigned long long)s->frames_late);
+        printf("frames_replaced=%llu\n", (unsigned long long)s->frames_replaced);
+        printf("upload_ms=%.2f\n", s->upload_ms);
+        printf("convert_ms=%.2f\n", s->convert_ms);
+        printf("texture_size=%dx%d\n", s->texture_w, s->texture_h);
+    }
     printf("renderer=%s\n", s->renderer[0] ? s->renderer : "none");
     printf("gl_api=%s\n", !s->gl_major ? "none" : s->gl_es ? "gles" : "gl");
     printf("gl_version=%d.%d\n", s->gl_major, s->gl_minor);
     printf("position_ms=%lld\n", (long long)(s->position_us / 1000));
     printf("context_destroyed=%s\n", s->context_destroyed ? "yes" : "no");
-    printf("live_before_teardown=%llu\n", (unsigned long long)s->live_before_teardown);
-    printf("leaked_held=%llu\n", (unsigned long long)s->leaked_held);
-    printf("leaked_gl_objects=%llu\n", (unsigned long long)s->leaked_gl_objects);
+    if (area) {
+        printf("live_before_teardown=%llu\n", (unsigned long long)s->live_before_teardown);
+        printf("leaked_held=%llu\n", (unsigned long long)s->leaked_held);
+        printf("leaked_gl_objects=%llu\n", (unsigned long long)s->leaked_gl_objects);
+    }
     printf("leaked_objects=%llu\n",
            (unsigned long long)(s->leaked_held + s->leaked_gl_objects));
 }
@@ -93,6 +115,14 @@ static void print_benchmark(const player_stats *s)
     double fps = s->bench_seconds > 0 ? (double)s->bench_frames / s->bench_seconds : 0;
     printf("frames=%llu seconds=%.3f fps=%.1f\n", (unsigned long long)s->bench_frames,
            s->bench_seconds, fps);
+    if (strcmp(s->output, "area")) {
+        /* paintable: the worker's mean times per frame; frames are those
+         * GTK painted, from the first shown */
+        printf("upload_ms=%.3f convert_ms=%.3f\n", s->bench_upload_ms, s->bench_render_ms);
+        printf("output=%s texture=%dx%d renderer=%s\n", s->output, s->bench_w, s->bench_h,
+               s->renderer);
+        return;
+    }
     /* decode: CPU time of the decoder's threads; upload, render (with
      * glFinish), wait (for the decoder) and other (GTK's painting and
      * events): main-thread wall time */
@@ -103,20 +133,37 @@ static void print_benchmark(const player_stats *s)
     if (s->bench_cpu_valid)
         printf("cpu_main_ms=%.3f cpu_raster_ms=%.3f ", s->bench_cpu_main_ms,
                s->bench_cpu_raster_ms);
-    printf("target=%dx%d renderer=%s\n", s->bench_w, s->bench_h, s->renderer);
+    printf("target=%dx%d renderer=%s output=%s\n", s->bench_w, s->bench_h, s->renderer,
+           s->output);
+}
+
+/* Runs the main context until every paintable worker has ended. */
+static bool wait_workers(void)
+{
+    gint64 end = g_get_monotonic_time() + WORKERS_TIMEOUT_MS * 1000;
+    for (;;) {
+        GlvfGtk4Totals t;
+        glvf_gtk4_get_totals(&t);
+        if (!t.workers_running)
+            return true;
+        if (g_get_monotonic_time() > end)
+            return false;
+        if (!g_main_context_iteration(NULL, FALSE))
+            g_usleep(2000);
+    }
 }
 
 int main(int argc, char **argv)
 {
     int frames = 0;
     gboolean benchmark = FALSE, stats = FALSE, verbose = FALSE, version = FALSE;
-    char *screenshot = NULL, *size = NULL, *dr = NULL;
+    char *screenshot = NULL, *size = NULL, *dr = NULL, *output = NULL;
     char **rest = NULL;
     const GOptionEntry entries[] = {
         { "frames", 0, 0, G_OPTION_ARG_INT, &frames, "Quit after N presented frames", "N" },
         { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &screenshot,
-          "At quit, write what the video area last rendered (read back from its framebuffer) "
-          "as PNG",
+          "At quit, write the picture shown as PNG (paintable: the texture GTK shows; area: "
+          "what the video area last rendered, read back from its framebuffer)",
           "FILE.png" },
         { "benchmark", 0, 0, G_OPTION_ARG_NONE, &benchmark,
           "Untimed: every frame as fast as possible; print frames=N seconds=S fps=F and where "
@@ -125,6 +172,11 @@ int main(int argc, char **argv)
         { "stats", 0, 0, G_OPTION_ARG_NONE, &stats,
           "Print final statistics at exit (ends with leaked_objects=N)", NULL },
         { "size", 0, 0, G_OPTION_ARG_STRING, &size, "Window size", "WxH" },
+        { "output", 0, 0, G_OPTION_ARG_STRING, &output,
+          "Video output: paintable (default: GtkPicture + GlvfMediaStream, decoding, "
+          "conversion and pacing off the main thread) or area (GlvfVideoArea, paced on the "
+          "main thread)",
+          "paintable|area" },
         { "dr", 0, 0, G_OPTION_ARG_STRING, &dr,
           "Direct rendering: auto (default), on (forced), off", "MODE" },
         { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log glvf and FFmpeg details", NULL },
@@ -192,6 +244,16 @@ int main(int argc, char **argv)
         status = usage_error("bad --dr '%s' (auto, on or off)", dr);
         goto out;
     }
+    if (!output || !strcmp(output, "paintable"))
+        opts.output = PLAYER_OUTPUT_PAINTABLE;
+    else if (!strcmp(output, "area"))
+        opts.output = PLAYER_OUTPUT_AREA;
+    else {
+        status = usage_error("bad --output '%s' (paintable or area)", output);
+        goto out;
+    }
+    if (opts.output == PLAYER_OUTPUT_PAINTABLE && opts.dr != GLVF_FFMPEG_DR_AUTO)
+        g_printerr(PLAYER_NAME ": --dr applies to --output area only (ignored)\n");
     if (rest && rest[0])
         file_arg = rest[0];
 
@@ -225,12 +287,25 @@ int main(int argc, char **argv)
         player_stats s;
         player_window_get_stats(the_window, &s);
         status = player_window_exit_status(the_window);
+        player_window_free(the_window); /* paintable: drops the stream */
+        the_window = NULL;
+        if (opts.output == PLAYER_OUTPUT_PAINTABLE) {
+            bool ended = wait_workers();
+            GlvfGtk4Totals t;
+            glvf_gtk4_get_totals(&t);
+            s.context_destroyed = ended;
+            s.leaked_held = t.leaked_objects;
+            if (!ended) {
+                g_printerr(PLAYER_NAME ": %u paintable worker(s) still running %d ms after the "
+                                       "window closed\n",
+                           t.workers_running, WORKERS_TIMEOUT_MS);
+                status = PLAYER_EXIT_FAILURE;
+            }
+        }
         if (opts.benchmark && s.bench_done)
             print_benchmark(&s);
         if (opts.stats)
             print_stats(&s);
-        player_window_free(the_window);
-        the_window = NULL;
     } else if (rc != 0) {
         g_printerr(PLAYER_NAME ": the application failed to start\n");
         status = PLAYER_EXIT_FAILURE;
@@ -243,6 +318,7 @@ out:
     g_free(screenshot);
     g_free(size);
     g_free(dr);
+    g_free(output);
     g_strfreev(rest);
     return status;
 }

@@ -4,11 +4,16 @@
  *   main.c    command line, GtkApplication, exit status, final statistics
  *   ui.c      the window: header bar, controls, overlays, keys, drag and
  *             drop, file chooser, automation (quit, screenshot)
- *   player.c  the presentation controller between the decoder and the
- *             GlvfVideoArea: decoder life (opened off the main thread once
- *             the area is realized, destroyed before it unrealizes), pacing
- *             against the frame clock, drops, seeking, frame step, the
+ *   player.c  the presentation controller (player_impl.h): what both
+ *             outputs share, and player.h's functions, which dispatch to
+ *   player_area.c    --output area: the decoder feeding a GlvfVideoArea
+ *             (opened off the main thread once the area is realized,
+ *             destroyed before it unrealizes), pacing against the frame
+ *             clock in a tick callback, drops, seeking, frame step, the
  *             untimed benchmark loop, statistics
+ *   player_stream.c  --output paintable (default): a GlvfMediaStream per
+ *             file in a GtkPicture, driven through GtkMediaStream's API
+ *             (decoding, conversion and pacing on the stream's threads)
  *   sample.c  the sample clip, encoded with libavcodec on first use
  *
  * Everything here runs on the GTK main thread unless stated otherwise.
@@ -31,7 +36,15 @@ enum {
     PLAYER_EXIT_USAGE = 2,   /* bad command line */
 };
 
+typedef enum player_output {
+    PLAYER_OUTPUT_PAINTABLE, /* GtkPicture + GlvfMediaStream (default) */
+    PLAYER_OUTPUT_AREA,      /* GlvfVideoArea, paced on the main thread */
+} player_output;
+
+const char *player_output_name(player_output o);
+
 typedef struct player_options {
+    player_output output;    /* the video widget and controller backend */
     int frames;              /* quit after this many presented frames (0: no limit) */
     const char *screenshot;  /* PNG written at quit (NULL: none) */
     bool benchmark;          /* untimed: every frame, as fast as possible */
@@ -58,11 +71,17 @@ typedef enum player_event {
 
 typedef void (*player_listener)(player *p, player_event ev, void *user);
 
-/* Creates the controller for `area` (borrowed; a reference is kept). It
- * installs itself on the area's realize/unrealize signals, tick callback and
- * log. */
-player *player_new(GlvfVideoArea *area, const player_options *opt, player_listener listener,
-                   void *user);
+/* Creates the controller for `area` (--output area; borrowed, a reference
+ * is kept). It installs itself on the area's realize/unrealize signals, its
+ * log, and a tick callback while frames are to be presented. */
+player *player_new_area(GlvfVideoArea *area, const player_options *opt,
+                        player_listener listener, void *user);
+/* Creates the controller for `picture` (--output paintable; a reference is
+ * kept): each opened file gets a new GlvfMediaStream shown by the picture.
+ * The stream is realized with the picture's surface (scale, GL let go on
+ * unrealize). */
+player *player_new_stream(GtkPicture *picture, const player_options *opt,
+                          player_listener listener, void *user);
 /* Tears down (decoder, frames) if still needed and frees. */
 void player_free(player *p);
 
@@ -94,11 +113,18 @@ bool player_at_end(const player *p);
 /* The last error (NULL when none). */
 const char *player_last_error(const player *p);
 
+/* What the video widget shows now, for --screenshot (a new reference, or
+ * NULL): area, the pixels it last rendered (capture on); paintable, the
+ * texture the picture shows, at the size it is shown. */
+GdkTexture *player_screenshot(player *p);
+
 /* The statistics overlay text (g_free it). */
 char *player_stats_text(player *p);
 
 typedef struct player_stats {
-    uint64_t presented;        /* frames shown (uploaded and rendered) */
+    char output[16];           /* "paintable" or "area" */
+    uint64_t presented;        /* frames shown (area: uploaded and rendered;
+                                  paintable: textures made current) */
     uint64_t dropped;          /* late frames skipped by the pacing or
                                   replaced in the widget's mailbox */
     uint64_t upload_failures;
@@ -110,10 +136,20 @@ typedef struct player_stats {
     uint64_t frames_live;      /* glvf frames held (widget + mailbox) */
     int queue_depth, queue_capacity;
     uint64_t decode_errors;
-    double tick_hz;            /* frame-clock ticks per second */
-    double widget_render_ms;   /* the widget's render (upload + draw), mean */
-    double upload_ms;          /* glvf_ffmpeg_upload in the widget's render, mean */
-    /* filled at teardown: what glvf reported at context destroy */
+    double tick_hz;            /* frame-clock ticks per second (area: measured
+                                  while the tick callback runs; paintable: the
+                                  frame clock's refresh interval) */
+    double widget_render_ms;   /* area: the widget's render (upload + draw), mean */
+    double upload_ms;          /* area: glvf_ffmpeg_upload in the widget's render;
+                                  paintable: the worker's upload; mean */
+    double convert_ms;         /* paintable: conversion into the RGBA texture, mean */
+    uint64_t frames_painted;   /* paintable: shown frames GTK painted */
+    uint64_t frames_decoded, frames_converted; /* paintable */
+    uint64_t frames_late, frames_replaced;     /* paintable: the drops, by cause */
+    int texture_w, texture_h;  /* paintable: the last converted texture */
+    /* filled at teardown: what glvf reported at context destroy (paintable:
+     * main.c sets it once the workers ended, and leaked_held from
+     * glvf_gtk4_get_totals) */
     bool context_destroyed;
     /* frames/staging regions still held when the area destroyed its glvf
      * context (GlvfVideoAreaStats.leaked_at_unrealize), and GL objects

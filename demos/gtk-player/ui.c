@@ -2,7 +2,9 @@
  * glvf-player: the window.
  *
  *   header bar   title (the file), open, statistics, fullscreen
- *   video        GtkOverlay: the GlvfVideoArea, the statistics label
+ *   video        GtkOverlay: the video widget (--output paintable: a
+ *                GtkPicture showing the player's GlvfMediaStream; --output
+ *                area: the GlvfVideoArea), the statistics label
  *                (top left, `i`), the message label (centre: errors,
  *                "preparing the sample clip")
  *   controls     play/pause, frame step, seek bar, position / duration
@@ -12,6 +14,13 @@
  * (Shift: 1 s), period frame step, f or F11 fullscreen, Escape leave
  * fullscreen, i statistics, o or Ctrl+O open, q or Ctrl+Q quit. Double click
  * on the video: fullscreen. Dropping a file on the window opens it.
+ *
+ * The time label and the seek bar follow the position while playing, at
+ * most 4 times a second (a timer that runs only while playing), changed only
+ * when what they show changes; on every player event (open, pause, seek
+ * done, step shown, end, error) they are updated once. Paused or with no
+ * file, no timer runs. The time label has a fixed width and tabular
+ * digits, so its changes never relayout the window.
  *
  * Automation (--frames, --screenshot, --benchmark): when the player
  * finishes (frame limit or end of stream, last frame rendered), or on any
@@ -24,17 +33,23 @@
 
 #define SEEK_STEP_US 5000000
 #define SEEK_FINE_US 1000000
+#define UI_INTERVAL_MS 250        /* the position while playing: 4 times a second */
+#define UI_INTERVAL_BENCH_MS 500  /* benchmark: each change repaints the window */
 
 struct player_window {
     GtkApplication *app;
     player_options opt;
-    GtkWidget *window, *area, *overlay, *stats_label, *message_label;
+    GtkWidget *window, *video, *overlay, *stats_label, *message_label;
     GtkWidget *controls, *play_button, *step_button, *scale, *time_label;
     GtkWidget *stats_button, *fullscreen_button;
     player *player;
-    guint ui_timer;
+    guint ui_timer;           /* only while playing */
+    char time_text[64];       /* what the time label shows */
+    double scale_value, scale_upper;
+    const char *play_icon;
     guint quit_idle;
     bool destroyed;
+    bool was_playing;         /* --verbose: pauses and resumes are logged */
     int exit_status;
     GtkNativeDialog *chooser;
     /* sample clip */
@@ -53,7 +68,8 @@ static const char *css =
         ".glvf-message { background-color: rgba(20,20,20,0.85); color: white; padding: 14px;"
         "  border-radius: 8px; margin: 24px; }"
         ".glvf-message.error { background-color: rgba(130,20,20,0.9); }"
-        ".glvf-time { font-family: monospace; }";
+        ".glvf-video { background-color: black; }"
+        ".glvf-time { font-feature-settings: \"tnum\"; }";
 
 /* ---- helpers -------------------------------------------------------------------- */
 
@@ -75,26 +91,47 @@ static void show_message(player_window *w, const char *text, bool error)
     gtk_widget_set_visible(w->message_label, text != NULL && text[0]);
 }
 
-static void update_ui(player_window *w)
+static gboolean ui_timer_cb(gpointer data);
+
+/* The timer runs only while playing. */
+static void sync_timer(player_window *w)
 {
-    if (w->destroyed)
-        return;
+    bool want = !w->destroyed && player_is_open(w->player) && player_is_playing(w->player);
+    if (want && !w->ui_timer)
+        w->ui_timer = g_timeout_add(w->opt.benchmark ? UI_INTERVAL_BENCH_MS : UI_INTERVAL_MS,
+                                    ui_timer_cb, w);
+    else if (!want && w->ui_timer) {
+        g_source_remove(w->ui_timer);
+        w->ui_timer = 0;
+    }
+}
+
+/* Position, duration, seek bar: each set only when what it shows changes. */
+static void update_position(player_window *w)
+{
     player *p = w->player;
-    char pos[32], dur[32], buf[80];
+    char pos[32], dur[32], buf[sizeof w->time_text];
     fmt_time(pos, sizeof pos, player_position(p));
     fmt_time(dur, sizeof dur, player_duration(p));
     g_snprintf(buf, sizeof buf, "%s / %s", pos, dur);
-    gtk_label_set_text(GTK_LABEL(w->time_label), buf);
+    if (strcmp(buf, w->time_text)) {
+        g_strlcpy(w->time_text, buf, sizeof w->time_text);
+        gtk_label_set_text(GTK_LABEL(w->time_label), buf);
+    }
     GtkAdjustment *adj = gtk_range_get_adjustment(GTK_RANGE(w->scale));
-    double d = (double)player_duration(p) / 1e6;
-    if (gtk_adjustment_get_upper(adj) != d)
-        gtk_adjustment_configure(adj, 0, 0, MAX(d, 0.0), 1, 5, 0);
-    /* programmatic: "change-value" is not emitted, so no seek */
-    gtk_adjustment_set_value(adj, (double)player_position(p) / 1e6);
-    gtk_button_set_icon_name(GTK_BUTTON(w->play_button), player_is_playing(p)
-                                                                 ? "media-playback-pause-symbolic"
-                                                                 : "media-playback-start-symbolic");
-    gtk_widget_set_sensitive(w->controls, player_is_open(p));
+    double d = MAX((double)player_duration(p) / 1e6, 0.0);
+    if (d != w->scale_upper) {
+        w->scale_upper = d;
+        gtk_adjustment_configure(adj, 0, 0, d, 1, 5, 0);
+        w->scale_value = -1;
+    }
+    /* to a tenth of a second, as the label; programmatic: "change-value"
+     * is not emitted, so no seek */
+    double v = (double)(player_position(p) / 100000) / 10.0;
+    if (v != w->scale_value) {
+        w->scale_value = v;
+        gtk_adjustment_set_value(adj, v);
+    }
     if (gtk_widget_get_visible(w->stats_label)) {
         char *t = player_stats_text(p);
         gtk_label_set_text(GTK_LABEL(w->stats_label), t);
@@ -102,9 +139,26 @@ static void update_ui(player_window *w)
     }
 }
 
+static void update_ui(player_window *w)
+{
+    if (w->destroyed)
+        return;
+    player *p = w->player;
+    update_position(w);
+    const char *icon = player_is_playing(p) ? "media-playback-pause-symbolic"
+                                            : "media-playback-start-symbolic";
+    if (icon != w->play_icon) {
+        w->play_icon = icon;
+        gtk_button_set_icon_name(GTK_BUTTON(w->play_button), icon);
+    }
+    gtk_widget_set_sensitive(w->controls, player_is_open(p));
+    sync_timer(w);
+}
+
 static gboolean ui_timer_cb(gpointer data)
 {
-    update_ui(data);
+    player_window *w = data;
+    update_position(w);
     return G_SOURCE_CONTINUE;
 }
 
@@ -117,7 +171,7 @@ static gboolean quit_idle_cb(gpointer data)
     if (w->destroyed)
         return G_SOURCE_REMOVE;
     if (w->opt.screenshot && w->exit_status == PLAYER_EXIT_OK) {
-        GdkTexture *t = glvf_video_area_get_capture(GLVF_VIDEO_AREA(w->area));
+        GdkTexture *t = player_screenshot(w->player);
         if (!t) {
             g_printerr(PLAYER_NAME ": no frame was rendered: no screenshot written to '%s'\n",
                        w->opt.screenshot);
@@ -178,6 +232,15 @@ static void on_player_event(player *p, player_event ev, void *user)
     case PLAYER_EVENT_FINISHED:
         request_quit(w, PLAYER_EXIT_OK);
         break;
+    }
+    if (w->opt.verbose && player_is_playing(p) != w->was_playing) {
+        w->was_playing = player_is_playing(p);
+        player_stats s;
+        player_get_stats(p, &s);
+        char pos[32];
+        fmt_time(pos, sizeof pos, player_position(p));
+        g_printerr(PLAYER_NAME ": state: %s at %s, presented=%llu\n",
+                   w->was_playing ? "playing" : "paused", pos, (unsigned long long)s.presented);
     }
     if (!w->destroyed)
         update_ui(w);
@@ -478,13 +541,20 @@ player_window *player_window_new(GtkApplication *app, const player_options *opt,
     gtk_window_set_titlebar(GTK_WINDOW(w->window), header);
 
     /* video with overlays */
-    w->area = glvf_video_area_new();
-    gtk_widget_set_hexpand(w->area, TRUE);
-    gtk_widget_set_vexpand(w->area, TRUE);
-    if (opt->screenshot)
-        glvf_video_area_set_capture(GLVF_VIDEO_AREA(w->area), TRUE);
+    if (opt->output == PLAYER_OUTPUT_AREA) {
+        w->video = glvf_video_area_new();
+        if (opt->screenshot)
+            glvf_video_area_set_capture(GLVF_VIDEO_AREA(w->video), TRUE);
+    } else {
+        w->video = gtk_picture_new();
+        gtk_picture_set_content_fit(GTK_PICTURE(w->video), GTK_CONTENT_FIT_CONTAIN);
+        gtk_picture_set_can_shrink(GTK_PICTURE(w->video), TRUE);
+    }
+    gtk_widget_add_css_class(w->video, "glvf-video");
+    gtk_widget_set_hexpand(w->video, TRUE);
+    gtk_widget_set_vexpand(w->video, TRUE);
     w->overlay = gtk_overlay_new();
-    gtk_overlay_set_child(GTK_OVERLAY(w->overlay), w->area);
+    gtk_overlay_set_child(GTK_OVERLAY(w->overlay), w->video);
     w->stats_label = gtk_label_new(NULL);
     gtk_widget_add_css_class(w->stats_label, "glvf-osd");
     gtk_widget_set_halign(w->stats_label, GTK_ALIGN_START);
@@ -523,6 +593,10 @@ player_window *player_window_new(GtkApplication *app, const player_options *opt,
     g_signal_connect(w->scale, "change-value", G_CALLBACK(on_scale_change), w);
     w->time_label = gtk_label_new("0:00.0 / 0:00.0");
     gtk_widget_add_css_class(w->time_label, "glvf-time");
+    /* fixed width ("10:00.0 / 10:00.0"), tabular digits (CSS): a new text
+     * never changes the label's size */
+    gtk_label_set_width_chars(GTK_LABEL(w->time_label), 17);
+    gtk_label_set_xalign(GTK_LABEL(w->time_label), 1);
     gtk_box_append(GTK_BOX(w->controls), w->play_button);
     gtk_box_append(GTK_BOX(w->controls), w->step_button);
     gtk_box_append(GTK_BOX(w->controls), w->scale);
@@ -544,10 +618,11 @@ player_window *player_window_new(GtkApplication *app, const player_options *opt,
     g_signal_connect(w->window, "notify::fullscreened", G_CALLBACK(on_fullscreened), w);
     g_signal_connect(w->window, "destroy", G_CALLBACK(on_destroy), w);
 
-    w->player = player_new(GLVF_VIDEO_AREA(w->area), opt, on_player_event, w);
-    /* labels and the seek bar 10 times a second; while benchmarking twice
-     * (each change repaints the window, which costs there) */
-    w->ui_timer = g_timeout_add(opt->benchmark ? 500 : 100, ui_timer_cb, w);
+    if (opt->output == PLAYER_OUTPUT_AREA)
+        w->player = player_new_area(GLVF_VIDEO_AREA(w->video), opt, on_player_event, w);
+    else
+        w->player = player_new_stream(GTK_PICTURE(w->video), opt, on_player_event, w);
+    w->scale_upper = -1;
 
     if (path)
         player_window_open(w, path);

@@ -1,0 +1,1215 @@
+/*
+ * glvf-player, --output area: the presentation controller between the
+ * decoder and the GlvfVideoArea (player_impl.h: the backend interface).
+ *
+ * Decoder life. The decoder's direct rendering needs the area's glvf
+ * context, which exists only while the area is realized. So the decoder is
+ * opened once the area is realized ("realize", after the class handler),
+ * on a worker thread ("glvf-decode": opening probes the stream, which
+ * decodes a few frames; the decoding thread and libavcodec's threads it
+ * starts inherit the name), and torn down on "unrealize" BEFORE the class
+ * handler destroys the context: the item in the widget's mailbox and the
+ * frame held back by the pacing are released, then the decoder is destroyed
+ * (DR pictures live in the context's staging memory; docs/ffmpeg.md).
+ *
+ * Pacing. A tick callback on the area (its GdkFrameClock) takes decoded
+ * frames without waiting (glvf_ffmpeg_decoder_next(.., 0)). The media clock
+ * starts at the first presentation: T0, the frame-clock time of the paint
+ * that renders the first frame (pts P0); the frame of pts P is then due at
+ * T0 + (P - P0). Until that render, nothing more is taken (so a slow first
+ * paint, shader compilation, ... does not make the following frames late).
+ * The tick callback is installed only while it has work (playing, a seek or
+ * a step to show, the automation waiting for a render, the benchmark) and
+ * removes itself once it has none: while paused nothing runs.
+ * Each tick presents the latest frame that is due (within half a refresh
+ * interval); frames that were due before it are late: released unshown and
+ * counted as dropped. A frame not yet due waits for a later tick. Pause
+ * keeps the held-back frame; resume restarts the clock at the position on
+ * screen; a seek or a frame step shows the next frame at once and restarts
+ * the clock on it, the same way as the first frame. The chosen frame is
+ * pushed as an AVFrame with glvf_video_area_push(): the widget uploads it
+ * (glvf_ffmpeg_upload, timed here) on its next render and then releases it
+ * (glvf_ffmpeg_decoder_release: the AVFrame shell goes back to the decoder).
+ * Decoding never happens on the main thread.
+ *
+ * Benchmark (untimed). The frame clock runs at the display's refresh rate
+ * (60 Hz here), so a loop driven by it cannot measure anything faster. The
+ * benchmark therefore runs an idle loop on the main thread: take the next
+ * frame (waiting for the decoder is counted as "wait"), upload it with
+ * glvf_ffmpeg_upload and draw it with glvf_render into an offscreen
+ * framebuffer of the area's size in the area's own GL context, glFinish
+ * (llvmpipe rasterises asynchronously: without it the drawing would be
+ * charged to whatever comes next). The newest frame is handed to the widget
+ * (glvf_video_area_push_frame) twice a second so the window shows the
+ * run: on a software renderer each paint of the window by GTK (GSK
+ * compositing the area's texture, the header bar, labels) costs about as
+ * much as drawing several video frames (~50 ms for a 1920x1080 window on
+ * llvmpipe here), and is what the loop would otherwise measure.
+ * Main-thread time not spent waiting, uploading or drawing is reported as
+ * "other" (GTK: painting, events). CPU time per thread group (main,
+ * decoder, llvmpipe) comes from /proc/self/task/<tid>/schedstat.
+ */
+#include "player_impl.h"
+
+#include <libavutil/frame.h>
+#include <libavutil/mathematics.h>
+
+#include <epoxy/gl.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BENCH_DISPLAY_INTERVAL_US 500000 /* hand the newest frame to the widget at 2 Hz */
+#define BENCH_WAIT_MS 20                 /* longest wait for the decoder per iteration */
+#define FINISH_RENDER_TIMEOUT_MS 2000    /* automation: wait for the last render */
+
+typedef struct area_player area_player;
+
+typedef struct push_item {
+    area_player *p;
+    AVFrame *frame;
+    int64_t t_us;             /* its media time */
+    bool rebase;              /* the clock starts when it is rendered */
+    bool uploaded;
+    struct push_item *next;
+} push_item;
+
+typedef struct open_job {
+    area_player *p;
+    char *path;
+    glvf_context *ctx;
+    glvf_ffmpeg_dr dr;
+    GThread *thread;
+    glvf_ffmpeg_decoder *dec; /* result */
+    int err;
+    guint idle_id;            /* set by the thread before it ends */
+} open_job;
+
+typedef struct cpu_times {
+    double main_ms, decode_ms, raster_ms, other_ms;
+} cpu_times;
+
+struct area_player {
+    player base;
+    GlvfVideoArea *area;
+    gulong sig_realize, sig_unrealize, sig_unrealize_after;
+    guint tick_id;
+
+    glvf_context *ctx;        /* while the area is realized */
+    int64_t resume_us;        /* seek here once opened (re-realize), -1: none */
+    open_job *job;
+    glvf_ffmpeg_decoder *dec;
+    glvf_ffmpeg_info info;    /* copy; its strings belong to dec */
+    int64_t start_us, duration_us, frame_us_nominal;
+
+    bool playing, eos, tearing_down;
+    bool rebase;              /* show the next frame at once, restart the clock */
+    bool step;                /* show the next frame, stay paused */
+    bool clock_valid;
+    bool awaiting_render;     /* a clock-starting frame is pushed, not rendered yet */
+    gint64 clock_frame_us;    /* frame-clock time at which ... */
+    int64_t clock_media_us;   /* ... this media time was shown */
+    AVFrame *pending;         /* taken from the decoder, not yet due */
+    int64_t pending_us;
+    int64_t last_pts_us;      /* media time of the last frame taken (for NOPTS) */
+    int64_t shown_us;         /* media time of the last frame presented */
+    int64_t position_us;      /* from the start of the stream */
+
+    push_item *free_items;
+    int outstanding;          /* pushed items not released yet */
+    gint64 finish_deadline;
+    bool finish_on_render;
+    guint64 finish_rendered_base;
+    guint finish_idle_id;
+
+    GMutex log_lock;
+    char dec_msg[640];        /* last error the decoder logged (any thread) */
+    uint64_t leaked_gl;
+    bool context_destroyed;
+
+    /* statistics */
+    uint64_t dropped, upload_failures;
+    gint64 upload_us_sum;
+    uint64_t uploads;
+    glvf_stats last_glvf;
+    bool have_glvf;
+    glvf_ffmpeg_stats last_dec;
+    bool have_dec;
+    uint64_t live_before_teardown;
+    char strategy[24];
+    bool dr_on;
+    char renderer[128];
+    char gl_version[96];
+    bool gl_es;
+    int gl_major, gl_minor;
+
+    /* frame clock and widget renders, sampled on ticks (the tick callback
+     * runs only while there is something to present: intervals between
+     * consecutive ticks are summed) */
+    gint64 tick_prev;         /* frame time of the previous tick (0: none) */
+    uint64_t tick_intervals;
+    gint64 tick_span_us;
+    guint64 renders_seen;
+    gint64 render_us_sum;
+    uint64_t render_samples;
+
+    /* benchmark */
+    struct {
+        guint idle_id;
+        bool started, done;
+        GLuint fbo, tex;
+        int w, h;
+        glvf_frame *latest;
+        bool latest_new;
+        gint64 last_display;
+        gint64 t_start, t_end;
+        gint64 wait_us, upload_us, render_us;
+        uint64_t frames;
+        cpu_times cpu0, cpu1;
+        bool cpu_ok;
+    } bench;
+};
+
+static void finish_after_render(area_player *p, bool from_render);
+static void update_tick(area_player *p);
+static void area_seek(player *pp, int64_t pos_us);
+
+static void emit(area_player *p, player_event ev)
+{
+    player_emit(&p->base, ev);
+}
+
+/* ---- logs ------------------------------------------------------------------ */
+
+/* The decoder's log (any thread): errors are kept for the report (the code
+ * that failed prints them), warnings go to stderr. */
+static void decoder_log(void *user, glvf_log_level level, const char *msg)
+{
+    area_player *p = user;
+    if (level == GLVF_LOG_ERROR) {
+        g_mutex_lock(&p->log_lock);
+        g_strlcpy(p->dec_msg, msg, sizeof p->dec_msg);
+        g_mutex_unlock(&p->log_lock);
+        if (p->base.opt.verbose)
+            g_printerr(PLAYER_NAME ": decoder: %s\n", msg);
+    } else if (level <= GLVF_LOG_WARN || p->base.opt.verbose) {
+        g_printerr(PLAYER_NAME ": decoder: %s: %s\n", glvf_log_level_name(level), msg);
+    }
+}
+
+/* The area's glvf log (its context's): glvf's own consistency check at
+ * destroy ("internal: N ... still counted live") is counted; warnings and
+ * errors go to stderr. What the application still held at destroy comes
+ * from GlvfVideoAreaStats.leaked_at_unrealize. Any thread. */
+static void area_log(void *user, glvf_log_level level, const char *msg)
+{
+    area_player *p = user;
+    unsigned long long a = 0;
+    g_mutex_lock(&p->log_lock);
+    if (strstr(msg, "still counted live at destroy") && sscanf(msg, "internal: %llu", &a) == 1)
+        p->leaked_gl += a;
+    g_mutex_unlock(&p->log_lock);
+    if (level <= GLVF_LOG_WARN || p->base.opt.verbose)
+        g_printerr(PLAYER_NAME ": glvf: %s: %s\n", glvf_log_level_name(level), msg);
+}
+
+/* ---- errors ------------------------------------------------------------- */
+
+static void set_error(area_player *p, const char *msg)
+{
+    player_set_error(&p->base, msg);
+}
+
+static void area_failed(player *pp)
+{
+    area_player *p = (area_player *)pp;
+    p->playing = false;
+    update_tick(p);
+}
+
+/* ---- time ------------------------------------------------------------------ */
+
+static int64_t frame_time_us(area_player *p, const AVFrame *f)
+{
+    int64_t pts = f->pts != AV_NOPTS_VALUE ? f->pts : f->best_effort_timestamp;
+    int64_t us;
+    if (pts == AV_NOPTS_VALUE || p->info.time_base.den <= 0 || p->info.time_base.num <= 0)
+        us = p->last_pts_us == INT64_MIN ? p->start_us : p->last_pts_us + p->frame_us_nominal;
+    else
+        us = av_rescale_q(pts, (AVRational){ p->info.time_base.num, p->info.time_base.den },
+                          AV_TIME_BASE_Q);
+    p->last_pts_us = us;
+    return us;
+}
+
+/* ---- items pushed to the widget ------------------------------------------ */
+
+static push_item *item_get(area_player *p)
+{
+    push_item *it = p->free_items;
+    if (it)
+        p->free_items = it->next;
+    else
+        it = g_new0(push_item, 1);
+    it->p = p;
+    it->next = NULL;
+    it->uploaded = false;
+    it->rebase = false;
+    return it;
+}
+
+static void item_put(area_player *p, push_item *it)
+{
+    it->next = p->free_items;
+    p->free_items = it;
+}
+
+static void count_presented(area_player *p)
+{
+    player_count_presented(&p->base, p->base.presented + 1);
+}
+
+/* GlvfVideoAreaUploadFunc: on the main thread, inside the widget's render,
+ * with the area's context current. */
+static glvf_frame *upload_item(glvf_context *ctx, gpointer data)
+{
+    push_item *it = data;
+    area_player *p = it->p;
+    int err = 0;
+    gint64 t0 = g_get_monotonic_time();
+    glvf_frame *f = glvf_ffmpeg_upload(ctx, it->frame, NULL, &err);
+    p->upload_us_sum += g_get_monotonic_time() - t0;
+    p->uploads++;
+    it->uploaded = true;
+    if (!f) {
+        p->upload_failures++;
+        char buf[128], why[256] = "";
+        glvf_image img;
+        if (err == -ENOTSUP)
+            glvf_ffmpeg_image_from_frame(it->frame, &img, why, sizeof why);
+        char *msg = g_strdup_printf("cannot upload a frame: %s%s%s",
+                                    glvf_ffmpeg_strerror(err, buf, sizeof buf), *why ? ": " : "",
+                                    why);
+        set_error(p, msg);
+        g_free(msg);
+        return NULL;
+    }
+    if (it->rebase) {
+        /* the clock starts now, at the frame-clock time of the frame being
+         * painted: start-up and seek latency are not charged to the frames
+         * that follow (they would all be late, and dropped) */
+        GdkFrameClock *clock = gtk_widget_get_frame_clock(GTK_WIDGET(p->area));
+        p->clock_frame_us = clock ? gdk_frame_clock_get_frame_time(clock) : g_get_monotonic_time();
+        p->clock_media_us = it->t_us;
+        p->clock_valid = true;
+        p->awaiting_render = false;
+    }
+    count_presented(p);
+    if (p->base.opt.frames > 0 && p->base.presented == (uint64_t)p->base.opt.frames)
+        finish_after_render(p, true);
+    return f;
+}
+
+/* GDestroyNotify of an item: exactly once, on the main thread (we push on
+ * it; the widget renders and unrealizes on it). */
+static void release_item(gpointer data)
+{
+    push_item *it = data;
+    area_player *p = it->p;
+    if (!it->uploaded && !p->tearing_down)
+        p->dropped++; /* replaced in the mailbox before a render took it */
+    if (!it->uploaded && it->rebase)
+        p->awaiting_render = false; /* the next frame starts the clock instead */
+    glvf_ffmpeg_decoder_release(p->dec, &it->frame);
+    p->outstanding--;
+    item_put(p, it);
+}
+
+static void present(area_player *p, AVFrame *f, int64_t t_us, bool rebase)
+{
+    push_item *it = item_get(p);
+    it->frame = f;
+    it->t_us = t_us;
+    it->rebase = rebase;
+    if (rebase) {
+        p->clock_valid = false;
+        p->awaiting_render = true;
+    }
+    p->outstanding++;
+    p->shown_us = t_us;
+    p->position_us = t_us - p->start_us;
+    glvf_video_area_push(p->area, upload_item, it, release_item);
+}
+
+/* ---- decoder life ---------------------------------------------------------- */
+
+static void bench_teardown(area_player *p);
+
+static void snapshot_stats(area_player *p)
+{
+    if (p->ctx) {
+        glvf_context_get_stats(p->ctx, &p->last_glvf);
+        p->have_glvf = true;
+    }
+    if (p->dec) {
+        glvf_ffmpeg_decoder_get_stats(p->dec, &p->last_dec);
+        p->have_dec = true;
+    }
+}
+
+/* Releases everything that came from the decoder, then destroys it. */
+static void close_decoder(area_player *p)
+{
+    if (p->job) { /* an open in flight: wait for it, discard the result */
+        open_job *job = p->job;
+        g_thread_join(job->thread);
+        if (job->idle_id)
+            g_source_remove(job->idle_id);
+        glvf_ffmpeg_decoder_destroy(&job->dec);
+        g_free(job->path);
+        g_free(job);
+        p->job = NULL;
+    }
+    if (p->bench.idle_id) {
+        g_source_remove(p->bench.idle_id);
+        p->bench.idle_id = 0;
+    }
+    snapshot_stats(p);
+    p->tearing_down = true;
+    glvf_video_area_clear(p->area); /* releases the mailbox item, decoder alive */
+    p->awaiting_render = false;
+    p->clock_valid = false;
+    glvf_ffmpeg_decoder_release(p->dec, &p->pending);
+    p->tearing_down = false;
+    glvf_ffmpeg_decoder_destroy(&p->dec);
+    memset(&p->info, 0, sizeof p->info);
+}
+
+static gboolean open_done(gpointer data);
+
+static gpointer open_thread(gpointer data)
+{
+    open_job *job = data;
+    job->dec = glvf_ffmpeg_decoder_open(
+            glvf_ffmpeg_decoder_params(.path = job->path, .ctx = job->ctx,
+                                       .direct_rendering = job->dr, .log = decoder_log,
+                                       .log_user = job->p,
+                                       .log_level = job->p->base.opt.verbose ? GLVF_LOG_INFO
+                                                                        : GLVF_LOG_WARN),
+            &job->err);
+    job->idle_id = g_idle_add_full(G_PRIORITY_DEFAULT, open_done, job, NULL);
+    return NULL;
+}
+
+static void start_open(area_player *p)
+{
+    g_mutex_lock(&p->log_lock);
+    p->dec_msg[0] = '\0';
+    g_mutex_unlock(&p->log_lock);
+    open_job *job = g_new0(open_job, 1);
+    job->p = p;
+    job->path = g_strdup(p->base.path);
+    job->ctx = p->ctx;
+    job->dr = p->base.opt.dr;
+    GError *err = NULL;
+    p->job = job;
+    /* named: the decoding thread and libavcodec's threads inherit it */
+    job->thread = g_thread_try_new("glvf-decode", open_thread, job, &err);
+    if (!job->thread) {
+        p->job = NULL;
+        g_free(job->path);
+        g_free(job);
+        player_fail(&p->base, "cannot start a thread: %s", err->message);
+        g_error_free(err);
+    }
+}
+
+static void bench_start(area_player *p);
+
+static gboolean open_done(gpointer data)
+{
+    open_job *job = data;
+    area_player *p = job->p;
+    g_thread_join(job->thread);
+    p->job = NULL;
+    glvf_ffmpeg_decoder *dec = job->dec;
+    int code = job->err;
+    g_free(job->path);
+    g_free(job);
+    if (!dec) {
+        char msg[640], buf[128];
+        g_mutex_lock(&p->log_lock);
+        g_strlcpy(msg, p->dec_msg, sizeof msg);
+        g_mutex_unlock(&p->log_lock);
+        if (!msg[0])
+            g_snprintf(msg, sizeof msg, "cannot open '%s' (%s)", p->base.path,
+                       glvf_ffmpeg_strerror(code, buf, sizeof buf));
+        set_error(p, msg);
+        return G_SOURCE_REMOVE;
+    }
+    p->dec = dec;
+    p->info = *glvf_ffmpeg_decoder_info(dec);
+    p->dr_on = p->info.direct_rendering;
+    p->start_us = p->info.start_time_us != GLVF_FFMPEG_NOPTS ? p->info.start_time_us : 0;
+    p->duration_us = p->info.duration_us > 0 ? p->info.duration_us : 0;
+    p->frame_us_nominal = p->info.frame_rate.num > 0 && p->info.frame_rate.den > 0
+                                  ? (int64_t)p->info.frame_rate.den * 1000000 /
+                                            p->info.frame_rate.num
+                                  : 40000;
+    p->last_pts_us = INT64_MIN;
+    p->position_us = 0;
+    p->eos = false;
+    p->rebase = true;
+    p->clock_valid = false;
+    /* compile the shaders now rather than on the first frame */
+    gtk_gl_area_make_current(GTK_GL_AREA(p->area));
+    glvf_render_prepare(p->ctx, p->info.format);
+    if (p->resume_us >= 0) {
+        glvf_ffmpeg_decoder_seek(p->dec, p->start_us + p->resume_us);
+        p->position_us = p->resume_us;
+        p->resume_us = -1;
+    }
+    if (p->base.opt.verbose) {
+        const glvf_ffmpeg_info *i = &p->info;
+        g_printerr(PLAYER_NAME ": playing '%s': %s %dx%d %s, %d/%d fps, %s, upload %s, "
+                               "direct rendering %s, %s %d.%d (%s)\n",
+                   p->base.path, i->codec_name, i->width, i->height, i->pix_fmt_name,
+                   i->frame_rate.num, i->frame_rate.den, i->container_name, p->strategy,
+                   p->dr_on ? "on" : "off", p->gl_es ? "OpenGL ES" : "OpenGL", p->gl_major,
+                   p->gl_minor, p->renderer);
+    }
+    update_tick(p);
+    emit(p, PLAYER_EVENT_OPENED);
+    if (p->base.opt.benchmark)
+        bench_start(p);
+    return G_SOURCE_REMOVE;
+}
+
+static void area_open(player *pp)
+{
+    area_player *p = (area_player *)pp;
+    close_decoder(p);
+    p->resume_us = -1;
+    p->playing = true;
+    p->eos = false;
+    p->step = false;
+    p->position_us = 0;
+    p->duration_us = 0;
+    if (p->ctx)
+        start_open(p);
+    update_tick(p);
+    emit(p, PLAYER_EVENT_STATE);
+}
+
+/* ---- widget signals ------------------------------------------------------- */
+
+static void on_realize(GtkWidget *w, gpointer data)
+{
+    area_player *p = data;
+    p->ctx = glvf_video_area_get_context(p->area);
+    if (!p->ctx) {
+        const GError *e = gtk_gl_area_get_error(GTK_GL_AREA(w));
+        player_fail(&p->base, "OpenGL is not available: %s", e ? e->message : "no glvf context");
+        return;
+    }
+    const glvf_caps *caps = glvf_context_get_caps(p->ctx);
+    g_snprintf(p->renderer, sizeof p->renderer, "%s", caps->renderer ? caps->renderer : "?");
+    g_snprintf(p->gl_version, sizeof p->gl_version, "%s %d.%d", caps->is_gles ? "OpenGL ES" : "OpenGL",
+               caps->gl_major, caps->gl_minor);
+    p->gl_es = caps->is_gles;
+    p->gl_major = caps->gl_major;
+    p->gl_minor = caps->gl_minor;
+    g_snprintf(p->strategy, sizeof p->strategy, "%s",
+               glvf_upload_strategy_name(glvf_context_get_upload_strategy(p->ctx)));
+    p->context_destroyed = false;
+    if (p->base.path && !p->dec && !p->job && !p->base.error)
+        start_open(p);
+}
+
+/* Before the class handler: the context is still alive. */
+static void on_unrealize(GtkWidget *w, gpointer data)
+{
+    area_player *p = data;
+    (void)w;
+    bool had = p->dec || p->job;
+    int64_t pos = p->position_us;
+    close_decoder(p);
+    bench_teardown(p);
+    if (had)
+        p->resume_us = pos;
+    if (p->ctx) {
+        glvf_stats s;
+        glvf_context_get_stats(p->ctx, &s);
+        p->last_glvf = s;
+        p->have_glvf = true;
+        /* the widget still holds the frame it shows; it drops it right
+         * before destroying the context */
+        p->live_before_teardown = s.frames_live + s.staging_live;
+    }
+    p->ctx = NULL;
+}
+
+static void on_unrealize_after(GtkWidget *w, gpointer data)
+{
+    area_player *p = data;
+    (void)w;
+    p->context_destroyed = true;
+}
+
+static void finish(area_player *p)
+{
+    if (p->base.finished)
+        return;
+    p->playing = false;
+    player_finish(&p->base);
+}
+
+static gboolean finish_idle(gpointer data)
+{
+    area_player *p = data;
+    p->finish_idle_id = 0;
+    finish(p);
+    return G_SOURCE_REMOVE;
+}
+
+/* Finishes once the widget has rendered the frame handed to it last: for
+ * frames it uploads itself, from an idle source queued inside its render
+ * (it runs when the render, capture included, is complete; at default
+ * priority: a default-idle one would wait behind the frame clock for as
+ * long as frames take longer than the refresh interval); for frames
+ * pushed ready-made (benchmark), when its count of renders moves. */
+static void finish_after_render(area_player *p, bool from_render)
+{
+    if (from_render) {
+        if (!p->finish_idle_id)
+            p->finish_idle_id = g_idle_add_full(G_PRIORITY_DEFAULT, finish_idle, p, NULL);
+        return;
+    }
+    GlvfVideoAreaStats s;
+    glvf_video_area_get_stats(p->area, &s);
+    p->finish_rendered_base = s.frames_rendered;
+    p->finish_on_render = true;
+    p->finish_deadline = g_get_monotonic_time() + FINISH_RENDER_TIMEOUT_MS * 1000;
+    update_tick(p);
+}
+
+/* ---- pacing ------------------------------------------------------------------ */
+
+static void on_end_of_stream(area_player *p)
+{
+    if (player_options_automated(&p->base.opt)) {
+        finish(p);
+        return;
+    }
+    if (p->playing) {
+        p->playing = false;
+        emit(p, PLAYER_EVENT_STATE);
+    }
+}
+
+/* Takes the next frame into p->pending. Returns false when none is there
+ * (not decoded yet, end of stream, error). */
+static bool fetch(area_player *p)
+{
+    if (p->pending)
+        return true;
+    if (p->eos || p->base.error)
+        return false;
+    int r = glvf_ffmpeg_decoder_next(p->dec, &p->pending, 0);
+    if (r == 0) {
+        p->pending_us = frame_time_us(p, p->pending);
+        return true;
+    }
+    if (r == -EAGAIN)
+        return false;
+    if (r == GLVF_FFMPEG_EOF) {
+        p->eos = true;
+        emit(p, PLAYER_EVENT_STATE);
+        return false;
+    }
+    char msg[640] = "";
+    glvf_ffmpeg_decoder_last_error(p->dec, msg, sizeof msg);
+    if (!msg[0])
+        glvf_ffmpeg_strerror(r, msg, sizeof msg);
+    set_error(p, msg);
+    return false;
+}
+
+static void paced_tick(area_player *p, GdkFrameClock *clock)
+{
+    if (!p->dec || p->base.error || p->base.finished)
+        return;
+    gint64 now = gdk_frame_clock_get_frame_time(clock);
+    gint64 interval = 0;
+    gdk_frame_clock_get_refresh_info(clock, now, &interval, NULL);
+    if (interval <= 0)
+        interval = 16667;
+    /* while the frame that starts the clock waits for its render, the
+     * clock is unknown: hold everything */
+    if ((p->playing || p->rebase || p->step) && !p->awaiting_render) {
+        AVFrame *show = NULL;
+        int64_t show_us = 0;
+        bool rebase = false;
+        while (fetch(p)) {
+            int64_t t = p->pending_us;
+            if (p->rebase || p->step || !p->clock_valid) {
+                /* first frame, after a seek or a step: show it now; the
+                 * clock (re)starts when it is rendered */
+                show = p->pending;
+                show_us = t;
+                p->pending = NULL;
+                rebase = true;
+                p->rebase = false;
+                p->step = false;
+                break;
+            }
+            gint64 due = p->clock_frame_us + (t - p->clock_media_us);
+            if (due > now + interval / 2)
+                break; /* keep it for a later tick */
+            if (show) { /* a later frame is due too: this one is late */
+                glvf_ffmpeg_decoder_release(p->dec, &show);
+                p->dropped++;
+            }
+            show = p->pending;
+            show_us = t;
+            p->pending = NULL;
+        }
+        if (show)
+            present(p, show, show_us, rebase);
+    }
+    if (p->eos && !p->pending && p->outstanding == 0)
+        on_end_of_stream(p);
+}
+
+/* ---- benchmark ----------------------------------------------------------------- */
+
+static bool read_u64_file(const char *path, unsigned long long *out, bool schedstat)
+{
+    gchar *s = NULL;
+    if (!g_file_get_contents(path, &s, NULL, NULL))
+        return false;
+    bool ok = false;
+    if (schedstat) {
+        ok = sscanf(s, "%llu", out) == 1;
+    } else { /* stat: fields 14 and 15 (utime, stime) after the ")" of comm */
+        const char *r = strrchr(s, ')');
+        unsigned long long ut = 0, st = 0;
+        if (r && sscanf(r + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+                        &st) == 2) {
+            *out = (ut + st) * (1000000000ull / (unsigned long long)sysconf(_SC_CLK_TCK));
+            ok = true;
+        }
+    }
+    g_free(s);
+    return ok;
+}
+
+/* CPU time of this process's threads by group: the main thread, the
+ * decoder (threads named glvf-decode: the opening thread's name is
+ * inherited by the decoding thread and libavcodec's), llvmpipe's
+ * rasteriser threads, the rest (GTK, GLib). */
+static bool cpu_times_take(cpu_times *t)
+{
+    memset(t, 0, sizeof *t);
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return false;
+    long pid = (long)getpid();
+    struct dirent *e;
+    bool any = false;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        char path[96];
+        gchar *comm = NULL;
+        g_snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        if (!g_file_get_contents(path, &comm, NULL, NULL))
+            continue;
+        g_strstrip(comm);
+        unsigned long long ns = 0;
+        g_snprintf(path, sizeof path, "/proc/self/task/%s/schedstat", e->d_name);
+        if (!read_u64_file(path, &ns, true)) {
+            g_snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
+            if (!read_u64_file(path, &ns, false)) {
+                g_free(comm);
+                continue;
+            }
+        }
+        double ms = (double)ns / 1e6;
+        if (atol(e->d_name) == pid)
+            t->main_ms += ms;
+        else if (g_str_has_prefix(comm, "glvf-decode"))
+            t->decode_ms += ms;
+        else if (g_str_has_prefix(comm, "llvmpipe"))
+            t->raster_ms += ms;
+        else
+            t->other_ms += ms;
+        any = true;
+        g_free(comm);
+    }
+    closedir(d);
+    return any;
+}
+
+static bool bench_fbo_ensure(area_player *p)
+{
+    int scale = gtk_widget_get_scale_factor(GTK_WIDGET(p->area));
+    int w = MAX(1, gtk_widget_get_width(GTK_WIDGET(p->area)) * scale);
+    int h = MAX(1, gtk_widget_get_height(GTK_WIDGET(p->area)) * scale);
+    if (p->bench.fbo && w == p->bench.w && h == p->bench.h)
+        return true;
+    /* the old ones go through glvf's deferred queue, like any GL object */
+    if (p->bench.fbo)
+        glvf_context_defer_delete(p->ctx, GLVF_OBJECT_FRAMEBUFFER, p->bench.fbo);
+    if (p->bench.tex)
+        glvf_context_defer_delete(p->ctx, GLVF_OBJECT_TEXTURE, p->bench.tex);
+    p->bench.fbo = p->bench.tex = 0;
+    GLint prev_fb = 0, prev_tex = 0;
+    glGetIntegerv(GL_DRAW_FRAMEBUFFER_BINDING, &prev_fb);
+    glGetIntegerv(GL_TEXTURE_BINDING_2D, &prev_tex);
+    glGenTextures(1, &p->bench.tex);
+    glBindTexture(GL_TEXTURE_2D, p->bench.tex);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, w, h, 0, GL_RGBA, GL_UNSIGNED_BYTE, NULL);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+    glGenFramebuffers(1, &p->bench.fbo);
+    glBindFramebuffer(GL_DRAW_FRAMEBUFFER, p->bench.fbo);
+    glFramebufferTexture2D(GL_DRAW_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D,
+                           p->bench.tex, 0);
+    GLenum st = glCheckFramebufferStatus(GL_DRAW_FRAMEBUFFER);
+    glBindFramebuffer(GL_DRAW_FRAMEBUFFER, (GLuint)prev_fb);
+    glBindTexture(GL_TEXTURE_2D, (GLuint)prev_tex);
+    p->bench.w = w;
+    p->bench.h = h;
+    if (st != GL_FRAMEBUFFER_COMPLETE) {
+        player_fail(&p->base, "benchmark: offscreen framebuffer incomplete (0x%x)", st);
+        return false;
+    }
+    return true;
+}
+
+static void bench_display(area_player *p, bool force)
+{
+    if (!p->bench.latest || !p->bench.latest_new)
+        return;
+    gint64 now = g_get_monotonic_time();
+    if (!force && now - p->bench.last_display < BENCH_DISPLAY_INTERVAL_US)
+        return;
+    glvf_video_area_push_frame(p->area, p->bench.latest);
+    p->bench.latest_new = false;
+    p->bench.last_display = now;
+}
+
+static void bench_finish(area_player *p)
+{
+    if (p->bench.done)
+        return;
+    p->bench.done = true;
+    p->bench.t_end = g_get_monotonic_time();
+    p->bench.cpu_ok = p->bench.cpu_ok && cpu_times_take(&p->bench.cpu1);
+    snapshot_stats(p);
+    if (p->bench.latest) {
+        /* show the last frame, then finish once it is rendered (captured) */
+        p->bench.latest_new = true;
+        bench_display(p, true);
+        finish_after_render(p, false);
+    } else {
+        finish(p);
+    }
+}
+
+static gboolean bench_step(gpointer data)
+{
+    area_player *p = data;
+    if (!p->dec || p->base.error || p->bench.done) {
+        p->bench.idle_id = 0;
+        return G_SOURCE_REMOVE;
+    }
+    AVFrame *f = NULL;
+    gint64 t0 = g_get_monotonic_time();
+    int r = glvf_ffmpeg_decoder_next(p->dec, &f, BENCH_WAIT_MS);
+    gint64 t1 = g_get_monotonic_time();
+    if (r == -EAGAIN) {
+        if (p->bench.started)
+            p->bench.wait_us += t1 - t0;
+        return G_SOURCE_CONTINUE;
+    }
+    if (r != 0) {
+        p->bench.idle_id = 0;
+        if (r == GLVF_FFMPEG_EOF) {
+            p->eos = true;
+            bench_finish(p);
+        } else {
+            char msg[640] = "";
+            glvf_ffmpeg_decoder_last_error(p->dec, msg, sizeof msg);
+            if (!msg[0])
+                glvf_ffmpeg_strerror(r, msg, sizeof msg);
+            set_error(p, msg);
+        }
+        return G_SOURCE_REMOVE;
+    }
+    if (!p->bench.started) {
+        /* the clock starts with the first decoded frame (opening and the
+         * decoder's start-up latency are not counted) */
+        p->bench.started = true;
+        p->bench.t_start = t1;
+        p->bench.cpu_ok = cpu_times_take(&p->bench.cpu0);
+    } else {
+        p->bench.wait_us += t1 - t0;
+    }
+    int64_t t_us = frame_time_us(p, f);
+    gtk_gl_area_make_current(GTK_GL_AREA(p->area));
+    if (!bench_fbo_ensure(p)) {
+        glvf_ffmpeg_decoder_release(p->dec, &f);
+        p->bench.idle_id = 0;
+        return G_SOURCE_REMOVE;
+    }
+    gint64 t2 = g_get_monotonic_time();
+    int err = 0;
+    glvf_frame *gf = glvf_ffmpeg_upload(p->ctx, f, NULL, &err);
+    gint64 t3 = g_get_monotonic_time();
+    glvf_ffmpeg_decoder_release(p->dec, &f);
+    if (!gf) {
+        char buf[128];
+        p->upload_failures++;
+        player_fail(&p->base, "cannot upload a frame: %s", glvf_ffmpeg_strerror(err, buf, sizeof buf));
+        p->bench.idle_id = 0;
+        return G_SOURCE_REMOVE;
+    }
+    GLint prev_fb = 0;
+    glGetIntegerv(GL_DRAW_FRAMEBUFFER_BINDING, &prev_fb);
+    glBindFramebuffer(GL_DRAW_FRAMEBUFFER, p->bench.fbo);
+    int rr = glvf_render(p->ctx, gf,
+                         glvf_render_params(.target = { 0, 0, p->bench.w, p->bench.h },
+                                            .clear_background = true,
+                                            .background = { 0, 0, 0, 1 }));
+    glFinish();
+    glBindFramebuffer(GL_DRAW_FRAMEBUFFER, (GLuint)prev_fb);
+    glvf_context_collect(p->ctx);
+    gint64 t4 = g_get_monotonic_time();
+    if (rr < 0) {
+        glvf_frame_unref(&gf);
+        player_fail(&p->base, "glvf_render failed (%s)", g_strerror(-rr));
+        p->bench.idle_id = 0;
+        return G_SOURCE_REMOVE;
+    }
+    p->bench.upload_us += t3 - t2;
+    p->bench.render_us += t4 - t3;
+    p->bench.frames++;
+    glvf_frame_unref(&p->bench.latest);
+    p->bench.latest = gf;
+    p->bench.latest_new = true;
+    p->shown_us = t_us;
+    p->position_us = t_us - p->start_us;
+    count_presented(p);
+    bench_display(p, false);
+    if (p->base.opt.frames > 0 && p->bench.frames >= (uint64_t)p->base.opt.frames) {
+        p->bench.idle_id = 0;
+        bench_finish(p);
+        return G_SOURCE_REMOVE;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static void bench_start(area_player *p)
+{
+    if (p->bench.idle_id || p->bench.done)
+        return;
+    /* below the redraw priority: the window keeps being painted */
+    p->bench.idle_id = g_idle_add_full(G_PRIORITY_DEFAULT_IDLE, bench_step, p, NULL);
+    update_tick(p);
+}
+
+static void bench_teardown(area_player *p)
+{
+    glvf_frame_unref(&p->bench.latest);
+    if (p->ctx) {
+        if (p->bench.fbo)
+            glvf_context_defer_delete(p->ctx, GLVF_OBJECT_FRAMEBUFFER, p->bench.fbo);
+        if (p->bench.tex)
+            glvf_context_defer_delete(p->ctx, GLVF_OBJECT_TEXTURE, p->bench.tex);
+    }
+    p->bench.fbo = p->bench.tex = 0;
+}
+
+static void bench_tick(area_player *p)
+{
+    bench_display(p, false);
+}
+
+/* ---- tick ------------------------------------------------------------------- */
+
+/* Whether the tick callback has work: frames to present (playing, or a
+ * seek or a step to show), the automation waiting for a render, the
+ * benchmark running. Paused, nothing runs. */
+static bool tick_needed(const area_player *p)
+{
+    if (p->finish_on_render)
+        return true;
+    if (p->base.opt.benchmark)
+        return p->dec && !p->bench.done;
+    return p->dec && !p->base.error && !p->base.finished && (p->playing || p->rebase || p->step);
+}
+
+static gboolean on_tick(GtkWidget *w, GdkFrameClock *clock, gpointer data)
+{
+    area_player *p = data;
+    (void)w;
+    gint64 ft = gdk_frame_clock_get_frame_time(clock);
+    if (p->tick_prev && ft > p->tick_prev) {
+        p->tick_intervals++;
+        p->tick_span_us += ft - p->tick_prev;
+    }
+    p->tick_prev = ft;
+    GlvfVideoAreaStats as;
+    glvf_video_area_get_stats(p->area, &as);
+    if (as.frames_rendered != p->renders_seen) {
+        p->renders_seen = as.frames_rendered;
+        p->render_us_sum += as.last_render_us;
+        p->render_samples++;
+    }
+    if (p->finish_on_render) {
+        if (as.frames_rendered > p->finish_rendered_base ||
+            g_get_monotonic_time() > p->finish_deadline) { /* (no render: hidden window?) */
+            p->finish_on_render = false;
+            finish(p);
+        }
+    }
+    if (p->base.opt.benchmark)
+        bench_tick(p);
+    else
+        paced_tick(p, clock);
+    if (tick_needed(p))
+        return G_SOURCE_CONTINUE;
+    /* settled (paused, the seek or step shown, finished): the UI shows the
+     * state once */
+    p->tick_id = 0;
+    p->tick_prev = 0;
+    emit(p, PLAYER_EVENT_STATE);
+    return G_SOURCE_REMOVE;
+}
+
+static void update_tick(area_player *p)
+{
+    if (!p->tick_id && tick_needed(p))
+        p->tick_id = gtk_widget_add_tick_callback(GTK_WIDGET(p->area), on_tick, p, NULL);
+}
+
+/* ---- controls ----------------------------------------------------------------- */
+
+static void area_set_playing(player *pp, bool playing)
+{
+    area_player *p = (area_player *)pp;
+    if (playing && p->eos && !p->pending && p->dec) {
+        area_seek(pp, 0); /* play again from the start */
+    } else if (playing && !p->playing && p->clock_valid) {
+        /* resume: the clock restarts at the frame on screen */
+        GdkFrameClock *clock = gtk_widget_get_frame_clock(GTK_WIDGET(p->area));
+        p->clock_frame_us = clock ? gdk_frame_clock_get_frame_time(clock) : g_get_monotonic_time();
+        p->clock_media_us = p->shown_us;
+    }
+    p->playing = playing;
+    update_tick(p);
+    emit(p, PLAYER_EVENT_STATE);
+}
+
+static bool area_is_playing(const player *pp)
+{
+    return ((const area_player *)pp)->playing;
+}
+
+static void area_step(player *pp)
+{
+    area_player *p = (area_player *)pp;
+    if (!p->dec)
+        return;
+    p->playing = false;
+    p->step = true;
+    update_tick(p);
+    emit(p, PLAYER_EVENT_STATE);
+}
+
+static void area_seek(player *pp, int64_t pos_us)
+{
+    area_player *p = (area_player *)pp;
+    if (!p->dec)
+        return;
+    glvf_ffmpeg_decoder_release(p->dec, &p->pending);
+    glvf_ffmpeg_decoder_seek(p->dec, p->start_us + pos_us);
+    p->eos = false;
+    p->rebase = true;
+    p->position_us = pos_us;
+    p->last_pts_us = INT64_MIN;
+    update_tick(p);
+    emit(p, PLAYER_EVENT_STATE);
+}
+
+static int64_t area_position(const player *pp)
+{
+    return ((const area_player *)pp)->position_us;
+}
+
+static int64_t area_duration(const player *pp)
+{
+    return ((const area_player *)pp)->duration_us;
+}
+
+static bool area_is_open(const player *pp)
+{
+    return ((const area_player *)pp)->dec != NULL;
+}
+
+static bool area_at_end(const player *pp)
+{
+    const area_player *p = (const area_player *)pp;
+    return p->eos && !p->pending;
+}
+
+static GdkTexture *area_screenshot(player *pp)
+{
+    return glvf_video_area_get_capture(((area_player *)pp)->area);
+}
+
+/* ---- statistics ----------------------------------------------------------------- */
+
+static void area_get_stats(player *pp, player_stats *out)
+{
+    area_player *p = (area_player *)pp;
+    snapshot_stats(p);
+    out->presented = p->base.presented;
+    out->dropped = p->dropped;
+    out->upload_failures = p->upload_failures;
+    g_strlcpy(out->upload_strategy, p->strategy[0] ? p->strategy : "none",
+              sizeof out->upload_strategy);
+    g_strlcpy(out->renderer, p->renderer, sizeof out->renderer);
+    out->gl_es = p->gl_es;
+    out->gl_major = p->gl_major;
+    out->gl_minor = p->gl_minor;
+    out->position_us = p->position_us;
+    out->dr = p->dr_on;
+    if (p->have_dec) {
+        out->dr_frames = p->last_dec.dr_frames;
+        out->dr_fallbacks = p->last_dec.dr_fallbacks;
+        out->queue_depth = p->last_dec.queue_depth;
+        out->queue_capacity = p->last_dec.queue_capacity;
+        out->decode_errors = p->last_dec.decode_errors;
+    }
+    if (p->have_glvf) {
+        out->pool_bytes = p->last_glvf.pool_bytes;
+        out->frames_live = p->last_glvf.frames_live;
+    }
+    g_mutex_lock(&p->log_lock);
+    GlvfVideoAreaStats as;
+    glvf_video_area_get_stats(p->area, &as);
+    out->leaked_held = as.leaked_at_unrealize;
+    out->leaked_gl_objects = p->leaked_gl;
+    g_mutex_unlock(&p->log_lock);
+    out->context_destroyed = p->context_destroyed;
+    out->tick_hz = p->tick_span_us > 0 ? (double)p->tick_intervals * 1e6 / (double)p->tick_span_us
+                                       : 0;
+    out->upload_ms = p->uploads ? (double)p->upload_us_sum / 1e3 / (double)p->uploads : 0;
+    out->widget_render_ms = p->render_samples
+                                    ? (double)p->render_us_sum / 1e3 / (double)p->render_samples
+                                    : 0;
+    out->live_before_teardown = p->live_before_teardown;
+    out->bench_done = p->bench.done;
+    out->bench_frames = p->bench.frames;
+    out->bench_w = p->bench.w;
+    out->bench_h = p->bench.h;
+    if (p->bench.done && p->bench.frames > 0) {
+        double n = (double)p->bench.frames;
+        out->bench_seconds = (double)(p->bench.t_end - p->bench.t_start) / 1e6;
+        out->bench_wait_ms = (double)p->bench.wait_us / 1e3 / n;
+        out->bench_upload_ms = (double)p->bench.upload_us / 1e3 / n;
+        out->bench_render_ms = (double)p->bench.render_us / 1e3 / n;
+        out->bench_other_ms = out->bench_seconds * 1e3 / n - out->bench_wait_ms -
+                              out->bench_upload_ms - out->bench_render_ms;
+        if (p->bench.cpu_ok) {
+            out->bench_cpu_valid = true;
+            out->bench_cpu_main_ms = (p->bench.cpu1.main_ms - p->bench.cpu0.main_ms) / n;
+            out->bench_cpu_decode_ms = (p->bench.cpu1.decode_ms - p->bench.cpu0.decode_ms) / n;
+            out->bench_cpu_raster_ms = (p->bench.cpu1.raster_ms - p->bench.cpu0.raster_ms) / n;
+        }
+    }
+}
+
+static char *area_video_text(player *pp)
+{
+    area_player *p = (area_player *)pp;
+    const glvf_ffmpeg_info *i = &p->info;
+    double fr = i->frame_rate.num > 0 && i->frame_rate.den > 0
+                        ? (double)i->frame_rate.num / i->frame_rate.den
+                        : 0;
+    return g_strdup_printf("%s %dx%d %s, %.3g fps, %d thread(s)",
+                           i->codec_name ? i->codec_name : "?", i->width, i->height,
+                           i->pix_fmt_name ? i->pix_fmt_name : "?", fr, i->threads);
+}
+
+/* ---- life ---------------------------------------------------------------------- */
+
+static void area_free(player *pp)
+{
+    area_player *p = (area_player *)pp;
+    if (gtk_widget_get_realized(GTK_WIDGET(p->area))) {
+        on_unrealize(GTK_WIDGET(p->area), p); /* releases everything, context alive */
+    } else {
+        close_decoder(p);
+        bench_teardown(p);
+    }
+    if (p->tick_id)
+        gtk_widget_remove_tick_callback(GTK_WIDGET(p->area), p->tick_id);
+    g_signal_handler_disconnect(p->area, p->sig_realize);
+    g_signal_handler_disconnect(p->area, p->sig_unrealize);
+    g_signal_handler_disconnect(p->area, p->sig_unrealize_after);
+    if (p->finish_idle_id)
+        g_source_remove(p->finish_idle_id);
+    glvf_video_area_set_log(p->area, NULL, NULL);
+    g_object_unref(p->area);
+    while (p->free_items) {
+        push_item *it = p->free_items;
+        p->free_items = it->next;
+        g_free(it);
+    }
+    player_clear_common(&p->base);
+    g_mutex_clear(&p->log_lock);
+    g_free(p);
+}
+
+static const player_backend area_backend = {
+    .name = "area",
+    .open = area_open,
+    .set_playing = area_set_playing,
+    .is_playing = area_is_playing,
+    .step = area_step,
+    .seek = area_seek,
+    .position = area_position,
+    .duration = area_duration,
+    .is_open = area_is_open,
+    .at_end = area_at_end,
+    .get_stats = area_get_stats,
+    .video_text = area_video_text,
+    .screenshot = area_screenshot,
+    .failed = area_failed,
+    .free = area_free,
+};
+
+player *player_new_area(GlvfVideoArea *area, const player_options *opt,
+                        player_listener listener, void *user)
+{
+    area_player *p = g_new0(area_player, 1);
+    player_init_common(&p->base, &area_backend, opt, listener, user);
+    p->area = g_object_ref(area);
+    p->resume_us = -1;
+    p->last_pts_us = INT64_MIN;
+    g_mutex_init(&p->log_lock);
+    glvf_video_area_set_log(area, area_log, p);
+    p->sig_realize = g_signal_connect_after(area, "realize", G_CALLBACK(on_realize), p);
+    p->sig_unrealize = g_signal_connect(area, "unrealize", G_CALLBACK(on_unrealize), p);
+    p->sig_unrealize_after =
+            g_signal_connect_after(area, "unrealize", G_CALLBACK(on_unrealize_after), p);
+    return &p->base;
+}

@@ -1,0 +1,71 @@
+/*
+ * glvf-player: the presentation controller's two backends behind player.h.
+ *
+ *   player.c         what both share: options, the listener, the path, the
+ *                    first error, finishing, the presented rate, the
+ *                    statistics text, and the player.h functions, which
+ *                    dispatch to the backend
+ *   player_area.c    --output area: GlvfVideoArea, pacing in a tick
+ *                    callback on the main thread
+ *   player_stream.c  --output paintable: a GlvfMediaStream per file, shown
+ *                    by a GtkPicture; GtkMediaStream's API
+ *
+ * Main thread only.
+ */
+#ifndef GLVF_PLAYER_IMPL_H
+#define GLVF_PLAYER_IMPL_H
+
+#include "player.h"
+
+typedef struct player_backend {
+    const char *name; /* the --output value */
+    /* p->path is set and the common state reset; the file plays at once
+     * (or as soon as it can) */
+    void (*open)(player *p);
+    void (*set_playing)(player *p, bool playing);
+    bool (*is_playing)(const player *p);
+    void (*step)(player *p);
+    void (*seek)(player *p, int64_t pos_us);
+    int64_t (*position)(const player *p);
+    int64_t (*duration)(const player *p);
+    bool (*is_open)(const player *p);
+    bool (*at_end)(const player *p);
+    /* fills what the backend knows (out is zeroed, output named) */
+    void (*get_stats)(player *p, player_stats *out);
+    /* the first line of the statistics overlay ("video ...") or NULL */
+    char *(*video_text)(player *p);
+    GdkTexture *(*screenshot)(player *p);
+    /* an error was recorded (p->error set): stop; the event follows */
+    void (*failed)(player *p);
+    void (*free)(player *p);
+} player_backend;
+
+/* The part both backends share; each backend's state embeds it first. */
+struct player {
+    const player_backend *be;
+    player_options opt;
+    player_listener listener;
+    void *user;
+    char *path;
+    char *error;     /* the first error since the file was opened */
+    bool finished;   /* automation: FINISHED was emitted */
+    uint64_t presented;
+    /* presented rate over the last second */
+    gint64 fps_t0;
+    uint64_t fps_n0;
+    double fps;
+};
+
+void player_init_common(player *p, const player_backend *be, const player_options *opt,
+                        player_listener listener, void *user);
+void player_clear_common(player *p);
+void player_emit(player *p, player_event ev);
+/* Records the first error (later ones are ignored), stops and emits
+ * PLAYER_EVENT_ERROR. */
+void player_set_error(player *p, const char *msg);
+/* Emits PLAYER_EVENT_FINISHED once. */
+void player_finish(player *p);
+/* The count of presented frames moved to `presented`. */
+void player_count_presented(player *p, uint64_t presented);
+
+#endif
