@@ -16,6 +16,24 @@
  * upload.c; `render` runs the same loop with a per-frame draw hook
  * (bench_frame_hook, render.c); `decode` its own loop over the decoder's
  * frames (decode.c), drawing through the same hook with --render.
+ *
+ * Two passes per scenario, in every mode:
+ *   timing pass  the interleaved repetitions. Their loop holds the work and
+ *                a bench_now_s() per frame (and around the hook), nothing
+ *                else: no timer query, no glFinish (one ends each run, inside
+ *                the clock, by definition: throughput counts completed GL
+ *                work), no stats snapshot, no /proc read (those are taken
+ *                before and after the loop). Every figure but the GPU times
+ *                comes from it: fps, GB/s, x memcpy, CPU ms, render ms, GL
+ *                objects, allocations, RSS growth.
+ *   GPU pass     after the repetitions, once per scenario: a fresh context,
+ *                the same warm-up, then --gpu-frames frames with a
+ *                GL_TIME_ELAPSED query around each (read back a few frames
+ *                later). Only gpu_pass_* figures come from it; its own
+ *                throughput (gpu_pass_fps, queries and their read-back
+ *                included) is reported to show what the queries cost, never
+ *                as the scenario's throughput. Off with --no-gpu-timer or
+ *                --gpu-frames 0, and where the context has no timer queries.
  */
 #ifndef GLVF_BENCH_H
 #define GLVF_BENCH_H
@@ -85,7 +103,8 @@ typedef struct bench_options {
     int repeats;                /* best of */
     int warmup;                 /* untimed frames before each measurement */
     size_t source_bytes;        /* the rotating source set is at least this big */
-    bool gpu_timer;             /* GL_TIME_ELAPSED queries where available */
+    bool gpu_timer;             /* the GPU pass, where timer queries exist */
+    int gpu_frames;             /* frames of the GPU pass (0: no GPU pass) */
     bool quick;
     int progress;               /* -1 auto (a tty), 0 never, 1 always */
     /* output */
@@ -120,8 +139,12 @@ typedef struct bench_result {
     int sources;                /* distinct source frames rotated through */
     double fps, gbps, memcpy_ratio;
     double memcpy_fps, memcpy_gbps;
-    double p50_ms, p99_ms;      /* CPU time per frame */
-    double gpu_p50_ms, gpu_p99_ms; /* < 0: unavailable */
+    double p50_ms, p99_ms;      /* CPU time per frame (timing pass) */
+    /* the GPU pass: GL_TIME_ELAPSED per frame (< 0: no GPU pass), the
+     * samples read back, and the pass's own throughput, queries included */
+    double gpu_pass_p50_ms, gpu_pass_p99_ms;
+    int gpu_pass_samples;
+    double gpu_pass_fps;        /* < 0: no GPU pass */
     double gl_objects_per_frame;
     double gl_objects_by_kind[GLVF_OBJECT_KIND_COUNT]; /* per frame */
     double heap_allocs_per_frame;
@@ -142,7 +165,7 @@ typedef struct bench_env {
     glvf_context *probe;        /* a glvf context alive for the whole run:
                                    caps, plane layouts for the naive path */
     const glvf_caps *caps;
-    bool gpu_timer;             /* timer queries usable */
+    bool gpu_timer;             /* a GPU pass runs: asked for, queries usable */
     const char *context_desc;   /* "OpenGL core via GLX", ... */
     void *window;               /* GLFWwindow */
     /* GL-thread callbacks for glvf contexts created by the modes */

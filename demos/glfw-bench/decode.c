@@ -13,12 +13,17 @@
  *
  * looping the file (an accurate seek to its start at end of stream) as often
  * as needed. A frame's CPU time includes the wait for the decoder (and the
- * seek where the file loops); the GPU query covers the upload (and the
- * draw). glFinish ends every timed run. Repetitions of the scenarios are
- * interleaved, their order rotating, and each scenario keeps its best, as in
- * upload mode. Heap allocations counted are glvf's: the core's
- * (glvf_alloc_count) and the FFmpeg module's (glvf_ffmpeg_alloc_count),
- * whichever thread made them; FFmpeg's own are not counted.
+ * seek where the file loops). glFinish ends every timed run, inside the
+ * clock. Repetitions of the scenarios are interleaved, their order
+ * rotating, and each scenario keeps its best, as in upload mode. The timed
+ * loop holds the frame's work and clock reads only: counters and RSS are
+ * read before and after it. GPU times come from a separate GPU pass per
+ * scenario after the repetitions (bench.h): a fresh decoder and context,
+ * the warm-up, --gpu-frames frames with a GL_TIME_ELAPSED query around the
+ * upload (and the draw) of each. Heap allocations counted are glvf's: the
+ * core's (glvf_alloc_count) and the FFmpeg module's
+ * (glvf_ffmpeg_alloc_count), whichever thread made them; FFmpeg's own are
+ * not counted.
  */
 #include "bench.h"
 
@@ -123,8 +128,12 @@ typedef struct scenario {
     uint64_t frames, objects, allocs, by_kind[GLVF_OBJECT_KIND_COUNT];
     long long rss_growth;
     bool have_rss;
-    double *cpu, *gpu, *hook;
-    size_t ncpu, ngpu, nhook, cap;
+    double *cpu, *hook;
+    size_t ncpu, nhook, cap;
+    /* the GPU pass */
+    double *gpu;
+    size_t ngpu, gpu_cap;
+    double gpu_fps;
 } scenario;
 
 typedef struct rep {
@@ -172,16 +181,24 @@ static bool next_frame(rep *r, struct AVFrame **out)
     }
 }
 
-/* One frame: decode, upload, draw, release. `measure`: record samples. */
-static bool one_frame(rep *r, bool measure)
+/* What one_frame records. */
+enum frame_kind {
+    FRAME_WARMUP,   /* nothing */
+    FRAME_TIMED,    /* CPU (and render) samples: the timing pass */
+    FRAME_GPU,      /* a query around upload (+ draw): the GPU pass */
+};
+
+/* One frame: decode, upload, draw, release. */
+static bool one_frame(rep *r, enum frame_kind kind)
 {
+    bool measure = kind == FRAME_TIMED, query = kind == FRAME_GPU;
     const bench_env *env = r->env;
     scenario *sc = r->sc;
     struct AVFrame *af = NULL;
     double f0 = bench_now_s();
     if (!next_frame(r, &af))
         return false;
-    if (measure)
+    if (query)
         bench_gpu_timer_begin(&r->gt);
     int e = 0;
     bench_clear_glvf_error();
@@ -201,7 +218,7 @@ static bool one_frame(rep *r, bool measure)
             snprintf(r->error, sizeof r->error, "render failed: %s",
                      *bench_last_glvf_error() ? bench_last_glvf_error() : "see stderr");
     }
-    if (measure)
+    if (query)
         bench_gpu_timer_end(&r->gt);
     glvf_ffmpeg_decoder_release(r->dec, &af);
     glvf_frame_unref(&r->prev);
@@ -243,13 +260,15 @@ static bool bytes_of(glvf_format f, int w, int h, size_t *out)
     return true;
 }
 
-/* One repetition of one scenario; false (with sc->error) on failure. */
-static bool run_rep(const bench_env *env, scenario *sc, bench_render_state *rs, bool first)
+/* One repetition of one scenario (gpu_pass: its GPU pass); false (with
+ * sc->error) on failure. */
+static bool run_rep(const bench_env *env, scenario *sc, bench_render_state *rs, bool first,
+                    bool gpu_pass)
 {
     const bench_options *o = env->opt;
     rep r = { .env = env, .sc = sc, .rs = rs };
-    r.gt = (bench_gpu_timer){ .on = env->gpu_timer, .es = env->caps->is_gles, .out = sc->gpu,
-                              .nout = &sc->ngpu, .cap = sc->cap };
+    r.gt = (bench_gpu_timer){ .on = gpu_pass && env->gpu_timer, .es = env->caps->is_gles,
+                              .out = sc->gpu, .nout = &sc->ngpu, .cap = sc->gpu_cap };
     bench_clear_glvf_error();
     r.ctx = glvf_context_create(glvf_context_params(
             .get_proc_address = env->get_proc, .get_proc_user = env->cb_user,
@@ -286,12 +305,35 @@ static bool run_rep(const bench_env *env, scenario *sc, bench_render_state *rs, 
         if (!bytes_of(in->format, in->width, in->height, &sc->bytes_per_frame))
             sc->bytes_per_frame = 0;
     }
-    bench_gpu_timer_init(&r.gt);
-
     bool ok = true;
     for (int w = 0; w < o->warmup && ok; w++)
-        ok = one_frame(&r, false);
+        ok = one_frame(&r, FRAME_WARMUP);
     glFinish();
+
+    if (gpu_pass) {
+        bench_gpu_timer_init(&r.gt);
+        int n = 0;
+        double t0 = bench_now_s();
+        for (; ok && n < o->gpu_frames; n++)
+            ok = one_frame(&r, FRAME_GPU);
+        glFinish();
+        double secs = bench_now_s() - t0;
+        bench_gpu_timer_drain(&r.gt);
+        bench_gpu_timer_fini(&r.gt);
+        glvf_frame_unref(&r.prev);
+        glvf_ffmpeg_decoder_destroy(&r.dec);
+        glvf_context_destroy(&r.ctx);
+        GLenum glerr = GL_NO_ERROR;
+        for (GLenum e; (e = glGetError()) != GL_NO_ERROR;)
+            glerr = e;
+        if (!ok)
+            snprintf(sc->error, sizeof sc->error, "GPU pass: %.140s", r.error);
+        else if (glerr != GL_NO_ERROR)
+            snprintf(sc->error, sizeof sc->error, "GPU pass: GL error 0x%04x", glerr);
+        else if (n > 0 && secs > 0)
+            sc->gpu_fps = n / secs;
+        return ok && glerr == GL_NO_ERROR;
+    }
 
     glvf_stats st0, st1;
     glvf_context_get_stats(r.ctx, &st0);
@@ -303,23 +345,21 @@ static bool run_rep(const bench_env *env, scenario *sc, bench_render_state *rs, 
     while (ok && n < per_rep) {
         if (o->frames > 0 ? n >= o->frames : (n > 0 && t1 - t0 >= o->seconds))
             break;
-        ok = one_frame(&r, true);
+        ok = one_frame(&r, FRAME_TIMED);
         t1 = bench_now_s();
         if (ok)
             n++;
     }
-    glFinish();
+    glFinish(); /* part of the measured work: completion inside the clock */
     double t_end = bench_now_s();
     uint64_t allocs1 = glvf_allocs();
     long long rss1 = bench_rss_bytes();
-    bench_gpu_timer_drain(&r.gt);
     glvf_context_get_stats(r.ctx, &st1);
     glvf_ffmpeg_stats ds;
     glvf_ffmpeg_decoder_get_stats(r.dec, &ds);
 
     /* the decoder (and every AVFrame: released above) before the context,
      * whose staging memory DR pictures live in */
-    bench_gpu_timer_fini(&r.gt);
     glvf_frame_unref(&r.prev);
     glvf_ffmpeg_decoder_destroy(&r.dec);
     glvf_context_destroy(&r.ctx);
@@ -387,14 +427,16 @@ int bench_run_decode_scenarios(const bench_env *env0)
             s->ok = true;
             s->best_s = 1e300;
             s->cap = cap;
+            s->gpu_cap = env.gpu_timer ? (size_t)o->gpu_frames : 1;
+            s->gpu_fps = -1;
             /* allocated and touched before any measurement */
             s->cpu = calloc(cap, sizeof(double));
-            s->gpu = calloc(cap, sizeof(double));
+            s->gpu = calloc(s->gpu_cap, sizeof(double));
             s->hook = calloc(cap, sizeof(double));
             oom |= !s->cpu || !s->gpu || !s->hook;
             if (!oom) {
                 memset(s->cpu, 0, cap * sizeof(double));
-                memset(s->gpu, 0, cap * sizeof(double));
+                memset(s->gpu, 0, s->gpu_cap * sizeof(double));
                 memset(s->hook, 0, cap * sizeof(double));
             }
         }
@@ -408,8 +450,18 @@ int bench_run_decode_scenarios(const bench_env *env0)
                 continue; /* failed once: not retried */
             bench_progress(o, "rep %d/%d: %s, dr %s", r + 1, o->repeats,
                            bench_strategy_name(s->strategy), s->dr ? "on" : "off");
-            s->ok = run_rep(&env, s, &rs, s->frames == 0);
+            s->ok = run_rep(&env, s, &rs, s->frames == 0, false);
         }
+    }
+    /* the GPU pass: after every repetition, so that its queries touch none
+     * of the figures above */
+    for (int i = 0; i < nscen && env.gpu_timer && !oom; i++) {
+        scenario *s = &sc[i];
+        if (!s->ok)
+            continue;
+        bench_progress(o, "GPU pass: %s, dr %s", bench_strategy_name(s->strategy),
+                       s->dr ? "on" : "off");
+        s->ok = run_rep(&env, s, &rs, false, true);
     }
     bench_render_finish(&rs);
     bench_progress_done(o);
@@ -423,6 +475,7 @@ int bench_run_decode_scenarios(const bench_env *env0)
             .dr = s->dr ? "on" : "off", .dr_active = s->dr_active,
             .bytes_per_frame = s->bytes_per_frame, .has_memcpy = false,
             .render_p50_ms = -1, .render_p99_ms = -1,
+            .gpu_pass_p50_ms = -1, .gpu_pass_p99_ms = -1, .gpu_pass_fps = -1,
         };
         res.ok = !oom && s->ok && s->frames > 0;
         if (!res.ok) {
@@ -438,8 +491,10 @@ int bench_run_decode_scenarios(const bench_env *env0)
         res.gbps = res.fps * (double)s->bytes_per_frame / 1e9;
         res.p50_ms = bench_percentile(s->cpu, s->ncpu, 50);
         res.p99_ms = bench_percentile(s->cpu, s->ncpu, 99);
-        res.gpu_p50_ms = bench_percentile(s->gpu, s->ngpu, 50);
-        res.gpu_p99_ms = bench_percentile(s->gpu, s->ngpu, 99);
+        res.gpu_pass_samples = (int)s->ngpu;
+        res.gpu_pass_p50_ms = bench_percentile(s->gpu, s->ngpu, 50);
+        res.gpu_pass_p99_ms = bench_percentile(s->gpu, s->ngpu, 99);
+        res.gpu_pass_fps = s->gpu_fps;
         res.render_p50_ms = bench_percentile(s->hook, s->nhook, 50);
         res.render_p99_ms = bench_percentile(s->hook, s->nhook, 99);
         res.gl_objects_per_frame = (double)s->objects / (double)s->frames;

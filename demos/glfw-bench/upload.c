@@ -12,12 +12,19 @@
  * Each glvf strategy gets a fresh glvf context per repetition; after
  * --warmup untimed frames (pool and staging ring filled) the measured frames
  * count glvf's GL objects created (glvf_context_get_stats), glvf's heap
- * allocations (glvf_alloc_count) and the resident memory. The naive
- * strategy creates its textures itself and counts them.
+ * allocations (glvf_alloc_count) and the resident memory, all read before
+ * and after the timed loop, never inside it. The naive strategy creates its
+ * textures itself and counts them.
+ *
+ * The timed loop (the timing pass) holds the frame's work and a clock read
+ * or two, nothing else. GPU times come from a separate GPU pass per
+ * strategy after the repetitions (bench.h): a fresh context, the warm-up,
+ * --gpu-frames frames each inside a GL_TIME_ELAPSED query; its throughput
+ * is kept apart (gpu_pass_fps) and never replaces the timing pass's.
  *
  * Render mode runs the same loop with a hook after each upload (render.c:
  * glvf_render + swap), timed on its own as well; the frame's CPU time and
- * GPU query then cover upload, draw and swap.
+ * the GPU pass's query then cover upload, draw and swap.
  */
 #include "bench.h"
 
@@ -231,6 +238,8 @@ typedef struct run_args {
     int frames;        /* > 0: this many; else run for `seconds` */
     double seconds;
     int max_frames;
+    bool gpu_pass;     /* the GPU pass: `frames` frames, a query around each;
+                          samples go to smp->gpu only, no counters */
 } run_args;
 
 /* The naive way: a new set of textures per frame, glTexImage2D per plane,
@@ -278,24 +287,63 @@ static uint64_t objects_created(const glvf_stats *st)
     return n;
 }
 
-/* One repetition of one strategy. */
+/* A strategy's state while it runs. */
+typedef struct strat_run {
+    const bench_env *env;
+    bench_frame_hook hook;
+    void *hook_user;
+    glvf_context *ctx;     /* NULL: naive */
+    naive_state ns;
+    glvf_frame *prev;
+    uint64_t naive_objects;
+    bool failed, hook_failed;
+} strat_run;
+
+/* One frame's work: upload (glvf or naive), the hook, release of the
+ * previous frame, collect. *h0 and *h1 get the clock around the hook. */
+static inline void strat_frame(strat_run *s, const glvf_image *img, double *h0, double *h1)
+{
+    if (s->ctx) {
+        glvf_frame *f = glvf_upload(s->ctx, img, NULL, NULL);
+        s->failed = !f;
+        if (f && s->hook) {
+            *h0 = bench_now_s();
+            s->failed = s->hook_failed = !s->hook(s->env, f, s->hook_user);
+            *h1 = bench_now_s();
+        }
+        glvf_frame_unref(&s->prev);
+        s->prev = f;
+        glvf_context_collect(s->ctx);
+    } else {
+        naive_upload(&s->ns, img);
+        s->naive_objects += (uint64_t)s->ns.planes;
+        if (s->hook) {
+            *h0 = bench_now_s();
+            s->failed = s->hook_failed = !s->hook(s->env, NULL, s->hook_user);
+            *h1 = bench_now_s();
+        }
+    }
+}
+
+/* One run of one strategy: a repetition of the timing pass, or (a->gpu_pass)
+ * the strategy's GPU pass. */
 static void run_strategy(const run_args *a, bench_strategy strat, rep_result *rr)
 {
     const bench_env *env = a->env;
     const source_set *src = a->src;
     memset(rr, 0, sizeof *rr);
-    glvf_context *ctx = NULL;
-    naive_state ns = { .planes = glvf_format_planes(src->img[0].format) };
-    bench_gpu_timer gt = { .on = env->gpu_timer, .es = env->caps->is_gles, .out = a->smp->gpu,
-                           .nout = &a->smp->ngpu, .cap = a->smp->cap };
+    strat_run s = { .env = env, .hook = a->hook, .hook_user = a->hook_user,
+                    .ns = { .planes = glvf_format_planes(src->img[0].format) } };
+    bench_gpu_timer gt = { .on = a->gpu_pass && env->gpu_timer, .es = env->caps->is_gles,
+                           .out = a->smp->gpu, .nout = &a->smp->ngpu, .cap = a->smp->cap };
     GLint saved_align = 4, saved_row = 0, saved_pbo = 0;
     bench_clear_glvf_error();
 
     if (strat == BENCH_NAIVE) {
         rr->used = GLVF_UPLOAD_STRATEGY_COUNT;
-        for (int p = 0; p < ns.planes; p++)
+        for (int p = 0; p < s.ns.planes; p++)
             glvf_plane_layout_get(env->probe, src->img[0].format, src->img[0].width,
-                                  src->img[0].height, p, &ns.l[p]);
+                                  src->img[0].height, p, &s.ns.l[p]);
         glGetIntegerv(GL_UNPACK_ALIGNMENT, &saved_align);
         glGetIntegerv(GL_UNPACK_ROW_LENGTH, &saved_row);
         glGetIntegerv(GL_PIXEL_UNPACK_BUFFER_BINDING, &saved_pbo);
@@ -303,112 +351,93 @@ static void run_strategy(const run_args *a, bench_strategy strat, rep_result *rr
         glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
         glPixelStorei(GL_UNPACK_ROW_LENGTH, 0);
     } else {
-        ctx = glvf_context_create(glvf_context_params(
+        s.ctx = glvf_context_create(glvf_context_params(
                 .get_proc_address = env->get_proc, .get_proc_user = env->cb_user,
                 .is_current = env->is_current, .is_current_user = env->cb_user,
                 .log = env->log, .log_level = env->opt->verbose ? GLVF_LOG_INFO : GLVF_LOG_WARN,
                 .upload = bench_strategy_glvf(strat), .flags = GLVF_CONTEXT_IGNORE_ENV));
-        if (!ctx) {
+        if (!s.ctx) {
             snprintf(rr->error, sizeof rr->error, "glvf_context_create failed: %s",
                      bench_last_glvf_error());
             return;
         }
-        rr->used = glvf_context_get_upload_strategy(ctx);
+        rr->used = glvf_context_get_upload_strategy(s.ctx);
     }
-    bench_gpu_timer_init(&gt);
 
-    glvf_frame *prev = NULL;
     int i = 0;
-    bool failed = false, hook_failed = false;
+    double h0 = 0, h1 = 0;
     /* warm-up: fill the pool and the staging ring; untimed */
-    for (int w = 0; w < env->opt->warmup && !failed; w++, i++) {
-        const glvf_image *img = &src->img[i % src->n];
-        if (ctx) {
-            glvf_frame *f = glvf_upload(ctx, img, NULL, NULL);
-            failed = !f;
-            if (f && a->hook && !a->hook(env, f, a->hook_user))
-                failed = hook_failed = true;
-            glvf_frame_unref(&prev);
-            prev = f;
-            glvf_context_collect(ctx);
-        } else {
-            naive_upload(&ns, img);
-            if (a->hook && !a->hook(env, NULL, a->hook_user))
-                failed = hook_failed = true;
-        }
-    }
+    for (int w = 0; w < env->opt->warmup && !s.failed; w++, i++)
+        strat_frame(&s, &src->img[i % src->n], &h0, &h1);
     glFinish();
 
-    glvf_stats st0, st1;
-    if (ctx)
-        glvf_context_get_stats(ctx, &st0);
-    long long rss0 = bench_rss_bytes();
-    uint64_t allocs0 = glvf_alloc_count();
-    uint64_t naive_objects = 0;
     int n = 0;
-    double t0 = bench_now_s(), t1 = t0;
-    while (!failed && n < a->max_frames) {
-        if (a->frames > 0 ? n >= a->frames : (n > 0 && t1 - t0 >= a->seconds))
-            break;
-        const glvf_image *img = &src->img[i % src->n];
-        bench_gpu_timer_begin(&gt);
-        double f0 = bench_now_s(), h0 = 0, h1 = 0;
-        if (ctx) {
-            glvf_frame *f = glvf_upload(ctx, img, NULL, NULL);
-            failed = !f;
-            if (f && a->hook) {
-                h0 = bench_now_s();
-                failed = hook_failed = !a->hook(env, f, a->hook_user);
-                h1 = bench_now_s();
-            }
-            glvf_frame_unref(&prev);
-            prev = f;
-            glvf_context_collect(ctx);
-        } else {
-            naive_upload(&ns, img);
-            naive_objects += (uint64_t)ns.planes;
-            if (a->hook) {
-                h0 = bench_now_s();
-                failed = hook_failed = !a->hook(env, NULL, a->hook_user);
-                h1 = bench_now_s();
-            }
+    double t0, t_end;
+    if (a->gpu_pass) {
+        /* GPU pass: a query around each frame; no counters, no CPU samples */
+        bench_gpu_timer_init(&gt);
+        t0 = bench_now_s();
+        for (; n < a->frames && !s.failed; n++, i++) {
+            bench_gpu_timer_begin(&gt);
+            strat_frame(&s, &src->img[i % src->n], &h0, &h1);
+            bench_gpu_timer_end(&gt);
         }
-        t1 = bench_now_s();
-        bench_gpu_timer_end(&gt);
-        if (a->smp->ncpu < a->smp->cap)
-            a->smp->cpu[a->smp->ncpu++] = (t1 - f0) * 1e3;
-        if (a->hook && a->smp->nhook < a->smp->cap)
-            a->smp->hook[a->smp->nhook++] = (h1 - h0) * 1e3;
-        i++;
-        n++;
+        glFinish();
+        t_end = bench_now_s();
+        bench_gpu_timer_drain(&gt);
+        bench_gpu_timer_fini(&gt);
+    } else {
+        /* timing pass: counters read before and after, only the work and
+         * the clock in the loop */
+        glvf_stats st0, st1;
+        if (s.ctx)
+            glvf_context_get_stats(s.ctx, &st0);
+        long long rss0 = bench_rss_bytes();
+        uint64_t allocs0 = glvf_alloc_count();
+        uint64_t naive0 = s.naive_objects;
+        samples *smp = a->smp;
+        double t1;
+        t0 = t1 = bench_now_s();
+        while (!s.failed && n < a->max_frames) {
+            if (a->frames > 0 ? n >= a->frames : (n > 0 && t1 - t0 >= a->seconds))
+                break;
+            double f0 = bench_now_s();
+            strat_frame(&s, &src->img[i % src->n], &h0, &h1);
+            t1 = bench_now_s();
+            if (smp->ncpu < smp->cap)
+                smp->cpu[smp->ncpu++] = (t1 - f0) * 1e3;
+            if (a->hook && smp->nhook < smp->cap)
+                smp->hook[smp->nhook++] = (h1 - h0) * 1e3;
+            i++;
+            n++;
+        }
+        /* part of the measured work: the frames' GL work completes inside
+         * the clock */
+        glFinish();
+        t_end = bench_now_s();
+        uint64_t allocs1 = glvf_alloc_count();
+        long long rss1 = bench_rss_bytes();
+        rr->allocs = allocs1 - allocs0;
+        rr->rss_growth = rss1 - rss0;
+        if (s.ctx) {
+            glvf_context_get_stats(s.ctx, &st1);
+            rr->objects = objects_created(&st1) - objects_created(&st0);
+            for (int k = 0; k < GLVF_OBJECT_KIND_COUNT; k++)
+                rr->objects_by_kind[k] = st1.objects[k].created - st0.objects[k].created;
+        } else {
+            rr->objects = s.naive_objects - naive0;
+            rr->objects_by_kind[GLVF_OBJECT_TEXTURE] = rr->objects;
+        }
     }
-    glFinish();
-    double t_end = bench_now_s();
-    uint64_t allocs1 = glvf_alloc_count();
-    long long rss1 = bench_rss_bytes();
-    bench_gpu_timer_drain(&gt);
-
     rr->frames = n;
     rr->seconds = t_end - t0;
-    rr->allocs = allocs1 - allocs0;
-    rr->rss_growth = rss1 - rss0;
-    if (ctx) {
-        glvf_context_get_stats(ctx, &st1);
-        rr->objects = objects_created(&st1) - objects_created(&st0);
-        for (int k = 0; k < GLVF_OBJECT_KIND_COUNT; k++)
-            rr->objects_by_kind[k] = st1.objects[k].created - st0.objects[k].created;
-    } else {
-        rr->objects = naive_objects;
-        rr->objects_by_kind[GLVF_OBJECT_TEXTURE] = naive_objects;
-    }
 
-    bench_gpu_timer_fini(&gt);
     GLenum glerr = GL_NO_ERROR;
-    if (ctx) {
-        glvf_frame_unref(&prev);
-        glvf_context_destroy(&ctx);
+    if (s.ctx) {
+        glvf_frame_unref(&s.prev);
+        glvf_context_destroy(&s.ctx);
     } else {
-        naive_finish(&ns);
+        naive_finish(&s.ns);
         glBindBuffer(GL_PIXEL_UNPACK_BUFFER, (GLuint)saved_pbo);
         glPixelStorei(GL_UNPACK_ALIGNMENT, saved_align);
         glPixelStorei(GL_UNPACK_ROW_LENGTH, saved_row);
@@ -416,14 +445,15 @@ static void run_strategy(const run_args *a, bench_strategy strat, rep_result *rr
     for (GLenum e; (e = glGetError()) != GL_NO_ERROR;)
         glerr = e;
 
-    if (failed) {
-        snprintf(rr->error, sizeof rr->error, "%s failed: %s",
-                 hook_failed ? "render" : strat == BENCH_NAIVE ? "naive upload" : "glvf_upload",
+    if (s.failed) {
+        snprintf(rr->error, sizeof rr->error, "%s%s failed: %s", a->gpu_pass ? "GPU pass: " : "",
+                 s.hook_failed ? "render" : strat == BENCH_NAIVE ? "naive upload" : "glvf_upload",
                  *bench_last_glvf_error() ? bench_last_glvf_error() : "see stderr");
         return;
     }
     if (glerr != GL_NO_ERROR) {
-        snprintf(rr->error, sizeof rr->error, "GL error 0x%04x", glerr);
+        snprintf(rr->error, sizeof rr->error, "%sGL error 0x%04x",
+                 a->gpu_pass ? "GPU pass: " : "", glerr);
         return;
     }
     if (n == 0 || rr->seconds <= 0) {
@@ -462,8 +492,11 @@ typedef struct strat_acc {
     uint64_t frames, objects, allocs, by_kind[GLVF_OBJECT_KIND_COUNT];
     long long rss_growth;
     glvf_upload_strategy used;
-    double *cpu, *gpu, *hook;    /* samples of every repetition */
-    size_t ncpu, ngpu, nhook;
+    double *cpu, *hook;          /* samples of every repetition */
+    size_t ncpu, nhook;
+    double *gpu;                 /* the GPU pass's samples */
+    size_t ngpu;
+    double gpu_fps;              /* the GPU pass's throughput (queries included) */
 } strat_acc;
 
 int bench_run_upload_scenarios(const bench_env *env, const char *mode_name,
@@ -512,19 +545,21 @@ int bench_run_upload_scenarios(const bench_env *env, const char *mode_name,
             /* everything this scenario measures into, allocated and touched
              * before the first measurement */
             size_t cap = (size_t)per_rep * (size_t)o->repeats;
+            size_t gpu_cap = env->gpu_timer ? (size_t)o->gpu_frames : 1;
             strat_acc acc[BENCH_STRATEGY_COUNT];
             memset(acc, 0, sizeof acc);
             bool oom = false;
             for (int k = 0; k < o->nstrategies; k++) {
                 acc[k].ok = true;
                 acc[k].best_s = 1e300;
+                acc[k].gpu_fps = -1;
                 acc[k].cpu = calloc(cap, sizeof(double));
-                acc[k].gpu = calloc(cap, sizeof(double));
+                acc[k].gpu = calloc(gpu_cap, sizeof(double));
                 acc[k].hook = calloc(cap, sizeof(double));
                 oom |= !acc[k].cpu || !acc[k].gpu || !acc[k].hook;
                 if (!oom) {
                     memset(acc[k].cpu, 0, cap * sizeof(double));
-                    memset(acc[k].gpu, 0, cap * sizeof(double));
+                    memset(acc[k].gpu, 0, gpu_cap * sizeof(double));
                     memset(acc[k].hook, 0, cap * sizeof(double));
                 }
             }
@@ -559,14 +594,12 @@ int bench_run_upload_scenarios(const bench_env *env, const char *mode_name,
                     bench_progress(o, "[%d/%d] %s %dx%d rep %d/%d: %s", iscen, nscen,
                                    glvf_format_name(fmt), w, h, r + 1, o->repeats,
                                    bench_strategy_name(o->strategies[k]));
-                    samples smp = { .cpu = sa->cpu, .gpu = sa->gpu, .hook = sa->hook,
-                                    .ncpu = sa->ncpu, .ngpu = sa->ngpu, .nhook = sa->nhook,
-                                    .cap = cap };
+                    samples smp = { .cpu = sa->cpu, .hook = sa->hook, .ncpu = sa->ncpu,
+                                    .nhook = sa->nhook, .cap = cap };
                     a.smp = &smp;
                     rep_result rr;
                     run_strategy(&a, o->strategies[k], &rr);
                     sa->ncpu = smp.ncpu;
-                    sa->ngpu = smp.ngpu;
                     sa->nhook = smp.nhook;
                     if (!rr.ok) {
                         sa->ok = false;
@@ -588,6 +621,29 @@ int bench_run_upload_scenarios(const bench_env *env, const char *mode_name,
                         sa->rss_growth = rr.rss_growth;
                 }
             }
+            /* the GPU pass: after every repetition, so that its queries touch
+             * none of the figures above */
+            for (int k = 0; k < o->nstrategies && env->gpu_timer && !oom; k++) {
+                strat_acc *sa = &acc[k];
+                if (!sa->ok)
+                    continue;
+                bench_progress(o, "[%d/%d] %s %dx%d GPU pass: %s", iscen, nscen,
+                               glvf_format_name(fmt), w, h,
+                               bench_strategy_name(o->strategies[k]));
+                samples smp = { .gpu = sa->gpu, .cap = gpu_cap };
+                run_args a = { .env = env, .src = &src, .hook = hook, .hook_user = hook_user,
+                               .smp = &smp, .frames = o->gpu_frames,
+                               .max_frames = o->gpu_frames, .gpu_pass = true };
+                rep_result rr;
+                run_strategy(&a, o->strategies[k], &rr);
+                sa->ngpu = smp.ngpu;
+                if (!rr.ok) {
+                    sa->ok = false;
+                    snprintf(sa->error, sizeof sa->error, "%s", rr.error);
+                    continue;
+                }
+                sa->gpu_fps = rr.frames / rr.seconds;
+            }
             bench_progress_done(o);
 
             double mem_fps = oom ? 0 : mem_frames / mem_best;
@@ -600,6 +656,8 @@ int bench_run_upload_scenarios(const bench_env *env, const char *mode_name,
                 res.strategy = o->strategies[k];
                 res.has_memcpy = true;
                 res.render_p50_ms = res.render_p99_ms = -1;
+                res.gpu_pass_p50_ms = res.gpu_pass_p99_ms = res.gpu_pass_fps = -1;
+                res.gpu_pass_samples = 0;
                 res.bytes_per_frame = src.bytes;
                 res.sources = src.n;
                 res.memcpy_fps = mem_fps;
@@ -623,8 +681,10 @@ int bench_run_upload_scenarios(const bench_env *env, const char *mode_name,
                 res.memcpy_ratio = mem_fps > 0 ? res.fps / mem_fps : 0;
                 res.p50_ms = bench_percentile(sa->cpu, sa->ncpu, 50);
                 res.p99_ms = bench_percentile(sa->cpu, sa->ncpu, 99);
-                res.gpu_p50_ms = bench_percentile(sa->gpu, sa->ngpu, 50);
-                res.gpu_p99_ms = bench_percentile(sa->gpu, sa->ngpu, 99);
+                res.gpu_pass_samples = (int)sa->ngpu;
+                res.gpu_pass_p50_ms = bench_percentile(sa->gpu, sa->ngpu, 50);
+                res.gpu_pass_p99_ms = bench_percentile(sa->gpu, sa->ngpu, 99);
+                res.gpu_pass_fps = sa->gpu_fps;
                 res.render_p50_ms = bench_percentile(sa->hook, sa->nhook, 50);
                 res.render_p99_ms = bench_percentile(sa->hook, sa->nhook, 99);
                 res.gl_objects_per_frame = (double)sa->objects / (double)sa->frames;

@@ -4,6 +4,7 @@
   test_glvf_bench.py --bench PATH --case options [--has-decode 0|1]
   test_glvf_bench.py --bench PATH --xvfb PATH --case quick -- [BENCH ARGS...]
   test_glvf_bench.py --bench PATH --xvfb PATH --case decode --ffmpeg PATH -- [ARGS...]
+  test_glvf_bench.py --bench PATH --xvfb PATH --case passes -- [BENCH ARGS...]
 
 options: --help exits 0; bad options exit 2 with one message starting
          'glvf-bench:' (no display needed: the command line is checked
@@ -18,7 +19,17 @@ decode:  a 30-frame 320x240 clip made by the ffmpeg CLI (libx264, else
          mpeg4; skipped, exit 77, without ffmpeg); `glvf-bench decode CLIP
          --quick --frames 40` (the file loops) must give a record per glvf
          strategy x DR on/off with every field plausible, then once more
-         with --render.
+         with --render and --no-gpu-timer.
+passes:  the timing pass and the GPU pass apart: with --gpu-frames 7 every
+         record has the timing pass's --frames and 1..7 GPU samples from the
+         GPU pass (JSON "passes" says which keys come from which); with
+         --no-gpu-timer and with --gpu-frames 0 no GPU figure at all. The
+         throughput with and without the GPU pass is printed as a benchmark
+         figure, never asserted (a shared machine's noise is larger than
+         what it would check).
+
+Every record's GPU figures (gpu_pass_*) are checked against the run's
+"passes": present and plausible where a GPU pass ran, null where none did.
 """
 import argparse
 import json
@@ -32,8 +43,9 @@ import tempfile
 FIELDS = ["format", "width", "height", "strategy", "mode", "frames", "fps", "gbps",
           "memcpy_ratio", "p50_ms", "p99_ms", "gl_objects_per_frame",
           "heap_allocs_per_frame", "rss_growth_bytes"]
-EXTRA_FIELDS = ["gpu_p50_ms", "gpu_p99_ms", "render_p50_ms", "render_p99_ms",
-                "strategy_used", "ok"]
+EXTRA_FIELDS = ["gpu_pass_p50_ms", "gpu_pass_p99_ms", "gpu_pass_samples", "gpu_pass_fps",
+                "render_p50_ms", "render_p99_ms", "strategy_used", "ok"]
+GPU_PASS_FIELDS = ["gpu_pass_p50_ms", "gpu_pass_p99_ms", "gpu_pass_samples", "gpu_pass_fps"]
 DECODE_FIELDS = ["dr", "dr_active", "dr_frames", "dr_fallbacks", "frames_decoded", "loops"]
 STRATEGIES = {"naive", "client", "pbo-orphan", "pbo-persistent", "auto"}
 GLVF_STRATEGIES = {"client", "pbo-orphan", "pbo-persistent"}
@@ -62,8 +74,11 @@ def case_options(bench, has_decode):
     check("usage: glvf-bench" in out, "--help prints the usage on stdout")
     for opt in ["--format", "--size", "--strategy", "--json", "--csv", "--quick",
                 "--api", "--context-api", "--gl-version", "--seconds", "--frames",
-                "--scaler", "--window", "--offscreen", "--dr", "--render"]:
+                "--scaler", "--window", "--offscreen", "--dr", "--render",
+                "--gpu-frames", "--no-gpu-timer"]:
         check(opt in out, "--help mentions " + opt)
+    check("timing pass" in out and "GPU pass" in out and "gpu_pass_" in out,
+          "--help says which figures come from which pass")
     check(("(not available in this build:" in out) != has_decode,
           "--help says whether decode is in this build")
 
@@ -78,6 +93,8 @@ def case_options(bench, has_decode):
         (["--gl-version", "2.1"], "glvf needs"),
         (["--frames", "0"], "bad --frames"),
         (["--seconds", "-1"], "bad --seconds"),
+        (["--gpu-frames", "-1"], "bad --gpu-frames '-1'"),
+        (["--no-gpu-timer", "--gpu-frames", "5"], "there is no GPU pass"),
         (["--json"], "needs a value"),
         (["--mode", "stream"], "unknown mode"),
         (["decode"], "decode needs a FILE"),
@@ -141,8 +158,44 @@ def run_json(cmd, timeout=100):
         return None
 
 
-def check_common(r, tag, mode):
-    """Fields every record has, in every mode; True when the record is ok."""
+def gpu_pass_frames(doc):
+    """The GPU pass's frames per scenario, from the JSON; None: no GPU pass."""
+    passes = doc.get("passes")
+    if not check(isinstance(passes, dict) and "timing" in passes and "gpu" in passes,
+                 "JSON says which figures come from which pass (%r)" % passes):
+        return None
+    check(passes["timing"].get("timer_queries") is False,
+          "the timing pass runs no timer query (%r)" % passes["timing"])
+    gpu = passes["gpu"]
+    check(doc.get("gpu_timer") is (gpu is not None), "gpu_timer matches passes.gpu")
+    if gpu is None:
+        return None
+    check(gpu.get("timer_queries") is True and isinstance(gpu.get("frames"), int) and
+          gpu["frames"] > 0, "GPU pass described (%r)" % gpu)
+    return gpu.get("frames")
+
+
+def check_gpu_pass(r, tag, frames):
+    """The record's GPU figures: from the GPU pass when one ran, else null."""
+    if frames is None:
+        for f in GPU_PASS_FIELDS:
+            check(r.get(f) is None, "%s: %s null without a GPU pass (%r)" % (tag, f, r.get(f)))
+        return
+    n = r.get("gpu_pass_samples")
+    # a GLES context may drop a sample whose GPU clock jumped (disjoint)
+    check(isinstance(n, int) and 0 < n <= frames,
+          "%s: 1..%d GPU samples from the GPU pass (%r)" % (tag, frames, n))
+    for f in ("gpu_pass_p50_ms", "gpu_pass_p99_ms"):
+        check(finite_num(r.get(f)) and r[f] >= 0, "%s: %s non-negative (%r)" % (tag, f, r.get(f)))
+    if finite_num(r.get("gpu_pass_p50_ms")) and finite_num(r.get("gpu_pass_p99_ms")):
+        check(r["gpu_pass_p99_ms"] >= r["gpu_pass_p50_ms"], "%s: gpu pass p99 >= p50" % tag)
+    check(finite_num(r.get("gpu_pass_fps")) and r["gpu_pass_fps"] > 0,
+          "%s: gpu_pass_fps positive (%r)" % (tag, r.get("gpu_pass_fps")))
+
+
+def check_common(r, tag, mode, gpu_frames=None):
+    """Fields every record has, in every mode; True when the record is ok.
+    gpu_frames: the GPU pass's frames (None: no GPU pass)."""
     for f in FIELDS + EXTRA_FIELDS:
         check(f in r, "%s: field %s present" % (tag, f))
     if not check(r.get("ok") is True, "%s: ok (error %r)" % (tag, r.get("error"))):
@@ -160,9 +213,7 @@ def check_common(r, tag, mode):
         check(bpf > 0, "%s: bytes_per_frame positive" % tag)
         check(abs(r["gbps"] - r["fps"] * bpf / 1e9) <= 1e-6 * max(1, r["gbps"]),
               "%s: gbps = fps x bytes per frame" % tag)
-    for f in ("gpu_p50_ms", "gpu_p99_ms"):
-        check(r[f] is None or (finite_num(r[f]) and r[f] >= 0),
-              "%s: %s null or non-negative (%r)" % (tag, f, r[f]))
+    check_gpu_pass(r, tag, gpu_frames)
     check(finite_num(r["gl_objects_per_frame"]) and r["gl_objects_per_frame"] >= 0,
           "%s: gl_objects_per_frame" % tag)
     check(finite_num(r["heap_allocs_per_frame"]) and r["heap_allocs_per_frame"] >= 0,
@@ -199,6 +250,9 @@ def case_quick(bench, xvfb, extra):
     doc, err = got
     check("renderer:" in err and "GL version:" in err, "table names the renderer and version")
     check(doc.get("mode") == mode, "JSON mode %s (got %r)" % (mode, doc.get("mode")))
+    gpu_frames = gpu_pass_frames(doc)
+    check(gpu_frames == 10 or (gpu_frames is None and doc.get("gpu_timer") is False),
+          "--quick: a GPU pass of 10 frames where timer queries exist (%r)" % gpu_frames)
     want_strategies = STRATEGIES
     if mode == "render":
         want_strategies = STRATEGIES - {"naive"}
@@ -228,7 +282,7 @@ def case_quick(bench, xvfb, extra):
     for r in results:
         tag = "%s %sx%s %s" % (r.get("format"), r.get("width"), r.get("height"),
                                r.get("strategy"))
-        if not check_common(r, tag, mode):
+        if not check_common(r, tag, mode, gpu_frames):
             continue
         seen.add((r["format"], r["strategy"]))
         check(finite_num(r["memcpy_ratio"]) and 0 < r["memcpy_ratio"] < 100,
@@ -274,8 +328,11 @@ def make_clip(ffmpeg, tmp):
     return None
 
 
-def check_decode_doc(doc, clip, extra, draws, want):
+def check_decode_doc(doc, clip, extra, draws, want, gpu_pass=True):
     check(doc.get("mode") == "decode", "JSON mode decode")
+    gpu_frames = gpu_pass_frames(doc)
+    if not gpu_pass:
+        check(gpu_frames is None, "--no-gpu-timer: no GPU pass")
     check(doc.get("input") == clip, "JSON names the input")
     check(isinstance(doc.get("input_desc"), str) and "320x240" in doc["input_desc"],
           "JSON describes the input (%r)" % doc.get("input_desc"))
@@ -291,7 +348,7 @@ def check_decode_doc(doc, clip, extra, draws, want):
         tag = "decode %s dr %s" % (r.get("strategy"), r.get("dr"))
         for f in DECODE_FIELDS:
             check(f in r, "%s: field %s present" % (tag, f))
-        if not check_common(r, tag, "decode"):
+        if not check_common(r, tag, "decode", gpu_frames):
             continue
         seen.add((r["strategy"], r["dr"]))
         check(r["format"] == "yuv420p" and r["width"] == 320 and r["height"] == 240,
@@ -344,15 +401,66 @@ def case_decode(bench, xvfb, ffmpeg, extra):
             check_decode_doc(doc, clip, extra, False, want)
         got = run_json([xvfb, bench, "decode", clip, "--quick", "--frames", "40", "--render",
                         "--dr", "on", "--strategy", "auto,naive", "--scaler", "bicubic",
-                        "--json", "-"] + extra)
+                        "--no-gpu-timer", "--json", "-"] + extra)
         if got:
             doc, err = got
             check("skips the naive strategy" in err, "a naive strategy asked for is noted")
             check(doc.get("scaler") == "bicubic", "scaler bicubic recorded")
             check(isinstance(doc.get("render_target"), str), "render_target recorded")
-            check_decode_doc(doc, clip, extra, True, {("auto", "on")})
+            check("no GPU pass (--no-gpu-timer)" in err, "the table says there is no GPU pass")
+            check_decode_doc(doc, clip, extra, True, {("auto", "on")}, gpu_pass=False)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def case_passes(bench, xvfb, extra):
+    """The timing pass and the GPU pass, apart; see the module's docstring."""
+    base = [xvfb, bench, "--quick", "--strategy", "naive,client,auto", "--frames", "60",
+            "--repeat", "3", "--json", "-"] + extra
+    fps = {}
+    for label, args in (("gpu pass", ["--gpu-frames", "7"]),
+                        ("--no-gpu-timer", ["--no-gpu-timer"]),
+                        ("--gpu-frames 0", ["--gpu-frames", "0"])):
+        got = run_json(base + args)
+        if not got:
+            continue
+        doc, err = got
+        gpu_frames = gpu_pass_frames(doc)
+        if label == "gpu pass":
+            if not doc.get("gpu_timer"):
+                print("SKIP: this context has no timer queries (no GPU pass to separate)")
+                return 77
+            check(gpu_frames == 7, "--gpu-frames 7: a GPU pass of 7 frames (%r)" % gpu_frames)
+            check("separate GPU pass" in err and "gpupass p50" in err,
+                  "the table says which figures come from the GPU pass")
+        else:
+            check(gpu_frames is None, "%s: no GPU pass (%r)" % (label, doc.get("passes")))
+            check("no GPU pass (%s)" % label in err,
+                  "%s: the table says there is no GPU pass" % label)
+        for r in doc.get("results", []):
+            tag = "%s: %s %s" % (label, r.get("format"), r.get("strategy"))
+            if not check_common(r, tag, "upload", gpu_frames):
+                continue
+            # the timing pass's frame count, whatever the GPU pass's
+            check(r["frames"] == 60, "%s: 60 timed frames (%r)" % (tag, r["frames"]))
+            fps.setdefault(label, {})[(r["format"], r["strategy"])] = r["fps"]
+            if gpu_frames:
+                fps.setdefault("gpu pass own", {})[(r["format"], r["strategy"])] = \
+                    r["gpu_pass_fps"]
+    # a benchmark figure, not an assertion: the timing pass is the same work
+    # with or without a GPU pass after it
+    if "gpu pass" in fps and "--no-gpu-timer" in fps:
+        print("BENCHMARK (not asserted): timing-pass fps with a GPU pass / without")
+        for key in sorted(fps["gpu pass"]):
+            a, b = fps["gpu pass"][key], fps["--no-gpu-timer"].get(key)
+            if b:
+                print("  %-8s %-7s %10.1f / %10.1f = %.3f" % (key + (a, b, a / b)))
+        print("BENCHMARK (not asserted): the GPU pass's own fps (queries in its loop) / "
+              "the timing pass's")
+        for key in sorted(fps.get("gpu pass own", {})):
+            a, b = fps["gpu pass own"][key], fps["gpu pass"][key]
+            print("  %-8s %-7s %10.1f / %10.1f = %.3f" % (key + (a, b, a / b)))
     return 0
 
 
@@ -360,7 +468,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bench", required=True)
     ap.add_argument("--xvfb")
-    ap.add_argument("--case", required=True, choices=["options", "quick", "decode"])
+    ap.add_argument("--case", required=True, choices=["options", "quick", "decode", "passes"])
     ap.add_argument("--has-decode", type=int, default=0)
     ap.add_argument("--ffmpeg")
     ap.add_argument("extra", nargs="*")
@@ -369,6 +477,9 @@ def main():
         case_options(a.bench, bool(a.has_decode))
     elif a.case == "quick":
         case_quick(a.bench, a.xvfb, a.extra)
+    elif a.case == "passes":
+        if case_passes(a.bench, a.xvfb, a.extra) == 77:
+            return 77
     elif case_decode(a.bench, a.xvfb, a.ffmpeg, a.extra) == 77:
         return 77
     print("%s: %d failure(s)" % (a.case, len(failures)))
