@@ -17,6 +17,10 @@
 
 #include <libavutil/frame.h>
 #include <libavutil/mathematics.h>
+#ifdef GLVF_GTK4_HAVE_SWSCALE
+#include <libavutil/pixdesc.h>
+#include <libswscale/swscale.h>
+#endif
 
 #include <errno.h>
 #include <pthread.h>
@@ -54,6 +58,12 @@ typedef struct feed {
     gint64 start_us;          /* the stream's start time */
     guint64 decoded, dropped_late, dropped_other, decode_errors;
     char last_error[256];     /* the decoder's last error message */
+#ifdef GLVF_GTK4_HAVE_SWSCALE
+    /* worker thread only: the CPU conversion for software renderers */
+    struct SwsContext *sws;
+    uint8_t *rgba;            /* reused while the size stays */
+    size_t rgba_size;
+#endif
 } feed;
 
 struct _GlvfMediaStream {
@@ -174,6 +184,10 @@ static void feed_unref(gpointer user)
     /* the decoder's thread ends here; frames are all given back by now
      * (each item holds a reference) */
     glvf_ffmpeg_decoder_destroy(&f->dec);
+#ifdef GLVF_GTK4_HAVE_SWSCALE
+    sws_freeContext(f->sws);
+    g_free(f->rgba);
+#endif
     g_weak_ref_clear(&f->stream);
     g_free(f->path);
     pthread_cond_destroy(&f->cond);
@@ -357,6 +371,75 @@ static glvf_frame *feed_upload(gpointer user, glvf_context *ctx, gpointer data)
     return glvf_ffmpeg_upload(ctx, data, NULL, &err);
 }
 
+#ifdef GLVF_GTK4_HAVE_SWSCALE
+static gboolean feed_display_size(gpointer user, gpointer data, int *dw, int *dh)
+{
+    (void)user;
+    glvf_image img;
+    char why[128];
+    if (glvf_ffmpeg_image_from_frame(data, &img, why, sizeof why) < 0)
+        return FALSE;
+    if (img.rotation || img.flip_h || img.flip_v)
+        return FALSE; /* the GL path rotates and mirrors */
+    double w = img.width;
+    if (img.sar.num > 0 && img.sar.den > 0)
+        w = w * img.sar.num / img.sar.den;
+    *dw = MAX(1, (int)(w + 0.5));
+    *dh = img.height;
+    return TRUE;
+}
+
+/* The matrix swscale needs for the frame (its tag, else BT.709 from HD
+ * sizes up and BT.601 below, as glvf's renderer assumes). */
+static int sws_space(const AVFrame *fr)
+{
+    switch (fr->colorspace) {
+    case AVCOL_SPC_BT709: return SWS_CS_ITU709;
+    case AVCOL_SPC_FCC: return SWS_CS_FCC;
+    case AVCOL_SPC_SMPTE240M: return SWS_CS_SMPTE240M;
+    case AVCOL_SPC_BT2020_NCL:
+    case AVCOL_SPC_BT2020_CL: return SWS_CS_BT2020;
+    case AVCOL_SPC_BT470BG:
+    case AVCOL_SPC_SMPTE170M: return SWS_CS_ITU601;
+    default: return fr->width >= 1280 || fr->height > 576 ? SWS_CS_ITU709 : SWS_CS_ITU601;
+    }
+}
+
+static glvf_frame *feed_upload_rgba(gpointer user, glvf_context *ctx, gpointer data, int tw,
+                                    int th, const glvf_upload_params *params)
+{
+    feed *f = user;
+    const AVFrame *fr = data;
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(fr->format);
+    if (!d || (d->flags & AV_PIX_FMT_FLAG_HWACCEL))
+        return NULL;
+    f->sws = sws_getCachedContext(f->sws, fr->width, fr->height, fr->format, tw, th,
+                                  AV_PIX_FMT_RGBA, SWS_BILINEAR, NULL, NULL, NULL);
+    if (!f->sws)
+        return NULL;
+    gboolean full = fr->color_range == AVCOL_RANGE_JPEG || fr->format == AV_PIX_FMT_YUVJ420P ||
+                    fr->format == AV_PIX_FMT_YUVJ422P || fr->format == AV_PIX_FMT_YUVJ444P;
+    const int *coef = sws_getCoefficients(sws_space(fr));
+    sws_setColorspaceDetails(f->sws, coef, full, coef, 1, 0, 1 << 16, 1 << 16);
+    size_t stride = ((size_t)tw * 4 + 63) & ~(size_t)63;
+    size_t need = stride * (size_t)th;
+    if (need > f->rgba_size) {
+        g_free(f->rgba);
+        f->rgba = g_malloc(need);
+        f->rgba_size = need;
+    }
+    uint8_t *dst[4] = { f->rgba };
+    int dst_stride[4] = { (int)stride };
+    if (sws_scale(f->sws, (const uint8_t *const *)fr->data, fr->linesize, 0, fr->height, dst,
+                  dst_stride) != th)
+        return NULL;
+    /* rows top to bottom, as GdkGLTexture expects */
+    glvf_image img = { .format = GLVF_FORMAT_RGBA8, .width = tw, .height = th,
+                       .planes = { { f->rgba, (ptrdiff_t)stride } } };
+    return glvf_upload(ctx, &img, params, NULL);
+}
+#endif
+
 static void feed_release(gpointer user, gpointer data)
 {
     feed *f = user;
@@ -395,6 +478,10 @@ static const glvf_gtk_source feed_vtable = {
     .interrupt = feed_interrupt,
     .due = feed_due,
     .upload = feed_upload,
+#ifdef GLVF_GTK4_HAVE_SWSCALE
+    .upload_rgba = feed_upload_rgba,
+    .display_size = feed_display_size,
+#endif
     .release = feed_release,
     .handed = feed_handed,
     .dropped = feed_dropped,

@@ -152,6 +152,7 @@ typedef struct worker {
     gint64 cost_est_us;         /* moving average of upload + conversion time */
     gboolean lost;              /* the GL context was lost */
     gboolean software;          /* software renderer: take turns with GTK */
+    gboolean cpu_convert;       /* the source converts on the CPU where it can */
 
     /* worker thread only */
     glvf_context *ctx;
@@ -229,6 +230,12 @@ static gboolean worker_gl_begin_locked(worker *w)
               sizeof w->stats.upload_strategy);
     w->stats.gl_es = caps->is_gles;
     w->software = caps->software;
+    /* GLVF_GTK4_CONVERT=gl|cpu forces one; auto: the CPU on software
+     * renderers (SIMD code beats a shader pass there), GL elsewhere */
+    const char *conv = g_getenv("GLVF_GTK4_CONVERT");
+    w->cpu_convert = conv && !strcmp(conv, "cpu")  ? TRUE
+                     : conv && !strcmp(conv, "gl") ? FALSE
+                                                   : caps->software;
     w->stats.gl_major = caps->gl_major;
     w->stats.gl_minor = caps->gl_minor;
     pthread_mutex_unlock(&w->lock);
@@ -341,9 +348,78 @@ static void count_failure(worker *w)
 
 /* Worker thread: uploads and converts one item; returns the RGBA frame or
  * NULL. Releases the item's data. */
+/* Worker thread: waits for the GL work queued so far to finish (GTK 4.8
+ * takes no fence with a GdkGLTexture: it must never sample a half-written
+ * texture). */
+static gboolean finish_fence(worker *w)
+{
+    GLsync sync = glFenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
+    if (!sync)
+        return FALSE;
+    GLenum wr = glClientWaitSync(sync, GL_SYNC_FLUSH_COMMANDS_BIT, FENCE_TIMEOUT_NS);
+    glDeleteSync(sync);
+    if (wr != GL_ALREADY_SIGNALED && wr != GL_CONDITION_SATISFIED) {
+        wlog(w, GLVF_LOG_ERROR, "glvf paintable: the conversion's fence did not signal");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void count_converted(worker *w, gint64 t0, gint64 t1, gint64 t2, int tw, int th)
+{
+    glvf_stats st;
+    glvf_context_get_stats(w->ctx, &st);
+    pthread_mutex_lock(&w->lock);
+    w->stats.frames_converted++;
+    w->upload_us_sum += t1 - t0;
+    w->convert_us_sum += t2 - t1;
+    /* the first conversion compiles shaders: not a sample of the cost */
+    if (w->stats.frames_converted > 1)
+        w->cost_est_us = w->cost_est_us ? (w->cost_est_us * 7 + (t2 - t0)) / 8 : t2 - t0;
+    w->stats.texture_width = tw;
+    w->stats.texture_height = th;
+    w->stats.pool_bytes = st.pool_bytes;
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Worker thread, software renderer: the source converts on the CPU straight
+ * to RGBA at the shown size and uploads it; no shader pass. Returns NULL
+ * with *tried FALSE when the source cannot (the GL path is taken). */
+static glvf_frame *convert_cpu(worker *w, const glvf_gtk_source *src, gpointer user,
+                               glvf_gtk_item *it, int *dw, int *dh, gboolean *tried)
+{
+    *tried = FALSE;
+    if (!src->upload_rgba || !src->display_size || !src->display_size(user, it->data, dw, dh))
+        return NULL;
+    *tried = TRUE;
+    pthread_mutex_lock(&w->lock);
+    int hw = w->hint_w, hh = w->hint_h;
+    pthread_mutex_unlock(&w->lock);
+    int tw, th;
+    target_size(*dw, *dh, hw, hh, &tw, &th);
+    gint64 t0 = g_get_monotonic_time();
+    glvf_frame *out = src->upload_rgba(user, w->ctx, it->data, tw, th,
+                                       glvf_upload_params(.user_data = w));
+    item_release(src, user, it);
+    if (!out || !finish_fence(w)) {
+        glvf_frame_unref(&out);
+        count_failure(w);
+        return NULL;
+    }
+    gint64 t1 = g_get_monotonic_time();
+    count_converted(w, t0, t0, t1, tw, th); /* all of it is conversion */
+    return out;
+}
+
 static glvf_frame *convert(worker *w, const glvf_gtk_source *src, gpointer user,
                            glvf_gtk_item *it, int *dw, int *dh)
 {
+    if (w->cpu_convert) {
+        gboolean tried;
+        glvf_frame *out = convert_cpu(w, src, user, it, dw, dh, &tried);
+        if (tried)
+            return out;
+    }
     gint64 t0 = g_get_monotonic_time();
     glvf_frame *vf = src->upload(user, w->ctx, it->data);
     item_release(src, user, it);
@@ -379,35 +455,12 @@ static glvf_frame *convert(worker *w, const glvf_gtk_source *src, gpointer user,
     glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, 0, 0);
     glBindFramebuffer(GL_FRAMEBUFFER, 0);
     glvf_frame_unref(&vf);
-    GLsync sync = r == 0 ? glFenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0) : NULL;
-    GLenum wr = GL_WAIT_FAILED;
-    if (sync) {
-        /* GTK 4.8 takes no fence with a GdkGLTexture: it must never sample
-         * a half-written texture, so wait here, on the worker */
-        wr = glClientWaitSync(sync, GL_SYNC_FLUSH_COMMANDS_BIT, FENCE_TIMEOUT_NS);
-        glDeleteSync(sync);
-    }
-    if (r != 0 || (wr != GL_ALREADY_SIGNALED && wr != GL_CONDITION_SATISFIED)) {
-        if (r == 0)
-            wlog(w, GLVF_LOG_ERROR, "glvf paintable: the conversion's fence did not signal");
+    if (r != 0 || !finish_fence(w)) {
         glvf_frame_unref(&out);
         count_failure(w);
         return NULL;
     }
-    gint64 t2 = g_get_monotonic_time();
-    glvf_stats st;
-    glvf_context_get_stats(w->ctx, &st);
-    pthread_mutex_lock(&w->lock);
-    w->stats.frames_converted++;
-    w->upload_us_sum += t1 - t0;
-    w->convert_us_sum += t2 - t1;
-    /* the first conversion compiles shaders: not a sample of the cost */
-    if (w->stats.frames_converted > 1)
-        w->cost_est_us = w->cost_est_us ? (w->cost_est_us * 7 + (t2 - t0)) / 8 : t2 - t0;
-    w->stats.texture_width = tw;
-    w->stats.texture_height = th;
-    w->stats.pool_bytes = st.pool_bytes;
-    pthread_mutex_unlock(&w->lock);
+    count_converted(w, t0, t1, g_get_monotonic_time(), tw, th);
     return out;
 }
 

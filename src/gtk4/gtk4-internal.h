@@ -42,6 +42,17 @@ typedef struct glvf_gtk_source {
     gint64 (*due)(gpointer user, const glvf_gtk_item *item, gint64 *late_us);
     /* Worker thread, GL context current: uploads the item's picture. */
     glvf_frame *(*upload)(gpointer user, glvf_context *ctx, gpointer data);
+    /* Optional. Worker thread, GL context current: the picture converted on
+     * the CPU to straight RGBA at exactly tw x th, rows top to bottom, and
+     * uploaded with `params` (a frame of GLVF_FORMAT_RGBA8); NULL to use upload() and the
+     * GL conversion instead. Used on software renderers, where a shader
+     * pass costs several times what SIMD code does. */
+    glvf_frame *(*upload_rgba)(gpointer user, glvf_context *ctx, gpointer data, int tw, int th,
+                               const glvf_upload_params *params);
+    /* With upload_rgba: the picture's display size (sample aspect ratio and
+     * rotation applied); FALSE when only the GL path can show it (rotated,
+     * mirrored). Worker thread. */
+    gboolean (*display_size)(gpointer user, gpointer data, int *dw, int *dh);
     /* Any thread: the item's data is done with (exactly once per item). */
     void (*release)(gpointer user, gpointer data);
     /* Worker thread: the item was handed to the main thread at `when_us`. */
