@@ -69,7 +69,15 @@ static const char *css =
         "  border-radius: 8px; margin: 24px; }"
         ".glvf-message.error { background-color: rgba(130,20,20,0.9); }"
         ".glvf-video { background-color: black; }"
-        ".glvf-time { font-feature-settings: \"tnum\"; }";
+        ".glvf-time { font-feature-settings: \"tnum\"; }"
+        /* no rounded corners, shadow or margin around the client-side
+         * decorated window: with them GTK renders the whole window
+         * offscreen and masks it on every frame, which doubled the CPU of
+         * each paint on a software renderer (1080p video in 1280x720 on
+         * llvmpipe: 16.3 against 7.9 CPU-s for 10 s) */
+        "window.glvf-player, window.glvf-player.csd, window.glvf-player.solid-csd"
+        " { border-radius: 0; box-shadow: none; margin: 0; }"
+        "window.glvf-player > headerbar { border-radius: 0; }";
 
 /* ---- helpers -------------------------------------------------------------------- */
 
@@ -520,6 +528,7 @@ player_window *player_window_new(GtkApplication *app, const player_options *opt,
     }
 
     w->window = gtk_application_window_new(app);
+    gtk_widget_add_css_class(w->window, "glvf-player");
     gtk_window_set_default_size(GTK_WINDOW(w->window), opt->width > 0 ? opt->width : 960,
                                 opt->height > 0 ? opt->height : 600);
     set_title(w, path);
