@@ -4,7 +4,7 @@
  * readback, clearing an empty area) go through libepoxy, as GTK's do; glvf
  * loads its own dispatch table.
  */
-#include <glvf/glvf-gtk4.h>
+#include "gtk4-internal.h"
 
 #include <epoxy/gl.h>
 #include <pthread.h>
@@ -45,14 +45,6 @@ static GParamSpec *props[N_PROPS];
 
 /* ---- logging ------------------------------------------------------------ */
 
-static void default_log(void *user, glvf_log_level level, const char *msg)
-{
-    (void)user;
-    GLogLevelFlags l = level <= GLVF_LOG_WARN ? G_LOG_LEVEL_WARNING
-                       : level == GLVF_LOG_INFO ? G_LOG_LEVEL_INFO
-                                                : G_LOG_LEVEL_DEBUG;
-    g_log("glvf", l, "%s", msg);
-}
 
 /* ---- mailbox ------------------------------------------------------------ */
 
@@ -420,7 +412,7 @@ void glvf_video_area_get_stats(GlvfVideoArea *self, GlvfVideoAreaStats *out)
 void glvf_video_area_set_log(GlvfVideoArea *self, glvf_log_fn log, gpointer user)
 {
     g_return_if_fail(GLVF_IS_VIDEO_AREA(self));
-    self->log = log ? log : default_log;
+    self->log = log ? log : glvf_gtk_default_log;
     self->log_user = log ? user : NULL;
 }
 
@@ -498,7 +490,7 @@ static void glvf_video_area_init(GlvfVideoArea *self)
 {
     pthread_mutex_init(&self->lock, NULL);
     self->background = (GdkRGBA){ 0, 0, 0, 1 };
-    self->log = default_log;
+    self->log = glvf_gtk_default_log;
     gtk_gl_area_set_auto_render(GTK_GL_AREA(self), FALSE);
     gtk_gl_area_set_has_depth_buffer(GTK_GL_AREA(self), FALSE);
     gtk_gl_area_set_has_stencil_buffer(GTK_GL_AREA(self), FALSE);

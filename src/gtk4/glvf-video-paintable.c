@@ -107,7 +107,7 @@ static void hook_frame_clocks(void)
     }
 }
 
-static void default_log(void *user, glvf_log_level level, const char *msg)
+void glvf_gtk_default_log(void *user, glvf_log_level level, const char *msg)
 {
     (void)user;
     GLogLevelFlags l = level <= GLVF_LOG_WARN ? G_LOG_LEVEL_WARNING
@@ -823,6 +823,21 @@ static worker *ensure_worker(GlvfVideoPaintable *self)
     return w;
 }
 
+/* w->lock held, released here: the worker looks at its state again, and a
+ * next() it is blocked in returns. */
+static void worker_kick_unlock(worker *w)
+{
+    w->wakes++;
+    const glvf_gtk_source *src = w->src;
+    gpointer user = src ? src->ref(w->src_user) : NULL;
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    if (src) {
+        src->interrupt(user);
+        src->unref(user);
+    }
+}
+
 /* Main thread: lets the current worker go (it finishes by itself). */
 static void detach_worker(GlvfVideoPaintable *self)
 {
@@ -835,16 +850,8 @@ static void detach_worker(GlvfVideoPaintable *self)
         /* what the worker last knew stays readable after it is let go */
         retire_last(self, w);
         w->quit = TRUE;
-        w->wakes++;
-        const glvf_gtk_source *src = w->src;
-        gpointer user = src ? src->ref(w->src_user) : NULL;
-        pthread_cond_broadcast(&w->cond);
-        pthread_mutex_unlock(&w->lock);
+        worker_kick_unlock(w);
         pthread_mutex_unlock(&self->lock);
-        if (src) {
-            src->interrupt(user);
-            src->unref(user);
-        }
         worker_unref(w);
         return;
     }
@@ -1183,17 +1190,7 @@ void glvf_video_paintable_simulate_context_loss(GlvfVideoPaintable *self)
             w->lost = TRUE;
             w->stats.context_losses++;
         }
-        w->wakes++;
-        const glvf_gtk_source *src = w->src;
-        gpointer user = src ? src->ref(w->src_user) : NULL;
-        pthread_cond_broadcast(&w->cond);
-        pthread_mutex_unlock(&w->lock);
-        pthread_mutex_unlock(&self->lock);
-        if (src) {
-            src->interrupt(user);
-            src->unref(user);
-        }
-        return;
+        worker_kick_unlock(w);
     }
     pthread_mutex_unlock(&self->lock);
 }
@@ -1282,7 +1279,7 @@ void glvf_video_paintable_get_stats(GlvfVideoPaintable *self, GlvfVideoPaintable
 void glvf_video_paintable_set_log(GlvfVideoPaintable *self, glvf_log_fn log, gpointer user)
 {
     g_return_if_fail(GLVF_IS_VIDEO_PAINTABLE(self));
-    self->log = log ? log : default_log;
+    self->log = log ? log : glvf_gtk_default_log;
     self->log_user = log ? user : NULL;
 }
 
@@ -1402,7 +1399,7 @@ static void glvf_video_paintable_class_init(GlvfVideoPaintableClass *klass)
 static void glvf_video_paintable_init(GlvfVideoPaintable *self)
 {
     pthread_mutex_init(&self->lock, NULL);
-    self->log = default_log;
+    self->log = glvf_gtk_default_log;
     self->scale = 1;
     push_source *ps = g_new0(push_source, 1);
     atomic_init(&ps->refs, 1);

@@ -14,6 +14,9 @@
 
 #include <glvf/glvf-gtk4.h>
 
+/* The modules' default log: g_log, domain "glvf". */
+void glvf_gtk_default_log(void *user, glvf_log_level level, const char *msg);
+
 /* One picture on its way to the screen. */
 typedef struct glvf_gtk_item {
     gpointer data;          /* the source's (an AVFrame, a pushed item) */
