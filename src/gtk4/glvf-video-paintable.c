@@ -65,27 +65,59 @@ void glvf_gtk4_get_totals(GlvfGtk4Totals *out)
  * every core anyway, so taking turns costs little; hardware drivers never
  * take the lock. */
 static pthread_mutex_t sw_gl_lock = PTHREAD_MUTEX_INITIALIZER;
+/* A turn is never waited for longer than this: a frame clock frozen between
+ * "before-paint" and "after-paint", or a stuck conversion, must not stall
+ * the other side (it then goes ahead without its turn). */
+#define TURN_WAIT_US 100000
+
+static gboolean turn_take(void)
+{
+    gint64 until = g_get_real_time() + TURN_WAIT_US;
+    struct timespec ts = { .tv_sec = until / G_USEC_PER_SEC,
+                           .tv_nsec = (long)(until % G_USEC_PER_SEC) * 1000 };
+    return pthread_mutex_timedlock(&sw_gl_lock, &ts) == 0;
+}
+
+/* The main thread's turns nest (a paint, a read-back inside it). */
+static int main_turn_depth;
+static gboolean main_turn_held;
+
+static void main_turn_begin(void)
+{
+    if (main_turn_depth++ == 0)
+        main_turn_held = turn_take();
+}
+
+static void main_turn_end(void)
+{
+    if (main_turn_depth == 0)
+        return; /* an "after-paint" without its "before-paint" */
+    if (--main_turn_depth == 0 && main_turn_held) {
+        main_turn_held = FALSE;
+        pthread_mutex_unlock(&sw_gl_lock);
+    }
+}
 
 void glvf_gtk4_software_gl_lock(gboolean lock)
 {
     if (lock)
-        pthread_mutex_lock(&sw_gl_lock);
+        main_turn_begin();
     else
-        pthread_mutex_unlock(&sw_gl_lock);
+        main_turn_end();
 }
 
 static void clock_before_paint(GdkFrameClock *clock, gpointer data)
 {
     (void)clock;
     (void)data;
-    pthread_mutex_lock(&sw_gl_lock);
+    main_turn_begin();
 }
 
 static void clock_after_paint(GdkFrameClock *clock, gpointer data)
 {
     (void)clock;
     (void)data;
-    pthread_mutex_unlock(&sw_gl_lock);
+    main_turn_end();
 }
 
 /* Main thread: every toplevel's frame clock takes the lock while it paints. */
@@ -203,9 +235,10 @@ static gboolean worker_gl_begin(worker *w)
     if (w->ctx)
         return TRUE;
     /* whether the renderer is a software one is known only afterwards */
-    pthread_mutex_lock(&sw_gl_lock);
+    gboolean turn = turn_take();
     gboolean ok = worker_gl_begin_locked(w);
-    pthread_mutex_unlock(&sw_gl_lock);
+    if (turn)
+        pthread_mutex_unlock(&sw_gl_lock);
     return ok;
 }
 
@@ -536,12 +569,11 @@ static void process(worker *w, const glvf_gtk_source *src, gpointer user, glvf_g
         return;
     }
     int dw = 0, dh = 0;
-    if (w->software)
-        pthread_mutex_lock(&sw_gl_lock);
+    gboolean turn = w->software && turn_take();
     glvf_frame *out = convert(w, src, user, it, &dw, &dh);
     if (out)
         glvf_context_collect(w->ctx);
-    if (w->software)
+    if (turn)
         pthread_mutex_unlock(&sw_gl_lock);
     if (!out) {
         if (src->dropped)
@@ -647,9 +679,10 @@ static gpointer worker_main(gpointer data)
             pthread_cond_wait(&w->cond, &w->lock);
         pthread_mutex_unlock(&w->lock);
         if (w->ctx) {
-            pthread_mutex_lock(&sw_gl_lock);
+            gboolean turn = turn_take();
             worker_gl_end(w, glvf_gtk_glctx_make_current(&w->gl));
-            pthread_mutex_unlock(&sw_gl_lock);
+            if (turn)
+                pthread_mutex_unlock(&sw_gl_lock);
         }
     }
     pthread_mutex_lock(&w->lock);
@@ -660,9 +693,10 @@ static gpointer worker_main(gpointer data)
     pthread_mutex_unlock(&w->lock);
     if (src)
         src->unref(user);
-    pthread_mutex_lock(&sw_gl_lock);
+    gboolean turn = turn_take();
     glvf_gtk_glctx_destroy(&w->gl);
-    pthread_mutex_unlock(&sw_gl_lock);
+    if (turn)
+        pthread_mutex_unlock(&sw_gl_lock);
     /* the main thread has taken the last hand-off (or the loss notice) */
     pthread_mutex_lock(&w->lock);
     while (w->ho_scheduled)
@@ -1170,9 +1204,9 @@ static GdkTexture *download(GdkTexture *t)
     int w = gdk_texture_get_width(t), h = gdk_texture_get_height(t);
     gsize stride = (gsize)w * 4;
     guchar *px = g_malloc(stride * (gsize)h);
-    pthread_mutex_lock(&sw_gl_lock);
+    main_turn_begin();
     gdk_texture_download(t, px, stride);
-    pthread_mutex_unlock(&sw_gl_lock);
+    main_turn_end();
     GBytes *bytes = g_bytes_new_take(px, stride * (gsize)h);
     GdkTexture *copy = gdk_memory_texture_new(w, h, GDK_MEMORY_DEFAULT, bytes, stride);
     g_bytes_unref(bytes);
