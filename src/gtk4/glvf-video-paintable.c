@@ -29,6 +29,7 @@
 #include "gtk4-internal.h"
 
 #include <epoxy/gl.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -503,11 +504,17 @@ static void hand_off(worker *w, const glvf_gtk_source *src, gpointer user, glvf_
 {
     pthread_mutex_lock(&w->lock);
     if (it->wait_painted) {
-        /* untimed: one picture at a time, each painted before the next */
+        /* untimed: one picture at a time, each painted before the next; a
+         * paint GTK skips (a window not drawn, a frame clock held back)
+         * stalls the stream for 250 ms at most */
         guint wakes = w->wakes;
+        gint64 until = g_get_monotonic_time() + 250000;
+        struct timespec ts = { .tv_sec = until / G_USEC_PER_SEC,
+                               .tv_nsec = (long)(until % G_USEC_PER_SEC) * 1000 };
         while (!w->quit && w->wakes == wakes &&
                (w->ho_frame || w->ho_scheduled || w->stats.frames_painted < w->stats.frames_shown))
-            pthread_cond_wait(&w->cond, &w->lock);
+            if (pthread_cond_timedwait(&w->cond, &w->lock, &ts) == ETIMEDOUT)
+                break;
     }
     gint64 now = g_get_monotonic_time();
     glvf_frame *old = w->ho_frame;

@@ -571,7 +571,9 @@ static void test_stream_untimed(void *arg)
     /* the first frame may have been shown (and painted) before play */
     CHECK(st.frames_shown - st0.frames_shown + st0.frames_shown == 50, "every frame shown (%llu)",
           (unsigned long long)st.frames_shown);
-    CHECK(painted + st0.paintable.frames_painted >= 49, "and painted by GTK (%llu)",
+    /* GTK paints what is current at its next frame; the stream waits for
+     * that paint (250 ms at most) before the next picture */
+    CHECK(painted + st0.paintable.frames_painted >= 45, "and painted by GTK (%llu)",
           (unsigned long long)painted);
     gtk_window_destroy(GTK_WINDOW(win));
     g_object_unref(ms);
