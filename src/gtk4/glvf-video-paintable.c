@@ -511,8 +511,11 @@ static void hand_off(worker *w, const glvf_gtk_source *src, gpointer user, glvf_
         gint64 until = g_get_monotonic_time() + 250000;
         struct timespec ts = { .tv_sec = until / G_USEC_PER_SEC,
                                .tv_nsec = (long)(until % G_USEC_PER_SEC) * 1000 };
+        /* the main thread takes every hand-off: none is replaced */
+        while (!w->quit && w->wakes == wakes && (w->ho_frame || w->ho_scheduled))
+            pthread_cond_wait(&w->cond, &w->lock);
         while (!w->quit && w->wakes == wakes &&
-               (w->ho_frame || w->ho_scheduled || w->stats.frames_painted < w->stats.frames_shown))
+               w->stats.frames_painted < w->stats.frames_shown)
             if (pthread_cond_timedwait(&w->cond, &w->lock, &ts) == ETIMEDOUT)
                 break;
     }
