@@ -144,8 +144,10 @@ static bool wait_workers(void)
     for (;;) {
         GlvfGtk4Totals t;
         glvf_gtk4_get_totals(&t);
-        if (!t.workers_running)
+        if (!t.workers_running) {
+            glvf_gtk4_join_workers(); /* none still exiting at our exit */
             return true;
+        }
         if (g_get_monotonic_time() > end)
             return false;
         if (!g_main_context_iteration(NULL, FALSE))

@@ -233,6 +233,13 @@ typedef struct GlvfGtk4Totals {
  * is 0. */
 GLVF_API void glvf_gtk4_get_totals(GlvfGtk4Totals *out);
 
+/* Joins the worker threads that have finished (counted in
+ * workers_finished), so that none is still on its way out when the
+ * process exits (tools that check for leaks at exit want that). It waits
+ * only for threads past the end of their work. Main thread, typically at
+ * exit after workers_running reached 0. */
+GLVF_API void glvf_gtk4_join_workers(void);
+
 /* ------------------------------------------------------------------------ */
 /* GlvfMediaStream                                                           */
 /*

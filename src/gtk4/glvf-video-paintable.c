@@ -43,6 +43,21 @@
 static atomic_uint totals_running;
 static atomic_ullong totals_finished, totals_leaked, totals_orphaned;
 
+/* worker threads that have finished their work, not yet joined */
+static pthread_mutex_t finished_lock = PTHREAD_MUTEX_INITIALIZER;
+static GSList *finished;
+
+void glvf_gtk4_join_workers(void)
+{
+    pthread_mutex_lock(&finished_lock);
+    GSList *list = finished;
+    finished = NULL;
+    pthread_mutex_unlock(&finished_lock);
+    for (GSList *l = list; l; l = l->next)
+        g_thread_join(l->data); /* returns at once: the thread was on its way out */
+    g_slist_free(list);
+}
+
 void glvf_gtk4_get_totals(GlvfGtk4Totals *out)
 {
     g_return_if_fail(out != NULL);
@@ -714,6 +729,11 @@ static gpointer worker_main(gpointer data)
     pthread_mutex_unlock(&w->lock);
     g_source_destroy(w->wake_src); /* drops its reference on the worker */
     g_source_unref(w->wake_src);
+    /* joinable until glvf_gtk4_join_workers(): listed before it counts as
+     * finished, so that no finished thread is missed there */
+    pthread_mutex_lock(&finished_lock);
+    finished = g_slist_prepend(finished, g_thread_self());
+    pthread_mutex_unlock(&finished_lock);
     atomic_fetch_sub(&totals_running, 1);
     atomic_fetch_add(&totals_finished, 1);
     worker_unref(w);
@@ -796,6 +816,7 @@ static worker *ensure_worker(GlvfVideoPaintable *self)
         return self->w;
     if (self->gl_failed)
         return NULL;
+    glvf_gtk4_join_workers(); /* those that ended since the last one started */
     GError *err = NULL;
     GdkGLContext *tex_gl = gdk_display_create_gl_context(self->display, &err);
     if (tex_gl) {
@@ -859,8 +880,8 @@ static worker *ensure_worker(GlvfVideoPaintable *self)
     g_source_set_name(w->wake_src, "glvf paintable hand-off");
     g_source_attach(w->wake_src, NULL);
     atomic_fetch_add(&totals_running, 1);
-    GThread *t = g_thread_new("glvf-paintable", worker_main, w);
-    g_thread_unref(t);
+    /* its reference is given back by glvf_gtk4_join_workers() */
+    (void)g_thread_new("glvf-paintable", worker_main, w);
     pthread_mutex_lock(&self->lock);
     self->w = w;
     pthread_mutex_unlock(&self->lock);

@@ -640,6 +640,7 @@ int main(void)
     CASE(test_stream_errors);
 #undef CASE
     check_log_clear();
+    glvf_gtk4_join_workers();
     if (clip_path)
         unlink(clip_path);
     rmdir(tmpdir);
