@@ -248,7 +248,17 @@ def parse_kv(out):
     return kv
 
 
+# LeakSanitizer's own failure at exit ("Tracer caught signal 11 ... LeakSanitizer
+# has encountered a fatal error": its thread suspender crashed, seen in 1-2 of
+# 29 ASan player runs on a fresh machine, in both outputs) is not a finding:
+# the case is run once more (see main). A leak report is never retried.
+LSAN_TOOL_FAILURE = "LeakSanitizer has encountered a fatal error"
+lsan_tool_failed = []
+
+
 def no_crash(rc, err, what):
+    if LSAN_TOOL_FAILURE in err and "detected memory leaks" not in err:
+        lsan_tool_failed.append(what)
     check(rc >= 0 and rc < 128, "%s: not killed by a signal (exit %d)" % (what, rc))
     for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:", "CRITICAL", "Segmentation"):
         check(bad not in err, "%s: no '%s' on stderr" % (what, bad))
@@ -773,11 +783,19 @@ def main():
         except (OSError, subprocess.CalledProcessError):
             print("SKIP: no ffmpeg command")
             return 77
-    with tempfile.TemporaryDirectory(prefix="glvf-player-test.") as tmp:
-        r = Runner(args, tmp)
-        t0 = time.monotonic()
-        CASES[args.case](r, tmp)
-        print("# %s: %.1f s" % (args.case, time.monotonic() - t0))
+    for attempt in (1, 2):
+        with tempfile.TemporaryDirectory(prefix="glvf-player-test.") as tmp:
+            r = Runner(args, tmp)
+            t0 = time.monotonic()
+            CASES[args.case](r, tmp)
+            print("# %s: %.1f s" % (args.case, time.monotonic() - t0))
+        if attempt == 1 and failures and lsan_tool_failed:
+            print("# LeakSanitizer itself failed at exit (%s): running the case once more"
+                  % ", ".join(lsan_tool_failed), flush=True)
+            del failures[:]
+            del lsan_tool_failed[:]
+            continue
+        break
     if failures:
         print("%d check(s) failed" % len(failures))
         return 1
