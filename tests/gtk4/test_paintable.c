@@ -19,7 +19,7 @@
  */
 #include "check.h"
 #include "pin_libs.h"
-#include "gtk_init_test.h"
+#include "gtk_test.h"
 
 #include <glvf/glvf-gtk4.h>
 
@@ -30,18 +30,6 @@
 
 static char *tmpdir;
 
-static gboolean wait_until(gboolean (*cond)(gpointer), gpointer data, int timeout_ms)
-{
-    gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-    while (!cond(data)) {
-        if (g_get_monotonic_time() > end)
-            return FALSE;
-        g_main_context_iteration(NULL, FALSE);
-        g_usleep(1000);
-    }
-    return TRUE;
-}
-
 static void spin(int ms)
 {
     gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
@@ -49,15 +37,6 @@ static void spin(int ms)
         g_main_context_iteration(NULL, FALSE);
         g_usleep(1000);
     }
-}
-
-static GtkWidget *new_window(GtkWidget *child, int w, int h)
-{
-    GtkWidget *win = gtk_window_new();
-    gtk_window_set_default_size(GTK_WINDOW(win), w, h);
-    gtk_window_set_child(GTK_WINDOW(win), child);
-    gtk_window_present(GTK_WINDOW(win));
-    return win;
 }
 
 /* The pixel at (fx, fy) (fractions of the widget's size) of what GTK draws

@@ -10,21 +10,9 @@
  */
 #include "check.h"
 #include "pin_libs.h"
-#include "gtk_init_test.h"
+#include "gtk_test.h"
 
 #include <glvf/glvf-gtk4.h>
-
-static gboolean wait_until(gboolean (*cond)(gpointer), gpointer data, int timeout_ms)
-{
-    gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-    while (!cond(data)) {
-        if (g_get_monotonic_time() > end)
-            return FALSE;
-        g_main_context_iteration(NULL, FALSE);
-        g_usleep(1000);
-    }
-    return TRUE;
-}
 
 static gboolean is_realized(gpointer w)
 {
@@ -128,15 +116,6 @@ static bool wait_colour(GlvfVideoArea *a, uint8_t r, uint8_t g, uint8_t b, uint8
     bool ok = wait_until(shows_colour, &cw, 5000);
     memcpy(seen, cw.seen, 4);
     return ok;
-}
-
-static GtkWidget *new_window(GtkWidget *child, int w, int h)
-{
-    GtkWidget *win = gtk_window_new();
-    gtk_window_set_default_size(GTK_WINDOW(win), w, h);
-    gtk_window_set_child(GTK_WINDOW(win), child);
-    gtk_window_present(GTK_WINDOW(win));
-    return win;
 }
 
 static void test_realize_cycles(void *arg)
