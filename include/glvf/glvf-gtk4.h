@@ -19,7 +19,14 @@
  * into the framebuffer GTK bound for the area (queried, never assumed to be
  * 0), restoring the GL state it changes. On unrealize it makes the context
  * current and destroys the glvf_context before GtkGLArea frees its own
- * objects; the leak report goes to the log.
+ * objects; the leak report goes to the log. When a render finds the GL
+ * context lost (a graphics reset), the area abandons its glvf_context (no
+ * GL call: frames the application still holds become orphans, freed
+ * without GL when dropped), logs one warning and re-realizes itself: GTK
+ * makes a new GdkGLContext and the area a new glvf_context ("unrealize"
+ * then "realize" are emitted, as when it moves to another window). An item
+ * queued with glvf_video_area_push() is kept and shown there; a frame of
+ * the lost context is dropped.
  *
  * Frames arrive from any thread through a one-slot mailbox: the latest wins,
  * a replaced item is released at once, and a redraw is queued on the main
@@ -111,6 +118,9 @@ typedef struct GlvfVideoAreaStats {
      * unrealize, after dropping its own frame): leaks, summed over
      * realizations. The leak report with their sites goes to the log. */
     guint64 leaked_at_unrealize;
+    /* GL contexts found lost (graphics reset): each time the area abandons
+     * its glvf context and re-realizes itself with a new one */
+    guint64 context_losses;
 } GlvfVideoAreaStats;
 
 /* Copies the counters. Any thread. */

@@ -36,6 +36,8 @@ struct _GlvfVideoArea {
     GdkTexture *captured;
     glvf_log_fn log;
     gpointer log_user;
+    gboolean simulate_loss;     /* tests: the next render finds the context lost */
+    guint recover_id;           /* idle that re-realizes the area after a loss */
 };
 
 G_DEFINE_FINAL_TYPE(GlvfVideoArea, glvf_video_area, GTK_TYPE_GL_AREA)
@@ -215,6 +217,56 @@ static void glvf_video_area_realize(GtkWidget *widget)
     pthread_mutex_unlock(&self->lock);
 }
 
+/* Main thread: re-realizes the area after a context loss: GtkGLArea makes
+ * a new GdkGLContext, the area a new glvf context. */
+static gboolean recover_idle(gpointer data)
+{
+    GlvfVideoArea *self = data;
+    GtkWidget *widget = GTK_WIDGET(self);
+    self->recover_id = 0;
+    if (gtk_widget_get_realized(widget)) {
+        gboolean mapped = gtk_widget_get_mapped(widget);
+        if (mapped)
+            gtk_widget_unmap(widget);
+        gtk_widget_unrealize(widget);
+        gtk_widget_realize(widget);
+        if (mapped)
+            gtk_widget_map(widget);
+        gtk_gl_area_queue_render(GTK_GL_AREA(self));
+    }
+    return G_SOURCE_REMOVE;
+}
+
+/* Main thread, in render: the GL context was lost (a graphics reset). The
+ * area drops its own frames, then abandons the glvf context (frames the
+ * application still holds become orphans, freed without GL when dropped;
+ * the leak report names them) and an idle
+ * re-realizes the area; pictures pushed with glvf_video_area_push() wait
+ * in the mailbox and show once it is back. */
+static void lose_context(GlvfVideoArea *self)
+{
+    pthread_mutex_lock(&self->lock);
+    glvf_context *ctx = self->ctx;
+    self->ctx = NULL;
+    self->stats.context_losses++;
+    mail old = { 0 };
+    if (self->mb_frame)
+        old = mailbox_take_locked(self); /* a frame of the lost context */
+    pthread_mutex_unlock(&self->lock);
+    self->simulate_loss = FALSE;
+    self->log(self->log_user, GLVF_LOG_WARN,
+              "glvf video area: the GL context was lost; making a new one");
+    /* the area's own frames go first (their GL deletes are harmless no-ops
+     * on a lost context), so that the leak report of the abandon names only
+     * what the application still holds */
+    glvf_frame_unref(&self->current);
+    mail_drop(&old);
+    glvf_context_abandon(&ctx);
+    if (!self->recover_id)
+        self->recover_id = g_idle_add_full(G_PRIORITY_DEFAULT, recover_idle, g_object_ref(self),
+                                           g_object_unref);
+}
+
 static void glvf_video_area_unrealize(GtkWidget *widget)
 {
     GlvfVideoArea *self = GLVF_VIDEO_AREA(widget);
@@ -276,6 +328,22 @@ static gboolean glvf_video_area_render(GtkGLArea *gl_area, GdkGLContext *context
     pthread_mutex_unlock(&self->lock);
     if (clear)
         glvf_frame_unref(&self->current);
+    if (ctx && (self->simulate_loss || glvf_context_is_lost(ctx))) {
+        if (upload) {
+            /* kept for the new context */
+            pthread_mutex_lock(&self->lock);
+            if (!self->mb_upload && !self->mb_frame) {
+                self->mb_upload = upload;
+                self->mb_data = m.data;
+                self->mb_release = m.release;
+                m.release = NULL;
+            }
+            pthread_mutex_unlock(&self->lock);
+        }
+        mail_drop(&m);
+        lose_context(self);
+        return FALSE;
+    }
     if (!ctx) {
         mail_drop(&m);
         return FALSE;
@@ -296,6 +364,10 @@ static gboolean glvf_video_area_render(GtkGLArea *gl_area, GdkGLContext *context
         }
     }
     mail_drop(&m);
+    if (glvf_context_is_lost(ctx)) {
+        lose_context(self);
+        return FALSE;
+    }
     glvf_context_collect(ctx);
 
     int scale = gtk_widget_get_scale_factor(GTK_WIDGET(self));
@@ -414,6 +486,13 @@ void glvf_video_area_set_log(GlvfVideoArea *self, glvf_log_fn log, gpointer user
     g_return_if_fail(GLVF_IS_VIDEO_AREA(self));
     self->log = log ? log : glvf_gtk_default_log;
     self->log_user = log ? user : NULL;
+}
+
+void glvf_video_area_simulate_context_loss(GlvfVideoArea *self)
+{
+    g_return_if_fail(GLVF_IS_VIDEO_AREA(self));
+    self->simulate_loss = TRUE;
+    gtk_gl_area_queue_render(GTK_GL_AREA(self));
 }
 
 GtkWidget *glvf_video_area_new(void)

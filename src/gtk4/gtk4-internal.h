@@ -112,4 +112,9 @@ GLVF_API void glvf_gtk4_software_gl_lock(gboolean lock);
  * the paintable starts a new worker for the next picture. Main thread. */
 GLVF_API void glvf_video_paintable_simulate_context_loss(GlvfVideoPaintable *self);
 
+/* For tests: the area's next render finds its GL context lost and recovers
+ * as from a graphics reset (see glvf_video_area's lose_context). Main
+ * thread. */
+GLVF_API void glvf_video_area_simulate_context_loss(GlvfVideoArea *self);
+
 #endif

@@ -13,6 +13,8 @@
 #include "gtk_test.h"
 
 #include <glvf/glvf-gtk4.h>
+/* glvf_video_area_simulate_context_loss */
+#include "../../src/gtk4/gtk4-internal.h"
 
 static gboolean is_realized(gpointer w)
 {
@@ -311,6 +313,60 @@ static void test_move_window(void *arg)
     CHECK(check_log_count(GLVF_LOG_WARN, "leak report") == 0, "no leak report");
 }
 
+/* a lost GL context: the area abandons its glvf context, re-realizes with a
+ * new one and shows the next picture; a frame the application kept from
+ * the lost context is an orphan its drop frees without GL */
+static void test_context_loss(void *arg)
+{
+    (void)arg;
+    GtkWidget *area = glvf_video_area_new();
+    g_object_ref_sink(area);
+    glvf_video_area_set_capture(GLVF_VIDEO_AREA(area), TRUE);
+    glvf_video_area_set_log(GLVF_VIDEO_AREA(area), check_log, NULL);
+    GtkWidget *win = new_window(area, 160, 120);
+    CHECK(wait_until(is_realized, area, 5000), "realized");
+    push_solid(GLVF_VIDEO_AREA(area), 200, 50, 50, NULL);
+    uint8_t px[4];
+    CHECK(wait_colour(GLVF_VIDEO_AREA(area), 200, 50, 50, px), "before the loss");
+    glvf_context *old = glvf_video_area_get_context(GLVF_VIDEO_AREA(area));
+    glvf_frame *kept = NULL;
+    {
+        /* a frame the application holds across the loss */
+        static uint8_t rgba[4 * 4 * 4];
+        memset(rgba, 128, sizeof rgba);
+        glvf_image img = { .format = GLVF_FORMAT_RGBA8, .width = 4, .height = 4,
+                           .planes = { { rgba, 16 } } };
+        gtk_gl_area_make_current(GTK_GL_AREA(area));
+        kept = glvf_upload(old, &img, NULL, NULL);
+    }
+    CHECK(kept != NULL, "a frame uploaded by the application");
+    check_log_clear();
+    glvf_video_area_simulate_context_loss(GLVF_VIDEO_AREA(area));
+    GlvfVideoAreaStats s;
+    for (int i = 0; i < 500; i++) {
+        glvf_video_area_get_stats(GLVF_VIDEO_AREA(area), &s);
+        if (s.realizations >= 2 && glvf_video_area_get_context(GLVF_VIDEO_AREA(area)))
+            break;
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(10000);
+    }
+    CHECK(s.context_losses == 1 && s.realizations == 2, "one loss, re-realized (%llu, %llu)",
+          (unsigned long long)s.context_losses, (unsigned long long)s.realizations);
+    CHECK(glvf_video_area_get_context(GLVF_VIDEO_AREA(area)) != NULL, "a new glvf context");
+    glvf_frame_unref(&kept); /* an orphan of the abandoned context: no GL call */
+    push_solid(GLVF_VIDEO_AREA(area), 50, 50, 200, NULL);
+    CHECK(wait_colour(GLVF_VIDEO_AREA(area), 50, 50, 200, px),
+          "the new context shows the next picture (%d,%d,%d)", px[0], px[1], px[2]);
+    gtk_window_destroy(GTK_WINDOW(win));
+    g_object_unref(area);
+    CHECK(check_log_count(GLVF_LOG_WARN, "was lost") == 1, "the loss logged once");
+    CHECK(check_log_count(GLVF_LOG_ERROR, NULL) == 0, "no error logged");
+    /* the abandon names what the application held, not the area's own */
+    CHECK(check_log_count(GLVF_LOG_WARN, "leak report: 1 frame(s)") == 1 &&
+              check_log_count(GLVF_LOG_WARN, "leak report") == 1,
+          "one leak report, the application's frame");
+}
+
 int main(void)
 {
     check_log_echo = g_getenv("GLVF_TEST_VERBOSE") != NULL;
@@ -321,6 +377,7 @@ int main(void)
     RUN(test_several_areas, NULL);
     RUN(test_push_from_thread, NULL);
     RUN(test_move_window, NULL);
+    RUN(test_context_loss, NULL);
     check_log_clear();
     return check_finish();
 }
