@@ -216,6 +216,10 @@ typedef struct GlvfVideoPaintableStats {
     gboolean gl_es;             /* the worker's context is OpenGL ES */
     int gl_major, gl_minor;
     guint64 pool_bytes;         /* glvf's texture pool (last seen) */
+    /* of frames_shown, handed to GTK with the conversion's fence
+     * (GdkGLTextureBuilder, GTK 4.12 and later), which GTK's renderer waits
+     * for on the GPU; 0 where GTK takes no fence (the worker waits) */
+    guint64 frames_fenced;
 } GlvfVideoPaintableStats;
 
 /* Copies the counters (cumulative over workers). Any thread. */

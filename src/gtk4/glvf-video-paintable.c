@@ -36,6 +36,15 @@
 #include <string.h>
 
 #define FENCE_TIMEOUT_NS (2 * G_GINT64_CONSTANT(1000000000))
+
+/* GTK 4.12 and later take the conversion's fence with the texture
+ * (GdkGLTextureBuilder): GTK's renderer waits for it on the GPU and the
+ * worker does not block. GTK 4.8 takes none: the worker waits. */
+#if GTK_CHECK_VERSION(4, 12, 0)
+#define HAVE_TEXTURE_BUILDER 1
+#else
+#define HAVE_TEXTURE_BUILDER 0
+#endif
 #define HAND_OFF_LEAD_US 2000 /* hand over this early: the main thread's hop */
 
 /* ---- process-wide totals ------------------------------------------------ */
@@ -186,8 +195,14 @@ typedef struct worker {
     int hint_w, hint_h;         /* size shown, device pixels (0: unknown) */
     glvf_scaler scaler;
     guint outstanding;          /* textures handed out, not yet released */
+    struct tex_ref *free_refs;  /* reused records of textures handed to GTK */
+    GLsync *dead_syncs;         /* fences GTK is done with: deleted by the
+                                   worker with its GL current (any thread may
+                                   add, no GL call there) */
+    guint n_dead_syncs, cap_dead_syncs;
     /* hand-off slot to the main thread */
     glvf_frame *ho_frame;
+    GLsync ho_sync;             /* the conversion's fence (GTK >= 4.12), or NULL */
     glvf_gtk_item ho_item;
     const glvf_gtk_source *ho_src;
     gpointer ho_src_user;
@@ -207,6 +222,16 @@ typedef struct worker {
     GLuint fbo;
 } worker;
 
+/* What a GdkGLTexture's destroy notify gets: the frame and its fence.
+ * Records are kept on the worker and reused (no allocation per frame once
+ * warm). */
+typedef struct tex_ref {
+    worker *w;
+    glvf_frame *frame;
+    GLsync sync;
+    struct tex_ref *next;
+} tex_ref;
+
 static worker *worker_ref(worker *w)
 {
     atomic_fetch_add(&w->refs, 1);
@@ -221,9 +246,39 @@ static void worker_unref(worker *w)
     /* GdkGLContexts are dropped by the thread; tex_gl may be referenced by
      * GdkGLTextures still (they hold their own references) */
     g_clear_object(&w->tex_gl);
+    while (w->free_refs) {
+        tex_ref *r = w->free_refs;
+        w->free_refs = r->next;
+        g_free(r);
+    }
+    g_free(w->dead_syncs); /* deleted, or gone with a lost context */
     pthread_cond_destroy(&w->cond);
     pthread_mutex_destroy(&w->lock);
     g_free(w);
+}
+
+/* Any thread: a fence GTK is done with goes to the worker, which deletes
+ * it with its GL context current (no GL call here). */
+static void dead_sync_locked(worker *w, GLsync sync)
+{
+    if (!sync)
+        return;
+    if (w->n_dead_syncs == w->cap_dead_syncs) {
+        w->cap_dead_syncs = w->cap_dead_syncs ? w->cap_dead_syncs * 2 : 8;
+        w->dead_syncs = g_renew(GLsync, w->dead_syncs, w->cap_dead_syncs);
+    }
+    w->dead_syncs[w->n_dead_syncs++] = sync;
+}
+
+/* Worker thread, GL current (and its turn on software renderers): deletes
+ * the fences GTK is done with. */
+static void delete_dead_syncs(worker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    for (guint i = 0; i < w->n_dead_syncs; i++)
+        glDeleteSync(w->dead_syncs[i]);
+    w->n_dead_syncs = 0;
+    pthread_mutex_unlock(&w->lock);
 }
 
 static void wlog(worker *w, glvf_log_level level, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
@@ -303,6 +358,13 @@ static void worker_gl_end(worker *w, gboolean gl)
         glvf_stats st;
         glvf_context_get_stats(w->ctx, &st);
         atomic_fetch_add(&totals_leaked, st.frames_live + st.staging_live);
+    }
+    if (gl) {
+        delete_dead_syncs(w);
+    } else {
+        pthread_mutex_lock(&w->lock);
+        w->n_dead_syncs = 0; /* gone with the lost context */
+        pthread_mutex_unlock(&w->lock);
     }
     if (w->fbo) {
         glvf_context_defer_delete(w->ctx, GLVF_OBJECT_FRAMEBUFFER, w->fbo);
@@ -395,22 +457,33 @@ static void count_failure(worker *w)
     pthread_mutex_unlock(&w->lock);
 }
 
-/* Worker thread: uploads and converts one item; returns the RGBA frame or
- * NULL. Releases the item's data. */
-/* Worker thread: waits for the GL work queued so far to finish (GTK 4.8
- * takes no fence with a GdkGLTexture: it must never sample a half-written
- * texture). */
-static gboolean finish_fence(worker *w)
+/* Worker thread: makes sure GTK never samples a half-written texture.
+ * With GdkGLTextureBuilder the fence goes with the texture (*sync_out) and
+ * GTK's renderer waits for it on the GPU; the worker waits itself on GTK
+ * 4.8, which takes no fence, and on software renderers (the CPU rasteriser
+ * must finish anyway, and the guarantee then does not rest on how such a
+ * driver orders a server-side wait across contexts). */
+static gboolean finish_fence(worker *w, GLsync *sync_out)
 {
+    *sync_out = NULL;
     GLsync sync = glFenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
     if (!sync)
         return FALSE;
+    if (HAVE_TEXTURE_BUILDER && !w->software) {
+        glFlush(); /* so that another context's wait can end */
+        *sync_out = sync;
+        return TRUE;
+    }
     GLenum wr = glClientWaitSync(sync, GL_SYNC_FLUSH_COMMANDS_BIT, FENCE_TIMEOUT_NS);
-    glDeleteSync(sync);
     if (wr != GL_ALREADY_SIGNALED && wr != GL_CONDITION_SATISFIED) {
+        glDeleteSync(sync);
         wlog(w, GLVF_LOG_ERROR, "glvf paintable: the conversion's fence did not signal");
         return FALSE;
     }
+    if (HAVE_TEXTURE_BUILDER)
+        *sync_out = sync; /* signalled: GTK's wait costs nothing */
+    else
+        glDeleteSync(sync);
     return TRUE;
 }
 
@@ -435,7 +508,8 @@ static void count_converted(worker *w, gint64 t0, gint64 t1, gint64 t2, int tw, 
  * to RGBA at the shown size and uploads it; no shader pass. Returns NULL
  * with *tried FALSE when the source cannot (the GL path is taken). */
 static glvf_frame *convert_cpu(worker *w, const glvf_gtk_source *src, gpointer user,
-                               glvf_gtk_item *it, int *dw, int *dh, gboolean *tried)
+                               glvf_gtk_item *it, int *dw, int *dh, gboolean *tried,
+                               GLsync *sync)
 {
     *tried = FALSE;
     if (!src->upload_rgba || !src->display_size || !src->display_size(user, it->data, dw, dh))
@@ -450,7 +524,7 @@ static glvf_frame *convert_cpu(worker *w, const glvf_gtk_source *src, gpointer u
     glvf_frame *out = src->upload_rgba(user, w->ctx, it->data, tw, th,
                                        glvf_upload_params(.user_data = w));
     item_release(src, user, it);
-    if (!out || !finish_fence(w)) {
+    if (!out || !finish_fence(w, sync)) {
         glvf_frame_unref(&out);
         count_failure(w);
         return NULL;
@@ -460,12 +534,16 @@ static glvf_frame *convert_cpu(worker *w, const glvf_gtk_source *src, gpointer u
     return out;
 }
 
+/* Worker thread: uploads and converts one item; returns the RGBA frame
+ * (and its fence in *sync, see finish_fence) or NULL. Releases the item's
+ * data. */
 static glvf_frame *convert(worker *w, const glvf_gtk_source *src, gpointer user,
-                           glvf_gtk_item *it, int *dw, int *dh)
+                           glvf_gtk_item *it, int *dw, int *dh, GLsync *sync)
 {
+    *sync = NULL;
     if (w->cpu_convert) {
         gboolean tried;
-        glvf_frame *out = convert_cpu(w, src, user, it, dw, dh, &tried);
+        glvf_frame *out = convert_cpu(w, src, user, it, dw, dh, &tried, sync);
         if (tried)
             return out;
     }
@@ -504,7 +582,7 @@ static glvf_frame *convert(worker *w, const glvf_gtk_source *src, gpointer user,
     glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, 0, 0);
     glBindFramebuffer(GL_FRAMEBUFFER, 0);
     glvf_frame_unref(&vf);
-    if (r != 0 || !finish_fence(w)) {
+    if (r != 0 || !finish_fence(w, sync)) {
         glvf_frame_unref(&out);
         count_failure(w);
         return NULL;
@@ -515,7 +593,7 @@ static glvf_frame *convert(worker *w, const glvf_gtk_source *src, gpointer user,
 
 /* Worker thread: puts a converted picture in the hand-off slot. */
 static void hand_off(worker *w, const glvf_gtk_source *src, gpointer user, glvf_frame *out,
-                     const glvf_gtk_item *it, int dw, int dh)
+                     GLsync sync, const glvf_gtk_item *it, int dw, int dh)
 {
     pthread_mutex_lock(&w->lock);
     if (it->wait_painted) {
@@ -538,6 +616,8 @@ static void hand_off(worker *w, const glvf_gtk_source *src, gpointer user, glvf_
     glvf_frame *old = w->ho_frame;
     if (old)
         w->stats.frames_replaced++;
+    dead_sync_locked(w, w->ho_sync);
+    w->ho_sync = sync;
     const glvf_gtk_source *old_src = w->ho_src;
     gpointer old_user = w->ho_src_user;
     glvf_gtk_item old_item = w->ho_item;
@@ -594,8 +674,10 @@ static void process(worker *w, const glvf_gtk_source *src, gpointer user, glvf_g
         return;
     }
     int dw = 0, dh = 0;
+    GLsync sync = NULL;
     gboolean turn = w->software && turn_take();
-    glvf_frame *out = convert(w, src, user, it, &dw, &dh);
+    glvf_frame *out = convert(w, src, user, it, &dw, &dh, &sync);
+    delete_dead_syncs(w);
     if (out)
         glvf_context_collect(w->ctx);
     if (turn)
@@ -637,11 +719,14 @@ static void process(worker *w, const glvf_gtk_source *src, gpointer user, glvf_g
     }
     if (due == GLVF_GTK_DUE_DROP) {
         glvf_frame_unref(&out);
+        pthread_mutex_lock(&w->lock);
+        dead_sync_locked(w, sync);
+        pthread_mutex_unlock(&w->lock);
         if (src->dropped)
             src->dropped(user, it, TRUE);
         return;
     }
-    hand_off(w, src, user, out, it, dw, dh);
+    hand_off(w, src, user, out, sync, it, dw, dh);
 }
 
 static gpointer worker_main(gpointer data)
@@ -766,7 +851,6 @@ struct _GlvfVideoPaintable {
     GlvfVideoPaintableShownFunc shown;
     gpointer shown_user;
     gboolean gl_failed;         /* no worker could be made: do not retry per frame */
-    char gl_error[256];
     /* the built-in source of glvf_video_paintable_push */
     struct push_source *push;
 };
@@ -787,6 +871,7 @@ static void stats_add(GlvfVideoPaintableStats *to, const GlvfVideoPaintableStats
     to->upload_failures += s->upload_failures;
     to->workers_started += s->workers_started;
     to->context_losses += s->context_losses;
+    to->frames_fenced += s->frames_fenced;
 }
 
 /* self->lock and w->lock held: the worker's descriptive figures and sums
@@ -846,9 +931,9 @@ static worker *ensure_worker(GlvfVideoPaintable *self)
     }
     g_clear_object(&was);
     if (!ok) {
-        g_snprintf(self->gl_error, sizeof self->gl_error, "no usable GL context for video: %s",
-                   why);
-        self->log(self->log_user, GLVF_LOG_ERROR, self->gl_error);
+        char msg[320];
+        g_snprintf(msg, sizeof msg, "no usable GL context for video: %s", why);
+        self->log(self->log_user, GLVF_LOG_ERROR, msg);
         g_clear_error(&err);
         g_clear_object(&tex_gl);
         self->gl_failed = TRUE;
@@ -923,12 +1008,17 @@ static void detach_worker(GlvfVideoPaintable *self)
     pthread_mutex_unlock(&self->lock);
 }
 
+/* A GdkGLTexture's destroy notify: any thread, never a GL call. */
 static void texture_released(gpointer data)
 {
-    glvf_frame *f = data;
-    worker *w = glvf_frame_user_data(f);
-    glvf_frame_unref(&f); /* back to the pool (or freed, for an orphan): no GL call */
+    tex_ref *r = data;
+    worker *w = r->w;
+    glvf_frame_unref(&r->frame); /* back to the pool (or freed, for an orphan) */
     pthread_mutex_lock(&w->lock);
+    dead_sync_locked(w, r->sync);
+    r->sync = NULL;
+    r->next = w->free_refs;
+    w->free_refs = r;
     w->outstanding--;
     pthread_cond_broadcast(&w->cond);
     pthread_mutex_unlock(&w->lock);
@@ -941,20 +1031,30 @@ static gboolean hand_off_idle(gpointer data)
     GlvfVideoPaintable *self = g_weak_ref_get(&w->paintable);
     pthread_mutex_lock(&w->lock);
     glvf_frame *f = w->ho_frame;
+    GLsync sync = w->ho_sync;
     glvf_gtk_item it = w->ho_item;
     const glvf_gtk_source *src = w->ho_src;
     gpointer user = w->ho_src_user;
     int dw = w->ho_dw, dh = w->ho_dh;
     w->ho_frame = NULL;
+    w->ho_sync = NULL;
     w->ho_src = NULL;
     w->ho_src_user = NULL;
     /* ho_scheduled stays set until the frame is dealt with: a worker that
      * is finishing waits for it before it destroys its context */
     gboolean lost = w->lost;
     gboolean current = self && self->w == w;
+    tex_ref *ref = NULL;
     if (f && current) {
         w->outstanding++;
         w->stats.frames_shown++;
+        if (sync)
+            w->stats.frames_fenced++;
+        ref = w->free_refs;
+        if (ref)
+            w->free_refs = ref->next;
+    } else {
+        dead_sync_locked(w, sync);
     }
     pthread_mutex_unlock(&w->lock);
 
@@ -963,11 +1063,25 @@ static gboolean hand_off_idle(gpointer data)
     } else if (f) {
         if (w->software)
             hook_frame_clocks();
+        if (!ref)
+            ref = g_new(tex_ref, 1);
+        *ref = (tex_ref){ .w = worker_ref(w) /* the texture's */, .frame = f, .sync = sync };
         glvf_frame_plane plane;
         glvf_frame_get_plane(f, 0, &plane);
+#if HAVE_TEXTURE_BUILDER
+        GdkGLTextureBuilder *b = gdk_gl_texture_builder_new();
+        gdk_gl_texture_builder_set_context(b, w->tex_gl);
+        gdk_gl_texture_builder_set_id(b, plane.texture);
+        gdk_gl_texture_builder_set_width(b, plane.width);
+        gdk_gl_texture_builder_set_height(b, plane.height);
+        gdk_gl_texture_builder_set_format(b, GDK_MEMORY_R8G8B8A8_PREMULTIPLIED);
+        gdk_gl_texture_builder_set_sync(b, sync);
+        GdkTexture *tex = gdk_gl_texture_builder_build(b, texture_released, ref);
+        g_object_unref(b);
+#else
         GdkTexture *tex = gdk_gl_texture_new(w->tex_gl, plane.texture, plane.width,
-                                             plane.height, texture_released, f);
-        worker_ref(w); /* the texture's */
+                                             plane.height, texture_released, ref);
+#endif
         g_clear_object(&self->current);
         self->current = tex;
         self->current_painted = FALSE;
@@ -1014,12 +1128,17 @@ typedef struct push_source {
     GDestroyNotify release;
     GlvfVideoPaintable *owner; /* for counting replacements; cleared at dispose */
     guint64 replaced;
+    struct push_item *free_items; /* reused: no allocation per push once warm */
 } push_source;
 
+/* An item taken by a worker (one per worker at a time; a worker let go may
+ * still hold one while the next takes another). */
 typedef struct push_item {
     GlvfVideoAreaUploadFunc upload;
     gpointer data;
     GDestroyNotify release;
+    push_source *ps;
+    struct push_item *next;
 } push_item;
 
 static gpointer push_ref(gpointer user)
@@ -1036,6 +1155,11 @@ static void push_unref(gpointer user)
         return;
     if (ps->upload && ps->release)
         ps->release(ps->data);
+    while (ps->free_items) {
+        push_item *pi = ps->free_items;
+        ps->free_items = pi->next;
+        g_free(pi);
+    }
     pthread_cond_destroy(&ps->cond);
     pthread_mutex_destroy(&ps->lock);
     g_free(ps);
@@ -1053,8 +1177,12 @@ static int push_next(gpointer user, glvf_gtk_item *item)
         pthread_mutex_unlock(&ps->lock);
         return closed ? -1 : 0;
     }
-    push_item *pi = g_new(push_item, 1);
-    *pi = (push_item){ ps->upload, ps->data, ps->release };
+    push_item *pi = ps->free_items;
+    if (pi)
+        ps->free_items = pi->next;
+    else
+        pi = g_new(push_item, 1);
+    *pi = (push_item){ ps->upload, ps->data, ps->release, ps, NULL };
     ps->upload = NULL;
     ps->data = NULL;
     ps->release = NULL;
@@ -1091,9 +1219,13 @@ static void push_release(gpointer user, gpointer data)
 {
     (void)user;
     push_item *pi = data;
+    push_source *ps = pi->ps; /* alive: the worker holds a reference */
     if (pi->release)
         pi->release(pi->data);
-    g_free(pi);
+    pthread_mutex_lock(&ps->lock);
+    pi->next = ps->free_items;
+    ps->free_items = pi;
+    pthread_mutex_unlock(&ps->lock);
 }
 
 static const glvf_gtk_source push_vtable = {

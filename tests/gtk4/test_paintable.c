@@ -217,6 +217,13 @@ static void test_push(void *arg)
            st.gl_major, st.gl_minor, st.upload_strategy, st.texture_width, st.texture_height);
     CHECK(st.upload_failures == 0, "no failure");
     CHECK(st.frames_shown >= 1 && st.frames_shown <= st.frames_converted, "shown <= converted");
+#if GTK_CHECK_VERSION(4, 12, 0)
+    /* GdkGLTextureBuilder: every texture goes with its conversion's fence */
+    CHECK(st.frames_fenced == st.frames_shown, "every texture fenced (%llu of %llu)",
+          (unsigned long long)st.frames_fenced, (unsigned long long)st.frames_shown);
+#else
+    CHECK(st.frames_fenced == 0, "GTK 4.8 takes no fence: the worker waits");
+#endif
     CHECK(gdk_paintable_get_intrinsic_width(GDK_PAINTABLE(p)) == 64 &&
               gdk_paintable_get_intrinsic_height(GDK_PAINTABLE(p)) == 48,
           "intrinsic size is the picture's");
