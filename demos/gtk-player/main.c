@@ -159,6 +159,7 @@ int main(int argc, char **argv)
 {
     int frames = 0;
     gboolean benchmark = FALSE, stats = FALSE, verbose = FALSE, version = FALSE;
+    gboolean fullscreen = FALSE;
     char *screenshot = NULL, *size = NULL, *dr = NULL, *output = NULL;
     char **rest = NULL;
     const GOptionEntry entries[] = {
@@ -174,6 +175,7 @@ int main(int argc, char **argv)
         { "stats", 0, 0, G_OPTION_ARG_NONE, &stats,
           "Print final statistics at exit (ends with leaked_objects=N)", NULL },
         { "size", 0, 0, G_OPTION_ARG_STRING, &size, "Window size", "WxH" },
+        { "fullscreen", 0, 0, G_OPTION_ARG_NONE, &fullscreen, "Start in fullscreen", NULL },
         { "output", 0, 0, G_OPTION_ARG_STRING, &output,
           "Video output: paintable (default: GtkPicture + GlvfMediaStream, decoding, "
           "conversion and pacing off the main thread) or area (GlvfVideoArea, paced on the "
@@ -192,7 +194,9 @@ int main(int argc, char **argv)
                 "Without FILE, plays a sample clip made on first use in the user's cache\n"
                 "directory.\n\n"
                 "Keys: space play/pause, Left/Right seek 5 s (Shift: 1 s), . next frame,\n"
-                "f/F11/double click fullscreen, i statistics, o open, q quit.");
+                "f/F11/double click fullscreen, i statistics, o open, ? all keys, q quit.\n"
+                "In fullscreen the controls and the pointer hide after 2 s without motion\n"
+                "while playing; moving the pointer shows them.");
     g_option_context_set_description(
             oc, "Exit status: 0 success, 1 the video could not be played, 2 bad usage.\n"
                 "Automation (--frames, --screenshot, --benchmark): the window closes by itself\n"
@@ -232,6 +236,7 @@ int main(int argc, char **argv)
     opts.benchmark = benchmark;
     opts.stats = stats;
     opts.verbose = verbose;
+    opts.fullscreen = fullscreen;
     if (size && !parse_size(size, &opts.width, &opts.height)) {
         status = usage_error("bad --size '%s' (expected WxH, each 64 to 16384)", size);
         goto out;

@@ -52,6 +52,7 @@ typedef struct player_options {
     int width, height;       /* window size (0: default) */
     glvf_ffmpeg_dr dr;       /* direct rendering mode */
     bool verbose;            /* glvf/FFmpeg info messages on stderr */
+    bool fullscreen;         /* start in fullscreen */
 } player_options;
 
 /* True when the run is unattended (the window closes by itself). */

@@ -12,8 +12,14 @@
  * Keys (handled in the capture phase, so a focused button or the seek bar
  * does not take them first): space play/pause, Left/Right seek 5 s
  * (Shift: 1 s), period frame step, f or F11 fullscreen, Escape leave
- * fullscreen, i statistics, o or Ctrl+O open, q or Ctrl+Q quit. Double click
- * on the video: fullscreen. Dropping a file on the window opens it.
+ * fullscreen, i statistics, o or Ctrl+O open, ? the shortcuts window (every
+ * key), q or Ctrl+Q quit. Double click on the video: fullscreen. Dropping a
+ * file on the window opens it.
+ *
+ * Fullscreen: the controls float over the bottom of the video (the video
+ * keeps its size); while playing, they and the pointer hide after 2 s
+ * without pointer motion and come back on motion; paused, they stay. The
+ * screensaver is inhibited while playing (gtk_application_inhibit).
  *
  * The time label and the seek bar follow the position while playing, at
  * most 4 times a second (a timer that runs only while playing), changed only
@@ -28,6 +34,7 @@
  */
 #include "player.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,6 +42,7 @@
 #define SEEK_FINE_US 1000000
 #define UI_INTERVAL_MS 250        /* the position while playing: 4 times a second */
 #define UI_INTERVAL_BENCH_MS 500  /* benchmark: each change repaints the window */
+#define CONTROLS_HIDE_MS 2000     /* fullscreen, playing: controls hide after this */
 
 struct player_window {
     GtkApplication *app;
@@ -42,7 +50,17 @@ struct player_window {
     GtkWidget *window, *video, *overlay, *stats_label, *message_label;
     GtkWidget *controls, *play_button, *step_button, *scale, *time_label;
     GtkWidget *stats_button, *fullscreen_button;
+    GtkWidget *vbox;          /* the video overlay, then the controls (windowed) */
+    GtkWindow *shortcuts;     /* the shortcuts window while it exists */
     player *player;
+    /* fullscreen: controls over the video, hidden after CONTROLS_HIDE_MS */
+    bool controls_overlaid;
+    bool controls_hidden;
+    bool pointer_on_controls;
+    guint hide_timer;
+    gint64 last_motion_us;
+    double last_x, last_y;
+    guint inhibit_cookie;     /* screensaver inhibited while playing */
     guint ui_timer;           /* only while playing */
     char time_text[64];       /* what the time label shows */
     double scale_value, scale_upper;
@@ -70,6 +88,7 @@ static const char *css =
         ".glvf-message.error { background-color: rgba(130,20,20,0.9); }"
         ".glvf-video { background-color: black; }"
         ".glvf-time { font-feature-settings: \"tnum\"; }"
+        ".glvf-osd-controls { background-color: rgba(0,0,0,0.65); color: #f0f0f0; }"
         /* no rounded corners, shadow or margin around the client-side
          * decorated window: with them GTK renders the whole window
          * offscreen and masks it on every frame, which doubled the CPU of
@@ -101,10 +120,33 @@ static void show_message(player_window *w, const char *text, bool error)
 
 static gboolean ui_timer_cb(gpointer data);
 
+static void sync_controls(player_window *w);
+
+/* While playing: the screensaver is inhibited. */
+static void sync_inhibit(player_window *w, bool playing)
+{
+    if (playing && !w->inhibit_cookie) {
+        w->inhibit_cookie = gtk_application_inhibit(w->app, GTK_WINDOW(w->window),
+                                                    GTK_APPLICATION_INHIBIT_IDLE,
+                                                    "Playing a video");
+        if (w->opt.verbose)
+            g_printerr(PLAYER_NAME ": ui: screensaver %s\n",
+                       w->inhibit_cookie ? "inhibited" : "could not be inhibited");
+        if (!w->inhibit_cookie)
+            w->inhibit_cookie = G_MAXUINT; /* asked once: do not ask again while playing */
+    } else if (!playing && w->inhibit_cookie) {
+        if (w->inhibit_cookie != G_MAXUINT)
+            gtk_application_uninhibit(w->app, w->inhibit_cookie);
+        w->inhibit_cookie = 0;
+    }
+}
+
 /* The timer runs only while playing. */
 static void sync_timer(player_window *w)
 {
     bool want = !w->destroyed && player_is_open(w->player) && player_is_playing(w->player);
+    sync_inhibit(w, want);
+    sync_controls(w);
     if (want && !w->ui_timer)
         w->ui_timer = g_timeout_add(w->opt.benchmark ? UI_INTERVAL_BENCH_MS : UI_INTERVAL_MS,
                                     ui_timer_cb, w);
@@ -367,6 +409,181 @@ static void start_sample(player_window *w)
 
 /* ---- input ---------------------------------------------------------------------------- */
 
+/* ---- fullscreen controls ---------------------------------------------------------------- */
+
+static void set_controls_hidden(player_window *w, bool hidden)
+{
+    if (w->controls_hidden == hidden)
+        return;
+    w->controls_hidden = hidden;
+    gtk_widget_set_visible(w->controls, !hidden);
+    /* the pointer goes with them */
+    gtk_widget_set_cursor_from_name(w->overlay, hidden ? "none" : NULL);
+    if (w->opt.verbose)
+        g_printerr(PLAYER_NAME ": ui: controls %s\n", hidden ? "hidden" : "shown");
+}
+
+static gboolean hide_timer_cb(gpointer data);
+
+/* Fullscreen and playing: the controls hide CONTROLS_HIDE_MS after the
+ * last pointer motion (one timer, re-armed for the rest when motion came
+ * meanwhile); otherwise they are shown and no timer runs. */
+static void sync_controls(player_window *w)
+{
+    if (w->destroyed)
+        return;
+    bool autohide = w->controls_overlaid && player_is_open(w->player) &&
+                    player_is_playing(w->player);
+    if (!autohide) {
+        if (w->hide_timer) {
+            g_source_remove(w->hide_timer);
+            w->hide_timer = 0;
+        }
+        set_controls_hidden(w, false);
+        return;
+    }
+    if (w->controls_hidden || w->hide_timer)
+        return;
+    gint64 idle_ms = (g_get_monotonic_time() - w->last_motion_us) / 1000;
+    if (idle_ms >= CONTROLS_HIDE_MS && !w->pointer_on_controls) {
+        set_controls_hidden(w, true);
+        return;
+    }
+    guint wait = idle_ms >= CONTROLS_HIDE_MS ? CONTROLS_HIDE_MS
+                                             : (guint)(CONTROLS_HIDE_MS - idle_ms) + 1;
+    w->hide_timer = g_timeout_add(wait, hide_timer_cb, w);
+}
+
+static gboolean hide_timer_cb(gpointer data)
+{
+    player_window *w = data;
+    w->hide_timer = 0;
+    sync_controls(w);
+    return G_SOURCE_REMOVE;
+}
+
+static void on_motion(GtkEventControllerMotion *m, double x, double y, gpointer data)
+{
+    player_window *w = data;
+    (void)m;
+    /* GTK also reports "motion" when the layout moves under a still
+     * pointer: only a real move counts */
+    if (fabs(x - w->last_x) < 1 && fabs(y - w->last_y) < 1)
+        return;
+    w->last_x = x;
+    w->last_y = y;
+    w->last_motion_us = g_get_monotonic_time();
+    if (!w->controls_overlaid)
+        return;
+    set_controls_hidden(w, false);
+    sync_controls(w);
+}
+
+/* The pointer entering the window is motion too (the first event after it
+ * comes from elsewhere) */
+static void on_pointer_enter(GtkEventControllerMotion *m, double x, double y, gpointer data)
+{
+    on_motion(m, x, y, data);
+}
+
+static void on_controls_enter(GtkEventControllerMotion *m, double x, double y, gpointer data)
+{
+    (void)m;
+    (void)x;
+    (void)y;
+    ((player_window *)data)->pointer_on_controls = true;
+}
+
+static void on_controls_leave(GtkEventControllerMotion *m, gpointer data)
+{
+    (void)m;
+    player_window *w = data;
+    w->pointer_on_controls = false;
+    w->last_motion_us = g_get_monotonic_time();
+    sync_controls(w);
+}
+
+/* Fullscreen: the controls float over the bottom of the video, which
+ * keeps its size; windowed: below it. */
+static void set_controls_overlaid(player_window *w, bool overlaid)
+{
+    if (w->controls_overlaid == overlaid)
+        return;
+    g_object_ref(w->controls);
+    if (overlaid) {
+        gtk_box_remove(GTK_BOX(w->vbox), w->controls);
+        gtk_widget_set_valign(w->controls, GTK_ALIGN_END);
+        gtk_widget_add_css_class(w->controls, "glvf-osd-controls");
+        gtk_overlay_add_overlay(GTK_OVERLAY(w->overlay), w->controls);
+    } else {
+        gtk_overlay_remove_overlay(GTK_OVERLAY(w->overlay), w->controls);
+        gtk_widget_remove_css_class(w->controls, "glvf-osd-controls");
+        gtk_widget_set_valign(w->controls, GTK_ALIGN_FILL);
+        gtk_box_append(GTK_BOX(w->vbox), w->controls);
+    }
+    g_object_unref(w->controls);
+    w->controls_overlaid = overlaid;
+    w->last_motion_us = g_get_monotonic_time();
+    if (w->opt.verbose)
+        g_printerr(PLAYER_NAME ": ui: fullscreen %s\n", overlaid ? "on" : "off");
+    sync_controls(w);
+}
+
+/* ---- the shortcuts window -------------------------------------------------------------- */
+
+static const char *shortcuts_ui =
+        "<interface><object class='GtkShortcutsWindow' id='shortcuts'>"
+        "<property name='modal'>1</property>"
+        "<child><object class='GtkShortcutsSection'>"
+        "<property name='section-name'>player</property>"
+        "<child><object class='GtkShortcutsGroup'><property name='title'>Playback</property>"
+#define SHORTCUT(accel, title)                                                                    \
+    "<child><object class='GtkShortcutsShortcut'><property name='accelerator'>" accel             \
+    "</property><property name='title'>" title "</property></object></child>"
+        SHORTCUT("space", "Play / pause")
+        SHORTCUT("Left Right", "Seek 5 s back / forward")
+        SHORTCUT("&lt;Shift&gt;Left &lt;Shift&gt;Right", "Seek 1 s back / forward")
+        SHORTCUT("period", "Next frame (paused)")
+        "</object></child>"
+        "<child><object class='GtkShortcutsGroup'><property name='title'>Window</property>"
+        SHORTCUT("f F11", "Fullscreen (also a double click on the video)")
+        SHORTCUT("Escape", "Leave fullscreen")
+        SHORTCUT("i", "Statistics")
+        SHORTCUT("o &lt;Control&gt;o", "Open a file")
+        SHORTCUT("question", "This window")
+        SHORTCUT("q &lt;Control&gt;q &lt;Control&gt;w", "Quit")
+#undef SHORTCUT
+        "</object></child>"
+        "</object></child></object></interface>";
+
+/* The shortcuts window closed: the keyboard goes back to the player */
+static void on_shortcuts_destroy(GtkWidget *win, gpointer data)
+{
+    (void)win;
+    player_window *w = data;
+    if (!w->destroyed)
+        gtk_window_present(GTK_WINDOW(w->window));
+}
+
+static void show_shortcuts(player_window *w)
+{
+    if (w->shortcuts) {
+        gtk_window_present(w->shortcuts);
+        return;
+    }
+    GtkBuilder *b = gtk_builder_new_from_string(shortcuts_ui, -1);
+    GtkWindow *win = GTK_WINDOW(gtk_builder_get_object(b, "shortcuts"));
+    gtk_window_set_transient_for(win, GTK_WINDOW(w->window));
+    gtk_window_set_hide_on_close(win, FALSE);
+    w->shortcuts = win;
+    g_object_add_weak_pointer(G_OBJECT(win), (gpointer *)&w->shortcuts);
+    g_signal_connect(win, "destroy", G_CALLBACK(on_shortcuts_destroy), w);
+    gtk_window_present(win);
+    g_object_unref(b);
+    if (w->opt.verbose)
+        g_printerr(PLAYER_NAME ": ui: shortcuts window shown\n");
+}
+
 static void toggle_fullscreen(player_window *w)
 {
     if (gtk_window_is_fullscreen(GTK_WINDOW(w->window)))
@@ -409,6 +626,7 @@ static gboolean on_key(GtkEventControllerKey *k, guint keyval, guint keycode,
     case GDK_KEY_I: toggle_stats(w); break;
     case GDK_KEY_o:
     case GDK_KEY_O: show_chooser(w); break;
+    case GDK_KEY_question: show_shortcuts(w); break;
     case GDK_KEY_q:
     case GDK_KEY_Q:
     case GDK_KEY_w:
@@ -477,7 +695,7 @@ static void on_fullscreened(GObject *o, GParamSpec *ps, gpointer data)
 {
     (void)ps;
     player_window *w = data;
-    gtk_widget_set_visible(w->controls, !gtk_window_is_fullscreen(GTK_WINDOW(o)));
+    set_controls_overlaid(w, gtk_window_is_fullscreen(GTK_WINDOW(o)));
 }
 
 static void on_destroy(GtkWidget *win, gpointer data)
@@ -489,6 +707,13 @@ static void on_destroy(GtkWidget *win, gpointer data)
         g_source_remove(w->ui_timer);
         w->ui_timer = 0;
     }
+    if (w->hide_timer) {
+        g_source_remove(w->hide_timer);
+        w->hide_timer = 0;
+    }
+    sync_inhibit(w, false);
+    if (w->shortcuts)
+        gtk_window_destroy(w->shortcuts);
     if (w->quit_idle) {
         g_source_remove(w->quit_idle);
         w->quit_idle = 0;
@@ -611,16 +836,24 @@ player_window *player_window_new(GtkApplication *app, const player_options *opt,
     gtk_box_append(GTK_BOX(w->controls), w->scale);
     gtk_box_append(GTK_BOX(w->controls), w->time_label);
 
-    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
-    gtk_box_append(GTK_BOX(box), w->overlay);
-    gtk_box_append(GTK_BOX(box), w->controls);
-    gtk_window_set_child(GTK_WINDOW(w->window), box);
+    w->vbox = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+    gtk_box_append(GTK_BOX(w->vbox), w->overlay);
+    gtk_box_append(GTK_BOX(w->vbox), w->controls);
+    gtk_window_set_child(GTK_WINDOW(w->window), w->vbox);
+    GtkEventController *over_controls = gtk_event_controller_motion_new();
+    g_signal_connect(over_controls, "enter", G_CALLBACK(on_controls_enter), w);
+    g_signal_connect(over_controls, "leave", G_CALLBACK(on_controls_leave), w);
+    gtk_widget_add_controller(w->controls, over_controls);
 
     /* input */
     GtkEventController *keys = gtk_event_controller_key_new();
     gtk_event_controller_set_propagation_phase(keys, GTK_PHASE_CAPTURE);
     g_signal_connect(keys, "key-pressed", G_CALLBACK(on_key), w);
     gtk_widget_add_controller(w->window, keys);
+    GtkEventController *motion = gtk_event_controller_motion_new();
+    g_signal_connect(motion, "motion", G_CALLBACK(on_motion), w);
+    g_signal_connect(motion, "enter", G_CALLBACK(on_pointer_enter), w);
+    gtk_widget_add_controller(w->window, motion);
     GtkDropTarget *drop = gtk_drop_target_new(GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
     g_signal_connect(drop, "drop", G_CALLBACK(on_drop), w);
     gtk_widget_add_controller(w->window, GTK_EVENT_CONTROLLER(drop));
@@ -637,6 +870,8 @@ player_window *player_window_new(GtkApplication *app, const player_options *opt,
         player_window_open(w, path);
     else
         start_sample(w);
+    if (opt->fullscreen)
+        gtk_window_fullscreen(GTK_WINDOW(w->window));
     gtk_window_present(GTK_WINDOW(w->window));
     return w;
 }
