@@ -188,7 +188,8 @@ int main(int argc, char **argv)
         { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, "[FILE]" },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
-    GOptionContext *oc = g_option_context_new("[FILE] - play a video with glvf");
+    /* GOption adds the FILE argument itself */
+    GOptionContext *oc = g_option_context_new("- play a video with glvf");
     g_option_context_set_summary(
             oc, "Plays FILE (any file or URL FFmpeg reads) in a GTK4 window through glvf.\n"
                 "Without FILE, plays a sample clip made on first use in the user's cache\n"

@@ -468,7 +468,10 @@ static gboolean open_done(gpointer data)
     p->clock_valid = false;
     /* compile the shaders now rather than on the first frame */
     gtk_gl_area_make_current(GTK_GL_AREA(p->area));
-    glvf_render_prepare(p->ctx, p->info.format);
+    /* FFmpeg may not know the pixel format before the first frame (NONE):
+     * the shaders are then compiled when it comes */
+    if (p->info.format != GLVF_FORMAT_NONE)
+        glvf_render_prepare(p->ctx, p->info.format);
     if (p->resume_us >= 0) {
         glvf_ffmpeg_decoder_seek(p->dec, p->start_us + p->resume_us);
         p->position_us = p->resume_us;

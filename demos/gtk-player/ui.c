@@ -270,7 +270,11 @@ static void on_player_event(player *p, player_event ev, void *user)
         const char *msg = player_last_error(p);
         g_printerr(PLAYER_NAME ": %s\n", msg);
         char *text = g_strdup_printf("Cannot play this file\n\n%s", msg);
-        if (!w->destroyed)
+        /* a GtkGLArea that could not make its context shows its own error:
+         * one box, not two on top of each other */
+        bool area_error = GTK_IS_GL_AREA(w->video) &&
+                          gtk_gl_area_get_error(GTK_GL_AREA(w->video)) != NULL;
+        if (!w->destroyed && !area_error)
             show_message(w, text, true);
         g_free(text);
         if (player_options_automated(&w->opt))
@@ -797,6 +801,9 @@ player_window *player_window_new(GtkApplication *app, const player_options *opt,
     gtk_widget_set_can_target(w->stats_label, FALSE);
     gtk_widget_set_visible(w->stats_label, FALSE);
     gtk_overlay_add_overlay(GTK_OVERLAY(w->overlay), w->stats_label);
+    /* in a small window the statistics are cut at the video's edge rather
+     * than drawn over the controls */
+    gtk_overlay_set_clip_overlay(GTK_OVERLAY(w->overlay), w->stats_label, TRUE);
     w->message_label = gtk_label_new(NULL);
     gtk_widget_add_css_class(w->message_label, "glvf-message");
     gtk_widget_set_halign(w->message_label, GTK_ALIGN_CENTER);

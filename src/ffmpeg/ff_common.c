@@ -181,12 +181,14 @@ static void route_callback(void *avcl, int level, const char *fmt, va_list ap)
                 int prefix = 1;
                 char msg[1024];
                 av_log_format_line2(avcl, level, fmt, ap, line, sizeof line, &prefix);
-                size_t len = strlen(line);
-                while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-                    line[--len] = '\0';
-                snprintf(msg, sizeof msg, "ffmpeg: %s", line);
-                if (len)
+                /* one log line per line of the message: a two-line FFmpeg
+                 * message gives two prefixed lines, not a bare second one */
+                char *save = NULL;
+                for (char *l = strtok_r(line, "\r\n", &save); l;
+                     l = strtok_r(NULL, "\r\n", &save)) {
+                    snprintf(msg, sizeof msg, "ffmpeg: %s", l);
                     log->fn(log->user, gl, msg);
+                }
             }
             pthread_mutex_unlock(&registry_lock);
             return;

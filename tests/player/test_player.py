@@ -450,8 +450,9 @@ def case_sample(r, tmp):
 def case_options(r, tmp):
     rc, out, err, dt = r.run(["--help"], display=False)
     check(rc == 0, "--help exits 0 (got %d)" % rc)
-    for opt in ("--frames", "--screenshot", "--benchmark", "--stats", "--size"):
+    for opt in ("--frames", "--screenshot", "--benchmark", "--stats", "--size", "--fullscreen"):
         check(opt in out, "--help mentions " + opt)
+    check("[FILE] [FILE]" not in out, "--help names FILE once")
     bad = [
         (["--size", "0x0"], "bad --size"),
         (["--size", "640"], "bad --size"),
