@@ -59,6 +59,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,7 @@ typedef struct open_job {
     glvf_ffmpeg_decoder *dec; /* result */
     int err;
     guint idle_id;            /* set by the thread before it ends */
+    atomic_bool cancelled;    /* the open gives up at its next I/O poll */
 } open_job;
 
 typedef struct cpu_times {
@@ -365,8 +367,13 @@ static void snapshot_stats(area_player *p)
 /* Releases everything that came from the decoder, then destroys it. */
 static void close_decoder(area_player *p)
 {
-    if (p->job) { /* an open in flight: wait for it, discard the result */
+    if (p->job) { /* an open in flight: cancel it, wait, discard the result */
         open_job *job = p->job;
+        /* libavformat polls the cancellation in its I/O loops (network,
+         * slow reads); an open blocked in the kernel (a FIFO no one writes
+         * to) still holds this join until that call returns: the
+         * paintable output opens on a thread nobody joins instead */
+        atomic_store(&job->cancelled, true);
         g_thread_join(job->thread);
         if (job->idle_id)
             g_source_remove(job->idle_id);
@@ -392,11 +399,17 @@ static void close_decoder(area_player *p)
 
 static gboolean open_done(gpointer data);
 
+static bool open_interrupt(void *user)
+{
+    return atomic_load(&((open_job *)user)->cancelled);
+}
+
 static gpointer open_thread(gpointer data)
 {
     open_job *job = data;
     job->dec = glvf_ffmpeg_decoder_open(
             glvf_ffmpeg_decoder_params(.path = job->path, .ctx = job->ctx,
+                                       .interrupt = open_interrupt, .interrupt_user = job,
                                        .direct_rendering = job->dr, .log = decoder_log,
                                        .log_user = job->p,
                                        .log_level = job->p->base.opt.verbose ? GLVF_LOG_INFO

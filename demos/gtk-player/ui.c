@@ -61,6 +61,7 @@ struct player_window {
     gint64 last_motion_us;
     double last_x, last_y;
     guint inhibit_cookie;     /* screensaver inhibited while playing */
+    guint opening_timer;      /* shows "Opening..." when an open takes a while */
     guint ui_timer;           /* only while playing */
     char time_text[64];       /* what the time label shows */
     double scale_value, scale_upper;
@@ -119,6 +120,7 @@ static void show_message(player_window *w, const char *text, bool error)
 }
 
 static gboolean ui_timer_cb(gpointer data);
+static void stop_opening_timer(player_window *w);
 
 static void sync_controls(player_window *w);
 
@@ -262,11 +264,13 @@ static void on_player_event(player *p, player_event ev, void *user)
     player_window *w = user;
     switch (ev) {
     case PLAYER_EVENT_OPENED:
+        stop_opening_timer(w);
         show_message(w, NULL, false);
         break;
     case PLAYER_EVENT_STATE:
         break;
     case PLAYER_EVENT_ERROR: {
+        stop_opening_timer(w);
         const char *msg = player_last_error(p);
         g_printerr(PLAYER_NAME ": %s\n", msg);
         char *text = g_strdup_printf("Cannot play this file\n\n%s", msg);
@@ -302,11 +306,40 @@ static void on_player_event(player *p, player_event ev, void *user)
 
 /* ---- opening ------------------------------------------------------------------------- */
 
+/* An open that takes longer than this shows "Opening..." until the stream
+ * is ready (a quick one shows nothing, rather than a flash). */
+#define OPENING_MESSAGE_MS 300
+
+static gboolean opening_timer_cb(gpointer data)
+{
+    player_window *w = data;
+    w->opening_timer = 0;
+    const char *path = player_path(w->player);
+    char *base = path ? g_path_get_basename(path) : NULL;
+    char *text = g_strdup_printf("Opening %s…", base ? base : "");
+    show_message(w, text, false);
+    if (w->opt.verbose)
+        g_printerr(PLAYER_NAME ": ui: %s\n", text);
+    g_free(text);
+    g_free(base);
+    return G_SOURCE_REMOVE;
+}
+
+static void stop_opening_timer(player_window *w)
+{
+    if (w->opening_timer) {
+        g_source_remove(w->opening_timer);
+        w->opening_timer = 0;
+    }
+}
+
 void player_window_open(player_window *w, const char *path)
 {
     w->exit_status = PLAYER_EXIT_OK; /* a new file: earlier failures are history */
     set_title(w, path);
     show_message(w, NULL, false);
+    stop_opening_timer(w);
+    w->opening_timer = g_timeout_add(OPENING_MESSAGE_MS, opening_timer_cb, w);
     player_open(w->player, path);
     update_ui(w);
 }
@@ -715,6 +748,7 @@ static void on_destroy(GtkWidget *win, gpointer data)
         g_source_remove(w->hide_timer);
         w->hide_timer = 0;
     }
+    stop_opening_timer(w);
     sync_inhibit(w, false);
     if (w->shortcuts)
         gtk_window_destroy(w->shortcuts);

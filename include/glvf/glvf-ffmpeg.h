@@ -178,6 +178,14 @@ typedef struct glvf_ffmpeg_decoder_params {
     glvf_log_fn log;
     void *log_user;
     glvf_log_level log_level;   /* 0: GLVF_LOG_WARN */
+    /* Cancels a slow open: called often while libavformat opens and probes
+     * the input (on the opening thread); returning true makes the open
+     * fail at the next I/O poll with AVERROR_EXIT ("cancelled"). NULL:
+     * never. (An open blocked in the kernel, e.g. on a FIFO no one writes
+     * to, returns only when that call does: open on a thread you need not
+     * join.) Must be thread-safe and valid until the open returns. */
+    bool (*interrupt)(void *user);
+    void *interrupt_user;
 } glvf_ffmpeg_decoder_params;
 
 /* glvf_ffmpeg_decoder_open(glvf_ffmpeg_decoder_params(.path = p), &err) */

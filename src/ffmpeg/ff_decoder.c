@@ -59,6 +59,9 @@ struct glvf_ffmpeg_decoder {
     pthread_t thread;
     bool thread_started;
     atomic_bool quit;             /* read by the I/O interrupt callback */
+    bool (*user_interrupt)(void *); /* the caller's, during open only */
+    void *user_interrupt_arg;
+    atomic_bool opening;
 
     /* ---- guarded by lock ---- */
     pthread_mutex_t lock;
@@ -121,7 +124,11 @@ static void dec_error(glvf_ffmpeg_decoder *d, glvf_log_level level, int code, co
 static int interrupt_cb(void *opaque)
 {
     glvf_ffmpeg_decoder *d = opaque;
-    return atomic_load_explicit(&d->quit, memory_order_relaxed);
+    if (atomic_load_explicit(&d->quit, memory_order_relaxed))
+        return 1;
+    /* the caller's, while the open runs (on the opening thread) */
+    return d->user_interrupt && atomic_load_explicit(&d->opening, memory_order_relaxed) &&
+           d->user_interrupt(d->user_interrupt_arg);
 }
 
 /* ---- frame shells ------------------------------------------------------- */
@@ -601,11 +608,19 @@ static int open_input(glvf_ffmpeg_decoder *d, const char *path, const char *prot
     }
     r = avformat_open_input(&d->fmt, path, NULL, &opts);
     av_dict_free(&opts);
+    if (r == AVERROR_EXIT) { /* the caller's interrupt */
+        dec_error(d, GLVF_LOG_INFO, r, "opening '%s' was cancelled", path);
+        return r;
+    }
     if (r < 0) { /* fmt was freed and cleared */
         dec_error(d, GLVF_LOG_ERROR, r, "cannot open '%s'", path);
         return r;
     }
     r = avformat_find_stream_info(d->fmt, NULL);
+    if (r == AVERROR_EXIT) {
+        dec_error(d, GLVF_LOG_INFO, r, "opening '%s' was cancelled", path);
+        return r;
+    }
     if (r < 0) {
         dec_error(d, GLVF_LOG_ERROR, r, "'%s': cannot read stream information", path);
         return r;
@@ -848,8 +863,12 @@ glvf_ffmpeg_decoder *glvf_ffmpeg_decoder_open(const glvf_ffmpeg_decoder_params *
             d->free_frames[d->free_len++] = f;
     }
     d->stats.avframes_allocated = (uint64_t)d->free_len;
+    d->user_interrupt = p->interrupt;
+    d->user_interrupt_arg = p->interrupt_user;
+    atomic_store(&d->opening, true);
     if (r == 0)
         r = open_input(d, p->path, p->protocols);
+    atomic_store(&d->opening, false);
     if (r == 0)
         r = open_codec(d, p);
     if (r == 0)

@@ -211,12 +211,36 @@ static double rational_value(glvf_rational r)
     return r.num > 0 && r.den > 0 ? (double)r.num / r.den : 0.0;
 }
 
-/* Worker thread, lock not held: opens the decoder. */
+/* Opening thread: the open gives up once the stream is closed. */
+static bool feed_open_interrupt(void *user)
+{
+    feed *f = user;
+    pthread_mutex_lock(&f->lock);
+    gboolean closed = f->closed;
+    pthread_mutex_unlock(&f->lock);
+    return closed;
+}
+
+/* Opening thread, lock not held: opens the decoder. */
 static void feed_open(feed *f)
 {
     int err = 0;
     glvf_ffmpeg_decoder *dec = glvf_ffmpeg_decoder_open(
-            glvf_ffmpeg_decoder_params(.path = f->path, .log = stream_log, .log_user = f), &err);
+            glvf_ffmpeg_decoder_params(.path = f->path, .log = stream_log, .log_user = f,
+                                       .interrupt = feed_open_interrupt, .interrupt_user = f),
+            &err);
+    pthread_mutex_lock(&f->lock);
+    gboolean closed = f->closed;
+    pthread_mutex_unlock(&f->lock);
+    if (dec && closed) {
+        /* closed meanwhile: nobody wants it */
+        glvf_ffmpeg_decoder_destroy(&dec);
+        pthread_mutex_lock(&f->lock);
+        f->open = OPEN_FAILED;
+        pthread_cond_broadcast(&f->cond);
+        pthread_mutex_unlock(&f->lock);
+        return;
+    }
     if (!dec) {
         char why[256];
         glvf_ffmpeg_strerror(err, why, sizeof why);
@@ -227,8 +251,13 @@ static void feed_open(feed *f)
          * e.g. "'a.wav' (wav) has no video stream (streams: audio)" */
         char *msg = f->last_error[0] ? g_strdup_printf("cannot play: %s", f->last_error)
                                      : g_strdup_printf("cannot play %s: %s", f->path, why);
+        pthread_cond_broadcast(&f->cond);
+        gboolean tell = !f->closed;
         pthread_mutex_unlock(&f->lock);
-        post(f, NOTE_ERROR, serial, msg, NULL, 0);
+        if (tell)
+            post(f, NOTE_ERROR, serial, msg, NULL, 0);
+        else
+            g_free(msg);
         return;
     }
     const glvf_ffmpeg_info *in = glvf_ffmpeg_decoder_info(dec);
@@ -243,8 +272,22 @@ static void feed_open(feed *f)
     f->start_us = in->start_time_us == GLVF_FFMPEG_NOPTS ? 0 : in->start_time_us;
     f->frame_us = info.frame_rate > 0 ? (gint64)(1e6 / info.frame_rate) : 40000;
     guint serial = f->serial;
+    pthread_cond_broadcast(&f->cond);
     pthread_mutex_unlock(&f->lock);
     post(f, NOTE_PREPARED, serial, NULL, &info, in->duration_us);
+}
+
+/* The opening thread: opening may block for as long as the input makes it
+ * (a network stall, a FIFO no one writes to), so it runs on a thread of its
+ * own that nobody joins, holding a reference on the feed: the worker (and
+ * the main thread) never wait for it; closing the stream cancels it at the
+ * next I/O poll. */
+static gpointer feed_open_thread(gpointer data)
+{
+    feed *f = data;
+    feed_open(f);
+    feed_unref(f);
+    return NULL;
 }
 
 static gint64 frame_time_us(feed *f, const AVFrame *fr)
@@ -274,9 +317,22 @@ static int feed_next(gpointer user, glvf_gtk_item *item)
         }
         if (f->open == OPEN_NONE) {
             f->open = OPEN_RUNNING;
-            pthread_mutex_unlock(&f->lock);
-            feed_open(f);
-            pthread_mutex_lock(&f->lock);
+            GError *err = NULL;
+            GThread *t = g_thread_try_new("glvf-open", feed_open_thread, feed_ref(f), &err);
+            if (!t) {
+                f->open = OPEN_FAILED;
+                post(f, NOTE_ERROR, f->serial,
+                     g_strdup_printf("cannot start a thread: %s", err->message), NULL, 0);
+                g_error_free(err);
+                feed_unref(f); /* the thread's: never the last (the caller holds one) */
+                continue;
+            }
+            g_thread_unref(t); /* detached */
+            continue;
+        }
+        if (f->open == OPEN_RUNNING) {
+            /* the opening thread wakes us (or a close, an interrupt) */
+            pthread_cond_wait(&f->cond, &f->lock);
             continue;
         }
         if (f->seek_to >= 0) {

@@ -6,6 +6,11 @@
  * with a clear error code and message, never a crash; leaks are LSan's.
  */
 #include "check.h"
+#include <arpa/inet.h>
+#include <time.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include "ff_media.h"
 
 #include "ffmpeg/ff_internal.h"
@@ -105,6 +110,56 @@ static void test_protocols(void *arg)
     r = decode_all("local.ffconcat", false, &frames, false);
     CHECK(r == GLVF_FFMPEG_EOF && frames == 5, "a concat list of local files plays (%d, %d)",
           r, frames);
+}
+
+/* A server that takes the connection and never answers: without a
+ * cancellation the open would wait forever (libavformat's default I/O
+ * timeout is none); the caller's interrupt ends it at the next poll. */
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double cancel_at;
+
+static bool cancel_after(void *user)
+{
+    (void)user;
+    return now_s() >= cancel_at;
+}
+
+static void test_cancel(void *arg)
+{
+    (void)arg;
+    int srv = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(srv >= 0, "socket");
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    REQUIRE(bind(srv, (struct sockaddr *)&a, sizeof a) == 0 && listen(srv, 4) == 0 &&
+                    getsockname(srv, (struct sockaddr *)&a, &len) == 0,
+            "listen on 127.0.0.1");
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/clip.mp4", ntohs(a.sin_port));
+    check_log_clear();
+    int err = 0;
+    double t0 = now_s();
+    cancel_at = t0 + 0.3;
+    glvf_ffmpeg_decoder *d = glvf_ffmpeg_decoder_open(
+            glvf_ffmpeg_decoder_params(.path = url, .protocols = "http,tcp",
+                                       .log = check_log, .log_level = GLVF_LOG_INFO,
+                                       .interrupt = cancel_after),
+            &err);
+    double secs = now_s() - t0;
+    printf("# a stalled server: the open returned %d after %.2f s (cancelled at 0.3 s)\n", err,
+           secs);
+    CHECK(!d && err == AVERROR_EXIT, "cancelled: AVERROR_EXIT (%d)", err);
+    CHECK(secs < 5, "returned soon after the cancellation (%.2f s)", secs);
+    CHECK(check_log_count(GLVF_LOG_INFO, "was cancelled") == 1, "logged as cancelled");
+    CHECK(check_log_count(GLVF_LOG_ERROR, NULL) == 0, "not logged as an error");
+    glvf_ffmpeg_decoder_destroy(&d);
+    close(srv);
 }
 
 static void test_empty_and_text(void *arg)
@@ -324,6 +379,7 @@ int main(void)
     }
     RUN(test_missing, NULL);
     RUN(test_protocols, NULL);
+    RUN(test_cancel, NULL);
     RUN(test_empty_and_text, NULL);
     RUN(test_audio_only, NULL);
     RUN(test_truncated, NULL);
