@@ -160,6 +160,7 @@ int main(int argc, char **argv)
     int frames = 0;
     gboolean benchmark = FALSE, stats = FALSE, verbose = FALSE, version = FALSE;
     gboolean fullscreen = FALSE;
+    int network_timeout = 15;
     char *screenshot = NULL, *size = NULL, *dr = NULL, *output = NULL;
     char **rest = NULL;
     const GOptionEntry entries[] = {
@@ -176,6 +177,9 @@ int main(int argc, char **argv)
           "Print final statistics at exit (ends with leaked_objects=N)", NULL },
         { "size", 0, 0, G_OPTION_ARG_STRING, &size, "Window size", "WxH" },
         { "fullscreen", 0, 0, G_OPTION_ARG_NONE, &fullscreen, "Start in fullscreen", NULL },
+        { "network-timeout", 0, 0, G_OPTION_ARG_INT, &network_timeout,
+          "URLs: give up when the server sends nothing for this long (default 15; 0: wait)",
+          "SECONDS" },
         { "output", 0, 0, G_OPTION_ARG_STRING, &output,
           "Video output: paintable (default: GtkPicture + GlvfMediaStream, decoding, "
           "conversion and pacing off the main thread) or area (GlvfVideoArea, paced on the "
@@ -191,7 +195,8 @@ int main(int argc, char **argv)
     /* GOption adds the FILE argument itself */
     GOptionContext *oc = g_option_context_new("- play a video with glvf");
     g_option_context_set_summary(
-            oc, "Plays FILE (any file or URL FFmpeg reads) in a GTK4 window through glvf.\n"
+            oc, "Plays FILE (a local file, or a URL: http, https, rtsp, ...) in a GTK4 window\n"
+                "through glvf.\n"
                 "Without FILE, plays a sample clip made on first use in the user's cache\n"
                 "directory.\n\n"
                 "Keys: space play/pause, Left/Right seek 5 s (Shift: 1 s), . next frame,\n"
@@ -238,6 +243,12 @@ int main(int argc, char **argv)
     opts.stats = stats;
     opts.verbose = verbose;
     opts.fullscreen = fullscreen;
+    if (network_timeout < 0 || network_timeout > 3600) {
+        status = usage_error("--network-timeout must be 0 to 3600 seconds (got %d)",
+                             network_timeout);
+        goto out;
+    }
+    opts.network_timeout_ms = network_timeout * 1000;
     if (size && !parse_size(size, &opts.width, &opts.height)) {
         status = usage_error("bad --size '%s' (expected WxH, each 64 to 16384)", size);
         goto out;

@@ -15,6 +15,17 @@ bool player_options_automated(const player_options *o)
     return o->frames > 0 || o->screenshot || o->benchmark;
 }
 
+bool player_is_url(const char *path)
+{
+    const char *sep = path ? strstr(path, "://") : NULL;
+    if (!sep || sep == path)
+        return false;
+    for (const char *c = path; c < sep; c++)
+        if (!g_ascii_isalnum(*c) && *c != '+' && *c != '-' && *c != '.')
+            return false;
+    return g_ascii_strncasecmp(path, "file://", 7) != 0;
+}
+
 const char *player_output_name(player_output o)
 {
     return o == PLAYER_OUTPUT_AREA ? "area" : "paintable";

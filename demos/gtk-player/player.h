@@ -53,10 +53,18 @@ typedef struct player_options {
     glvf_ffmpeg_dr dr;       /* direct rendering mode */
     bool verbose;            /* glvf/FFmpeg info messages on stderr */
     bool fullscreen;         /* start in fullscreen */
+    int network_timeout_ms;  /* URLs: a read that stalls this long fails (0: none) */
 } player_options;
 
 /* True when the run is unattended (the window closes by itself). */
 bool player_options_automated(const player_options *o);
+
+/* True when `path` is a URL for the network ("scheme://...", not file:):
+ * the player then lets libavformat use network protocols for it. */
+bool player_is_url(const char *path);
+
+/* The protocols the player allows for a URL the user gave. */
+#define PLAYER_URL_PROTOCOLS GLVF_MEDIA_STREAM_NETWORK_PROTOCOLS
 
 /* ---- the presentation controller (player.c) ------------------------------ */
 

@@ -410,6 +410,11 @@ static gpointer open_thread(gpointer data)
     job->dec = glvf_ffmpeg_decoder_open(
             glvf_ffmpeg_decoder_params(.path = job->path, .ctx = job->ctx,
                                        .interrupt = open_interrupt, .interrupt_user = job,
+                                       /* a URL the user gave may use the network */
+                                       .protocols = player_is_url(job->path)
+                                                            ? PLAYER_URL_PROTOCOLS
+                                                            : NULL,
+                                       .io_timeout_ms = job->p->base.opt.network_timeout_ms,
                                        .direct_rendering = job->dr, .log = decoder_log,
                                        .log_user = job->p,
                                        .log_level = job->p->base.opt.verbose ? GLVF_LOG_INFO

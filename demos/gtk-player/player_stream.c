@@ -337,7 +337,11 @@ static void s_open(player *pp)
     p->frozen = false;
     p->bench_started = p->bench_done = false;
     p->bench_frames = 0;
-    p->ms = glvf_media_stream_new_for_filename(p->base.path);
+    /* a URL the user gave may use the network; files stay local-only */
+    p->ms = player_is_url(p->base.path)
+                    ? glvf_media_stream_new_for_uri(p->base.path, PLAYER_URL_PROTOCOLS,
+                                                    p->base.opt.network_timeout_ms)
+                    : glvf_media_stream_new_for_filename(p->base.path);
     glvf_video_paintable_set_log(glvf_media_stream_get_paintable(gms(p)), stream_log, NULL);
     if (p->base.opt.benchmark)
         glvf_media_stream_set_untimed(gms(p), TRUE);

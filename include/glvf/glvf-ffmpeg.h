@@ -186,6 +186,10 @@ typedef struct glvf_ffmpeg_decoder_params {
      * join.) Must be thread-safe and valid until the open returns. */
     bool (*interrupt)(void *user);
     void *interrupt_user;
+    /* Network input: a read, write or connect that makes no progress for
+     * this long fails with a timeout (libavformat's rw_timeout). 0: no
+     * limit (libavformat's default). */
+    int io_timeout_ms;
 } glvf_ffmpeg_decoder_params;
 
 /* glvf_ffmpeg_decoder_open(glvf_ffmpeg_decoder_params(.path = p), &err) */

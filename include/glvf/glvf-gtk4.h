@@ -283,8 +283,24 @@ GLVF_API G_DECLARE_FINAL_TYPE(GlvfMediaStream, glvf_media_stream, GLVF, MEDIA_ST
 /* A stream for a local file path (or anything libavformat opens with the
  * file, pipe and fd protocols). Paused until played. Main thread. */
 GLVF_API GtkMediaStream *glvf_media_stream_new_for_filename(const char *path);
-/* Same for a GFile with a local path. Main thread. */
+/* Same for a GFile with a local path (another GFile gives the stream an
+ * error: use glvf_media_stream_new_for_uri() for the network). Main
+ * thread. */
 GLVF_API GtkMediaStream *glvf_media_stream_new_for_file(GFile *file);
+
+/* The protocols glvf_media_stream_new_for_uri() allows by default. */
+#define GLVF_MEDIA_STREAM_NETWORK_PROTOCOLS                                                       \
+    "file,pipe,fd,http,https,tcp,tls,udp,rtp,rtsp,rtsps,srtp,hls,crypto,data,httpproxy"
+
+/* A stream for a URL (or path): libavformat may use `protocols`, as its
+ * protocol_whitelist (NULL: GLVF_MEDIA_STREAM_NETWORK_PROTOCOLS), which
+ * also binds what a playlist it opens refers to: give URLs the user chose,
+ * not ones found in untrusted files. `io_timeout_ms` > 0: a network read or
+ * write that makes no progress that long fails the stream with a timeout
+ * error (0: wait as long as it takes; closing the stream still cancels
+ * it). Main thread. */
+GLVF_API GtkMediaStream *glvf_media_stream_new_for_uri(const char *uri, const char *protocols,
+                                                       int io_timeout_ms);
 
 /* The paintable the stream draws into (owned by the stream). Main thread. */
 GLVF_API GlvfVideoPaintable *glvf_media_stream_get_paintable(GlvfMediaStream *self);

@@ -589,7 +589,8 @@ static const char *media_type_list(const AVFormatContext *fmt, char *buf, size_t
     return buf;
 }
 
-static int open_input(glvf_ffmpeg_decoder *d, const char *path, const char *protocols)
+static int open_input(glvf_ffmpeg_decoder *d, const char *path, const char *protocols,
+                      int io_timeout_ms)
 {
     d->fmt = avformat_alloc_context();
     if (!d->fmt)
@@ -601,6 +602,8 @@ static int open_input(glvf_ffmpeg_decoder *d, const char *path, const char *prot
      * must not make FFmpeg open network URLs behind the caller's back */
     AVDictionary *opts = NULL;
     int r = av_dict_set(&opts, "protocol_whitelist", protocols ? protocols : "file,pipe,fd", 0);
+    if (r >= 0 && io_timeout_ms > 0)
+        r = av_dict_set_int(&opts, "rw_timeout", (int64_t)io_timeout_ms * 1000, 0);
     if (r < 0) {
         avformat_free_context(d->fmt);
         d->fmt = NULL;
@@ -809,12 +812,13 @@ glvf_ffmpeg_decoder *glvf_ffmpeg_decoder_open(const glvf_ffmpeg_decoder_params *
     }
     glvf_ff_log plog = { p->log, p->log_user, p->log_level };
     if (!p->path || !p->path[0] || p->queue_frames < 0 || p->queue_frames > QUEUE_MAX ||
-        p->threads < 0 || (unsigned)p->direct_rendering > GLVF_FFMPEG_DR_FORCE) {
+        p->threads < 0 || (unsigned)p->direct_rendering > GLVF_FFMPEG_DR_FORCE ||
+        p->io_timeout_ms < 0) {
         glvf_ff_logf(&plog, GLVF_LOG_ERROR,
                      "glvf_ffmpeg_decoder_open: invalid parameters (path %s, queue_frames %d "
-                     "(0..%d), threads %d, direct_rendering %d)",
+                     "(0..%d), threads %d, direct_rendering %d, io_timeout_ms %d)",
                      p->path ? (p->path[0] ? "set" : "empty") : "NULL", p->queue_frames,
-                     QUEUE_MAX, p->threads, (int)p->direct_rendering);
+                     QUEUE_MAX, p->threads, (int)p->direct_rendering, p->io_timeout_ms);
         *err = -EINVAL;
         return NULL;
     }
@@ -867,7 +871,7 @@ glvf_ffmpeg_decoder *glvf_ffmpeg_decoder_open(const glvf_ffmpeg_decoder_params *
     d->user_interrupt_arg = p->interrupt_user;
     atomic_store(&d->opening, true);
     if (r == 0)
-        r = open_input(d, p->path, p->protocols);
+        r = open_input(d, p->path, p->protocols, p->io_timeout_ms);
     atomic_store(&d->opening, false);
     if (r == 0)
         r = open_codec(d, p);

@@ -37,6 +37,8 @@ typedef struct feed {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     char *path;
+    char *protocols;          /* NULL: local input only */
+    int io_timeout_ms;
     GWeakRef stream;
 
     /* lock */
@@ -190,6 +192,7 @@ static void feed_unref(gpointer user)
 #endif
     g_weak_ref_clear(&f->stream);
     g_free(f->path);
+    g_free(f->protocols);
     pthread_cond_destroy(&f->cond);
     pthread_mutex_destroy(&f->lock);
     g_free(f);
@@ -226,7 +229,9 @@ static void feed_open(feed *f)
 {
     int err = 0;
     glvf_ffmpeg_decoder *dec = glvf_ffmpeg_decoder_open(
-            glvf_ffmpeg_decoder_params(.path = f->path, .log = stream_log, .log_user = f,
+            glvf_ffmpeg_decoder_params(.path = f->path, .protocols = f->protocols,
+                                       .io_timeout_ms = f->io_timeout_ms,
+                                       .log = stream_log, .log_user = f,
                                        .interrupt = feed_open_interrupt, .interrupt_user = f),
             &err);
     pthread_mutex_lock(&f->lock);
@@ -701,7 +706,7 @@ void glvf_media_stream_get_stats(GlvfMediaStream *self, GlvfMediaStreamStats *ou
     out->frames_dropped = out->paintable.frames_late + out->paintable.frames_replaced;
 }
 
-static GtkMediaStream *stream_new(const char *path)
+static GtkMediaStream *stream_new(const char *path, const char *protocols, int io_timeout_ms)
 {
     GlvfMediaStream *self = g_object_new(GLVF_TYPE_MEDIA_STREAM, NULL);
     feed *f = g_new0(feed, 1);
@@ -709,6 +714,8 @@ static GtkMediaStream *stream_new(const char *path)
     pthread_mutex_init(&f->lock, NULL);
     pthread_cond_init(&f->cond, NULL);
     f->path = g_strdup(path);
+    f->protocols = g_strdup(protocols);
+    f->io_timeout_ms = io_timeout_ms;
     f->seek_to = -1;
     f->last_pts = -1;
     f->show_one = TRUE; /* the first frame is shown before play */
@@ -722,7 +729,16 @@ static GtkMediaStream *stream_new(const char *path)
 GtkMediaStream *glvf_media_stream_new_for_filename(const char *path)
 {
     g_return_val_if_fail(path != NULL, NULL);
-    return stream_new(path);
+    return stream_new(path, NULL, 0);
+}
+
+GtkMediaStream *glvf_media_stream_new_for_uri(const char *uri, const char *protocols,
+                                              int io_timeout_ms)
+{
+    g_return_val_if_fail(uri != NULL, NULL);
+    g_return_val_if_fail(io_timeout_ms >= 0, NULL);
+    return stream_new(uri, protocols ? protocols : GLVF_MEDIA_STREAM_NETWORK_PROTOCOLS,
+                      io_timeout_ms);
 }
 
 GtkMediaStream *glvf_media_stream_new_for_file(GFile *file)
@@ -747,7 +763,7 @@ GtkMediaStream *glvf_media_stream_new_for_file(GFile *file)
         g_free(uri);
         return ms;
     }
-    GtkMediaStream *ms = stream_new(path);
+    GtkMediaStream *ms = stream_new(path, NULL, 0);
     g_free(path);
     return ms;
 }

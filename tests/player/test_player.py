@@ -43,6 +43,10 @@ Cases:
              nothing is presented while paused. Not a timing assertion.
   chooser    (one Xvfb) o opens the file chooser, a path typed into it
              and Return open another clip, which plays to its end.
+  url        a clip served by `python3 -m http.server` on 127.0.0.1 plays
+             (10 frames, leaked_objects=0); a 404, a refused connection and
+             a server that accepts and never answers (--network-timeout 2)
+             exit 1 with a glvf-player: line naming the URL and the reason.
   fifo       (one Xvfb; paintable output) a FIFO nobody writes to: the
              window says "Opening never.fifo...", q ends the player at
              once (exit 0, leaked_objects=0) although the open is still
@@ -70,6 +74,7 @@ import ctypes
 import ctypes.util
 import os
 import re
+import socket
 import struct
 import subprocess
 import sys
@@ -876,7 +881,67 @@ def case_fifo(r, tmp):
     check(kv.get("leaked_objects") == "0", "fifo: leaked_objects=0")
 
 
-CASES = {"fifo": case_fifo, "fullscreen": case_fullscreen, "keys": case_keys, "chooser": case_chooser, "paused": case_paused, "blocks": case_blocks, "benchmark": case_benchmark, "errors": case_errors,
+def free_port():
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        return so.getsockname()[1]
+
+
+def case_url(r, tmp):
+    """URLs: a clip served over HTTP by a local server plays; a 404, a
+    refused connection and a server that accepts and never answers each end
+    the run with exit 1 and a glvf-player: line naming the URL and the
+    reason in words."""
+    clip = os.path.join(tmp, "served.mkv")
+    ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=160x120:r=30:d=2", "-c:v", "ffv1",
+            "-pix_fmt", "yuv420p", clip], tmp)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind",
+                               "127.0.0.1", "--directory", tmp],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stall = socket.socket()
+    stall.bind(("127.0.0.1", 0))
+    stall.listen(4)  # connections complete in the kernel; nobody answers
+    try:
+        base = "http://127.0.0.1:%d/" % port
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        rc, out, err, dt = r.run(["--frames", "10", "--stats", base + "served.mkv"])
+        no_crash(rc, err, "url")
+        kv = parse_kv(out)
+        check(rc == 0 and kv.get("presented") == "10",
+              "url: a clip over HTTP plays (exit %d, presented %s)" % (rc, kv.get("presented")))
+        check(kv.get("leaked_objects") == "0", "url: leaked_objects=0")
+        bad = [
+            (base + "missing.mkv", "404", []),
+            ("http://127.0.0.1:%d/x.mkv" % free_port(), "Connection refused", []),
+            ("http://127.0.0.1:%d/x.mkv" % stall.getsockname()[1], "timed out",
+             ["--network-timeout", "2"]),
+        ]
+        for url, reason, extra in bad:
+            rc, out, err, dt = r.run(extra + ["--frames", "10", "--stats", url])
+            no_crash(rc, err, "url " + reason)
+            print("# %s: exit %d after %.1f s" % (url, rc, dt))
+            check(rc == 1, "url (%s): exit 1 (got %d)" % (reason, rc))
+            lines = [l for l in err.splitlines()
+                     if l.startswith("glvf-player:") and url in l and reason in l]
+            check(len(lines) >= 1, "url (%s): a glvf-player: line names the URL and the reason"
+                  % reason)
+            check("Invalid argument" not in err, "url (%s): not 'Invalid argument'" % reason)
+            check(parse_kv(out).get("leaked_objects") == "0",
+                  "url (%s): leaked_objects=0" % reason)
+    finally:
+        stall.close()
+        server.terminate()
+        server.wait()
+
+
+CASES = {"url": case_url, "fifo": case_fifo, "fullscreen": case_fullscreen, "keys": case_keys, "chooser": case_chooser, "paused": case_paused, "blocks": case_blocks, "benchmark": case_benchmark, "errors": case_errors,
          "sample": case_sample, "options": case_options}
 
 
