@@ -631,7 +631,9 @@ void glvf_context_get_stats(const glvf_context *cctx, glvf_stats *out)
     out->frames_uploaded = ctx->frames_uploaded;
     out->bytes_uploaded = ctx->bytes_uploaded;
     out->upload_strategy = ctx->strategy;
-    out->staging_slots = ctx->ring.count;
+    out->staging_slots = 0;
+    for (size_t i = 0; ctx->ring.slots && i < ctx->ring.count; i++)
+        out->staging_slots += ctx->ring.slots[i].size != 0; /* entries can be empty */
     out->staging_bytes = ctx->ring.bytes;
     out->staging_waits = ctx->ring.waits;
     out->staging_live = ctx->ring.live;
