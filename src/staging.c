@@ -30,6 +30,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_SLOTS 64
 #define MAX_IN_FLIGHT 3 /* slots per size: uploads the GPU may lag behind by */
@@ -1028,4 +1029,108 @@ void glvf_staging_destroy(glvf_context *ctx, bool gl)
     }
     r->count = 0;
     r->bytes = 0;
+}
+
+/* ---- mapped-read probe --------------------------------------------------- */
+
+#define PROBE_BYTES (64u << 10)
+#define PROBE_ROUNDS 5
+#define PROBE_BUDGET_NS 2000000 /* stop early past this (slow mappings) */
+
+static uint64_t probe_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static volatile uint64_t probe_sink; /* keeps the reads from being optimised away */
+
+/* Reads n bytes as 64-bit words. */
+__attribute__((noinline)) static uint64_t probe_read(const uint8_t *p, size_t n)
+{
+    const uint64_t *w = (const uint64_t *)(const void *)p;
+    uint64_t a = 0, b = 0, c = 0, d = 0;
+    for (size_t i = 0; i + 4 <= n / 8; i += 4) {
+        a += w[i];
+        b ^= w[i + 1];
+        c += w[i + 2];
+        d ^= w[i + 3];
+    }
+    return a ^ b ^ c ^ d;
+}
+
+void glvf_staging_probe_reads(glvf_context *ctx)
+{
+    GladGLContext *gl = &ctx->gl;
+    uint64_t began = probe_now_ns();
+    uint8_t *heap = glvf_malloc(PROBE_BYTES);
+    GLint prev = 0;
+    GLuint buf = 0;
+    void *map = NULL;
+    while (gl->GetError() != GL_NO_ERROR) {
+    }
+    if (heap) {
+        gl->GetIntegerv(GL_PIXEL_UNPACK_BUFFER_BINDING, &prev);
+        gl->GenBuffers(1, &buf);
+    }
+    if (buf) {
+        /* the flags of a staging slot (slot_create_gl) */
+        GLbitfield map_flags = GL_MAP_READ_BIT | GL_MAP_WRITE_BIT | GL_MAP_PERSISTENT_BIT |
+                               GL_MAP_COHERENT_BIT;
+        gl->BindBuffer(GL_PIXEL_UNPACK_BUFFER, buf);
+        ctx->buffer_storage(GL_PIXEL_UNPACK_BUFFER, PROBE_BYTES, NULL,
+                            map_flags | GL_CLIENT_STORAGE_BIT);
+        if (gl->GetError() == GL_NO_ERROR)
+            map = gl->MapBufferRange(GL_PIXEL_UNPACK_BUFFER, 0, PROBE_BYTES, map_flags);
+        gl->BindBuffer(GL_PIXEL_UNPACK_BUFFER, (GLuint)prev);
+    }
+    uint64_t best_map = UINT64_MAX, best_heap = UINT64_MAX, sink = 0;
+    if (map) {
+        memset(heap, 0x5a, PROBE_BYTES);
+        memset(map, 0x5a, PROBE_BYTES);
+        uint64_t start = probe_now_ns();
+        /* interleaved, best of a few: noise only ever slows a round down */
+        for (int r = 0; r < PROBE_ROUNDS; r++) {
+            uint64_t t0 = probe_now_ns();
+            sink += probe_read(heap, PROBE_BYTES);
+            uint64_t t1 = probe_now_ns();
+            sink += probe_read(map, PROBE_BYTES);
+            uint64_t t2 = probe_now_ns();
+            if (t1 - t0 < best_heap)
+                best_heap = t1 - t0;
+            if (t2 - t1 < best_map)
+                best_map = t2 - t1;
+            if (t2 - start > PROBE_BUDGET_NS)
+                break;
+        }
+    }
+    if (buf)
+        gl->DeleteBuffers(1, &buf); /* also unmaps */
+    while (gl->GetError() != GL_NO_ERROR) {
+    }
+    glvf_free(heap);
+    if (!map) {
+        LOG_E(ctx, "staging: the mapped-read probe failed (%s); direct rendering (auto) "
+                   "stays off",
+              !heap ? "out of memory" : !buf ? "glGenBuffers" : "glBufferStorage/glMapBufferRange");
+        return;
+    }
+    if (!best_map)
+        best_map = 1;
+    if (!best_heap)
+        best_heap = 1;
+    /* bytes per ns = GB/s; x 1000: MB/s */
+    uint64_t map_mbps = (uint64_t)PROBE_BYTES * 1000u / best_map;
+    uint64_t heap_mbps = (uint64_t)PROBE_BYTES * 1000u / best_heap;
+    ctx->ring.read_mapped_mbps = map_mbps ? map_mbps : 1;
+    ctx->ring.read_heap_mbps = heap_mbps ? heap_mbps : 1;
+    ctx->ring.reads_fast = best_map <= 2 * best_heap; /* at least half as fast */
+    probe_sink = sink;
+    LOG_I(ctx, "staging: mapped-read probe: %llu MB/s from a persistent mapping, %llu MB/s "
+               "from the heap (ratio %.2f, probe %.2f ms): direct rendering (auto) %s",
+          (unsigned long long)ctx->ring.read_mapped_mbps,
+          (unsigned long long)ctx->ring.read_heap_mbps,
+          (double)best_heap / (double)best_map, (double)(probe_now_ns() - began) / 1e6,
+          ctx->ring.reads_fast ? "on" : "off: mapped reads are under half as fast");
 }
