@@ -424,6 +424,8 @@ glvf_context *glvf_context_create(const glvf_context_params *params)
                                                         : "yes (no reset notification)")
                                : "no",
           glvf_upload_strategy_name(ctx->strategy));
+    if (ctx->strategy == GLVF_UPLOAD_PBO_PERSISTENT)
+        glvf_staging_probe_reads(ctx);
     return ctx;
 
 fail:
@@ -631,10 +633,15 @@ void glvf_context_get_stats(const glvf_context *cctx, glvf_stats *out)
     out->frames_uploaded = ctx->frames_uploaded;
     out->bytes_uploaded = ctx->bytes_uploaded;
     out->upload_strategy = ctx->strategy;
-    out->staging_slots = ctx->ring.count;
+    out->staging_slots = 0;
+    for (size_t i = 0; ctx->ring.slots && i < ctx->ring.count; i++)
+        out->staging_slots += ctx->ring.slots[i].size != 0; /* entries can be empty */
     out->staging_bytes = ctx->ring.bytes;
     out->staging_waits = ctx->ring.waits;
     out->staging_live = ctx->ring.live;
     out->zero_copy_submits = ctx->ring.zero_copy;
+    out->staging_read_mapped_mbps = ctx->ring.read_mapped_mbps;
+    out->staging_read_heap_mbps = ctx->ring.read_heap_mbps;
+    out->staging_reads_fast = ctx->ring.reads_fast;
     pthread_mutex_unlock(&ctx->lock);
 }

@@ -149,6 +149,9 @@ typedef struct glvf_staging_ring {
     uint64_t waits, zero_copy;
     size_t live;                    /* regions acquired, not submitted */
     size_t want_bytes, want_count;  /* asked for by any-thread acquire */
+    /* mapped-read probe: MB/s, 0 when not probed */
+    uint64_t read_mapped_mbps, read_heap_mbps;
+    bool reads_fast;                /* mapped >= half of heap */
     /* pbo-orphan: one buffer, re-specified every upload */
     GLuint orphan_buffer;
     size_t orphan_size;
@@ -181,6 +184,10 @@ int glvf_staging_upload_region(glvf_context *ctx, glvf_staging *st, glvf_pool_te
 void glvf_staging_service(glvf_context *ctx);
 /* Destroy: queues (gl) or forgets every buffer and fence. Lock held. */
 void glvf_staging_destroy(glvf_context *ctx, bool gl);
+/* The mapped-read probe (pbo-persistent): times CPU reads from a small
+ * persistently mapped buffer against heap memory and records the result in
+ * ctx->ring. GL thread, during create (before the context is shared). */
+void glvf_staging_probe_reads(glvf_context *ctx);
 
 /* ---- frame.c ----------------------------------------------------------- */
 struct glvf_frame {

@@ -11,10 +11,13 @@
  *   pbo-persistent  a ring of buffers with persistent, coherent mappings
  *                   (buffer storage). A slot is written, the textures are
  *                   updated from it and a fence is inserted; the slot is
- *                   reused only after its fence signalled. The ring grows
- *                   when every slot is busy, within the staging budget, and
- *                   otherwise waits for the oldest fence (bounded by
- *                   fence_timeout_ms).
+ *                   reused only after its fence signalled. The first upload
+ *                   of a size creates that size's whole working set
+ *                   (MAX_IN_FLIGHT slots, within the staging budget); after
+ *                   that an upload takes a free slot of the set or waits for
+ *                   its oldest fence (bounded by fence_timeout_ms), and a
+ *                   new size replaces free slots of other sizes when the
+ *                   budget has no room (ring_take_gl).
  *
  * Zero-copy staging regions: a producer on any thread takes a FREE slot
  * (ACQUIRED), writes into it, and the GL thread submits it. With
@@ -27,9 +30,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_SLOTS 64
-#define MAX_IN_FLIGHT 3 /* per size: uploads the GPU may lag behind by */
+#define MAX_IN_FLIGHT 3 /* slots per size: uploads the GPU may lag behind by */
 #define DEFAULT_ALIGN 64
 
 /* ---- unpack state ------------------------------------------------------- */
@@ -153,6 +157,8 @@ static int region_request(glvf_context *ctx, const char *fn, glvf_format format,
 
 /* ---- slots -------------------------------------------------------------- */
 
+static void slot_release(glvf_context *ctx, glvf_slot *s);
+
 static bool ring_persistent(const glvf_context *ctx)
 {
     return ctx->strategy == GLVF_UPLOAD_PBO_PERSISTENT;
@@ -169,14 +175,26 @@ static int ring_ensure_slots(glvf_context *ctx)
     return 0;
 }
 
-/* Finds a FREE slot of at least `need` bytes (the smallest), lock held. */
-static glvf_slot *ring_find_free(glvf_context *ctx, size_t need)
+/* A slot is one of a size's working set when it holds `need` bytes and is
+ * at most twice as big: a much larger slot belongs to another size. */
+static bool slot_matches(const glvf_slot *s, size_t need)
+{
+    return s->size >= need && s->size <= 2 * glvf_align_up(need, 4096);
+}
+
+/* Finds a FREE slot of at least `need` bytes, lock held: the smallest, and
+ * of those the most recently used (its memory is the likeliest to be in the
+ * CPU caches; every free slot's fence has signalled). With `matching`, only
+ * slots of this size's working set (slot_matches). */
+static glvf_slot *ring_find_free(glvf_context *ctx, size_t need, bool matching)
 {
     glvf_slot *best = NULL;
     for (size_t i = 0; i < ctx->ring.count; i++) {
         glvf_slot *s = &ctx->ring.slots[i];
         if (s->size && s->state == SLOT_FREE && s->size >= need &&
-            (!best || s->size < best->size))
+            (!matching || slot_matches(s, need)) &&
+            (!best || s->size < best->size ||
+             (s->size == best->size && s->last_used > best->last_used)))
             best = s;
     }
     return best;
@@ -200,9 +218,10 @@ static glvf_slot *slot_create_gl(glvf_context *ctx, size_t size)
     size = glvf_align_up(size, 4096);
     pthread_mutex_lock(&ctx->lock);
     glvf_slot *s = NULL;
-    if (ring_ensure_slots(ctx) == 0 && ctx->ring.bytes + size <= ctx->staging_budget &&
-        glvf_tracker_reserve(ctx, 2)) {
-        s = ring_empty_entry(ctx);
+    bool oom = false;
+    if (ctx->ring.bytes + size <= ctx->staging_budget) {
+        oom = ring_ensure_slots(ctx) != 0 || !glvf_tracker_reserve(ctx, 2);
+        s = oom ? NULL : ring_empty_entry(ctx);
         if (s) {
             memset(s, 0, sizeof *s);
             s->size = size; /* reserve the entry */
@@ -211,8 +230,10 @@ static glvf_slot *slot_create_gl(glvf_context *ctx, size_t size)
         }
     }
     pthread_mutex_unlock(&ctx->lock);
+    if (oom)
+        LOG_E(ctx, "staging: out of memory for the ring's bookkeeping");
     if (!s)
-        return NULL;
+        return NULL; /* else: over the budget or every entry taken (callers decide) */
 
     GLint prev = 0;
     gl->GetIntegerv(GL_PIXEL_UNPACK_BUFFER_BINDING, &prev);
@@ -333,64 +354,135 @@ static void ring_retire(glvf_context *ctx)
     pthread_mutex_unlock(&ctx->lock);
 }
 
-/* Takes a slot of at least `need` bytes for the GL thread: a free one, a new
- * one within the budget, or the oldest in-flight one after its fence.
+/* Deletes FREE slots outside the working set of `need` bytes, least
+ * recently used first, until a new slot of `need` bytes fits the budget.
+ * GL thread, without lock. Returns the number of slots deleted. */
+static size_t ring_make_room(glvf_context *ctx, size_t need)
+{
+    size_t size = glvf_align_up(need, 4096);
+    GLuint drop_buf[MAX_SLOTS];
+    size_t drop_size[MAX_SLOTS];
+    size_t ndrop = 0;
+    pthread_mutex_lock(&ctx->lock);
+    while (ctx->ring.bytes + size > ctx->staging_budget) {
+        glvf_slot *lru = NULL;
+        for (size_t i = 0; i < ctx->ring.count; i++) {
+            glvf_slot *c = &ctx->ring.slots[i];
+            if (c->size && c->buffer && c->state == SLOT_FREE && !slot_matches(c, need) &&
+                (!lru || c->last_used < lru->last_used))
+                lru = c;
+        }
+        if (!lru)
+            break;
+        drop_buf[ndrop] = lru->buffer;
+        drop_size[ndrop++] = lru->size;
+        ctx->ring.bytes -= lru->size;
+        lru->size = 0;
+        lru->map = NULL;
+        lru->buffer = 0;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    for (size_t k = 0; k < ndrop; k++)
+        glvf_tracker_delete_now(ctx, GLVF_OBJECT_BUFFER, drop_buf[k], drop_size[k]);
+    return ndrop;
+}
+
+/* Creates up to `n` slots of `need` bytes; with `evict`, making room within
+ * the budget first (ring_make_room). Every new mapping is written once, so
+ * that its memory is resident from the start and the steady state touches
+ * no new page. With `take` the first new slot is returned ACQUIRED, the
+ * others are FREE; without, all are FREE and the first is returned. NULL
+ * when none could be created. GL thread, without lock. */
+static glvf_slot *ring_grow(glvf_context *ctx, size_t need, size_t n, bool evict, bool take)
+{
+    glvf_slot *first = NULL;
+    for (size_t k = 0; k < n; k++) {
+        if (evict)
+            ring_make_room(ctx, need);
+        glvf_slot *s = slot_create_gl(ctx, need);
+        if (!s)
+            break;
+        memset(s->map, 0, s->size);
+        if (!first)
+            first = s;
+        if (s != first || !take)
+            slot_release(ctx, s);
+    }
+    return first;
+}
+
+/* Takes a slot of at least `need` bytes for an upload on the GL thread.
+ *
+ * A size's working set is MAX_IN_FLIGHT slots (slot_matches). Where the
+ * budget has room for it, the first upload of a size creates the whole set
+ * at once, so that the ring has its working size from the first frame of a
+ * size whatever the GPU's lag, and never grows afterwards: an upload takes
+ * a free slot of the set, or waits for the set's oldest in-flight slot
+ * (bounded by fence_timeout_ms). When the size changes and the budget has
+ * no room, free slots of other sizes are replaced, least recently used
+ * first: the whole set at once for a size that has no slot, one slot per
+ * upload that finds none free otherwise (so that sizes sharing a budget too
+ * small for all their sets do not evict each other on every upload); and
+ * in-flight slots of other sizes are waited for and replaced when nothing
+ * else makes room. Producers' regions (ACQUIRED) are never touched.
+ *
  * Returns the slot (ACQUIRED) or NULL with *err set. */
 static glvf_slot *ring_take_gl(glvf_context *ctx, size_t need, int *err)
 {
-    for (int attempt = 0; attempt < 3; attempt++) {
+    size_t size = glvf_align_up(need, 4096);
+    for (int attempt = 0; attempt < MAX_SLOTS + 2; attempt++) {
         pthread_mutex_lock(&ctx->lock);
-        glvf_slot *s = ring_find_free(ctx, need);
+        glvf_slot *s = ring_find_free(ctx, need, true);
+        size_t have = 0, empty = MAX_SLOTS - ctx->ring.count;
+        for (size_t i = 0; i < ctx->ring.count; i++) {
+            const glvf_slot *c = &ctx->ring.slots[i];
+            have += c->size && c->state != SLOT_ACQUIRED && slot_matches(c, need);
+            empty += !c->size;
+        }
+        size_t missing = have < MAX_IN_FLIGHT ? MAX_IN_FLIGHT - have : 0;
+        /* room for the whole set without replacing anything */
+        bool room = missing && missing <= empty &&
+                    ctx->ring.bytes + missing * size <= ctx->staging_budget;
+        if (!s && !missing)
+            s = ring_find_free(ctx, need, false); /* a bigger free one beats a wait */
         if (s)
             s->state = SLOT_ACQUIRED;
-        /* Grow only while few slots of this size are in flight: once
-         * MAX_IN_FLIGHT are, waiting for the oldest is cheaper than memory
-         * that keeps growing whenever the GPU lags a little. */
-        size_t in_flight = 0;
-        for (size_t i = 0; i < ctx->ring.count; i++)
-            in_flight += ctx->ring.slots[i].size >= need &&
-                         ctx->ring.slots[i].state == SLOT_IN_FLIGHT;
-        bool fits = ctx->ring.bytes + glvf_align_up(need, 4096) <= ctx->staging_budget &&
-                    ctx->ring.count < MAX_SLOTS && in_flight < MAX_IN_FLIGHT;
         pthread_mutex_unlock(&ctx->lock);
+        if (room) {
+            glvf_slot *n = ring_grow(ctx, need, missing, false, !s);
+            if (!s)
+                s = n;
+        }
         if (s)
             return s;
-        if (fits) {
-            s = slot_create_gl(ctx, need);
+        if (missing) {
+            s = ring_grow(ctx, need, have ? 1 : missing, true, true);
             if (s)
                 return s;
         }
-        /* Budget reached: free slots too small for this size give their
-         * memory back; then wait for the oldest in-flight slot that fits. */
-        glvf_slot *oldest = NULL;
+        /* No free slot and no room for one: wait for the oldest in-flight
+         * slot that fits; failing that (the budget is held by another
+         * size), for the oldest in-flight slot of another size, which the
+         * next attempt replaces. */
+        glvf_slot *oldest = NULL, *other = NULL;
         GLsync fence = NULL;
-        GLuint drop_buf[MAX_SLOTS];
-        size_t drop_size[MAX_SLOTS];
-        size_t ndrop = 0;
         pthread_mutex_lock(&ctx->lock);
         for (size_t i = 0; i < ctx->ring.count; i++) {
             glvf_slot *c = &ctx->ring.slots[i];
-            if (!c->size)
+            if (!c->size || c->state != SLOT_IN_FLIGHT)
                 continue;
-            if (c->state == SLOT_FREE && c->size < need) {
-                drop_buf[ndrop] = c->buffer;
-                drop_size[ndrop++] = c->size;
-                ctx->ring.bytes -= c->size;
-                c->size = 0;
-                c->map = NULL;
-                c->buffer = 0;
-            } else if (c->state == SLOT_IN_FLIGHT && c->size >= need &&
-                       (!oldest || c->last_used < oldest->last_used)) {
-                oldest = c;
+            if (c->size >= need) {
+                if (!oldest || c->last_used < oldest->last_used)
+                    oldest = c;
+            } else if (!other || c->last_used < other->last_used) {
+                other = c;
             }
         }
+        if (!oldest)
+            oldest = other;
         if (oldest)
             fence = oldest->fence;
         pthread_mutex_unlock(&ctx->lock);
-        for (size_t k = 0; k < ndrop; k++)
-            glvf_tracker_delete_now(ctx, GLVF_OBJECT_BUFFER, drop_buf[k], drop_size[k]);
-        if (ndrop)
-            continue; /* room was made: try creating again */
         if (!oldest) {
             LOG_E(ctx, "staging: no slot of %zu bytes fits the staging budget of %zu bytes",
                   need, ctx->staging_budget);
@@ -400,7 +492,7 @@ static glvf_slot *ring_take_gl(glvf_context *ctx, size_t need, int *err)
         pthread_mutex_lock(&ctx->lock);
         ctx->ring.waits++;
         pthread_mutex_unlock(&ctx->lock);
-        int r = slot_wait(ctx, fence, (GLuint64)ctx->fence_timeout_ms * 1000000u);
+        int r = fence ? slot_wait(ctx, fence, (GLuint64)ctx->fence_timeout_ms * 1000000u) : 0;
         if (r != 0) {
             LOG_E(ctx, "staging: waiting for a staging fence %s after %u ms",
                   r == -ETIMEDOUT ? "timed out" : "failed", ctx->fence_timeout_ms);
@@ -937,4 +1029,108 @@ void glvf_staging_destroy(glvf_context *ctx, bool gl)
     }
     r->count = 0;
     r->bytes = 0;
+}
+
+/* ---- mapped-read probe --------------------------------------------------- */
+
+#define PROBE_BYTES (64u << 10)
+#define PROBE_ROUNDS 5
+#define PROBE_BUDGET_NS 2000000 /* stop early past this (slow mappings) */
+
+static uint64_t probe_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static volatile uint64_t probe_sink; /* keeps the reads from being optimised away */
+
+/* Reads n bytes as 64-bit words. */
+__attribute__((noinline)) static uint64_t probe_read(const uint8_t *p, size_t n)
+{
+    const uint64_t *w = (const uint64_t *)(const void *)p;
+    uint64_t a = 0, b = 0, c = 0, d = 0;
+    for (size_t i = 0; i + 4 <= n / 8; i += 4) {
+        a += w[i];
+        b ^= w[i + 1];
+        c += w[i + 2];
+        d ^= w[i + 3];
+    }
+    return a ^ b ^ c ^ d;
+}
+
+void glvf_staging_probe_reads(glvf_context *ctx)
+{
+    GladGLContext *gl = &ctx->gl;
+    uint64_t began = probe_now_ns();
+    uint8_t *heap = glvf_malloc(PROBE_BYTES);
+    GLint prev = 0;
+    GLuint buf = 0;
+    void *map = NULL;
+    while (gl->GetError() != GL_NO_ERROR) {
+    }
+    if (heap) {
+        gl->GetIntegerv(GL_PIXEL_UNPACK_BUFFER_BINDING, &prev);
+        gl->GenBuffers(1, &buf);
+    }
+    if (buf) {
+        /* the flags of a staging slot (slot_create_gl) */
+        GLbitfield map_flags = GL_MAP_READ_BIT | GL_MAP_WRITE_BIT | GL_MAP_PERSISTENT_BIT |
+                               GL_MAP_COHERENT_BIT;
+        gl->BindBuffer(GL_PIXEL_UNPACK_BUFFER, buf);
+        ctx->buffer_storage(GL_PIXEL_UNPACK_BUFFER, PROBE_BYTES, NULL,
+                            map_flags | GL_CLIENT_STORAGE_BIT);
+        if (gl->GetError() == GL_NO_ERROR)
+            map = gl->MapBufferRange(GL_PIXEL_UNPACK_BUFFER, 0, PROBE_BYTES, map_flags);
+        gl->BindBuffer(GL_PIXEL_UNPACK_BUFFER, (GLuint)prev);
+    }
+    uint64_t best_map = UINT64_MAX, best_heap = UINT64_MAX, sink = 0;
+    if (map) {
+        memset(heap, 0x5a, PROBE_BYTES);
+        memset(map, 0x5a, PROBE_BYTES);
+        uint64_t start = probe_now_ns();
+        /* interleaved, best of a few: noise only ever slows a round down */
+        for (int r = 0; r < PROBE_ROUNDS; r++) {
+            uint64_t t0 = probe_now_ns();
+            sink += probe_read(heap, PROBE_BYTES);
+            uint64_t t1 = probe_now_ns();
+            sink += probe_read(map, PROBE_BYTES);
+            uint64_t t2 = probe_now_ns();
+            if (t1 - t0 < best_heap)
+                best_heap = t1 - t0;
+            if (t2 - t1 < best_map)
+                best_map = t2 - t1;
+            if (t2 - start > PROBE_BUDGET_NS)
+                break;
+        }
+    }
+    if (buf)
+        gl->DeleteBuffers(1, &buf); /* also unmaps */
+    while (gl->GetError() != GL_NO_ERROR) {
+    }
+    glvf_free(heap);
+    if (!map) {
+        LOG_E(ctx, "staging: the mapped-read probe failed (%s); direct rendering (auto) "
+                   "stays off",
+              !heap ? "out of memory" : !buf ? "glGenBuffers" : "glBufferStorage/glMapBufferRange");
+        return;
+    }
+    if (!best_map)
+        best_map = 1;
+    if (!best_heap)
+        best_heap = 1;
+    /* bytes per ns = GB/s; x 1000: MB/s */
+    uint64_t map_mbps = (uint64_t)PROBE_BYTES * 1000u / best_map;
+    uint64_t heap_mbps = (uint64_t)PROBE_BYTES * 1000u / best_heap;
+    ctx->ring.read_mapped_mbps = map_mbps ? map_mbps : 1;
+    ctx->ring.read_heap_mbps = heap_mbps ? heap_mbps : 1;
+    ctx->ring.reads_fast = best_map <= 2 * best_heap; /* at least half as fast */
+    probe_sink = sink;
+    LOG_I(ctx, "staging: mapped-read probe: %llu MB/s from a persistent mapping, %llu MB/s "
+               "from the heap (ratio %.2f, probe %.2f ms): direct rendering (auto) %s",
+          (unsigned long long)ctx->ring.read_mapped_mbps,
+          (unsigned long long)ctx->ring.read_heap_mbps,
+          (double)best_heap / (double)best_map, (double)(probe_now_ns() - began) / 1e6,
+          ctx->ring.reads_fast ? "on" : "off: mapped reads are under half as fast");
 }

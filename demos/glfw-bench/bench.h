@@ -148,6 +148,10 @@ typedef struct bench_result {
     double gl_objects_per_frame;
     double gl_objects_by_kind[GLVF_OBJECT_KIND_COUNT]; /* per frame */
     double heap_allocs_per_frame;
+    /* totals over the measured frames of every repetition (after each
+     * warm-up): GL objects created by kind, glvf heap allocations */
+    uint64_t created_after_warmup[GLVF_OBJECT_KIND_COUNT];
+    uint64_t heap_allocs_after_warmup;
     long long rss_growth_bytes;
     bool has_memcpy;            /* memcpy_ratio meaningful (not in decode) */
     /* render and decode --render: CPU ms in glvf_render + swap; < 0: none */

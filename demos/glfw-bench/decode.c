@@ -501,6 +501,9 @@ int bench_run_decode_scenarios(const bench_env *env0)
         for (int k = 0; k < GLVF_OBJECT_KIND_COUNT; k++)
             res.gl_objects_by_kind[k] = (double)s->by_kind[k] / (double)s->frames;
         res.heap_allocs_per_frame = (double)s->allocs / (double)s->frames;
+        for (int k = 0; k < GLVF_OBJECT_KIND_COUNT; k++)
+            res.created_after_warmup[k] = s->by_kind[k];
+        res.heap_allocs_after_warmup = s->allocs;
         res.rss_growth_bytes = s->rss_growth;
         res.frames_decoded = s->best_stats.frames_decoded;
         res.dr_frames = s->best_stats.dr_frames;

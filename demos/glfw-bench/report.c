@@ -390,7 +390,15 @@ static void write_json(const bench_report *r, FILE *f)
             fprintf(f, "%s\"%s\": ", k ? ", " : "", glvf_object_kind_name((glvf_object_kind)k));
             json_num(f, x->gl_objects_by_kind[k], ok);
         }
-        fprintf(f, "}, \"ok\": %s, \"error\": ", ok ? "true" : "false");
+        /* counts, not rates: what the steady state must keep at 0 */
+        fputs("},\n     \"created_after_warmup\": {", f);
+        for (int k = 0; k < GLVF_OBJECT_KIND_COUNT; k++) {
+            fprintf(f, "%s\"%s\": ", k ? ", " : "", glvf_object_kind_name((glvf_object_kind)k));
+            json_num(f, (double)x->created_after_warmup[k], ok);
+        }
+        fputs("}, \"heap_allocs_after_warmup\": ", f);
+        json_num(f, (double)x->heap_allocs_after_warmup, ok);
+        fprintf(f, ", \"ok\": %s, \"error\": ", ok ? "true" : "false");
         if (ok)
             fputs("null", f);
         else

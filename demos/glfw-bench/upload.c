@@ -691,6 +691,9 @@ int bench_run_upload_scenarios(const bench_env *env, const char *mode_name,
                 res.heap_allocs_per_frame = (double)sa->allocs / (double)sa->frames;
                 for (int kk = 0; kk < GLVF_OBJECT_KIND_COUNT; kk++)
                     res.gl_objects_by_kind[kk] = (double)sa->by_kind[kk] / (double)sa->frames;
+                for (int kk = 0; kk < GLVF_OBJECT_KIND_COUNT; kk++)
+                    res.created_after_warmup[kk] = sa->by_kind[kk];
+                res.heap_allocs_after_warmup = sa->allocs;
                 res.rss_growth_bytes = sa->rss_growth;
                 bench_report_add(rep, &res);
             }

@@ -136,12 +136,16 @@ typedef struct glvf_ffmpeg_decoder glvf_ffmpeg_decoder;
 typedef enum glvf_ffmpeg_dr {
     /* On when `ctx` is given, its upload strategy is pbo-persistent (where
      * regions are GPU-visible memory; with the other strategies they are
-     * plain CPU memory and DR saves nothing), the codec supports it
-     * (AV_CODEC_CAP_DR1) and the format is carried. */
+     * plain CPU memory and DR saves nothing), its mapped-read probe found
+     * reads from mapped staging memory at least half as fast as from heap
+     * memory (glvf_stats.staging_reads_fast: codecs read their reference
+     * pictures back, and an uncached mapping makes that many times
+     * slower), the codec supports it (AV_CODEC_CAP_DR1) and the format is
+     * carried. Why it stays off is logged at info level at open. */
     GLVF_FFMPEG_DR_AUTO = 0,
     GLVF_FFMPEG_DR_OFF,
-    /* On with any upload strategy (codec and format permitting): for tests,
-     * and to measure. */
+    /* On with any upload strategy and whatever the probe found (codec and
+     * format permitting): for tests, and to measure. */
     GLVF_FFMPEG_DR_FORCE,
 } glvf_ffmpeg_dr;
 

@@ -302,6 +302,18 @@ typedef struct glvf_stats {
     uint64_t staging_waits;       /* uploads that had to wait on a fence */
     uint64_t staging_live;        /* regions acquired, not yet submitted */
     uint64_t zero_copy_submits;   /* frames submitted from staging regions */
+    /* The mapped-read probe, run by glvf_context_create for pbo-persistent
+     * contexts: the CPU's read speed, in MB/s, from a persistently mapped
+     * staging buffer (mapped as staging regions are) and from heap memory,
+     * best of a few 64 KiB reads each (under 2 ms in all); 0 when not
+     * probed (other strategies, or the probe's buffer could not be made).
+     * staging_reads_fast: mapped reads are at least half as fast as heap
+     * reads. Where they are not (uncached or write-combined mappings),
+     * decoding into staging memory is slow: the FFmpeg module's automatic
+     * direct rendering stays off. */
+    uint64_t staging_read_mapped_mbps;
+    uint64_t staging_read_heap_mbps;
+    bool staging_reads_fast;
 } glvf_stats;
 
 /* Copies a consistent snapshot of the statistics. Any thread. */

@@ -702,6 +702,17 @@ static int open_codec(glvf_ffmpeg_decoder *d, const glvf_ffmpeg_decoder_params *
             no = "the upload strategy is not pbo-persistent (regions would be CPU memory)";
         else if (d->stream->codecpar->format != AV_PIX_FMT_NONE && stream_fmt == GLVF_FORMAT_NONE)
             no = "the stream's pixel format is not carried";
+        glvf_stats cs;
+        if (!no && p->direct_rendering == GLVF_FFMPEG_DR_AUTO) {
+            /* the core's mapped-read probe: codecs read their reference
+             * pictures back, which uncached mappings make many times slower */
+            glvf_context_get_stats(p->ctx, &cs);
+            if (!cs.staging_reads_fast)
+                no = cs.staging_read_mapped_mbps
+                         ? "mapped staging memory reads less than half as fast as heap memory "
+                           "(glvf_stats.staging_read_mapped_mbps)"
+                         : "the mapped-read probe did not run";
+        }
         if (no)
             dec_log(d, GLVF_LOG_INFO, "'%s': direct rendering off: %s", p->path, no);
         else

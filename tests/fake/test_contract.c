@@ -12,7 +12,10 @@
  *    function, contexts below GL 3.3 / GLES 3.0;
  *  - destroy deletes every object glvf created and reports leaks;
  *  - an injected GL_OUT_OF_MEMORY fails the upload cleanly and the context
- *    stays usable.
+ *    stays usable;
+ *  - the pbo-persistent ring: bounded while the GPU lags; steady (no buffer
+ *    after the warm-up when the lag starts later); changes of size replace
+ *    slots within the budget.
  */
 #include "check.h"
 #include "fakegl.h"
@@ -412,6 +415,112 @@ static void test_ring_bounded(void *arg)
     CHECK(fakegl_get_stats().live[FAKEGL_BUFFER] == 0, "buffers deleted");
 }
 
+static uint64_t buffers_created(glvf_context *ctx, glvf_stats *s)
+{
+    glvf_context_get_stats(ctx, s);
+    return s->objects[GLVF_OBJECT_BUFFER].created;
+}
+
+/* The ring is steady: the first upload of a size creates its whole working
+ * set (3 slots), so a GPU that starts lagging after the warm-up makes
+ * uploads wait for the oldest fence, never creates a buffer. (Before, the
+ * ring grew lazily: a slot was created whenever no fence had signalled, so
+ * a lag after the warm-up added buffers and touched new memory.) */
+static void test_ring_steady(void *arg)
+{
+    (void)arg;
+    setup();
+    glvf_context *ctx = MAKE_CTX(.upload = GLVF_UPLOAD_PBO_PERSISTENT);
+    REQUIRE(ctx, "create");
+    glvf_stats s;
+    glvf_frame *prev = NULL;
+    for (int i = 0; i < 8; i++) { /* warm-up: the GPU keeps up */
+        glvf_frame *f = upload(ctx, GLVF_FORMAT_YUV420P, 64, 64);
+        CHECK(f, "warm-up upload %d", i);
+        if (i == 0)
+            CHECK(buffers_created(ctx, &s) == 3 && s.staging_slots == 3,
+                  "the first upload creates the working set (%llu buffers)",
+                  (unsigned long long)s.objects[GLVF_OBJECT_BUFFER].created);
+        glvf_frame_unref(&prev);
+        prev = f;
+        glvf_context_collect(ctx);
+    }
+    uint64_t warm = buffers_created(ctx, &s);
+    uint64_t waits0 = s.staging_waits;
+    fakegl_set_fence_lag(true); /* then it lags: polls say "not yet" */
+    for (int i = 0; i < 100; i++) {
+        glvf_frame *f = upload(ctx, GLVF_FORMAT_YUV420P, 64, 64);
+        CHECK(f, "upload %d while the GPU lags", i);
+        glvf_frame_unref(&prev);
+        prev = f;
+        glvf_context_collect(ctx);
+    }
+    uint64_t after = buffers_created(ctx, &s);
+    printf("# lag after warm-up: %llu buffers at warm-up, %llu created after it, %llu waits\n",
+           (unsigned long long)warm, (unsigned long long)(after - warm),
+           (unsigned long long)(s.staging_waits - waits0));
+    CHECK(after == warm, "no buffer created after the warm-up (%llu)",
+          (unsigned long long)(after - warm));
+    CHECK(s.staging_waits > waits0, "uploads waited for the oldest fence instead");
+    glvf_frame_unref(&prev);
+    CHECK(glvf_context_destroy(&ctx), "destroy");
+    CHECK(fakegl_get_stats().live[FAKEGL_BUFFER] == 0, "buffers deleted");
+}
+
+/* Changes of size replace slots within the budget: a budget with room for
+ * one working set of the large size and one slot of the small one; sizes
+ * alternate, with the GPU keeping up and lagging. Every upload succeeds,
+ * the ring never exceeds the budget, and buffers are created only in the
+ * first 3 uploads after a switch (the replaced slots), never later. */
+static void test_ring_size_change(void *arg)
+{
+    (void)arg;
+    setup();
+    /* 64x64 yuv420p: an 8 KiB slot; 128x128: 24 KiB */
+    size_t budget = 3 * 24576 + 8192;
+    glvf_context *ctx = MAKE_CTX(.upload = GLVF_UPLOAD_PBO_PERSISTENT,
+                                 .staging_budget_bytes = budget, .fence_timeout_ms = 50);
+    REQUIRE(ctx, "create");
+    glvf_stats s;
+    glvf_frame *prev = NULL;
+    for (int lag = 0; lag < 2; lag++) {
+        fakegl_set_fence_lag(lag);
+        for (int run = 0; run < 6; run++) {
+            int size = run % 2 ? 128 : 64;
+            uint64_t b0 = buffers_created(ctx, &s);
+            for (int i = 0; i < 20; i++) {
+                glvf_frame *f = upload(ctx, GLVF_FORMAT_YUV420P, size, size);
+                CHECK(f, "%s: %dx%d upload %d of run %d", lag ? "lagging" : "keeping up",
+                      size, size, i, run);
+                glvf_frame_unref(&prev);
+                prev = f;
+                glvf_context_collect(ctx);
+                glvf_context_get_stats(ctx, &s);
+                CHECK(s.staging_bytes <= budget, "within the budget (%llu > %zu)",
+                      (unsigned long long)s.staging_bytes, budget);
+                if (i == 2)
+                    b0 = s.objects[GLVF_OBJECT_BUFFER].created;
+            }
+            CHECK(buffers_created(ctx, &s) == b0,
+                  "%dx%d run %d: buffers only at the switch (%llu after it)", size, size, run,
+                  (unsigned long long)(s.objects[GLVF_OBJECT_BUFFER].created - b0));
+            CHECK(s.objects[GLVF_OBJECT_BUFFER].live == s.staging_slots,
+                  "every live buffer is a slot of the ring (%llu buffers, %llu slots)",
+                  (unsigned long long)s.objects[GLVF_OBJECT_BUFFER].live,
+                  (unsigned long long)s.staging_slots);
+        }
+    }
+    glvf_context_get_stats(ctx, &s);
+    printf("# size changes: %llu buffers created over 12 runs, %llu live, %llu bytes of %zu\n",
+           (unsigned long long)s.objects[GLVF_OBJECT_BUFFER].created,
+           (unsigned long long)s.objects[GLVF_OBJECT_BUFFER].live,
+           (unsigned long long)s.staging_bytes, budget);
+    glvf_frame_unref(&prev);
+    fakegl_set_fence_lag(false);
+    CHECK(glvf_context_destroy(&ctx), "destroy");
+    CHECK(fakegl_get_stats().live[FAKEGL_BUFFER] == 0, "buffers deleted");
+}
+
 int main(void)
 {
     RUN(test_refused_when_not_current, NULL);
@@ -422,6 +531,8 @@ int main(void)
     RUN(test_bad_create, NULL);
     RUN(test_injected_oom, NULL);
     RUN(test_ring_bounded, NULL);
+    RUN(test_ring_steady, NULL);
+    RUN(test_ring_size_change, NULL);
     fakegl_reset(NULL);
     check_log_clear();
     return check_finish();

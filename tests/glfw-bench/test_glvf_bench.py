@@ -5,6 +5,7 @@
   test_glvf_bench.py --bench PATH --xvfb PATH --case quick -- [BENCH ARGS...]
   test_glvf_bench.py --bench PATH --xvfb PATH --case decode --ffmpeg PATH -- [ARGS...]
   test_glvf_bench.py --bench PATH --xvfb PATH --case passes -- [BENCH ARGS...]
+  test_glvf_bench.py --bench PATH --xvfb PATH --case steady -- [BENCH ARGS...]
 
 options: --help exits 0; bad options exit 2 with one message starting
          'glvf-bench:' (no display needed: the command line is checked
@@ -27,6 +28,14 @@ passes:  the timing pass and the GPU pass apart: with --gpu-frames 7 every
          throughput with and without the GPU pass is printed as a benchmark
          figure, never asserted (a shared machine's noise is larger than
          what it would check).
+steady:  the steady state after the warm-up, for every glvf strategy and
+         every format and size of `--format yuv420p,nv12,yuv420p10,rgba
+         --size 720p,4k` (a short run: 30 frames, 4 warm-up frames, one
+         repetition): the JSON's created_after_warmup counts 0 textures and
+         0 buffers (a fence a frame is allowed), heap_allocs_after_warmup is
+         0 and rss_growth_bytes is within 1 MiB (--check-rss 0: not checked,
+         only printed; for sanitizer builds, where ASan's quarantine keeps
+         the memory the driver frees and reallocates under pbo-orphan).
 
 Every record's GPU figures (gpu_pass_*) are checked against the run's
 "passes": present and plausible where a GPU pass ran, null where none did.
@@ -464,19 +473,67 @@ def case_passes(bench, xvfb, extra):
     return 0
 
 
+STEADY_FORMATS = ["yuv420p", "nv12", "yuv420p10", "rgba"]
+STEADY_SIZES = [(1280, 720), (3840, 2160)]
+STEADY_STRATEGIES = ["client", "pbo-orphan", "pbo-persistent", "auto"]
+
+
+def case_steady(bench, xvfb, extra, check_rss):
+    got = run_json([xvfb, bench, "upload", "--format", ",".join(STEADY_FORMATS),
+                    "--size", "720p,4k", "--strategy", ",".join(STEADY_STRATEGIES),
+                    "--frames", "30", "--warmup", "4", "--repeat", "1", "--no-gpu-timer",
+                    "--source-mb", "16", "--json", "-"] + extra, timeout=300)
+    if not got:
+        return
+    doc, err = got
+    seen = set()
+    print("format     size       strategy        textures buffers allocs  RSS growth")
+    for r in doc.get("results", []):
+        tag = "%s %sx%s %s" % (r.get("format"), r.get("width"), r.get("height"),
+                               r.get("strategy"))
+        if not check(r.get("ok") is True, "%s: ok (error %r)" % (tag, r.get("error"))):
+            continue
+        seen.add((r["format"], (r["width"], r["height"]), r["strategy"]))
+        created = r.get("created_after_warmup")
+        if not check(isinstance(created, dict) and
+                     all(isinstance(v, int) for v in created.values()),
+                     "%s: created_after_warmup holds counts (%r)" % (tag, created)):
+            continue
+        allocs = r.get("heap_allocs_after_warmup")
+        print("%-10s %-10s %-15s %8d %7d %6s %11s" %
+              (r["format"], "%dx%d" % (r["width"], r["height"]), r["strategy"],
+               created.get("texture", -1), created.get("buffer", -1), allocs,
+               r["rss_growth_bytes"]))
+        check(created.get("texture") == 0,
+              "%s: no texture created after the warm-up (%r)" % (tag, created))
+        check(created.get("buffer") == 0,
+              "%s: no buffer created after the warm-up (%r)" % (tag, created))
+        check(allocs == 0, "%s: no glvf heap allocation after the warm-up (%r)" % (tag, allocs))
+        if check_rss:
+            check(abs(r["rss_growth_bytes"]) <= (1 << 20),
+                  "%s: RSS growth within 1 MiB (%r)" % (tag, r["rss_growth_bytes"]))
+    want = {(f, sz, st) for f in STEADY_FORMATS for sz in STEADY_SIZES
+            for st in STEADY_STRATEGIES}
+    check(seen == want, "every format x size x strategy measured (missing %s)" %
+          sorted(want - seen))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bench", required=True)
     ap.add_argument("--xvfb")
-    ap.add_argument("--case", required=True, choices=["options", "quick", "decode", "passes"])
+    ap.add_argument("--case", required=True, choices=["options", "quick", "decode", "passes", "steady"])
     ap.add_argument("--has-decode", type=int, default=0)
     ap.add_argument("--ffmpeg")
+    ap.add_argument("--check-rss", type=int, default=1)
     ap.add_argument("extra", nargs="*")
     a = ap.parse_args()
     if a.case == "options":
         case_options(a.bench, bool(a.has_decode))
     elif a.case == "quick":
         case_quick(a.bench, a.xvfb, a.extra)
+    elif a.case == "steady":
+        case_steady(a.bench, a.xvfb, a.extra, bool(a.check_rss))
     elif a.case == "passes":
         if case_passes(a.bench, a.xvfb, a.extra) == 77:
             return 77
