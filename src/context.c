@@ -537,15 +537,20 @@ static void context_end(glvf_context *ctx, bool gl)
     }
     glvf_frames_destroy(ctx); /* frees pooled frame structs; live ones are orphans */
     ctx->magic = CTX_MAGIC_DEAD;
-    ctx->live_refs--;
-    bool free_now = ctx->live_refs == 0;
-    if (!free_now)
+    if (ctx->live_refs > 1)
         LOG_W(ctx, "%zu frame(s)/staging region(s) outlive the context as orphans; "
                    "dropping them frees CPU memory only",
-              ctx->live_refs);
+              ctx->live_refs - 1);
+    /* Orphans never need the default loader: take it out of the context
+     * before the teardown's reference goes. After the unlock, ctx belongs
+     * to whoever drops the last reference (this thread when free_now, else
+     * the last orphan's drop on any thread): nothing here reads it again. */
+    glvf_platform platform = ctx->platform;
+    memset(&ctx->platform, 0, sizeof ctx->platform);
+    ctx->live_refs--;
+    bool free_now = ctx->live_refs == 0;
     pthread_mutex_unlock(&ctx->lock);
-    if (ctx->platform.api)
-        glvf_platform_fini(&ctx->platform);
+    glvf_platform_fini(&platform); /* no-op when the host gave both callbacks */
     if (free_now)
         glvf_ctx_free(ctx);
 }
