@@ -7,7 +7,6 @@
  */
 #include "internal.h"
 
-#include <execinfo.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,30 +43,6 @@ int glvf_upload_strategy_parse(const char *name)
         if (!strcmp(name, strategy_names[i]))
             return i;
     return -EINVAL;
-}
-
-/* ---- site capture (GLVF_DEBUG=leaks) ------------------------------------ */
-
-int glvf_capture_site(void **site, int max)
-{
-    void *buf[GLVF_MAX_SITE + 2];
-    int n = backtrace(buf, GLVF_MAX_SITE + 2);
-    /* skip glvf_capture_site and the public glvf function that called it */
-    int skip = n > 2 ? 2 : 0;
-    int k = 0;
-    for (int i = skip; i < n && k < max; i++)
-        site[k++] = buf[i];
-    return k;
-}
-
-void glvf_log_site(const glvf_context *ctx, glvf_log_level level, void *const *site, int n)
-{
-    if (n <= 0)
-        return;
-    char **syms = backtrace_symbols(site, n);
-    for (int i = 0; i < n; i++)
-        glvf_logf(ctx, level, "    #%d %s", i, syms ? syms[i] : "?");
-    free(syms);
 }
 
 /* ---- entry checks ------------------------------------------------------- */
@@ -476,19 +451,25 @@ static void report_leaks(glvf_context *ctx)
     LOG_W(ctx, "leak report: %zu frame(s) (%zu bytes of textures) and %zu staging "
                "region(s) still held by the application at context destroy",
           frames, bytes, regions);
+    /* names for the creation sites, when any were recorded (and libdw is
+     * there): one symbolizer for the whole report */
+    glvf_symbolizer *sym = NULL;
+    if (ctx->track_sites && ctx->log && ctx->log_level >= GLVF_LOG_WARN)
+        sym = glvf_symbolizer_new();
     for (glvf_frame *f = ctx->frames_live; f; f = f->next) {
         LOG_W(ctx, "  leaked frame %p: %dx%d %s, %d texture(s), %zu bytes, %d reference(s)%s",
               (void *)f, f->image.width, f->image.height, glvf_format_name(f->image.format),
               f->planes, f->bytes, atomic_load(&f->refs),
               f->nsite ? ", created at:" : " (GLVF_DEBUG=leaks shows where)");
-        glvf_log_site(ctx, GLVF_LOG_WARN, f->site, f->nsite);
+        glvf_log_site(ctx, sym, GLVF_LOG_WARN, f->site, f->nsite);
     }
     for (glvf_staging *s = ctx->staging_live; s; s = s->next) {
         LOG_W(ctx, "  leaked staging region %p: %dx%d %s%s", (void *)s, s->image.width,
               s->image.height, glvf_format_name(s->image.format),
               s->nsite ? ", acquired at:" : " (GLVF_DEBUG=leaks shows where)");
-        glvf_log_site(ctx, GLVF_LOG_WARN, s->site, s->nsite);
+        glvf_log_site(ctx, sym, GLVF_LOG_WARN, s->site, s->nsite);
     }
+    glvf_symbolizer_free(sym);
 }
 
 void glvf_ctx_free(glvf_context *ctx)

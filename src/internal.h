@@ -285,9 +285,18 @@ bool glvf_ctx_check_lost(glvf_context *ctx, const char *fn);
  * does with ctx under the lock: after that unlock it may not read ctx at all
  * (log through a glvf_log_sink copied before). */
 void glvf_ctx_free(glvf_context *ctx);
+/* ---- site.c: creation sites for the leak report ------------------------ */
 /* Backtrace of the caller of the public function that calls this. */
 __attribute__((noinline)) int glvf_capture_site(void **site, int max);
-void glvf_log_site(const glvf_context *ctx, glvf_log_level level, void *const *site, int n);
+/* Names sites (function, file:line) through libdw; NULL without libdw or
+ * when the process's modules cannot be listed. CPU only, any thread. */
+typedef struct glvf_symbolizer glvf_symbolizer;
+glvf_symbolizer *glvf_symbolizer_new(void);
+void glvf_symbolizer_free(glvf_symbolizer *sym); /* NULL: nothing */
+/* Logs one line per site entry: named through `sym` where it can, else
+ * backtrace_symbols()' module(+offset) form. */
+void glvf_log_site(const glvf_context *ctx, glvf_symbolizer *sym, glvf_log_level level,
+                   void *const *site, int n);
 
 static inline size_t glvf_align_up(size_t v, size_t a)
 {

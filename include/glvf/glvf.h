@@ -114,8 +114,10 @@ GLVF_API int glvf_upload_strategy_parse(const char *name);
 
 enum glvf_context_flags {
     /* Record where frames and staging regions were created (a backtrace), so
-     * the leak report at destroy names the site. Also enabled by the
-     * environment variable GLVF_DEBUG containing "leaks". */
+     * the leak report at destroy names the site: function, file and line of
+     * each frame when glvf was built with elfutils' libdw, else module and
+     * offset. Also enabled by the environment variable GLVF_DEBUG
+     * containing "leaks". */
     GLVF_CONTEXT_TRACK_SITES = 1u << 0,
     /* Do not attach KHR_debug labels to GL objects. */
     GLVF_CONTEXT_NO_LABELS = 1u << 1,

@@ -272,6 +272,54 @@ static void test_leak_report_and_orphans(void *arg)
     CHECK(check_log_count(GLVF_LOG_ERROR, NULL) == 0, "no error");
 }
 
+/* Static, so not exported: only the ELF symbol table and DWARF (this file
+ * is built with -g) can name it. */
+static int leak_line;
+__attribute__((noinline)) static glvf_frame *leak_named_site(glvf_context *ctx)
+{
+    static uint8_t pixels[16 * 16];
+    glvf_image img = { .format = GLVF_FORMAT_GRAY8, .width = 16, .height = 16,
+                       .planes = { { pixels, 16 } } };
+    leak_line = __LINE__ + 1;
+    glvf_frame *f = glvf_upload(ctx, &img, NULL, NULL);
+    __asm__ volatile("" ::: "memory"); /* not a tail call: this frame stays on the stack */
+    return f;
+}
+
+static void test_leak_site_names(void *arg)
+{
+    (void)arg;
+    glvf_context *ctx = make_ctx(GLVF_CONTEXT_TRACK_SITES);
+    REQUIRE(ctx, "create");
+    glvf_frame *f = leak_named_site(ctx);
+    REQUIRE(f, "upload");
+    check_log_clear();
+    CHECK(glvf_context_destroy(&ctx), "destroy with a frame still referenced");
+    CHECK(check_log_count(GLVF_LOG_WARN, "leak report: 1 frame(s)") == 1, "report");
+    CHECK(check_log_count(GLVF_LOG_WARN, "created at:") == 1, "with its creation site");
+    char want[128];
+#ifdef GLVF_TEST_LIBDW
+    /* "#0 leak_named_site() at ../tests/egl/test_context.c:NN (test-context+0x..)" */
+    CHECK(check_log_count(GLVF_LOG_WARN, "#0 leak_named_site() at ") == 1,
+          "the site's first frame names the (static) function that uploaded");
+    snprintf(want, sizeof want, "test_context.c:%d (test-context+0x", leak_line);
+    CHECK(check_log_count(GLVF_LOG_WARN, want) == 1, "with file:line and module+offset (%s)",
+          want);
+    snprintf(want, sizeof want, "test_leak_site_names() at ");
+    CHECK(check_log_count(GLVF_LOG_WARN, want) == 1, "and its caller, named");
+#else
+    /* built without libdw: backtrace_symbols(), which names exported
+     * functions only: the module and offset */
+    snprintf(want, sizeof want, "#0 ");
+    CHECK(check_log_count(GLVF_LOG_WARN, want) == 1, "one site listed");
+    CHECK(check_log_count(GLVF_LOG_WARN, "test-context(+0x") >= 1,
+          "the static function's frame as module(+offset)");
+    CHECK(check_log_count(GLVF_LOG_WARN, "leak_named_site") == 0, "no name without libdw");
+#endif
+    CHECK(check_log_count(GLVF_LOG_ERROR, NULL) == 0, "no error");
+    glvf_frame_unref(&f); /* the orphan: frees the last of the context's memory */
+}
+
 static void test_abandon(void *arg)
 {
     (void)arg;
@@ -390,6 +438,7 @@ int main(int argc, char **argv)
     RUN(test_bounded_collect, NULL);
     RUN(test_labels, NULL);
     RUN(test_leak_report_and_orphans, NULL);
+    RUN(test_leak_site_names, NULL);
     RUN(test_abandon, NULL);
     RUN(test_two_contexts, NULL);
     harness_ctx_destroy(H);
