@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #ifdef GLVF_HAVE_LIBDW
+#include <dwarf.h>
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #endif
 
@@ -104,8 +106,82 @@ static const char *base_name(const char *path)
     return slash ? slash + 1 : path ? path : "?";
 }
 
-/* One site line, "name() at file:line (module+0xoff)"; false when libdw
- * knows neither the function nor the line. */
+static const char *die_name(Dwarf_Die *die)
+{
+    /* follows DW_AT_abstract_origin / DW_AT_specification */
+    Dwarf_Attribute a;
+    const char *n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a));
+    return n ? n : "??";
+}
+
+/* Where `pc` sits in code inlined by the compiler: returns the innermost
+ * inlined function's name (NULL when pc is not in inlined code) and writes
+ * ", inlined in outer() at file:line" for each level into `tail`. */
+static const char *inline_chain(Dwfl_Module *mod, Dwarf_Addr pc, char *tail, size_t len)
+{
+    tail[0] = '\0';
+    Dwarf_Addr bias = 0;
+    Dwarf_Die *cu = dwfl_module_addrdie(mod, pc, &bias);
+    if (!cu)
+        return NULL;
+    /* the innermost inlined instance around pc... */
+    Dwarf_Die *pcscopes = NULL, *scopes = NULL;
+    int npc = dwarf_getscopes(cu, pc - bias, &pcscopes);
+    int first = -1;
+    for (int i = 0; i < npc && first < 0; i++)
+        if (dwarf_tag(&pcscopes[i]) == DW_TAG_inlined_subroutine)
+            first = i;
+    /* ...and the scopes it physically sits in, out to the real function
+     * (dwarf_getscopes continues with the abstract origin's scopes) */
+    int n = first >= 0 ? dwarf_getscopes_die(&pcscopes[first], &scopes) : 0;
+    free(pcscopes);
+    if (n <= 0) {
+        free(scopes);
+        return NULL;
+    }
+    Dwarf_Files *files = NULL;
+    size_t nfiles = 0;
+    if (dwarf_getsrcfiles(cu, &files, &nfiles) != 0)
+        files = NULL;
+    const char *inner = NULL;
+    size_t used = 0;
+    for (int i = 0; i < n; i++) {
+        int tag = dwarf_tag(&scopes[i]);
+        if (tag == DW_TAG_subprogram)
+            break; /* the function the code was inlined into, at last */
+        if (tag != DW_TAG_inlined_subroutine)
+            continue; /* a lexical block */
+        if (!inner)
+            inner = die_name(&scopes[i]);
+        const char *outer = "??";
+        for (int j = i + 1; j < n; j++) {
+            int t = dwarf_tag(&scopes[j]);
+            if (t == DW_TAG_inlined_subroutine || t == DW_TAG_subprogram) {
+                outer = die_name(&scopes[j]);
+                break;
+            }
+        }
+        Dwarf_Attribute a;
+        Dwarf_Word file = 0, line = 0;
+        const char *fname = NULL;
+        if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &a), &file) == 0 && files &&
+            file < nfiles)
+            fname = dwarf_filesrc(files, file, NULL, NULL);
+        dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &a), &line);
+        int w = fname && line ? snprintf(tail + used, len - used, ", inlined in %s() at %s:%llu",
+                                         outer, fname, (unsigned long long)line)
+                              : snprintf(tail + used, len - used, ", inlined in %s()", outer);
+        if (w < 0 || (size_t)w >= len - used)
+            break; /* truncated: enough said */
+        used += (size_t)w;
+    }
+    free(scopes);
+    return inner;
+}
+
+/* One site line, "name() at file:line (module+0xoff)", with the functions
+ * the code was inlined into; false when libdw knows neither the function
+ * nor the line. */
 static bool describe(glvf_symbolizer *s, void *addr, char *out, size_t len)
 {
     /* a return address: look up the call instruction just before it */
@@ -121,6 +197,10 @@ static bool describe(glvf_symbolizer *s, void *addr, char *out, size_t len)
     Dwfl_Line *line = dwfl_module_getsrc(mod, pc);
     if (line)
         file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
+    char inlined[512];
+    const char *inner = inline_chain(mod, pc, inlined, sizeof inlined);
+    if (inner)
+        fn = inner;
     if (!fn && !file)
         return false;
     char where[512] = "";
@@ -128,8 +208,8 @@ static bool describe(glvf_symbolizer *s, void *addr, char *out, size_t len)
         snprintf(where, sizeof where, " at %s:%d", file, lineno);
     else if (file)
         snprintf(where, sizeof where, " in %s", file);
-    snprintf(out, len, "%s()%s (%s+0x%llx)", fn ? fn : "??", where, base_name(modname),
-             (unsigned long long)((Dwarf_Addr)(uintptr_t)addr - low));
+    snprintf(out, len, "%s()%s%s (%s+0x%llx)", fn ? fn : "??", where, inlined,
+             base_name(modname), (unsigned long long)((Dwarf_Addr)(uintptr_t)addr - low));
     return true;
 }
 
@@ -155,7 +235,7 @@ void glvf_log_site(const glvf_context *ctx, glvf_symbolizer *sym, glvf_log_level
     char **syms = backtrace_symbols(site, n);
     for (int i = 0; i < n; i++) {
 #ifdef GLVF_HAVE_LIBDW
-        char buf[768];
+        char buf[1400];
         if (sym && describe(sym, site[i], buf, sizeof buf)) {
             glvf_logf(ctx, level, "    #%d %s", i, buf);
             continue;

@@ -286,18 +286,40 @@ __attribute__((noinline)) static glvf_frame *leak_named_site(glvf_context *ctx)
     return f;
 }
 
+/* The same, through a function the compiler inlines: the report names the
+ * inlined function, its line, and the function and line it was inlined in. */
+static int inlined_line, inlined_call_line;
+static inline __attribute__((always_inline)) glvf_frame *leak_inlined(glvf_context *ctx,
+                                                                      const glvf_image *img)
+{
+    inlined_line = __LINE__ + 1;
+    return glvf_upload(ctx, img, NULL, NULL);
+}
+
+__attribute__((noinline)) static glvf_frame *leak_through_inline(glvf_context *ctx)
+{
+    static uint8_t pixels[8 * 8];
+    glvf_image img = { .format = GLVF_FORMAT_GRAY8, .width = 8, .height = 8,
+                       .planes = { { pixels, 8 } } };
+    inlined_call_line = __LINE__ + 1;
+    glvf_frame *f = leak_inlined(ctx, &img);
+    __asm__ volatile("" ::: "memory");
+    return f;
+}
+
 static void test_leak_site_names(void *arg)
 {
     (void)arg;
     glvf_context *ctx = make_ctx(GLVF_CONTEXT_TRACK_SITES);
     REQUIRE(ctx, "create");
     glvf_frame *f = leak_named_site(ctx);
-    REQUIRE(f, "upload");
+    glvf_frame *g = leak_through_inline(ctx);
+    REQUIRE(f && g, "upload");
     check_log_clear();
-    CHECK(glvf_context_destroy(&ctx), "destroy with a frame still referenced");
-    CHECK(check_log_count(GLVF_LOG_WARN, "leak report: 1 frame(s)") == 1, "report");
-    CHECK(check_log_count(GLVF_LOG_WARN, "created at:") == 1, "with its creation site");
-    char want[128];
+    CHECK(glvf_context_destroy(&ctx), "destroy with frames still referenced");
+    CHECK(check_log_count(GLVF_LOG_WARN, "leak report: 2 frame(s)") == 1, "report");
+    CHECK(check_log_count(GLVF_LOG_WARN, "created at:") == 2, "with their creation sites");
+    char want[256];
 #ifdef GLVF_TEST_LIBDW
     /* "#0 leak_named_site() at ../tests/egl/test_context.c:NN (test-context+0x..)" */
     CHECK(check_log_count(GLVF_LOG_WARN, "#0 leak_named_site() at ") == 1,
@@ -305,19 +327,29 @@ static void test_leak_site_names(void *arg)
     snprintf(want, sizeof want, "test_context.c:%d (test-context+0x", leak_line);
     CHECK(check_log_count(GLVF_LOG_WARN, want) == 1, "with file:line and module+offset (%s)",
           want);
-    snprintf(want, sizeof want, "test_leak_site_names() at ");
-    CHECK(check_log_count(GLVF_LOG_WARN, want) == 1, "and its caller, named");
+    CHECK(check_log_count(GLVF_LOG_WARN, "test_leak_site_names() at ") == 2,
+          "and its caller, named");
+    /* "#0 leak_inlined() at ...:NN, inlined in leak_through_inline() at ...:MM (...)" */
+    CHECK(check_log_count(GLVF_LOG_WARN, "#0 leak_inlined() at ") == 1,
+          "an inlined function is named");
+    snprintf(want, sizeof want, "test_context.c:%d, inlined in leak_through_inline() at ",
+             inlined_line);
+    CHECK(check_log_count(GLVF_LOG_WARN, want) == 1, "with the function it was inlined in (%s)",
+          want);
+    snprintf(want, sizeof want, "test_context.c:%d (test-context+0x", inlined_call_line);
+    CHECK(check_log_count(GLVF_LOG_WARN, want) == 1, "and the line that inlined it (%s)", want);
 #else
     /* built without libdw: backtrace_symbols(), which names exported
      * functions only: the module and offset */
-    snprintf(want, sizeof want, "#0 ");
-    CHECK(check_log_count(GLVF_LOG_WARN, want) == 1, "one site listed");
-    CHECK(check_log_count(GLVF_LOG_WARN, "test-context(+0x") >= 1,
-          "the static function's frame as module(+offset)");
+    CHECK(check_log_count(GLVF_LOG_WARN, "#0 ") == 2, "the sites listed");
+    CHECK(check_log_count(GLVF_LOG_WARN, "test-context(+0x") >= 2,
+          "the static functions' frames as module(+offset)");
     CHECK(check_log_count(GLVF_LOG_WARN, "leak_named_site") == 0, "no name without libdw");
+    (void)want;
 #endif
     CHECK(check_log_count(GLVF_LOG_ERROR, NULL) == 0, "no error");
-    glvf_frame_unref(&f); /* the orphan: frees the last of the context's memory */
+    glvf_frame_unref(&f); /* orphans: the last drop frees the context's memory */
+    glvf_frame_unref(&g);
 }
 
 static void test_abandon(void *arg)
