@@ -167,7 +167,23 @@ static void run_mode(void *arg)
     }
     int failed_iterations = 0, orphans_min = -1, orphans_max = 0;
     atomic_store(&log_errors, 0);
+    /* Abandon leaves the GL objects to the GL context (as when it is gone
+     * first): those contexts get a GL context of their own, replaced every
+     * 100 iterations, so that the objects do not pile up. */
+    harness_ctx *gl = H;
     for (int i = 0; i < ITERATIONS && failed_iterations < 3; i++) {
+        if (m == MODE_ABANDON && i % 100 == 0) {
+            if (gl != H)
+                harness_ctx_destroy(gl);
+            gl = harness_ctx_create(API, NULL);
+            if (!gl || !harness_make_current(gl)) {
+                CHECK(false, "iteration %d: a GL context", i);
+                harness_ctx_destroy(gl);
+                gl = H;
+                harness_make_current(H);
+                break;
+            }
+        }
         /* the variants, in every combination */
         bool with_log = i % 2 == 0;
         s.together = i / 2 % 2 == 0;
@@ -176,8 +192,8 @@ static void run_mode(void *arg)
         atomic_store(&log_orphans, 0);
         glvf_context *ctx = glvf_context_create(glvf_context_params(
                 .get_proc_address = platform_loader ? NULL : harness_get_proc,
-                .get_proc_user = H, .is_current = platform_loader ? NULL : harness_is_current,
-                .is_current_user = H, .log = with_log ? count_log : NULL, .log_user = &s,
+                .get_proc_user = gl, .is_current = platform_loader ? NULL : harness_is_current,
+                .is_current_user = gl, .log = with_log ? count_log : NULL, .log_user = &s,
                 .flags = GLVF_CONTEXT_IGNORE_ENV));
         if (!ctx || !prepare(&s, ctx)) {
             CHECK(false, "iteration %d: context, uploads and regions", i);
@@ -224,6 +240,10 @@ static void run_mode(void *arg)
             for (int k = 0; k < REGIONS; k++)
                 CHECK(!s.regions[t][k], "dropped");
         }
+    }
+    if (gl != H) {
+        harness_ctx_destroy(gl);
+        harness_make_current(H);
     }
     s.quit = true;
     pthread_barrier_wait(&s.start);
