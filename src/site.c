@@ -114,19 +114,41 @@ static const char *die_name(Dwarf_Die *die)
     return n ? n : "??";
 }
 
+/* The compile unit holding `pc` (a module address; *bias: module to DWARF
+ * addresses). libdw's lookup uses .debug_aranges, which clang does not
+ * emit by default (nor does libdw 0.188 make up for it): then each unit's
+ * ranges are searched. */
+static bool find_cu(Dwfl_Module *mod, Dwarf_Addr pc, Dwarf_Die *out, Dwarf_Addr *bias)
+{
+    Dwarf_Die *cu = dwfl_module_addrdie(mod, pc, bias);
+    if (cu) {
+        *out = *cu;
+        return true;
+    }
+    Dwarf *dw = dwfl_module_getdwarf(mod, bias);
+    if (!dw)
+        return false;
+    Dwarf_Addr at = pc - *bias;
+    Dwarf_CU *unit = NULL;
+    while (dwarf_get_units(dw, unit, &unit, NULL, NULL, out, NULL) == 0) {
+        Dwarf_Addr base, start, end;
+        ptrdiff_t off = 0;
+        while ((off = dwarf_ranges(out, off, &base, &start, &end)) > 0)
+            if (at >= start && at < end)
+                return true;
+    }
+    return false;
+}
+
 /* Where `pc` sits in code inlined by the compiler: returns the innermost
  * inlined function's name (NULL when pc is not in inlined code) and writes
  * ", inlined in outer() at file:line" for each level into `tail`. */
-static const char *inline_chain(Dwfl_Module *mod, Dwarf_Addr pc, char *tail, size_t len)
+static const char *inline_chain(Dwarf_Die *cu, Dwarf_Addr at, char *tail, size_t len)
 {
     tail[0] = '\0';
-    Dwarf_Addr bias = 0;
-    Dwarf_Die *cu = dwfl_module_addrdie(mod, pc, &bias);
-    if (!cu)
-        return NULL;
     /* the innermost inlined instance around pc... */
     Dwarf_Die *pcscopes = NULL, *scopes = NULL;
-    int npc = dwarf_getscopes(cu, pc - bias, &pcscopes);
+    int npc = dwarf_getscopes(cu, at, &pcscopes);
     int first = -1;
     for (int i = 0; i < npc && first < 0; i++)
         if (dwarf_tag(&pcscopes[i]) == DW_TAG_inlined_subroutine)
@@ -194,13 +216,19 @@ static bool describe(glvf_symbolizer *s, void *addr, char *out, size_t len)
     const char *fn = dwfl_module_addrname(mod, pc);
     int lineno = 0;
     const char *file = NULL;
-    Dwfl_Line *line = dwfl_module_getsrc(mod, pc);
-    if (line)
-        file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
-    char inlined[512];
-    const char *inner = inline_chain(mod, pc, inlined, sizeof inlined);
-    if (inner)
-        fn = inner;
+    char inlined[512] = "";
+    Dwarf_Die cu;
+    Dwarf_Addr bias = 0;
+    if (find_cu(mod, pc, &cu, &bias)) {
+        Dwarf_Line *line = dwarf_getsrc_die(&cu, pc - bias);
+        if (line) {
+            file = dwarf_linesrc(line, NULL, NULL);
+            dwarf_lineno(line, &lineno);
+        }
+        const char *inner = inline_chain(&cu, pc - bias, inlined, sizeof inlined);
+        if (inner)
+            fn = inner;
+    }
     if (!fn && !file)
         return false;
     char where[512] = "";
