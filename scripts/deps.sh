@@ -12,6 +12,8 @@
 GLVF_DEB_PACKAGES=(
     # build
     meson ninja-build pkg-config gcc g++ libc6-dev python3 python3-glad
+    # elfutils' libdw: the leak report names creation sites (optional)
+    libdw-dev
     # GL: headers, libglvnd, libepoxy, and Mesa itself (a fresh machine has
     # no GL driver): EGL/GLX vendor libraries and the llvmpipe driver
     libepoxy-dev libegl-dev libgles-dev libgl-dev libopengl0

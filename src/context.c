@@ -7,7 +7,6 @@
  */
 #include "internal.h"
 
-#include <execinfo.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,30 +43,6 @@ int glvf_upload_strategy_parse(const char *name)
         if (!strcmp(name, strategy_names[i]))
             return i;
     return -EINVAL;
-}
-
-/* ---- site capture (GLVF_DEBUG=leaks) ------------------------------------ */
-
-int glvf_capture_site(void **site, int max)
-{
-    void *buf[GLVF_MAX_SITE + 2];
-    int n = backtrace(buf, GLVF_MAX_SITE + 2);
-    /* skip glvf_capture_site and the public glvf function that called it */
-    int skip = n > 2 ? 2 : 0;
-    int k = 0;
-    for (int i = skip; i < n && k < max; i++)
-        site[k++] = buf[i];
-    return k;
-}
-
-void glvf_log_site(const glvf_context *ctx, glvf_log_level level, void *const *site, int n)
-{
-    if (n <= 0)
-        return;
-    char **syms = backtrace_symbols(site, n);
-    for (int i = 0; i < n; i++)
-        glvf_logf(ctx, level, "    #%d %s", i, syms ? syms[i] : "?");
-    free(syms);
 }
 
 /* ---- entry checks ------------------------------------------------------- */
@@ -478,19 +453,25 @@ static void report_leaks(glvf_context *ctx)
     LOG_W(ctx, "leak report: %zu frame(s) (%zu bytes of textures) and %zu staging "
                "region(s) still held by the application at context destroy",
           frames, bytes, regions);
+    /* names for the creation sites, when any were recorded (and libdw is
+     * there): one symbolizer for the whole report */
+    glvf_symbolizer *sym = NULL;
+    if (ctx->track_sites && ctx->log && ctx->log_level >= GLVF_LOG_WARN)
+        sym = glvf_symbolizer_new();
     for (glvf_frame *f = ctx->frames_live; f; f = f->next) {
         LOG_W(ctx, "  leaked frame %p: %dx%d %s, %d texture(s), %zu bytes, %d reference(s)%s",
               (void *)f, f->image.width, f->image.height, glvf_format_name(f->image.format),
               f->planes, f->bytes, atomic_load(&f->refs),
               f->nsite ? ", created at:" : " (GLVF_DEBUG=leaks shows where)");
-        glvf_log_site(ctx, GLVF_LOG_WARN, f->site, f->nsite);
+        glvf_log_site(ctx, sym, GLVF_LOG_WARN, f->site, f->nsite);
     }
     for (glvf_staging *s = ctx->staging_live; s; s = s->next) {
         LOG_W(ctx, "  leaked staging region %p: %dx%d %s%s", (void *)s, s->image.width,
               s->image.height, glvf_format_name(s->image.format),
               s->nsite ? ", acquired at:" : " (GLVF_DEBUG=leaks shows where)");
-        glvf_log_site(ctx, GLVF_LOG_WARN, s->site, s->nsite);
+        glvf_log_site(ctx, sym, GLVF_LOG_WARN, s->site, s->nsite);
     }
+    glvf_symbolizer_free(sym);
 }
 
 void glvf_ctx_free(glvf_context *ctx)
@@ -539,15 +520,20 @@ static void context_end(glvf_context *ctx, bool gl)
     }
     glvf_frames_destroy(ctx); /* frees pooled frame structs; live ones are orphans */
     ctx->magic = CTX_MAGIC_DEAD;
-    ctx->live_refs--;
-    bool free_now = ctx->live_refs == 0;
-    if (!free_now)
+    if (ctx->live_refs > 1)
         LOG_W(ctx, "%zu frame(s)/staging region(s) outlive the context as orphans; "
                    "dropping them frees CPU memory only",
-              ctx->live_refs);
+              ctx->live_refs - 1);
+    /* Orphans never need the default loader: take it out of the context
+     * before the teardown's reference goes. After the unlock, ctx belongs
+     * to whoever drops the last reference (this thread when free_now, else
+     * the last orphan's drop on any thread): nothing here reads it again. */
+    glvf_platform platform = ctx->platform;
+    memset(&ctx->platform, 0, sizeof ctx->platform);
+    ctx->live_refs--;
+    bool free_now = ctx->live_refs == 0;
     pthread_mutex_unlock(&ctx->lock);
-    if (ctx->platform.api)
-        glvf_platform_fini(&ctx->platform);
+    glvf_platform_fini(&platform); /* no-op when the host gave both callbacks */
     if (free_now)
         glvf_ctx_free(ctx);
 }

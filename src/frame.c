@@ -327,6 +327,7 @@ void glvf_frame_unref(glvf_frame **pf)
     ctx->frames_live_count--;
     ctx->live_refs--;
     bool dead = ctx->dead, last = false;
+    glvf_log_sink sink = { 0 };
     if (!dead) {
         for (int i = 0; i < f->planes; i++)
             glvf_pool_release_locked(ctx, f->tex[i]);
@@ -334,13 +335,16 @@ void glvf_frame_unref(glvf_frame **pf)
     } else {
         f->magic = FRAME_MAGIC_FREE;
         last = ctx->live_refs == 0;
+        /* once unlocked, another thread's last drop may free ctx */
+        sink = glvf_log_sink_get(ctx);
     }
     pthread_mutex_unlock(&ctx->lock);
     if (dead) {
-        glvf_logf(ctx, GLVF_LOG_WARN,
-                  "frame %p (%dx%d %s) released after its context was destroyed (orphan): "
-                  "CPU memory freed, no GL call",
-                  (void *)f, f->image.width, f->image.height, glvf_format_name(f->image.format));
+        glvf_log_sink_printf(&sink, GLVF_LOG_WARN,
+                             "frame %p (%dx%d %s) released after its context was destroyed "
+                             "(orphan): CPU memory freed, no GL call",
+                             (void *)f, f->image.width, f->image.height,
+                             glvf_format_name(f->image.format));
         glvf_free(f);
         if (last)
             glvf_ctx_free(ctx);

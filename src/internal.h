@@ -29,6 +29,19 @@
 /* ---- log.c ------------------------------------------------------------- */
 void glvf_logf(const glvf_context *ctx, glvf_log_level level, const char *fmt, ...)
     GLVF_PRINTF(3, 4);
+/* A copy of a context's log settings (immutable after creation). A thread
+ * that must log after giving up the reference that kept the context alive
+ * (an orphan's drop, the teardown) copies them first, while the context is
+ * certainly alive, and logs through the copy: another thread may free the
+ * context as soon as that reference is gone. */
+typedef struct glvf_log_sink {
+    glvf_log_fn fn;
+    void *user;
+    glvf_log_level level;
+} glvf_log_sink;
+glvf_log_sink glvf_log_sink_get(const glvf_context *ctx); /* NULL ctx: silent */
+void glvf_log_sink_printf(const glvf_log_sink *sink, glvf_log_level level, const char *fmt,
+                          ...) GLVF_PRINTF(3, 4);
 #define LOG_E(ctx, ...) glvf_logf((ctx), GLVF_LOG_ERROR, __VA_ARGS__)
 #define LOG_W(ctx, ...) glvf_logf((ctx), GLVF_LOG_WARN, __VA_ARGS__)
 #define LOG_I(ctx, ...) glvf_logf((ctx), GLVF_LOG_INFO, __VA_ARGS__)
@@ -272,11 +285,25 @@ bool glvf_ctx_valid(const glvf_context *ctx, const char *fn);
  * and the failure paths of GL-thread calls (a reset shows up as GL errors,
  * NULL maps or fences that never signal). */
 bool glvf_ctx_check_lost(glvf_context *ctx, const char *fn);
-/* Called when the last live_ref of a dead context goes away. */
+/* Frees a dead context. Ownership rule of the teardown: live_refs counts
+ * the live frames and staging regions, plus one held by context_end while it
+ * runs. Whoever drops the last of them (under ctx->lock) calls this after
+ * unlocking. Every other thread gives up its reference as the last thing it
+ * does with ctx under the lock: after that unlock it may not read ctx at all
+ * (log through a glvf_log_sink copied before). */
 void glvf_ctx_free(glvf_context *ctx);
+/* ---- site.c: creation sites for the leak report ------------------------ */
 /* Backtrace of the caller of the public function that calls this. */
 __attribute__((noinline)) int glvf_capture_site(void **site, int max);
-void glvf_log_site(const glvf_context *ctx, glvf_log_level level, void *const *site, int n);
+/* Names sites (function, file:line) through libdw; NULL without libdw or
+ * when the process's modules cannot be listed. CPU only, any thread. */
+typedef struct glvf_symbolizer glvf_symbolizer;
+glvf_symbolizer *glvf_symbolizer_new(void);
+void glvf_symbolizer_free(glvf_symbolizer *sym); /* NULL: nothing */
+/* Logs one line per site entry: named through `sym` where it can, else
+ * backtrace_symbols()' module(+offset) form. */
+void glvf_log_site(const glvf_context *ctx, glvf_symbolizer *sym, glvf_log_level level,
+                   void *const *site, int n);
 
 static inline size_t glvf_align_up(size_t v, size_t a)
 {

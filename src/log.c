@@ -21,14 +21,40 @@ void glvf_log_stderr(void *user, glvf_log_level level, const char *msg)
     fprintf(stderr, "glvf: %s: %s\n", glvf_log_level_name(level), msg);
 }
 
-void glvf_logf(const glvf_context *ctx, glvf_log_level level, const char *fmt, ...)
+glvf_log_sink glvf_log_sink_get(const glvf_context *ctx)
 {
-    if (!ctx || !ctx->log || level > ctx->log_level)
+    if (!ctx)
+        return (glvf_log_sink){ 0 };
+    return (glvf_log_sink){ .fn = ctx->log, .user = ctx->log_user, .level = ctx->log_level };
+}
+
+static void sink_vprintf(const glvf_log_sink *sink, glvf_log_level level, const char *fmt,
+                         va_list ap)
+{
+    if (!sink->fn || level > sink->level)
         return;
     char buf[1024];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    sink->fn(sink->user, level, buf);
+}
+
+void glvf_log_sink_printf(const glvf_log_sink *sink, glvf_log_level level, const char *fmt,
+                          ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    sink_vprintf(sink, level, fmt, ap);
     va_end(ap);
-    ctx->log(ctx->log_user, level, buf);
+}
+
+void glvf_logf(const glvf_context *ctx, glvf_log_level level, const char *fmt, ...)
+{
+    if (!ctx)
+        return;
+    /* the fields are read once, before formatting */
+    glvf_log_sink sink = glvf_log_sink_get(ctx);
+    va_list ap;
+    va_start(ap, fmt);
+    sink_vprintf(&sink, level, fmt, ap);
+    va_end(ap);
 }

@@ -834,12 +834,15 @@ void glvf_staging_release(glvf_staging **pst)
     glvf_context *ctx = st->ctx;
     pthread_mutex_lock(&ctx->lock);
     bool dead = ctx->dead;
+    /* once unlocked, another thread's last drop may free a dead ctx */
+    glvf_log_sink sink = glvf_log_sink_get(ctx);
     bool last = region_end_locked(ctx, st, true);
     pthread_mutex_unlock(&ctx->lock);
     if (dead) {
-        glvf_logf(ctx, GLVF_LOG_WARN, "staging region %p dropped after its context was "
-                                      "destroyed (orphan): CPU memory freed only",
-                  (void *)st);
+        glvf_log_sink_printf(&sink, GLVF_LOG_WARN,
+                             "staging region %p dropped after its context was destroyed "
+                             "(orphan): CPU memory freed only",
+                             (void *)st);
         glvf_free(st);
     }
     if (last)

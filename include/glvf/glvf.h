@@ -114,8 +114,10 @@ GLVF_API int glvf_upload_strategy_parse(const char *name);
 
 enum glvf_context_flags {
     /* Record where frames and staging regions were created (a backtrace), so
-     * the leak report at destroy names the site. Also enabled by the
-     * environment variable GLVF_DEBUG containing "leaks". */
+     * the leak report at destroy names the site: function, file and line of
+     * each frame when glvf was built with elfutils' libdw, else module and
+     * offset. Also enabled by the environment variable GLVF_DEBUG
+     * containing "leaks". */
     GLVF_CONTEXT_TRACK_SITES = 1u << 0,
     /* Do not attach KHR_debug labels to GL objects. */
     GLVF_CONTEXT_NO_LABELS = 1u << 1,
@@ -132,8 +134,12 @@ typedef struct glvf_context_params {
      * GLX context with the one current at creation. */
     glvf_is_current_fn is_current;
     void *is_current_user;
-    /* Log sink; NULL: silent. Must stay valid until the context is destroyed
-     * and until the last orphaned frame is dropped. */
+    /* Log sink; NULL: silent. Called on any thread that calls into glvf,
+     * so it must be thread-safe. Must stay valid until glvf_context_destroy()
+     * or _abandon() has returned and every call that drops an orphan
+     * (glvf_frame_unref, glvf_staging_release) has returned: glvf copies
+     * it, so the last orphan's drop on one thread may free the context
+     * while another thread's drop still logs through the copy. */
     glvf_log_fn log;
     void *log_user;
     glvf_log_level log_level;      /* 0: GLVF_LOG_WARN */
@@ -202,6 +208,9 @@ GLVF_API bool glvf_context_is_lost(const glvf_context *ctx);
  * what the application never released (frames still referenced, staging
  * regions never submitted) and clears *pctx. Frames still referenced become
  * orphans: dropping them later frees CPU memory only, with a warning.
+ * Orphans may be dropped on any threads, also while destroy runs; the
+ * context's own memory is freed by whichever comes last, destroy or the
+ * last orphan's drop, and nothing touches it afterwards.
  * GL thread. When the owning context is not current it logs an error,
  * makes no GL call, leaves *pctx untouched and returns false. When the
  * context is lost (a graphics reset, checked here too) it deletes nothing
@@ -217,7 +226,9 @@ GLVF_API bool glvf_context_destroy(glvf_context **pctx);
 /*
  * For when the owning GL context is already gone (the window closed first):
  * frees all CPU state without a single GL call, reports leaks like destroy,
- * and clears *pctx. Any thread. Accepts NULL and a pointer to NULL.
+ * and clears *pctx. Frames and regions still held become orphans, as with
+ * destroy, and may be dropped on any threads meanwhile. Any thread.
+ * Accepts NULL and a pointer to NULL.
  */
 GLVF_API void glvf_context_abandon(glvf_context **pctx);
 

@@ -272,6 +272,86 @@ static void test_leak_report_and_orphans(void *arg)
     CHECK(check_log_count(GLVF_LOG_ERROR, NULL) == 0, "no error");
 }
 
+/* Static, so not exported: only the ELF symbol table and DWARF (this file
+ * is built with -g) can name it. */
+static int leak_line;
+__attribute__((noinline)) static glvf_frame *leak_named_site(glvf_context *ctx)
+{
+    static uint8_t pixels[16 * 16];
+    glvf_image img = { .format = GLVF_FORMAT_GRAY8, .width = 16, .height = 16,
+                       .planes = { { pixels, 16 } } };
+    leak_line = __LINE__ + 1;
+    glvf_frame *f = glvf_upload(ctx, &img, NULL, NULL);
+    __asm__ volatile("" ::: "memory"); /* not a tail call: this frame stays on the stack */
+    return f;
+}
+
+/* The same, through a function the compiler inlines: the report names the
+ * inlined function, its line, and the function and line it was inlined in. */
+static int inlined_line, inlined_call_line;
+static inline __attribute__((always_inline)) glvf_frame *leak_inlined(glvf_context *ctx,
+                                                                      const glvf_image *img)
+{
+    inlined_line = __LINE__ + 1;
+    return glvf_upload(ctx, img, NULL, NULL);
+}
+
+__attribute__((noinline)) static glvf_frame *leak_through_inline(glvf_context *ctx)
+{
+    static uint8_t pixels[8 * 8];
+    glvf_image img = { .format = GLVF_FORMAT_GRAY8, .width = 8, .height = 8,
+                       .planes = { { pixels, 8 } } };
+    inlined_call_line = __LINE__ + 1;
+    glvf_frame *f = leak_inlined(ctx, &img);
+    __asm__ volatile("" ::: "memory");
+    return f;
+}
+
+static void test_leak_site_names(void *arg)
+{
+    (void)arg;
+    glvf_context *ctx = make_ctx(GLVF_CONTEXT_TRACK_SITES);
+    REQUIRE(ctx, "create");
+    glvf_frame *f = leak_named_site(ctx);
+    glvf_frame *g = leak_through_inline(ctx);
+    REQUIRE(f && g, "upload");
+    check_log_clear();
+    CHECK(glvf_context_destroy(&ctx), "destroy with frames still referenced");
+    CHECK(check_log_count(GLVF_LOG_WARN, "leak report: 2 frame(s)") == 1, "report");
+    CHECK(check_log_count(GLVF_LOG_WARN, "created at:") == 2, "with their creation sites");
+    char want[256];
+#ifdef GLVF_TEST_LIBDW
+    /* "#0 leak_named_site() at ../tests/egl/test_context.c:NN (test-context+0x..)" */
+    CHECK(check_log_count(GLVF_LOG_WARN, "#0 leak_named_site() at ") == 1,
+          "the site's first frame names the (static) function that uploaded");
+    snprintf(want, sizeof want, "test_context.c:%d (test-context+0x", leak_line);
+    CHECK(check_log_count(GLVF_LOG_WARN, want) == 1, "with file:line and module+offset (%s)",
+          want);
+    CHECK(check_log_count(GLVF_LOG_WARN, "test_leak_site_names() at ") == 2,
+          "and its caller, named");
+    /* "#0 leak_inlined() at ...:NN, inlined in leak_through_inline() at ...:MM (...)" */
+    CHECK(check_log_count(GLVF_LOG_WARN, "#0 leak_inlined() at ") == 1,
+          "an inlined function is named");
+    snprintf(want, sizeof want, "test_context.c:%d, inlined in leak_through_inline() at ",
+             inlined_line);
+    CHECK(check_log_count(GLVF_LOG_WARN, want) == 1, "with the function it was inlined in (%s)",
+          want);
+    snprintf(want, sizeof want, "test_context.c:%d (test-context+0x", inlined_call_line);
+    CHECK(check_log_count(GLVF_LOG_WARN, want) == 1, "and the line that inlined it (%s)", want);
+#else
+    /* built without libdw: backtrace_symbols(), which names exported
+     * functions only: the module and offset */
+    CHECK(check_log_count(GLVF_LOG_WARN, "#0 ") == 2, "the sites listed");
+    CHECK(check_log_count(GLVF_LOG_WARN, "test-context(+0x") >= 2,
+          "the static functions' frames as module(+offset)");
+    CHECK(check_log_count(GLVF_LOG_WARN, "leak_named_site") == 0, "no name without libdw");
+    (void)want;
+#endif
+    CHECK(check_log_count(GLVF_LOG_ERROR, NULL) == 0, "no error");
+    glvf_frame_unref(&f); /* orphans: the last drop frees the context's memory */
+    glvf_frame_unref(&g);
+}
+
 static void test_abandon(void *arg)
 {
     (void)arg;
@@ -390,6 +470,7 @@ int main(int argc, char **argv)
     RUN(test_bounded_collect, NULL);
     RUN(test_labels, NULL);
     RUN(test_leak_report_and_orphans, NULL);
+    RUN(test_leak_site_names, NULL);
     RUN(test_abandon, NULL);
     RUN(test_two_contexts, NULL);
     harness_ctx_destroy(H);
