@@ -455,9 +455,10 @@ int glvf_context_collect(glvf_context *ctx)
     /* once a frame: the cheap place to notice a graphics reset */
     if (glvf_ctx_check_lost(ctx, "glvf_context_collect"))
         return -ENODEV;
-    int n = glvf_tracker_drain(ctx, ctx->max_deletes);
+    /* staging, the pool's fences, then the drain */
     glvf_staging_service(ctx);
-    return n;
+    glvf_pool_collect(ctx);
+    return glvf_tracker_drain(ctx, ctx->max_deletes);
 }
 
 /* Leak report: frames and staging regions the application still holds. */
@@ -512,6 +513,7 @@ static void context_end(glvf_context *ctx, bool gl)
     report_leaks(ctx);
     glvf_staging_destroy(ctx, gl);
     glvf_pool_destroy(ctx, gl);
+    glvf_frames_end_fences(ctx, gl);
     glvf_render_destroy(ctx, gl);
     if (!gl) {
         /* the GL objects died with the GL context: forget them */
@@ -636,5 +638,7 @@ void glvf_context_get_stats(const glvf_context *cctx, glvf_stats *out)
     out->staging_waits = ctx->ring.waits;
     out->staging_live = ctx->ring.live;
     out->zero_copy_submits = ctx->ring.zero_copy;
+    out->pool_busy_skips = ctx->pool.busy_skips;
+    out->pool_fence_waits = ctx->pool.fence_waits;
     pthread_mutex_unlock(&ctx->lock);
 }

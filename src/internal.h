@@ -110,23 +110,47 @@ typedef struct glvf_pool_tex {
     int width, height;
     size_t bytes;
     bool in_use;
+    /* cached textures: the fence epoch of the release (the GPU may read the
+     * texture until every epoch up to it has signalled) */
+    uint64_t epoch;
     struct glvf_pool_tex *all_prev, *all_next;   /* every pool texture */
-    struct glvf_pool_tex *lru_prev, *lru_next;   /* cached, oldest first */
+    struct glvf_pool_tex *lru_prev, *lru_next;   /* cached, oldest release first */
 } glvf_pool_tex;
+
+#define GLVF_POOL_FENCES 64  /* outstanding pool fences at most */
+
+typedef struct glvf_pool_fence {
+    GLsync sync;
+    uint64_t epoch;          /* covers every release tagged with it */
+} glvf_pool_fence;
 
 typedef struct glvf_pool {
     glvf_pool_tex *all;
     glvf_pool_tex *lru_head, *lru_tail;
     size_t bytes, cached_bytes, cached;
-    uint64_t hits, misses, evictions;
+    uint64_t hits, misses, evictions, busy_skips, fence_waits;
+    /* Fences: a release is tagged with `epoch`; recording a fence closes the
+     * epoch; every epoch below `done` is known to have signalled. The queue
+     * (oldest first, GL thread) holds the fences not yet seen signalled. */
+    uint64_t epoch, done;
+    size_t unfenced;                     /* releases since the last fence */
+    glvf_pool_fence fences[GLVF_POOL_FENCES];
+    size_t fence_head, fence_count;
 } glvf_pool;
 
-/* GL thread (ctx current), without ctx->lock. NULL on failure (logged). */
+/* GL thread (ctx current), without ctx->lock. Reuses the oldest cached
+ * texture of that size and format the GPU has finished with; creates one
+ * while the budget allows; at the budget waits (fence_timeout_ms) for the
+ * oldest one the GPU may still read. NULL with *err (-ENOMEM, -EIO,
+ * -ETIMEDOUT) on failure, logged. */
 glvf_pool_tex *glvf_pool_acquire(glvf_context *ctx, const glvf_plane_layout *l,
-                                 glvf_format format, int plane);
+                                 glvf_format format, int plane, int *err);
 /* Any thread, with ctx->lock held. */
 void glvf_pool_release_locked(glvf_context *ctx, glvf_pool_tex *t);
-/* Destroy: queues (gl) or forgets every pool texture. Lock held. */
+/* Collect's part (GL thread, without lock): retires signalled pool fences
+ * and records one for the releases since the previous fence. */
+void glvf_pool_collect(glvf_context *ctx);
+/* Destroy: queues (gl) or forgets every pool texture and fence. Lock held. */
 void glvf_pool_destroy(glvf_context *ctx, bool gl);
 
 /* ---- staging.c --------------------------------------------------------- */
@@ -194,12 +218,15 @@ struct glvf_frame {
     void *user_data;
     bool zero_copy;
     size_t bytes;
+    GLsync fence;           /* glvf_frame_fence(), owned by the frame */
     glvf_frame *prev, *next;    /* ctx->frames_live or ctx->frames_free */
     void *site[GLVF_MAX_SITE];
     int nsite;
 };
 
 void glvf_frames_destroy(glvf_context *ctx); /* orphans live frames, frees free list */
+/* Destroy: queues (gl) or forgets the fences of live frames. Lock held. */
+void glvf_frames_end_fences(glvf_context *ctx, bool gl);
 
 /* ---- render.c ---------------------------------------------------------- */
 typedef struct glvf_renderer glvf_renderer;

@@ -1,9 +1,22 @@
 /*
- * Texture pool keyed by (internal format, width, height). Textures released
- * by frames (from any thread) are cached, most recently used last; a miss
- * creates a texture (immutable storage where available) and, to stay under
- * the byte budget, evicts the least recently used cached textures through
- * the deferred-release queue.
+ * Texture pool keyed by (internal format, width, height), fence-aware, with
+ * run-time memory control.
+ *
+ * Textures released by frames (from any thread) are cached in release
+ * order. A texture released while a draw may still read it is not handed
+ * out again until the GPU is done with it: a release is tagged with the
+ * current fence epoch, and one fence closes an epoch, covering every
+ * release tagged with it (one GLsync per collect, plus one on demand when
+ * an upload wants a texture released since the last fence; never one per
+ * texture). Fences signal in order, so the pool only has to poll the oldest
+ * outstanding one.
+ *
+ * Acquire: the oldest cached texture of the key whose fence has signalled;
+ * if every match is busy, a new texture while the byte budget allows; at
+ * the budget, a wait (fence_timeout_ms) for the oldest busy match, then
+ * -ETIMEDOUT. With no match at all, least-recently-released cached
+ * textures are evicted (through the deferred-release queue) to make room,
+ * as before fences existed.
  */
 #include "internal.h"
 
@@ -47,21 +60,26 @@ static void all_unlink(glvf_pool *p, glvf_pool_tex *t)
         t->all_next->all_prev = t->all_prev;
 }
 
-/* Evicts cached textures, oldest first, until `incoming` more bytes fit in
- * the budget. Lock held. The names go through the deferred queue (room is
- * reserved for them), the records are freed. */
+/* Drops one cached texture: its name goes through the deferred queue (room
+ * is reserved for it), the record is freed. Lock held. */
+static void drop_cached_locked(glvf_context *ctx, glvf_pool_tex *t)
+{
+    glvf_pool *p = &ctx->pool;
+    lru_unlink(p, t);
+    all_unlink(p, t);
+    p->bytes -= t->bytes;
+    p->evictions++;
+    glvf_tracker_defer(ctx, GLVF_OBJECT_TEXTURE, t->name, t->bytes);
+    glvf_free(t);
+}
+
+/* Evicts cached textures, oldest release first, until `incoming` more
+ * bytes fit in the budget. Lock held. */
 static void evict_locked(glvf_context *ctx, size_t incoming)
 {
     glvf_pool *p = &ctx->pool;
-    while (p->lru_head && p->bytes + incoming > ctx->pool_budget) {
-        glvf_pool_tex *t = p->lru_head;
-        lru_unlink(p, t);
-        all_unlink(p, t);
-        p->bytes -= t->bytes;
-        p->evictions++;
-        glvf_tracker_defer(ctx, GLVF_OBJECT_TEXTURE, t->name, t->bytes);
-        glvf_free(t);
-    }
+    while (p->lru_head && p->bytes + incoming > ctx->pool_budget)
+        drop_cached_locked(ctx, p->lru_head);
 }
 
 static size_t texture_bytes(const glvf_plane_layout *l)
@@ -70,32 +88,130 @@ static size_t texture_bytes(const glvf_plane_layout *l)
     return (size_t)l->width * (size_t)l->height * bpt;
 }
 
-glvf_pool_tex *glvf_pool_acquire(glvf_context *ctx, const glvf_plane_layout *l,
-                                 glvf_format format, int plane)
+/* ---- fences (GL thread, without lock) ------------------------------------ */
+
+static bool pool_fenced(const glvf_context *ctx)
+{
+    return ctx->caps.sync; /* GL 3.2 / ES 3.0: every context glvf accepts */
+}
+
+/* Deletes the queued fences of epochs up to `epoch` (they have signalled:
+ * fences signal in order) and marks those epochs done. */
+static void fences_retire_upto(glvf_context *ctx, uint64_t epoch)
+{
+    glvf_pool *p = &ctx->pool;
+    for (;;) {
+        pthread_mutex_lock(&ctx->lock);
+        GLsync sync = NULL;
+        if (p->fence_count && p->fences[p->fence_head].epoch <= epoch) {
+            sync = p->fences[p->fence_head].sync;
+            p->fence_head = (p->fence_head + 1) % GLVF_POOL_FENCES;
+            p->fence_count--;
+        }
+        if (p->done < epoch + 1)
+            p->done = epoch + 1;
+        pthread_mutex_unlock(&ctx->lock);
+        if (!sync)
+            return;
+        glvf_tracker_delete_now(ctx, GLVF_OBJECT_SYNC, (uint64_t)(uintptr_t)sync, 0);
+    }
+}
+
+/* Retires the fences that have signalled, oldest first: one poll (no wait)
+ * per fence, stopping at the first still pending. The flush bit makes sure
+ * a fence not yet submitted is, so that it signals at all. */
+static void fences_poll(glvf_context *ctx)
+{
+    glvf_pool *p = &ctx->pool;
+    for (;;) {
+        pthread_mutex_lock(&ctx->lock);
+        glvf_pool_fence f = { 0 };
+        if (p->fence_count)
+            f = p->fences[p->fence_head];
+        pthread_mutex_unlock(&ctx->lock);
+        if (!f.sync)
+            return;
+        GLenum r = ctx->gl.ClientWaitSync(f.sync, GL_SYNC_FLUSH_COMMANDS_BIT, 0);
+        if (r != GL_ALREADY_SIGNALED && r != GL_CONDITION_SATISFIED)
+            return; /* still pending (or a failed poll: asked again later) */
+        fences_retire_upto(ctx, f.epoch);
+    }
+}
+
+/* Closes the open epoch with a fence when textures were released in it.
+ * Returns the epoch closed, or UINT64_MAX when none was (nothing released,
+ * the fence queue full, or no room to track it). A failed glFenceSync is
+ * logged and replaced by glFinish (everything before is then complete). */
+static uint64_t fence_record(glvf_context *ctx)
 {
     glvf_pool *p = &ctx->pool;
     pthread_mutex_lock(&ctx->lock);
-    /* most recently cached first: in steady state the match is at the tail */
-    for (glvf_pool_tex *t = p->lru_tail; t; t = t->lru_prev) {
-        if (t->internal_format == l->internal_format && t->width == l->width &&
-            t->height == l->height) {
-            lru_unlink(p, t);
-            t->in_use = true;
-            p->hits++;
-            pthread_mutex_unlock(&ctx->lock);
-            return t;
-        }
+    if (!p->unfenced || p->fence_count == GLVF_POOL_FENCES || !glvf_tracker_reserve(ctx, 1)) {
+        pthread_mutex_unlock(&ctx->lock);
+        return UINT64_MAX;
     }
-    p->misses++;
-    size_t bytes = texture_bytes(l);
-    evict_locked(ctx, bytes);
-    /* room in the deferred queue for this texture's eventual release */
-    bool reserved = glvf_tracker_reserve(ctx, 1);
+    uint64_t epoch = p->epoch++;
+    p->unfenced = 0;
     pthread_mutex_unlock(&ctx->lock);
 
-    glvf_pool_tex *t = reserved ? glvf_calloc(1, sizeof *t) : NULL;
+    GLsync sync = ctx->gl.FenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
+    if (!sync) {
+        LOG_E(ctx, "texture pool: glFenceSync failed (GL error 0x%x); finishing the GL queue "
+                   "instead",
+              ctx->gl.GetError());
+        ctx->gl.Finish();
+        fences_retire_upto(ctx, epoch);
+        return epoch;
+    }
+    pthread_mutex_lock(&ctx->lock);
+    p->fences[(p->fence_head + p->fence_count) % GLVF_POOL_FENCES] =
+        (glvf_pool_fence){ .sync = sync, .epoch = epoch };
+    p->fence_count++;
+    glvf_tracker_created(ctx, GLVF_OBJECT_SYNC, 0);
+    pthread_mutex_unlock(&ctx->lock);
+    return epoch;
+}
+
+/* The fence covering `epoch`, recorded now when the epoch is still open.
+ * NULL when it has signalled meanwhile or no fence could be recorded (the
+ * queue is full: the caller waits for the oldest one instead). */
+static GLsync fence_for_epoch(glvf_context *ctx, uint64_t epoch, uint64_t *fence_epoch)
+{
+    glvf_pool *p = &ctx->pool;
+    pthread_mutex_lock(&ctx->lock);
+    bool open = epoch >= p->epoch;
+    pthread_mutex_unlock(&ctx->lock);
+    if (open)
+        fence_record(ctx);
+    pthread_mutex_lock(&ctx->lock);
+    GLsync sync = NULL;
+    for (size_t i = 0; i < p->fence_count; i++) {
+        const glvf_pool_fence *f = &p->fences[(p->fence_head + i) % GLVF_POOL_FENCES];
+        if (f->epoch >= epoch) {
+            sync = f->sync;
+            *fence_epoch = f->epoch;
+            break;
+        }
+    }
+    if (!sync && p->fence_count && epoch >= p->epoch) {
+        /* still open (the queue is full): the oldest fence makes room */
+        sync = p->fences[p->fence_head].sync;
+        *fence_epoch = p->fences[p->fence_head].epoch;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    return sync;
+}
+
+/* ---- acquire ------------------------------------------------------------- */
+
+static glvf_pool_tex *texture_create(glvf_context *ctx, const glvf_plane_layout *l,
+                                     glvf_format format, int plane, size_t bytes, int *err)
+{
+    glvf_pool *p = &ctx->pool;
+    glvf_pool_tex *t = glvf_calloc(1, sizeof *t);
     if (!t) {
         LOG_E(ctx, "texture pool: out of memory");
+        *err = -ENOMEM;
         return NULL;
     }
     GladGLContext *gl = &ctx->gl;
@@ -107,6 +223,7 @@ glvf_pool_tex *glvf_pool_acquire(glvf_context *ctx, const glvf_plane_layout *l,
     if (!t->name) {
         LOG_E(ctx, "texture pool: glGenTextures failed (0x%x)", gl->GetError());
         glvf_free(t);
+        *err = -ENOMEM;
         return NULL;
     }
     gl->BindTexture(GL_TEXTURE_2D, t->name);
@@ -121,15 +238,16 @@ glvf_pool_tex *glvf_pool_acquire(glvf_context *ctx, const glvf_plane_layout *l,
     gl->TexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
     gl->TexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
     gl->TexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
-    GLenum err = gl->GetError();
+    GLenum e = gl->GetError();
     gl->BindTexture(GL_TEXTURE_2D, (GLuint)prev_tex);
-    if (err != GL_NO_ERROR) {
+    if (e != GL_NO_ERROR) {
         LOG_E(ctx, "texture pool: allocating a %dx%d texture (internal format 0x%x, %zu "
                    "bytes) failed with GL error 0x%x%s",
-              l->width, l->height, l->internal_format, bytes, err,
-              err == GL_OUT_OF_MEMORY ? " (GL_OUT_OF_MEMORY)" : "");
+              l->width, l->height, l->internal_format, bytes, e,
+              e == GL_OUT_OF_MEMORY ? " (GL_OUT_OF_MEMORY)" : "");
         gl->DeleteTextures(1, &t->name);
         glvf_free(t);
+        *err = -ENOMEM;
         return NULL;
     }
     /* labelled at creation only: a pool hit formats nothing */
@@ -152,20 +270,133 @@ glvf_pool_tex *glvf_pool_acquire(glvf_context *ctx, const glvf_plane_layout *l,
     return t;
 }
 
+static bool tex_matches(const glvf_pool_tex *t, const glvf_plane_layout *l)
+{
+    return t->internal_format == l->internal_format && t->width == l->width &&
+           t->height == l->height;
+}
+
+glvf_pool_tex *glvf_pool_acquire(glvf_context *ctx, const glvf_plane_layout *l,
+                                 glvf_format format, int plane, int *err)
+{
+    glvf_pool *p = &ctx->pool;
+    size_t bytes = texture_bytes(l);
+    bool fenced = pool_fenced(ctx), polled = false, skipped = false;
+    for (;;) {
+        pthread_mutex_lock(&ctx->lock);
+        /* Oldest release first. Releases are tagged in order, so when the
+         * oldest match is still busy, so are all the others. */
+        glvf_pool_tex *match = NULL;
+        for (glvf_pool_tex *t = p->lru_head; t; t = t->lru_next) {
+            if (tex_matches(t, l)) {
+                match = t;
+                break;
+            }
+        }
+        if (match && (!fenced || match->epoch < p->done)) {
+            lru_unlink(p, match);
+            match->in_use = true;
+            p->hits++;
+            pthread_mutex_unlock(&ctx->lock);
+            return match;
+        }
+        uint64_t busy_epoch = match ? match->epoch : 0;
+        if (match && !polled) {
+            bool open = busy_epoch >= p->epoch;
+            pthread_mutex_unlock(&ctx->lock);
+            /* a texture released since the last fence needs one first */
+            if (open)
+                fence_record(ctx);
+            fences_poll(ctx);
+            polled = true;
+            continue;
+        }
+        if (match && !skipped) {
+            p->busy_skips++;
+            skipped = true;
+        }
+        if (!match || p->bytes + bytes <= ctx->pool_budget) {
+            /* a new texture: within the budget, or (no match to wait for)
+             * after evicting cached ones, as far as they go */
+            p->misses++;
+            if (!match)
+                evict_locked(ctx, bytes);
+            /* room in the deferred queue for this texture's eventual release */
+            bool reserved = glvf_tracker_reserve(ctx, 1);
+            pthread_mutex_unlock(&ctx->lock);
+            if (!reserved) {
+                LOG_E(ctx, "texture pool: out of memory");
+                *err = -ENOMEM;
+                return NULL;
+            }
+            return texture_create(ctx, l, format, plane, bytes, err);
+        }
+        /* At the budget, every match busy: wait for the oldest. */
+        p->fence_waits++;
+        size_t pool_bytes = p->bytes;
+        pthread_mutex_unlock(&ctx->lock);
+        uint64_t fence_epoch = 0;
+        GLsync sync = fence_for_epoch(ctx, busy_epoch, &fence_epoch);
+        if (!sync) {
+            pthread_mutex_lock(&ctx->lock);
+            bool done = busy_epoch < p->done;
+            pthread_mutex_unlock(&ctx->lock);
+            if (done)
+                continue; /* glFinish stood in for a failed glFenceSync */
+            LOG_E(ctx, "texture pool: out of memory recording a fence");
+            *err = -ENOMEM;
+            return NULL;
+        }
+        GLenum r = ctx->gl.ClientWaitSync(sync, GL_SYNC_FLUSH_COMMANDS_BIT,
+                                          (GLuint64)ctx->fence_timeout_ms * 1000000u);
+        if (r == GL_ALREADY_SIGNALED || r == GL_CONDITION_SATISFIED) {
+            fences_retire_upto(ctx, fence_epoch);
+            continue;
+        }
+        if (r == GL_TIMEOUT_EXPIRED) {
+            LOG_E(ctx, "texture pool: the GPU did not finish with any released %dx%d texture "
+                       "(internal format 0x%x) within fence_timeout_ms (%u ms), and a new one "
+                       "would exceed the pool budget (%zu of %zu bytes used): -ETIMEDOUT",
+                  l->width, l->height, l->internal_format, ctx->fence_timeout_ms, pool_bytes,
+                  ctx->pool_budget);
+            *err = -ETIMEDOUT;
+        } else {
+            LOG_E(ctx, "texture pool: glClientWaitSync failed (0x%x, GL error 0x%x)", r,
+                  ctx->gl.GetError());
+            *err = -EIO;
+        }
+        return NULL;
+    }
+}
+
 void glvf_pool_release_locked(glvf_context *ctx, glvf_pool_tex *t)
 {
     glvf_pool *p = &ctx->pool;
     t->in_use = false;
+    t->epoch = p->epoch;
+    p->unfenced++;
     lru_append(p, t);
     if (p->bytes > ctx->pool_budget)
         evict_locked(ctx, 0);
 }
 
+void glvf_pool_collect(glvf_context *ctx)
+{
+    if (!pool_fenced(ctx))
+        return;
+    fences_poll(ctx);
+    fence_record(ctx);
+}
+
+/* ---- destroy ------------------------------------------------------------- */
+
 void glvf_pool_destroy(glvf_context *ctx, bool gl)
 {
     /* Lock held by the caller; the context is already marked dead, so no
-     * frame returns textures concurrently. With gl, every name goes through
-     * the queue (room is reserved) for one batched drain. */
+     * frame returns textures concurrently. With gl, every name and fence
+     * goes through the queue (room is reserved) for one batched drain;
+     * without (abandon, a lost context), they are only forgotten: no
+     * glDeleteSync off a context that is gone. */
     glvf_pool *p = &ctx->pool;
     glvf_pool_tex *t = p->all;
     while (t) {
@@ -179,6 +410,14 @@ void glvf_pool_destroy(glvf_context *ctx, bool gl)
         glvf_free(t);
         t = next;
     }
+    for (size_t i = 0; i < p->fence_count; i++) {
+        GLsync sync = p->fences[(p->fence_head + i) % GLVF_POOL_FENCES].sync;
+        if (gl)
+            glvf_tracker_defer(ctx, GLVF_OBJECT_SYNC, (uint64_t)(uintptr_t)sync, 0);
+        else
+            ctx->tracker.kinds[GLVF_OBJECT_SYNC].live--;
+    }
+    p->fence_head = p->fence_count = 0;
     p->all = p->lru_head = p->lru_tail = NULL;
     p->bytes = p->cached_bytes = p->cached = 0;
 }

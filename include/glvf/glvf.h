@@ -138,7 +138,9 @@ typedef struct glvf_context_params {
     void *log_user;
     glvf_log_level log_level;      /* 0: GLVF_LOG_WARN */
     /* Texture pool byte budget (in-use + cached). 0: 512 MiB. Cached
-     * textures are evicted least-recently-used first to stay under it. */
+     * textures are evicted least-recently-used first to stay under it; at
+     * the budget an upload waits for the GPU to finish with a texture
+     * rather than create one (see fence_timeout_ms). */
     size_t pool_budget_bytes;
     /* Staging (PBO) byte budget. 0: 128 MiB. */
     size_t staging_budget_bytes;
@@ -148,8 +150,11 @@ typedef struct glvf_context_params {
     /* Upload strategy; 0 (auto) unless forced. GLVF_UPLOAD=<name> in the
      * environment overrides it (unless GLVF_CONTEXT_IGNORE_ENV). */
     glvf_upload_strategy upload;
-    /* Milliseconds to wait for a staging fence before an upload fails.
-     * 0: 2000. */
+    /* Milliseconds an upload waits for a fence before it fails with
+     * -ETIMEDOUT (logged): a staging slot's (pbo-persistent ring full), or
+     * a released texture's (pool at its budget, every matching texture
+     * still read by the GPU). 0: 2000, long enough for a GPU a few frames
+     * behind, short enough to report a hung one. */
     unsigned fence_timeout_ms;
     unsigned flags;                /* glvf_context_flags */
 } glvf_context_params;
@@ -170,7 +175,9 @@ GLVF_API glvf_context *glvf_context_create(const glvf_context_params *params);
 
 /*
  * Drains the deferred-release queue (bounded by max_deletes_per_collect),
- * retires signalled staging fences. Call once per frame. GL thread; on any
+ * retires signalled staging and pool fences, and records one fence
+ * covering every texture released since the previous one (the pool reuses a texture only once its fence has signalled). Call
+ * once per frame. GL thread; on any
  * other thread it makes no GL call, logs an error and returns -EPERM.
  * When the context can report graphics resets (caps.robustness and a
  * context created with GL_LOSE_CONTEXT_ON_RESET) it first asks
@@ -302,10 +309,17 @@ typedef struct glvf_stats {
     uint64_t staging_waits;       /* uploads that had to wait on a fence */
     uint64_t staging_live;        /* regions acquired, not yet submitted */
     uint64_t zero_copy_submits;   /* frames submitted from staging regions */
+    /* Appended in 0.1 (issue 13). glvf_stats is caller-allocated: fields are
+     * only ever appended (issue 14 tracks a size field). */
+    uint64_t pool_busy_skips;     /* texture requests that passed over cached
+                                     textures the GPU might still be reading */
+    uint64_t pool_fence_waits;    /* texture requests that had to wait for a
+                                     fence (the pool at its budget) */
 } glvf_stats;
 
 /* Copies a consistent snapshot of the statistics. Any thread. */
 GLVF_API void glvf_context_get_stats(const glvf_context *ctx, glvf_stats *out);
+
 
 /* ------------------------------------------------------------------------ */
 /* Formats and images                                                       */
@@ -463,7 +477,9 @@ typedef struct glvf_upload_params {
  * (may be NULL). GL thread. On failure returns NULL with a logged reason and
  * -errno in *err when err is non-NULL: -EINVAL / -EOVERFLOW / -E2BIG /
  * -ENOTSUP (see glvf_image_validate), -EPERM (not current), -ENOMEM (GL or
- * heap out of memory), -EIO (another GL error), -ETIMEDOUT (staging fence),
+ * heap out of memory), -EIO (another GL error), -ETIMEDOUT (a staging
+ * fence, or the pool at its budget with no texture the GPU has finished
+ * with: see fence_timeout_ms),
  * -ENODEV (context lost); nothing is leaked and textures taken from the
  * pool go back to it. The context stays usable after every failure but
  * -ENODEV.
@@ -481,7 +497,8 @@ GLVF_API glvf_frame *glvf_upload(glvf_context *ctx, const glvf_image *img,
  * (may be NULL). GL thread. Returns a frame with one reference, or NULL
  * with a logged reason and -errno in *err: -EINVAL / -EOVERFLOW / -E2BIG /
  * -ENOTSUP (format or size, as glvf_image_validate), -EPERM (not current),
- * -ENOMEM, -ENODEV (context lost).
+ * -ENOMEM, -ETIMEDOUT (the pool at its budget and the GPU not done with
+ * any matching texture within fence_timeout_ms), -ENODEV (context lost).
  */
 GLVF_API glvf_frame *glvf_frame_new(glvf_context *ctx, glvf_format format, int width,
                                     int height, const glvf_upload_params *params, int *err);
@@ -491,7 +508,9 @@ GLVF_API glvf_frame *glvf_frame_ref(glvf_frame *frame);
 
 /*
  * Drops a reference and clears *pframe. The last reference returns the
- * textures to the pool (no GL call). A frame of a destroyed context (an
+ * textures to the pool (no GL call); the pool hands them out again only
+ * once a fence recorded after the release has signalled (a draw still
+ * queued may read them), and deletes the frame's glvf_frame_fence(). A frame of a destroyed context (an
  * orphan) frees only CPU memory and logs a warning. Unref of a frame that
  * has no reference left is detected while the frame's memory is still
  * pooled and logged as an error. Any thread. Accepts NULL and a pointer
@@ -525,6 +544,32 @@ GLVF_API void *glvf_frame_user_data(const glvf_frame *frame);
 GLVF_API glvf_context *glvf_frame_context(const glvf_frame *frame);
 /* True when the frame was submitted from a staging region (no CPU copy). */
 GLVF_API bool glvf_frame_zero_copy(const glvf_frame *frame);
+
+/*
+ * A fence (a GLsync, returned as void *: cast it) that signals once the GPU
+ * has carried out every command the owning context issued before the first
+ * call for this frame: its upload, and whatever was drawn into it by then
+ * (e.g. a conversion into a glvf_frame_new() frame). Another GL context
+ * sharing objects with the owning one waits on it (glWaitSync, or
+ * glClientWaitSync) before sampling the frame's textures; glvf flushes
+ * after creating it, so such a wait cannot stall on an unsubmitted fence.
+ * The first call creates it; later calls return the same fence (it does
+ * not cover commands issued after the first call).
+ * Ownership: the frame owns the fence. glvf deletes it when the frame's
+ * last reference is dropped (through the deferred queue: the owning
+ * context's next GL-thread call deletes it), or at glvf_context_destroy()
+ * for a frame that outlives its context; after glvf_context_abandon() it
+ * is never deleted by glvf (it went with the GL context). The caller never
+ * deletes it and uses it only while it holds a reference to the frame (a
+ * glWaitSync issued meanwhile may still be pending afterwards: GL keeps the
+ * fence alive until the wait is over).
+ * GL thread (the owning context current). Borrows `frame`. Returns NULL
+ * with -errno in *err (may be NULL) and a logged reason: -EINVAL (not a
+ * live frame of `ctx`), -EPERM (not current), -ENODEV (context lost),
+ * -ENOTSUP (no sync objects: never on GL 3.3 or GLES 3.0, which glvf
+ * requires), -ENOMEM / -EIO (glFenceSync failed).
+ */
+GLVF_API void *glvf_frame_fence(glvf_context *ctx, glvf_frame *frame, int *err);
 
 /* ------------------------------------------------------------------------ */
 /* Rendering                                                                */
