@@ -12,15 +12,25 @@
  * outstanding one.
  *
  * Acquire: the oldest cached texture of the key whose fence has signalled;
- * if every match is busy, a new texture while the byte budget allows; at
- * the budget, a wait (fence_timeout_ms) for the oldest busy match, then
- * -ETIMEDOUT. With no match at all, least-recently-released cached
- * textures are evicted (through the deferred-release queue) to make room,
- * as before fences existed.
+ * if every match is busy, a new texture while the byte budget allows and
+ * fewer than MAX_BUSY_PER_KEY are busy (none on software renderers);
+ * otherwise a wait (fence_timeout_ms)
+ * for the oldest busy match, then -ETIMEDOUT. With no match at all,
+ * least-recently-released cached textures are evicted (through the
+ * deferred-release queue) to make room, as before fences existed.
  */
 #include "internal.h"
 
 #include <stdlib.h>
+
+/* Busy textures of one key the pool lets pile up before it waits for the
+ * oldest instead of creating another (as the staging ring's in-flight
+ * limit): a GPU that lags a little costs a few textures, not memory that
+ * grows whenever it lags a little more. On a software renderer (llvmpipe)
+ * none: the "GPU" is the CPU, an upload into a busy texture would wait for
+ * the rasterizer all the same, and a new texture only costs memory (and
+ * makes the pool's size follow the rasterizer's timing). */
+#define MAX_BUSY_PER_KEY 3
 
 static void lru_unlink(glvf_pool *p, glvf_pool_tex *t)
 {
@@ -282,15 +292,20 @@ glvf_pool_tex *glvf_pool_acquire(glvf_context *ctx, const glvf_plane_layout *l,
     glvf_pool *p = &ctx->pool;
     size_t bytes = texture_bytes(l);
     bool fenced = pool_fenced(ctx), polled = false, skipped = false;
+    size_t max_busy = ctx->caps.software ? 0 : MAX_BUSY_PER_KEY;
     for (;;) {
         pthread_mutex_lock(&ctx->lock);
         /* Oldest release first. Releases are tagged in order, so when the
          * oldest match is still busy, so are all the others. */
         glvf_pool_tex *match = NULL;
+        size_t busy = 0;
         for (glvf_pool_tex *t = p->lru_head; t; t = t->lru_next) {
             if (tex_matches(t, l)) {
-                match = t;
-                break;
+                if (!match)
+                    match = t;
+                if (!fenced || match->epoch < p->done)
+                    break;
+                busy++;
             }
         }
         if (match && (!fenced || match->epoch < p->done)) {
@@ -315,7 +330,7 @@ glvf_pool_tex *glvf_pool_acquire(glvf_context *ctx, const glvf_plane_layout *l,
             p->busy_skips++;
             skipped = true;
         }
-        if (!match || p->bytes + bytes <= ctx->pool_budget) {
+        if (!match || (p->bytes + bytes <= ctx->pool_budget && busy < max_busy)) {
             /* a new texture: within the budget, or (no match to wait for)
              * after evicting cached ones, as far as they go */
             p->misses++;
@@ -331,9 +346,9 @@ glvf_pool_tex *glvf_pool_acquire(glvf_context *ctx, const glvf_plane_layout *l,
             }
             return texture_create(ctx, l, format, plane, bytes, err);
         }
-        /* At the budget, every match busy: wait for the oldest. */
+        /* At the budget (or MAX_BUSY_PER_KEY busy): wait for the oldest. */
         p->fence_waits++;
-        size_t pool_bytes = p->bytes;
+        size_t pool_bytes = p->bytes, nbusy = busy;
         pthread_mutex_unlock(&ctx->lock);
         uint64_t fence_epoch = 0;
         GLsync sync = fence_for_epoch(ctx, busy_epoch, &fence_epoch);
@@ -354,11 +369,11 @@ glvf_pool_tex *glvf_pool_acquire(glvf_context *ctx, const glvf_plane_layout *l,
             continue;
         }
         if (r == GL_TIMEOUT_EXPIRED) {
-            LOG_E(ctx, "texture pool: the GPU did not finish with any released %dx%d texture "
-                       "(internal format 0x%x) within fence_timeout_ms (%u ms), and a new one "
-                       "would exceed the pool budget (%zu of %zu bytes used): -ETIMEDOUT",
-                  l->width, l->height, l->internal_format, ctx->fence_timeout_ms, pool_bytes,
-                  ctx->pool_budget);
+            LOG_E(ctx, "texture pool: the GPU did not finish with any of the %zu released "
+                       "%dx%d textures (internal format 0x%x) within fence_timeout_ms (%u ms); "
+                       "no new one (pool at %zu of its %zu-byte budget, or %d busy): -ETIMEDOUT",
+                  nbusy, l->width, l->height, l->internal_format, ctx->fence_timeout_ms,
+                  pool_bytes, ctx->pool_budget, (int)max_busy);
             *err = -ETIMEDOUT;
         } else {
             LOG_E(ctx, "texture pool: glClientWaitSync failed (0x%x, GL error 0x%x)", r,

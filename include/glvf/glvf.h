@@ -139,8 +139,9 @@ typedef struct glvf_context_params {
     glvf_log_level log_level;      /* 0: GLVF_LOG_WARN */
     /* Texture pool byte budget (in-use + cached). 0: 512 MiB. Cached
      * textures are evicted least-recently-used first to stay under it; at
-     * the budget an upload waits for the GPU to finish with a texture
-     * rather than create one (see fence_timeout_ms). */
+     * the budget (or when 3 cached textures of the size it needs are still
+     * read by the GPU; on software renderers, 1) an upload waits for the GPU to finish with one
+     * rather than create another (see fence_timeout_ms). */
     size_t pool_budget_bytes;
     /* Staging (PBO) byte budget. 0: 128 MiB. */
     size_t staging_budget_bytes;
@@ -152,8 +153,8 @@ typedef struct glvf_context_params {
     glvf_upload_strategy upload;
     /* Milliseconds an upload waits for a fence before it fails with
      * -ETIMEDOUT (logged): a staging slot's (pbo-persistent ring full), or
-     * a released texture's (pool at its budget, every matching texture
-     * still read by the GPU). 0: 2000, long enough for a GPU a few frames
+     * a released texture's (every matching texture still read by the GPU,
+     * and the pool at its budget or 3 of them waiting). 0: 2000, long enough for a GPU a few frames
      * behind, short enough to report a hung one. */
     unsigned fence_timeout_ms;
     unsigned flags;                /* glvf_context_flags */

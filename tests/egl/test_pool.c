@@ -107,10 +107,10 @@ static void test_reuse(void *arg)
     CHECK(wrong == 0, "%d readbacks showed another frame", wrong);
     CHECK(s.pool_hits + s.pool_misses == 64, "hits + misses = textures asked for");
     CHECK(tex->created == s.pool_misses, "misses = textures created");
-    /* a readback every 8 frames bounds how far llvmpipe can lag behind */
-    CHECK(tex->created <= 16, "the pool stays small (%llu)", (unsigned long long)tex->created);
-    CHECK(s.pool_busy_skips <= s.pool_misses, "a busy skip ends in a new texture");
-    CHECK(s.pool_fence_waits == 0, "no wait below the budget");
+    /* one in use, at most 3 busy (none on llvmpipe): then the pool waits */
+    CHECK(tex->created <= 4, "the pool stays small (%llu)", (unsigned long long)tex->created);
+    CHECK(s.pool_busy_skips <= s.pool_misses + s.pool_fence_waits,
+          "a busy skip ends in a new texture or a wait");
     CHECK(s.objects[GLVF_OBJECT_SYNC].live <= 64, "fences retired");
     end_ctx(&ctx);
 }
