@@ -455,7 +455,9 @@ int glvf_context_collect(glvf_context *ctx)
     /* once a frame: the cheap place to notice a graphics reset */
     if (glvf_ctx_check_lost(ctx, "glvf_context_collect"))
         return -ENODEV;
-    /* staging, the pool's fences, then the drain */
+    /* staging first (it notes which slots are in use, for purges); then the
+     * pool's part: budget and purge requests (their deletes are queued),
+     * pool fences; then the drain, which deletes what they queued */
     glvf_staging_service(ctx);
     glvf_pool_collect(ctx);
     return glvf_tracker_drain(ctx, ctx->max_deletes);
@@ -633,12 +635,15 @@ void glvf_context_get_stats(const glvf_context *cctx, glvf_stats *out)
     out->frames_uploaded = ctx->frames_uploaded;
     out->bytes_uploaded = ctx->bytes_uploaded;
     out->upload_strategy = ctx->strategy;
-    out->staging_slots = ctx->ring.count;
+    out->staging_slots = glvf_staging_slots_locked(ctx);
     out->staging_bytes = ctx->ring.bytes;
     out->staging_waits = ctx->ring.waits;
     out->staging_live = ctx->ring.live;
     out->zero_copy_submits = ctx->ring.zero_copy;
     out->pool_busy_skips = ctx->pool.busy_skips;
     out->pool_fence_waits = ctx->pool.fence_waits;
+    out->purgeable_bytes = glvf_pool_purgeable_locked(ctx);
+    out->pool_budget_bytes = ctx->pool_budget;
+    out->staging_budget_bytes = ctx->staging_budget;
     pthread_mutex_unlock(&ctx->lock);
 }

@@ -111,18 +111,25 @@ typedef struct glvf_pool_tex {
     size_t bytes;
     bool in_use;
     /* cached textures: the fence epoch of the release (the GPU may read the
-     * texture until every epoch up to it has signalled) */
-    uint64_t epoch;
+     * texture until every epoch up to it has signalled) and when it was
+     * released (CLOCK_MONOTONIC ns, for purges) */
+    uint64_t epoch, released_ns;
     struct glvf_pool_tex *all_prev, *all_next;   /* every pool texture */
     struct glvf_pool_tex *lru_prev, *lru_next;   /* cached, oldest release first */
 } glvf_pool_tex;
 
 #define GLVF_POOL_FENCES 64  /* outstanding pool fences at most */
+#define GLVF_MEM_REQUESTS 8  /* purge requests kept until the next collect */
 
 typedef struct glvf_pool_fence {
     GLsync sync;
     uint64_t epoch;          /* covers every release tagged with it */
 } glvf_pool_fence;
+
+typedef struct glvf_purge_request {
+    unsigned unused_for_ms;
+    size_t down_to_bytes;
+} glvf_purge_request;
 
 typedef struct glvf_pool {
     glvf_pool_tex *all;
@@ -136,6 +143,11 @@ typedef struct glvf_pool {
     size_t unfenced;                     /* releases since the last fence */
     glvf_pool_fence fences[GLVF_POOL_FENCES];
     size_t fence_head, fence_count;
+    /* memory control asked for from any thread, applied by the next collect */
+    bool budget_asked;
+    size_t ask_pool_budget, ask_staging_budget;
+    glvf_purge_request purges[GLVF_MEM_REQUESTS];
+    size_t npurges;
 } glvf_pool;
 
 /* GL thread (ctx current), without ctx->lock. Reuses the oldest cached
@@ -147,9 +159,12 @@ glvf_pool_tex *glvf_pool_acquire(glvf_context *ctx, const glvf_plane_layout *l,
                                  glvf_format format, int plane, int *err);
 /* Any thread, with ctx->lock held. */
 void glvf_pool_release_locked(glvf_context *ctx, glvf_pool_tex *t);
-/* Collect's part (GL thread, without lock): retires signalled pool fences
- * and records one for the releases since the previous fence. */
+/* Collect's part (GL thread, without lock): applies budget and purge
+ * requests (deletes go through the deferred queue), retires signalled pool
+ * fences and records one for the releases since the previous fence. */
 void glvf_pool_collect(glvf_context *ctx);
+/* Bytes of cached textures and free staging slots. Lock held. */
+size_t glvf_pool_purgeable_locked(const glvf_context *ctx);
 /* Destroy: queues (gl) or forgets every pool texture and fence. Lock held. */
 void glvf_pool_destroy(glvf_context *ctx, bool gl);
 
@@ -163,6 +178,7 @@ typedef struct glvf_slot {
     GLsync fence;
     slot_state state;
     uint64_t last_used;
+    uint64_t used_ns;       /* last seen in use (or created), for purges */
 } glvf_slot;
 
 typedef struct glvf_staging_ring {
@@ -205,6 +221,14 @@ int glvf_staging_upload_region(glvf_context *ctx, glvf_staging *st, glvf_pool_te
 void glvf_staging_service(glvf_context *ctx);
 /* Destroy: queues (gl) or forgets every buffer and fence. Lock held. */
 void glvf_staging_destroy(glvf_context *ctx, bool gl);
+/* Purges and budgets (lock held, no GL call): the free slot unused the
+ * longest (false: none) and when it was last used; dropping one queues its
+ * buffer (or frees its CPU memory). */
+bool glvf_staging_oldest_free_locked(const glvf_context *ctx, size_t *idx, uint64_t *used_ns);
+void glvf_staging_drop_free_locked(glvf_context *ctx, size_t idx);
+size_t glvf_staging_free_bytes_locked(const glvf_context *ctx);
+/* Slots holding memory (entries a purge emptied are not counted). */
+size_t glvf_staging_slots_locked(const glvf_context *ctx);
 
 /* ---- frame.c ----------------------------------------------------------- */
 struct glvf_frame {
@@ -294,6 +318,8 @@ bool glvf_ctx_valid(const glvf_context *ctx, const char *fn);
 bool glvf_ctx_check_lost(glvf_context *ctx, const char *fn);
 /* Called when the last live_ref of a dead context goes away. */
 void glvf_ctx_free(glvf_context *ctx);
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t glvf_now_ns(void);
 /* Backtrace of the caller of the public function that calls this. */
 __attribute__((noinline)) int glvf_capture_site(void **site, int max);
 void glvf_log_site(const glvf_context *ctx, glvf_log_level level, void *const *site, int n);

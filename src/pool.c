@@ -18,10 +18,16 @@
  * for the oldest busy match, then -ETIMEDOUT. With no match at all,
  * least-recently-released cached textures are evicted (through the
  * deferred-release queue) to make room, as before fences existed.
+ *
+ * Memory control: glvf_context_set_budget() and glvf_context_purge() may be
+ * called from any thread; they store a request under the lock, and the next
+ * glvf_context_collect() applies it (evictions go through the deferred
+ * queue, which that collect drains).
  */
 #include "internal.h"
 
 #include <stdlib.h>
+#include <time.h>
 
 /* Busy textures of one key the pool lets pile up before it waits for the
  * oldest instead of creating another (as the staging ring's in-flight
@@ -31,6 +37,13 @@
  * the rasterizer all the same, and a new texture only costs memory (and
  * makes the pool's size follow the rasterizer's timing). */
 #define MAX_BUSY_PER_KEY 3
+
+uint64_t glvf_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static void lru_unlink(glvf_pool *p, glvf_pool_tex *t)
 {
@@ -389,18 +402,151 @@ void glvf_pool_release_locked(glvf_context *ctx, glvf_pool_tex *t)
     glvf_pool *p = &ctx->pool;
     t->in_use = false;
     t->epoch = p->epoch;
+    t->released_ns = glvf_now_ns();
     p->unfenced++;
     lru_append(p, t);
     if (p->bytes > ctx->pool_budget)
         evict_locked(ctx, 0);
 }
 
+/* ---- memory control ------------------------------------------------------ */
+
+size_t glvf_pool_purgeable_locked(const glvf_context *ctx)
+{
+    return ctx->pool.cached_bytes + glvf_staging_free_bytes_locked(ctx);
+}
+
+/* Frees cached textures and free staging slots, least recently used
+ * first, unused for at least `unused_ns`, until pool + staging bytes are at
+ * most `down_to`. Lock held; deletes go through the deferred queue. */
+static void purge_locked(glvf_context *ctx, uint64_t now, uint64_t unused_ns, size_t down_to,
+                         size_t *tex_n, size_t *tex_bytes, size_t *slot_n, size_t *slot_bytes)
+{
+    glvf_pool *p = &ctx->pool;
+    while (p->bytes + ctx->ring.bytes > down_to) {
+        glvf_pool_tex *t = p->lru_head;
+        bool tex_ok = t && now - t->released_ns >= unused_ns;
+        size_t idx = 0;
+        uint64_t used = 0;
+        bool slot_ok = glvf_staging_oldest_free_locked(ctx, &idx, &used) &&
+                       (used == 0 ? unused_ns == 0 : now - used >= unused_ns);
+        if (tex_ok && slot_ok && used != 0 && used < t->released_ns)
+            tex_ok = false; /* the slot has waited longer */
+        if (tex_ok) {
+            (*tex_n)++;
+            *tex_bytes += t->bytes;
+            drop_cached_locked(ctx, t);
+        } else if (slot_ok) {
+            (*slot_n)++;
+            *slot_bytes += ctx->ring.slots[idx].size;
+            glvf_staging_drop_free_locked(ctx, idx);
+        } else {
+            break;
+        }
+    }
+}
+
+/* Staging over its budget (lowered at run time): free slots go, oldest
+ * first; slots in use stay until a later collect finds them free. */
+static void staging_trim_locked(glvf_context *ctx)
+{
+    size_t idx;
+    uint64_t used;
+    while (ctx->ring.bytes > ctx->staging_budget &&
+           glvf_staging_oldest_free_locked(ctx, &idx, &used))
+        glvf_staging_drop_free_locked(ctx, idx);
+}
+
+static void apply_requests(glvf_context *ctx)
+{
+    glvf_pool *p = &ctx->pool;
+    pthread_mutex_lock(&ctx->lock);
+    if (!p->budget_asked && !p->npurges && ctx->ring.bytes <= ctx->staging_budget) {
+        pthread_mutex_unlock(&ctx->lock);
+        return;
+    }
+    size_t old_pool = ctx->pool_budget, old_staging = ctx->staging_budget;
+    bool budget = p->budget_asked;
+    if (budget) {
+        if (p->ask_pool_budget)
+            ctx->pool_budget = p->ask_pool_budget;
+        if (p->ask_staging_budget)
+            ctx->staging_budget = p->ask_staging_budget;
+        p->budget_asked = false;
+        evict_locked(ctx, 0);
+    }
+    staging_trim_locked(ctx);
+    size_t tex_n = 0, tex_bytes = 0, slot_n = 0, slot_bytes = 0;
+    size_t npurges = p->npurges;
+    uint64_t now = npurges ? glvf_now_ns() : 0;
+    for (size_t i = 0; i < npurges; i++)
+        purge_locked(ctx, now, (uint64_t)p->purges[i].unused_for_ms * 1000000u,
+                     p->purges[i].down_to_bytes, &tex_n, &tex_bytes, &slot_n, &slot_bytes);
+    p->npurges = 0;
+    size_t pool_budget = ctx->pool_budget, staging_budget = ctx->staging_budget;
+    size_t held = p->bytes + ctx->ring.bytes;
+    pthread_mutex_unlock(&ctx->lock);
+    if (budget)
+        LOG_I(ctx, "budgets: pool %zu -> %zu bytes, staging %zu -> %zu bytes", old_pool,
+              pool_budget, old_staging, staging_budget);
+    if (npurges)
+        LOG_I(ctx, "purge: %zu texture(s) (%zu bytes) and %zu staging slot(s) (%zu bytes) "
+                   "freed; %zu bytes held",
+              tex_n, tex_bytes, slot_n, slot_bytes, held);
+}
+
 void glvf_pool_collect(glvf_context *ctx)
 {
+    apply_requests(ctx);
     if (!pool_fenced(ctx))
         return;
     fences_poll(ctx);
     fence_record(ctx);
+}
+
+int glvf_context_set_budget(glvf_context *ctx, size_t pool_budget_bytes,
+                            size_t staging_budget_bytes)
+{
+    if (!glvf_ctx_valid(ctx, "glvf_context_set_budget"))
+        return -EINVAL;
+    pthread_mutex_lock(&ctx->lock);
+    bool dead = ctx->dead;
+    if (!dead && (pool_budget_bytes || staging_budget_bytes)) {
+        glvf_pool *p = &ctx->pool;
+        if (!p->budget_asked)
+            p->ask_pool_budget = p->ask_staging_budget = 0;
+        if (pool_budget_bytes)
+            p->ask_pool_budget = pool_budget_bytes;
+        if (staging_budget_bytes)
+            p->ask_staging_budget = staging_budget_bytes;
+        p->budget_asked = true;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    return dead ? -EINVAL : 0;
+}
+
+int glvf_context_purge(glvf_context *ctx, unsigned unused_for_ms, size_t down_to_bytes)
+{
+    if (!glvf_ctx_valid(ctx, "glvf_context_purge"))
+        return -EINVAL;
+    pthread_mutex_lock(&ctx->lock);
+    bool dead = ctx->dead;
+    if (!dead) {
+        glvf_pool *p = &ctx->pool;
+        if (p->npurges < GLVF_MEM_REQUESTS) {
+            p->purges[p->npurges++] = (glvf_purge_request){ unused_for_ms, down_to_bytes };
+        } else {
+            /* full: the last request takes in this one (the more thorough of
+             * each) */
+            glvf_purge_request *last = &p->purges[GLVF_MEM_REQUESTS - 1];
+            if (unused_for_ms < last->unused_for_ms)
+                last->unused_for_ms = unused_for_ms;
+            if (down_to_bytes < last->down_to_bytes)
+                last->down_to_bytes = down_to_bytes;
+        }
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    return dead ? -EINVAL : 0;
 }
 
 /* ---- destroy ------------------------------------------------------------- */

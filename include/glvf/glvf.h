@@ -139,11 +139,12 @@ typedef struct glvf_context_params {
     glvf_log_level log_level;      /* 0: GLVF_LOG_WARN */
     /* Texture pool byte budget (in-use + cached). 0: 512 MiB. Cached
      * textures are evicted least-recently-used first to stay under it; at
-     * the budget (or when 3 cached textures of the size it needs are still
-     * read by the GPU; on software renderers, 1) an upload waits for the GPU to finish with one
-     * rather than create another (see fence_timeout_ms). */
+     * the budget, or when 3 cached textures of the size it needs (1 on
+     * software renderers) are still read by the GPU, an upload waits for the
+     * GPU to finish with one rather than create another (see
+     * fence_timeout_ms). Changeable at run time: glvf_context_set_budget(). */
     size_t pool_budget_bytes;
-    /* Staging (PBO) byte budget. 0: 128 MiB. */
+    /* Staging (PBO) byte budget. 0: 128 MiB. Changeable at run time. */
     size_t staging_budget_bytes;
     /* Upper bound of GL objects deleted by one drain of the deferred queue.
      * 0: unbounded. */
@@ -176,8 +177,11 @@ GLVF_API glvf_context *glvf_context_create(const glvf_context_params *params);
 
 /*
  * Drains the deferred-release queue (bounded by max_deletes_per_collect),
- * retires signalled staging and pool fences, and records one fence
- * covering every texture released since the previous one (the pool reuses a texture only once its fence has signalled). Call
+ * retires signalled staging and pool fences, applies budget changes and
+ * purges asked for since the previous collect (glvf_context_set_budget(),
+ * glvf_context_purge(): what they free is deleted by this drain), and
+ * records one fence covering every texture released since the previous
+ * one (the pool reuses a texture only once its fence has signalled). Call
  * once per frame. GL thread; on any
  * other thread it makes no GL call, logs an error and returns -EPERM.
  * When the context can report graphics resets (caps.robustness and a
@@ -316,11 +320,45 @@ typedef struct glvf_stats {
                                      textures the GPU might still be reading */
     uint64_t pool_fence_waits;    /* texture requests that had to wait for a
                                      fence (the pool at its budget) */
+    uint64_t purgeable_bytes;     /* cached textures + free staging slots:
+                                     what glvf_context_purge() can free */
+    uint64_t pool_budget_bytes;   /* budgets in force */
+    uint64_t staging_budget_bytes;
 } glvf_stats;
 
 /* Copies a consistent snapshot of the statistics. Any thread. */
 GLVF_API void glvf_context_get_stats(const glvf_context *ctx, glvf_stats *out);
 
+/*
+ * Changes the pool and staging byte budgets (0 leaves that budget as it
+ * is). Any thread; never calls GL: the request is stored and the owning
+ * context's next glvf_context_collect() applies it (a later request before
+ * that collect overrides an earlier one). Lowering a budget evicts cached
+ * textures and deletes free staging slots, least recently used first, in
+ * that collect; textures and staging regions in use are never touched:
+ * they count against the budget and go once released and over it.
+ * glvf_stats.pool_budget_bytes / staging_budget_bytes show the budgets in
+ * force. Returns 0, or -EINVAL for an invalid or destroyed context.
+ */
+GLVF_API int glvf_context_set_budget(glvf_context *ctx, size_t pool_budget_bytes,
+                                     size_t staging_budget_bytes);
+
+/*
+ * Frees cached memory: pool textures no frame uses and staging slots no
+ * region or upload uses (glvf_stats.purgeable_bytes), least recently used
+ * first, each only when unused for at least `unused_for_ms` (0: whatever
+ * its age), until the memory glvf holds (pool_bytes + staging_bytes) is at
+ * most `down_to_bytes` (0: free everything that qualifies). Textures and
+ * staging regions in use are never touched; a cached texture the GPU may
+ * still read can go (GL defers the delete). Any thread; never calls GL: the
+ * request is stored and the owning context's next glvf_context_collect()
+ * carries it out (the deletes in that collect's drain). Requests made
+ * before that collect are carried out in order; 8 are kept, and further
+ * ones are merged into the eighth (the smaller age and byte target of the
+ * two). Returns 0, or -EINVAL for an invalid or destroyed context.
+ */
+GLVF_API int glvf_context_purge(glvf_context *ctx, unsigned unused_for_ms,
+                                size_t down_to_bytes);
 
 /* ------------------------------------------------------------------------ */
 /* Formats and images                                                       */

@@ -13,7 +13,9 @@
  *  - one fence per collect, not per texture;
  *  - glvf_frame_fence(): created once, flushed, owned by the frame (deleted
  *    at the next collect after the last unref, or at destroy for an orphan);
- *  - abandon makes no GL call, glDeleteSync included.
+ *  - abandon makes no GL call, glDeleteSync included;
+ *  - glvf_context_set_budget() / glvf_context_purge() off the GL thread
+ *    make no GL call; the next collect applies them.
  */
 #include "check.h"
 #include "fakegl.h"
@@ -312,6 +314,43 @@ static void test_abandon_keeps_off_gl(void *arg)
     fakegl_set_fence_manual(false);
 }
 
+/* set_budget and purge from a thread where the context is not current: no
+ * GL call there; the next collect frees what they ask for, in one batch */
+static void test_memory_requests_off_gl(void *arg)
+{
+    (void)arg;
+    setup();
+    glvf_context *ctx = MAKE_CTX(.log_level = GLVF_LOG_WARN);
+    REQUIRE(ctx, "create");
+    glvf_frame *f[6];
+    for (int i = 0; i < 6; i++)
+        f[i] = upload_gray(ctx, NULL);
+    for (int i = 0; i < 5; i++)
+        glvf_frame_unref(&f[i]);
+    glvf_context_collect(ctx);
+    glvf_stats s = stats(ctx);
+    CHECK(s.purgeable_bytes == 5 * 4096 && s.pool_cached_bytes == 5 * 4096,
+          "purgeable %llu", (unsigned long long)s.purgeable_bytes);
+    fakegl_set_current(false);
+    unsigned long calls = fakegl_get_stats().calls;
+    CHECK(glvf_context_set_budget(ctx, 4 * 4096, 0) == 0, "set budget");
+    CHECK(glvf_context_purge(ctx, 0, 3 * 4096) == 0, "purge");
+    CHECK(fakegl_get_stats().calls == calls, "no GL call off the GL thread");
+    CHECK(stats(ctx).pool_cached_textures == 5, "nothing freed before the collect");
+    fakegl_set_current(true);
+    unsigned long del_calls = fakegl_call_count("DeleteTextures");
+    glvf_context_collect(ctx);
+    s = stats(ctx);
+    CHECK(s.pool_budget_bytes == 4 * 4096, "budget in force");
+    CHECK(s.pool_bytes == 3 * 4096 && s.pool_cached_textures == 2 && s.purgeable_bytes == 2 * 4096,
+          "budget then purge: %llu bytes, %llu cached", (unsigned long long)s.pool_bytes,
+          (unsigned long long)s.pool_cached_textures);
+    CHECK(fakegl_call_count("DeleteTextures") == del_calls + 1, "one batched delete");
+    CHECK(fakegl_get_stats().live[FAKEGL_TEXTURE] == 3, "3 textures left in GL");
+    glvf_frame_unref(&f[5]);
+    finish(&ctx);
+}
+
 int main(void)
 {
     RUN(test_busy_never_handed_out, NULL);
@@ -320,6 +359,7 @@ int main(void)
     RUN(test_budget_timeout, NULL);
     RUN(test_frame_fence, NULL);
     RUN(test_abandon_keeps_off_gl, NULL);
+    RUN(test_memory_requests_off_gl, NULL);
     fakegl_reset(NULL);
     check_log_clear();
     return check_finish();
