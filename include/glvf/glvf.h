@@ -319,7 +319,8 @@ typedef struct glvf_stats {
     uint64_t pool_busy_skips;     /* texture requests that passed over cached
                                      textures the GPU might still be reading */
     uint64_t pool_fence_waits;    /* texture requests that had to wait for a
-                                     fence (the pool at its budget) */
+                                     fence (the pool at its budget, or 3 of
+                                     the kind busy; 1 on software renderers) */
     uint64_t purgeable_bytes;     /* cached textures + free staging slots:
                                      what glvf_context_purge() can free */
     uint64_t pool_budget_bytes;   /* budgets in force */
