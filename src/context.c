@@ -432,9 +432,12 @@ int glvf_context_collect(glvf_context *ctx)
     /* once a frame: the cheap place to notice a graphics reset */
     if (glvf_ctx_check_lost(ctx, "glvf_context_collect"))
         return -ENODEV;
-    int n = glvf_tracker_drain(ctx, ctx->max_deletes);
+    /* staging first (it notes which slots are in use, for purges); then the
+     * pool's part: budget and purge requests (their deletes are queued),
+     * pool fences; then the drain, which deletes what they queued */
     glvf_staging_service(ctx);
-    return n;
+    glvf_pool_collect(ctx);
+    return glvf_tracker_drain(ctx, ctx->max_deletes);
 }
 
 /* Leak report: frames and staging regions the application still holds. */
@@ -495,6 +498,7 @@ static void context_end(glvf_context *ctx, bool gl)
     report_leaks(ctx);
     glvf_staging_destroy(ctx, gl);
     glvf_pool_destroy(ctx, gl);
+    glvf_frames_end_fences(ctx, gl);
     glvf_render_destroy(ctx, gl);
     if (!gl) {
         /* the GL objects died with the GL context: forget them */
@@ -629,5 +633,10 @@ void glvf_context_get_stats(const glvf_context *cctx, glvf_stats *out)
     out->staging_read_mapped_mbps = ctx->ring.read_mapped_mbps;
     out->staging_read_heap_mbps = ctx->ring.read_heap_mbps;
     out->staging_reads_fast = ctx->ring.reads_fast;
+    out->pool_busy_skips = ctx->pool.busy_skips;
+    out->pool_fence_waits = ctx->pool.fence_waits;
+    out->purgeable_bytes = glvf_pool_purgeable_locked(ctx);
+    out->pool_budget_bytes = ctx->pool_budget;
+    out->staging_budget_bytes = ctx->staging_budget;
     pthread_mutex_unlock(&ctx->lock);
 }

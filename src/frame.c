@@ -38,13 +38,14 @@ static int frame_textures(glvf_context *ctx, glvf_frame *f, const glvf_image *im
     int planes = glvf_format_planes(img->format);
     for (int i = 0; i < planes; i++) {
         glvf_plane_layout_get(ctx, img->format, img->width, img->height, i, &layouts[i]);
-        f->tex[i] = glvf_pool_acquire(ctx, &layouts[i], img->format, i);
+        int err = -ENOMEM;
+        f->tex[i] = glvf_pool_acquire(ctx, &layouts[i], img->format, i, &err);
         if (!f->tex[i]) {
             pthread_mutex_lock(&ctx->lock);
             for (int k = 0; k < i; k++)
                 glvf_pool_release_locked(ctx, f->tex[k]);
             pthread_mutex_unlock(&ctx->lock);
-            return -ENOMEM;
+            return err;
         }
     }
     return 0;
@@ -78,6 +79,7 @@ static glvf_frame *frame_publish(glvf_context *ctx, glvf_frame *f, const glvf_im
     }
     f->user_data = params ? params->user_data : NULL;
     f->zero_copy = zero_copy;
+    f->fence = NULL;
     f->nsite = nsite;
     if (nsite)
         memcpy(f->site, site, sizeof(void *) * (size_t)nsite);
@@ -331,6 +333,9 @@ void glvf_frame_unref(glvf_frame **pf)
     if (!dead) {
         for (int i = 0; i < f->planes; i++)
             glvf_pool_release_locked(ctx, f->tex[i]);
+        if (f->fence) /* room was reserved when it was made */
+            glvf_tracker_defer(ctx, GLVF_OBJECT_SYNC, (uint64_t)(uintptr_t)f->fence, 0);
+        f->fence = NULL;
         frame_recycle_locked(ctx, f);
     } else {
         f->magic = FRAME_MAGIC_FREE;
@@ -362,6 +367,74 @@ void glvf_frames_destroy(glvf_context *ctx)
     for (glvf_frame *f = ctx->frames_live; f; f = f->next)
         for (int i = 0; i < GLVF_MAX_PLANES; i++)
             f->tex[i] = NULL; /* textures are gone with the pool */
+}
+
+void glvf_frames_end_fences(glvf_context *ctx, bool gl)
+{
+    /* lock held, context dead: frames that outlive it lose their fence
+     * (deleted with everything else, or forgotten without a GL context) */
+    for (glvf_frame *f = ctx->frames_live; f; f = f->next) {
+        if (!f->fence)
+            continue;
+        if (gl)
+            glvf_tracker_defer(ctx, GLVF_OBJECT_SYNC, (uint64_t)(uintptr_t)f->fence, 0);
+        else
+            ctx->tracker.kinds[GLVF_OBJECT_SYNC].live--;
+        f->fence = NULL;
+    }
+}
+
+void *glvf_frame_fence(glvf_context *ctx, glvf_frame *f, int *err)
+{
+    int dummy;
+    if (!err)
+        err = &dummy;
+    int r = glvf_ctx_enter(ctx, "glvf_frame_fence");
+    if (r < 0) {
+        *err = r;
+        return NULL;
+    }
+    if (!f || f->magic != FRAME_MAGIC || f->ctx != ctx) {
+        LOG_E(ctx, "glvf_frame_fence: %p is not a live frame of this context", (void *)f);
+        *err = -EINVAL;
+        return NULL;
+    }
+    if (!ctx->caps.sync) {
+        LOG_E(ctx, "glvf_frame_fence: this context has no sync objects");
+        *err = -ENOTSUP;
+        return NULL;
+    }
+    pthread_mutex_lock(&ctx->lock);
+    GLsync fence = f->fence;
+    bool room = fence || glvf_tracker_reserve(ctx, 1);
+    pthread_mutex_unlock(&ctx->lock);
+    if (fence) {
+        *err = 0;
+        return (void *)fence;
+    }
+    if (!room) {
+        LOG_E(ctx, "glvf_frame_fence: out of memory");
+        *err = -ENOMEM;
+        return NULL;
+    }
+    fence = ctx->gl.FenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
+    if (!fence) {
+        GLenum e = ctx->gl.GetError();
+        r = glvf_ctx_check_lost(ctx, "glvf_frame_fence") ? -ENODEV
+            : e == GL_OUT_OF_MEMORY                       ? -ENOMEM
+                                                          : -EIO;
+        LOG_E(ctx, "glvf_frame_fence: glFenceSync failed (GL error 0x%x)", e);
+        *err = r;
+        return NULL;
+    }
+    /* submitted now: another context may wait on it without a flush of ours */
+    ctx->gl.Flush();
+    pthread_mutex_lock(&ctx->lock);
+    f->fence = fence;
+    glvf_tracker_created(ctx, GLVF_OBJECT_SYNC, 0);
+    pthread_mutex_unlock(&ctx->lock);
+    *err = 0;
+    return (void *)fence;
 }
 
 /* ---- accessors ---------------------------------------------------------- */

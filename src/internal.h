@@ -123,23 +123,62 @@ typedef struct glvf_pool_tex {
     int width, height;
     size_t bytes;
     bool in_use;
+    /* cached textures: the fence epoch of the release (the GPU may read the
+     * texture until every epoch up to it has signalled) and when it was
+     * released (CLOCK_MONOTONIC ns, for purges) */
+    uint64_t epoch, released_ns;
     struct glvf_pool_tex *all_prev, *all_next;   /* every pool texture */
-    struct glvf_pool_tex *lru_prev, *lru_next;   /* cached, oldest first */
+    struct glvf_pool_tex *lru_prev, *lru_next;   /* cached, oldest release first */
 } glvf_pool_tex;
+
+#define GLVF_POOL_FENCES 64  /* outstanding pool fences at most */
+#define GLVF_MEM_REQUESTS 8  /* purge requests kept until the next collect */
+
+typedef struct glvf_pool_fence {
+    GLsync sync;
+    uint64_t epoch;          /* covers every release tagged with it */
+} glvf_pool_fence;
+
+typedef struct glvf_purge_request {
+    unsigned unused_for_ms;
+    size_t down_to_bytes;
+} glvf_purge_request;
 
 typedef struct glvf_pool {
     glvf_pool_tex *all;
     glvf_pool_tex *lru_head, *lru_tail;
     size_t bytes, cached_bytes, cached;
-    uint64_t hits, misses, evictions;
+    uint64_t hits, misses, evictions, busy_skips, fence_waits;
+    /* Fences: a release is tagged with `epoch`; recording a fence closes the
+     * epoch; every epoch below `done` is known to have signalled. The queue
+     * (oldest first, GL thread) holds the fences not yet seen signalled. */
+    uint64_t epoch, done;
+    size_t unfenced;                     /* releases since the last fence */
+    glvf_pool_fence fences[GLVF_POOL_FENCES];
+    size_t fence_head, fence_count;
+    /* memory control asked for from any thread, applied by the next collect */
+    bool budget_asked;
+    size_t ask_pool_budget, ask_staging_budget;
+    glvf_purge_request purges[GLVF_MEM_REQUESTS];
+    size_t npurges;
 } glvf_pool;
 
-/* GL thread (ctx current), without ctx->lock. NULL on failure (logged). */
+/* GL thread (ctx current), without ctx->lock. Reuses the oldest cached
+ * texture of that size and format the GPU has finished with; creates one
+ * while the budget allows; at the budget waits (fence_timeout_ms) for the
+ * oldest one the GPU may still read. NULL with *err (-ENOMEM, -EIO,
+ * -ETIMEDOUT) on failure, logged. */
 glvf_pool_tex *glvf_pool_acquire(glvf_context *ctx, const glvf_plane_layout *l,
-                                 glvf_format format, int plane);
+                                 glvf_format format, int plane, int *err);
 /* Any thread, with ctx->lock held. */
 void glvf_pool_release_locked(glvf_context *ctx, glvf_pool_tex *t);
-/* Destroy: queues (gl) or forgets every pool texture. Lock held. */
+/* Collect's part (GL thread, without lock): applies budget and purge
+ * requests (deletes go through the deferred queue), retires signalled pool
+ * fences and records one for the releases since the previous fence. */
+void glvf_pool_collect(glvf_context *ctx);
+/* Bytes of cached textures and free staging slots. Lock held. */
+size_t glvf_pool_purgeable_locked(const glvf_context *ctx);
+/* Destroy: queues (gl) or forgets every pool texture and fence. Lock held. */
 void glvf_pool_destroy(glvf_context *ctx, bool gl);
 
 /* ---- staging.c --------------------------------------------------------- */
@@ -152,6 +191,7 @@ typedef struct glvf_slot {
     GLsync fence;
     slot_state state;
     uint64_t last_used;
+    uint64_t used_ns;       /* last seen in use (or created), for purges */
 } glvf_slot;
 
 typedef struct glvf_staging_ring {
@@ -201,6 +241,12 @@ void glvf_staging_destroy(glvf_context *ctx, bool gl);
  * persistently mapped buffer against heap memory and records the result in
  * ctx->ring. GL thread, during create (before the context is shared). */
 void glvf_staging_probe_reads(glvf_context *ctx);
+/* Purges and budgets (lock held, no GL call): the free slot unused the
+ * longest (false: none) and when it was last used; dropping one queues its
+ * buffer (or frees its CPU memory). */
+bool glvf_staging_oldest_free_locked(const glvf_context *ctx, size_t *idx, uint64_t *used_ns);
+void glvf_staging_drop_free_locked(glvf_context *ctx, size_t idx);
+size_t glvf_staging_free_bytes_locked(const glvf_context *ctx);
 
 /* ---- frame.c ----------------------------------------------------------- */
 struct glvf_frame {
@@ -214,12 +260,15 @@ struct glvf_frame {
     void *user_data;
     bool zero_copy;
     size_t bytes;
+    GLsync fence;           /* glvf_frame_fence(), owned by the frame */
     glvf_frame *prev, *next;    /* ctx->frames_live or ctx->frames_free */
     void *site[GLVF_MAX_SITE];
     int nsite;
 };
 
 void glvf_frames_destroy(glvf_context *ctx); /* orphans live frames, frees free list */
+/* Destroy: queues (gl) or forgets the fences of live frames. Lock held. */
+void glvf_frames_end_fences(glvf_context *ctx, bool gl);
 
 /* ---- render.c ---------------------------------------------------------- */
 typedef struct glvf_renderer glvf_renderer;
@@ -292,6 +341,9 @@ bool glvf_ctx_check_lost(glvf_context *ctx, const char *fn);
  * does with ctx under the lock: after that unlock it may not read ctx at all
  * (log through a glvf_log_sink copied before). */
 void glvf_ctx_free(glvf_context *ctx);
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t glvf_now_ns(void);
+
 /* ---- site.c: creation sites for the leak report ------------------------ */
 /* Backtrace of the caller of the public function that calls this. */
 __attribute__((noinline)) int glvf_capture_site(void **site, int max);

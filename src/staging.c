@@ -970,8 +970,27 @@ int glvf_staging_reserve(glvf_context *ctx, glvf_format format, int width, int h
     return 0;
 }
 
+/* Notes the time on slots in use (and on new ones): a purge measures how
+ * long a free slot has been unused from the last service that saw it in
+ * use. GL thread (no GL call). */
+static void ring_stamp(glvf_context *ctx)
+{
+    pthread_mutex_lock(&ctx->lock);
+    uint64_t now = 0;
+    for (size_t i = 0; ctx->ring.slots && i < ctx->ring.count; i++) {
+        glvf_slot *s = &ctx->ring.slots[i];
+        if (s->size && (s->state != SLOT_FREE || !s->used_ns)) {
+            if (!now)
+                now = glvf_now_ns();
+            s->used_ns = now;
+        }
+    }
+    pthread_mutex_unlock(&ctx->lock);
+}
+
 void glvf_staging_service(glvf_context *ctx)
 {
+    ring_stamp(ctx);
     if (!ring_persistent(ctx))
         return;
     ring_retire(ctx);
@@ -1136,4 +1155,45 @@ void glvf_staging_probe_reads(glvf_context *ctx)
           (unsigned long long)ctx->ring.read_heap_mbps,
           (double)best_heap / (double)best_map, (double)(probe_now_ns() - began) / 1e6,
           ctx->ring.reads_fast ? "on" : "off: mapped reads are under half as fast");
+}
+
+/* ---- purges and budgets (lock held, no GL call) ------------------------- */
+
+bool glvf_staging_oldest_free_locked(const glvf_context *ctx, size_t *idx, uint64_t *used_ns)
+{
+    const glvf_slot *best = NULL;
+    for (size_t i = 0; ctx->ring.slots && i < ctx->ring.count; i++) {
+        const glvf_slot *s = &ctx->ring.slots[i];
+        /* a slot never seen by a service (used_ns 0) was just made: newest */
+        if (s->size && s->state == SLOT_FREE &&
+            (!best || (s->used_ns && (!best->used_ns || s->used_ns < best->used_ns))))
+            best = s;
+    }
+    if (!best)
+        return false;
+    *idx = (size_t)(best - ctx->ring.slots);
+    *used_ns = best->used_ns;
+    return true;
+}
+
+void glvf_staging_drop_free_locked(glvf_context *ctx, size_t idx)
+{
+    glvf_slot *s = &ctx->ring.slots[idx];
+    if (s->fence) /* not expected on a free slot; never leaked all the same */
+        glvf_tracker_defer(ctx, GLVF_OBJECT_SYNC, (uint64_t)(uintptr_t)s->fence, 0);
+    if (s->buffer)
+        glvf_tracker_defer(ctx, GLVF_OBJECT_BUFFER, s->buffer, s->size); /* room reserved */
+    else
+        glvf_free(s->map); /* CPU memory, no region points into a free slot */
+    ctx->ring.bytes -= s->size;
+    memset(s, 0, sizeof *s);
+}
+
+size_t glvf_staging_free_bytes_locked(const glvf_context *ctx)
+{
+    size_t n = 0;
+    for (size_t i = 0; ctx->ring.slots && i < ctx->ring.count; i++)
+        if (ctx->ring.slots[i].size && ctx->ring.slots[i].state == SLOT_FREE)
+            n += ctx->ring.slots[i].size;
+    return n;
 }

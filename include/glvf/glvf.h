@@ -144,9 +144,13 @@ typedef struct glvf_context_params {
     void *log_user;
     glvf_log_level log_level;      /* 0: GLVF_LOG_WARN */
     /* Texture pool byte budget (in-use + cached). 0: 512 MiB. Cached
-     * textures are evicted least-recently-used first to stay under it. */
+     * textures are evicted least-recently-used first to stay under it; at
+     * the budget, or when 3 cached textures of the size it needs (1 on
+     * software renderers) are still read by the GPU, an upload waits for the
+     * GPU to finish with one rather than create another (see
+     * fence_timeout_ms). Changeable at run time: glvf_context_set_budget(). */
     size_t pool_budget_bytes;
-    /* Staging (PBO) byte budget. 0: 128 MiB. */
+    /* Staging (PBO) byte budget. 0: 128 MiB. Changeable at run time. */
     size_t staging_budget_bytes;
     /* Upper bound of GL objects deleted by one drain of the deferred queue.
      * 0: unbounded. */
@@ -154,8 +158,11 @@ typedef struct glvf_context_params {
     /* Upload strategy; 0 (auto) unless forced. GLVF_UPLOAD=<name> in the
      * environment overrides it (unless GLVF_CONTEXT_IGNORE_ENV). */
     glvf_upload_strategy upload;
-    /* Milliseconds to wait for a staging fence before an upload fails.
-     * 0: 2000. */
+    /* Milliseconds an upload waits for a fence before it fails with
+     * -ETIMEDOUT (logged): a staging slot's (pbo-persistent ring full), or
+     * a released texture's (every matching texture still read by the GPU,
+     * and the pool at its budget or 3 of them waiting). 0: 2000, long enough for a GPU a few frames
+     * behind, short enough to report a hung one. */
     unsigned fence_timeout_ms;
     unsigned flags;                /* glvf_context_flags */
 } glvf_context_params;
@@ -176,7 +183,12 @@ GLVF_API glvf_context *glvf_context_create(const glvf_context_params *params);
 
 /*
  * Drains the deferred-release queue (bounded by max_deletes_per_collect),
- * retires signalled staging fences. Call once per frame. GL thread; on any
+ * retires signalled staging and pool fences, applies budget changes and
+ * purges asked for since the previous collect (glvf_context_set_budget(),
+ * glvf_context_purge(): what they free is deleted by this drain), and
+ * records one fence covering every texture released since the previous
+ * one (the pool reuses a texture only once its fence has signalled). Call
+ * once per frame. GL thread; on any
  * other thread it makes no GL call, logs an error and returns -EPERM.
  * When the context can report graphics resets (caps.robustness and a
  * context created with GL_LOSE_CONTEXT_ON_RESET) it first asks
@@ -325,10 +337,52 @@ typedef struct glvf_stats {
     uint64_t staging_read_mapped_mbps;
     uint64_t staging_read_heap_mbps;
     bool staging_reads_fast;
+    /* Appended in 0.1 (issue 13). glvf_stats is caller-allocated: fields are
+     * only ever appended (issue 14 tracks a size field). */
+    uint64_t pool_busy_skips;     /* texture requests that passed over cached
+                                     textures the GPU might still be reading */
+    uint64_t pool_fence_waits;    /* texture requests that had to wait for a
+                                     fence (the pool at its budget, or 3 of
+                                     the kind busy; 1 on software renderers) */
+    uint64_t purgeable_bytes;     /* cached textures + free staging slots:
+                                     what glvf_context_purge() can free */
+    uint64_t pool_budget_bytes;   /* budgets in force */
+    uint64_t staging_budget_bytes;
 } glvf_stats;
 
 /* Copies a consistent snapshot of the statistics. Any thread. */
 GLVF_API void glvf_context_get_stats(const glvf_context *ctx, glvf_stats *out);
+
+/*
+ * Changes the pool and staging byte budgets (0 leaves that budget as it
+ * is). Any thread; never calls GL: the request is stored and the owning
+ * context's next glvf_context_collect() applies it (a later request before
+ * that collect overrides an earlier one). Lowering a budget evicts cached
+ * textures and deletes free staging slots, least recently used first, in
+ * that collect; textures and staging regions in use are never touched:
+ * they count against the budget and go once released and over it.
+ * glvf_stats.pool_budget_bytes / staging_budget_bytes show the budgets in
+ * force. Returns 0, or -EINVAL for an invalid or destroyed context.
+ */
+GLVF_API int glvf_context_set_budget(glvf_context *ctx, size_t pool_budget_bytes,
+                                     size_t staging_budget_bytes);
+
+/*
+ * Frees cached memory: pool textures no frame uses and staging slots no
+ * region or upload uses (glvf_stats.purgeable_bytes), least recently used
+ * first, each only when unused for at least `unused_for_ms` (0: whatever
+ * its age), until the memory glvf holds (pool_bytes + staging_bytes) is at
+ * most `down_to_bytes` (0: free everything that qualifies). Textures and
+ * staging regions in use are never touched; a cached texture the GPU may
+ * still read can go (GL defers the delete). Any thread; never calls GL: the
+ * request is stored and the owning context's next glvf_context_collect()
+ * carries it out (the deletes in that collect's drain). Requests made
+ * before that collect are carried out in order; 8 are kept, and further
+ * ones are merged into the eighth (the smaller age and byte target of the
+ * two). Returns 0, or -EINVAL for an invalid or destroyed context.
+ */
+GLVF_API int glvf_context_purge(glvf_context *ctx, unsigned unused_for_ms,
+                                size_t down_to_bytes);
 
 /* ------------------------------------------------------------------------ */
 /* Formats and images                                                       */
@@ -486,7 +540,9 @@ typedef struct glvf_upload_params {
  * (may be NULL). GL thread. On failure returns NULL with a logged reason and
  * -errno in *err when err is non-NULL: -EINVAL / -EOVERFLOW / -E2BIG /
  * -ENOTSUP (see glvf_image_validate), -EPERM (not current), -ENOMEM (GL or
- * heap out of memory), -EIO (another GL error), -ETIMEDOUT (staging fence),
+ * heap out of memory), -EIO (another GL error), -ETIMEDOUT (a staging
+ * fence, or the pool at its budget with no texture the GPU has finished
+ * with: see fence_timeout_ms),
  * -ENODEV (context lost); nothing is leaked and textures taken from the
  * pool go back to it. The context stays usable after every failure but
  * -ENODEV.
@@ -504,7 +560,8 @@ GLVF_API glvf_frame *glvf_upload(glvf_context *ctx, const glvf_image *img,
  * (may be NULL). GL thread. Returns a frame with one reference, or NULL
  * with a logged reason and -errno in *err: -EINVAL / -EOVERFLOW / -E2BIG /
  * -ENOTSUP (format or size, as glvf_image_validate), -EPERM (not current),
- * -ENOMEM, -ENODEV (context lost).
+ * -ENOMEM, -ETIMEDOUT (the pool at its budget and the GPU not done with
+ * any matching texture within fence_timeout_ms), -ENODEV (context lost).
  */
 GLVF_API glvf_frame *glvf_frame_new(glvf_context *ctx, glvf_format format, int width,
                                     int height, const glvf_upload_params *params, int *err);
@@ -514,7 +571,9 @@ GLVF_API glvf_frame *glvf_frame_ref(glvf_frame *frame);
 
 /*
  * Drops a reference and clears *pframe. The last reference returns the
- * textures to the pool (no GL call). A frame of a destroyed context (an
+ * textures to the pool (no GL call); the pool hands them out again only
+ * once a fence recorded after the release has signalled (a draw still
+ * queued may read them), and deletes the frame's glvf_frame_fence(). A frame of a destroyed context (an
  * orphan) frees only CPU memory and logs a warning. Unref of a frame that
  * has no reference left is detected while the frame's memory is still
  * pooled and logged as an error. Any thread. Accepts NULL and a pointer
@@ -548,6 +607,32 @@ GLVF_API void *glvf_frame_user_data(const glvf_frame *frame);
 GLVF_API glvf_context *glvf_frame_context(const glvf_frame *frame);
 /* True when the frame was submitted from a staging region (no CPU copy). */
 GLVF_API bool glvf_frame_zero_copy(const glvf_frame *frame);
+
+/*
+ * A fence (a GLsync, returned as void *: cast it) that signals once the GPU
+ * has carried out every command the owning context issued before the first
+ * call for this frame: its upload, and whatever was drawn into it by then
+ * (e.g. a conversion into a glvf_frame_new() frame). Another GL context
+ * sharing objects with the owning one waits on it (glWaitSync, or
+ * glClientWaitSync) before sampling the frame's textures; glvf flushes
+ * after creating it, so such a wait cannot stall on an unsubmitted fence.
+ * The first call creates it; later calls return the same fence (it does
+ * not cover commands issued after the first call).
+ * Ownership: the frame owns the fence. glvf deletes it when the frame's
+ * last reference is dropped (through the deferred queue: the owning
+ * context's next GL-thread call deletes it), or at glvf_context_destroy()
+ * for a frame that outlives its context; after glvf_context_abandon() it
+ * is never deleted by glvf (it went with the GL context). The caller never
+ * deletes it and uses it only while it holds a reference to the frame (a
+ * glWaitSync issued meanwhile may still be pending afterwards: GL keeps the
+ * fence alive until the wait is over).
+ * GL thread (the owning context current). Borrows `frame`. Returns NULL
+ * with -errno in *err (may be NULL) and a logged reason: -EINVAL (not a
+ * live frame of `ctx`), -EPERM (not current), -ENODEV (context lost),
+ * -ENOTSUP (no sync objects: never on GL 3.3 or GLES 3.0, which glvf
+ * requires), -ENOMEM / -EIO (glFenceSync failed).
+ */
+GLVF_API void *glvf_frame_fence(glvf_context *ctx, glvf_frame *frame, int *err);
 
 /* ------------------------------------------------------------------------ */
 /* Rendering                                                                */

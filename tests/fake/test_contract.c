@@ -381,15 +381,19 @@ static void test_ring_bounded(void *arg)
                        .planes = { { pixels, 64 }, { pixels, 32 }, { pixels, 32 } } };
     fakegl_set_fence_never_signals(true);
     int err = 0;
+    /* the frames are held: the pool has no busy texture to wait for, only
+     * the staging ring does */
+    glvf_frame *held[3] = { NULL, NULL, NULL };
     for (int i = 0; i < 3; i++) {
-        glvf_frame *f = glvf_upload(ctx, &img, NULL, &err);
-        CHECK(f, "upload %d while the GPU lags (%d)", i, err);
-        glvf_frame_unref(&f);
+        held[i] = glvf_upload(ctx, &img, NULL, &err);
+        CHECK(held[i], "upload %d while the GPU lags (%d)", i, err);
     }
     check_log_clear();
     glvf_frame *f = glvf_upload(ctx, &img, NULL, &err);
     CHECK(!f && err == -ETIMEDOUT, "the fourth waits for the oldest fence and times out (%d)",
           err);
+    for (int i = 0; i < 3; i++)
+        glvf_frame_unref(&held[i]);
     CHECK(check_log_count(GLVF_LOG_ERROR, "staging fence timed out") == 1, "logged");
     glvf_stats s;
     glvf_context_get_stats(ctx, &s);

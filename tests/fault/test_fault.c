@@ -5,8 +5,9 @@
  * gray, planar, semi-planar, packed 4:2:2, alpha plane -- with positive,
  * negative and aligned strides; prepare and reserve; a staging region
  * submitted and one uploaded and kept; render every frame with both
- * scalers; uploads while the GPU lags so the staging ring has to wait for a
- * fence; unref; collect; destroy) runs on the fake GL in several
+ * scalers; a frame's fence (glvf_frame_fence); uploads while the GPU lags
+ * so the staging ring has to wait for a fence and the pool finds its
+ * textures busy; unref; collect; destroy) runs on the fake GL in several
  * "portions": desktop GL 4.5 with every extension and each upload strategy,
  * a bare GL 3.3 (no immutable textures, no buffer storage, no labels) and
  * GLES 3.0 without norm16 (16-bit planes as byte pairs).
@@ -320,6 +321,14 @@ static int step_lagging_upload(run *r)
     return f || !err ? 0 : err;
 }
 
+static int step_fence(run *r)
+{
+    int err = 0;
+    if (!r->frames[0])
+        return -EINVAL;
+    return glvf_frame_fence(r->ctx, r->frames[0], &err) ? 0 : err;
+}
+
 static int step_unref(run *r)
 {
     for (int i = 0; i < NFRAMES; i++)
@@ -345,7 +354,7 @@ static int step_destroy(run *r)
 
 typedef enum step_kind {
     ST_CREATE, ST_UPLOAD, ST_PREPARE, ST_RESERVE, ST_SUBMIT, ST_KEEP, ST_ACQUIRE_LATE,
-    ST_RENDER, ST_LAG, ST_UNREF, ST_COLLECT, ST_DESTROY
+    ST_RENDER, ST_LAG, ST_UNREF, ST_COLLECT, ST_DESTROY, ST_FENCE
 } step_kind;
 
 typedef struct step {
@@ -356,7 +365,7 @@ typedef struct step {
 static const char *const step_names[] = {
     "create", "upload", "render_prepare", "staging_reserve", "staging_submit",
     "staging_upload", "staging_acquire (region made by collect)", "render",
-    "upload (GPU lagging)", "unref", "collect", "destroy",
+    "upload (GPU lagging)", "unref", "collect", "destroy", "frame_fence",
 };
 
 /* GL-thread steps: refused with -ENODEV once the context is lost */
@@ -383,6 +392,7 @@ static void build_steps(void)
     for (int i = 0; i < NFRAMES; i++)
         for (int s = 0; s < 2; s++)
             steps[nsteps++] = (step){ ST_RENDER, i, s };
+    steps[nsteps++] = (step){ ST_FENCE, 0, 0 };
     for (int i = 0; i < 8; i++)
         steps[nsteps++] = (step){ ST_LAG, i, 0 };
     steps[nsteps++] = (step){ ST_COLLECT, 0, 0 };
@@ -406,6 +416,7 @@ static int do_step(run *r, const step *s)
     case ST_UNREF: return step_unref(r);
     case ST_COLLECT: return step_collect(r);
     case ST_DESTROY: return step_destroy(r);
+    case ST_FENCE: return step_fence(r);
     }
     return -1;
 }

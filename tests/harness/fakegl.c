@@ -112,7 +112,7 @@ static struct {
     bool fail;          /* the current call is the injected failure */
     GLenum fail_err;
     unsigned long faults_fired;
-    bool never_signals, fence_lag;
+    bool never_signals, fence_lag, fence_manual;
     GLenum reset_strategy;
     GLenum reset_status, error;
     /* objects and bindings */
@@ -912,6 +912,7 @@ RF(GLenum, ClientWaitSync, (GLsync sync, GLbitfield flags, GLuint64 timeout), {
         set_error(GL_INVALID_VALUE), r_ = GL_WAIT_FAILED;
     else if (G.fail && G.fail_err) set_error(G.fail_err), r_ = GL_WAIT_FAILED;
     else if (G.fail || G.never_signals) r_ = GL_TIMEOUT_EXPIRED;
+    else if (G.fence_manual) r_ = o->signalled ? GL_ALREADY_SIGNALED : GL_TIMEOUT_EXPIRED;
     else if (o->signalled || !G.fence_lag) r_ = GL_ALREADY_SIGNALED;
     else if (timeout == 0) r_ = GL_TIMEOUT_EXPIRED; /* lagging: a poll finds it busy */
     else o->signalled = true, r_ = GL_CONDITION_SATISFIED; /* a wait gets it */
@@ -932,7 +933,9 @@ V(GetSynciv, (GLsync sync, GLenum p, GLsizei count, GLsizei *length, GLint *valu
     switch (p) {
     case GL_OBJECT_TYPE: v = GL_SYNC_FENCE; break;
     case GL_SYNC_STATUS:
-        v = G.never_signals || (G.fence_lag && !find_sync(sync)->signalled) ? GL_UNSIGNALED
+        v = G.never_signals ||
+                    ((G.fence_lag || G.fence_manual) && !find_sync(sync)->signalled)
+                ? GL_UNSIGNALED
                                                                            : GL_SIGNALED;
         break;
     case GL_SYNC_CONDITION: v = GL_SYNC_GPU_COMMANDS_COMPLETE; break;
@@ -1340,4 +1343,21 @@ unsigned long fakegl_faults_fired(void)
 const char *fakegl_entry_name(int i)
 {
     return i >= 0 && i < I_COUNT ? entry_names[i] : NULL;
+}
+
+void fakegl_set_fence_manual(bool manual)
+{
+    lock_inited();
+    G.fence_manual = manual;
+    pthread_mutex_unlock(&lock);
+}
+
+void fakegl_signal_fences(void)
+{
+    lock_inited();
+    kind_tab *t = &G.kinds[FAKEGL_SYNC];
+    for (unsigned i = 0; i < t->n; i++)
+        if (t->v[i].alive)
+            t->v[i].signalled = true;
+    pthread_mutex_unlock(&lock);
 }

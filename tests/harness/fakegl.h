@@ -122,6 +122,15 @@ void fakegl_set_reset_status(unsigned status);
  * waited for with a non-zero timeout, which returns GL_CONDITION_SATISFIED
  * (and from then on GL_ALREADY_SIGNALED). Cleared by fakegl_reset. */
 void fakegl_set_fence_lag(bool lag);
+/* A GPU the test drives: fences signal only when told. ClientWaitSync (a
+ * poll or a wait of any timeout; it never sleeps) returns
+ * GL_TIMEOUT_EXPIRED and GetSynciv GL_UNSIGNALED for a fence not yet
+ * signalled, GL_ALREADY_SIGNALED / GL_SIGNALED once fakegl_signal_fences()
+ * signalled it. fakegl_signal_fences() signals every fence that exists
+ * when it is called (the GPU caught up with everything submitted so far);
+ * fences made afterwards stay pending. Cleared by fakegl_reset. */
+void fakegl_set_fence_manual(bool manual);
+void fakegl_signal_fences(void);
 /* Injected faults that fired since fakegl_reset. */
 unsigned long fakegl_faults_fired(void);
 /* Name of entry point i ("TexStorage2D"), i from 0; NULL past the last one.
