@@ -21,7 +21,7 @@ GLVF_DEB_PACKAGES=(
     xvfb xauth libglfw3-dev libgtk-4-dev fonts-dejavu-core hicolor-icon-theme
     adwaita-icon-theme libx11-6 libxtst6
     # FFmpeg module; test media is generated with the ffmpeg command
-    libavcodec-dev libavformat-dev libavutil-dev libswscale-dev ffmpeg
+    libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev ffmpeg
     # sanitizers (gcc's runtimes) and clang
     libasan8 libtsan2 libubsan1 clang libclang-rt-14-dev
 )

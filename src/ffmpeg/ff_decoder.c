@@ -45,6 +45,8 @@ struct glvf_ffmpeg_decoder {
     glvf_ffmpeg_info info;
     char codec_name[64], pix_fmt_name[64], container_name[128];
     bool stop_on_error;
+    bool want_audio;
+    int audio_index;              /* the default audio stream, decoded or not; -1 */
 
     AVFormatContext *fmt;
     AVCodecContext *avctx;
@@ -55,6 +57,9 @@ struct glvf_ffmpeg_decoder {
     bool have_sticky;
     glvf_ff_convert *convert;
     enum AVPixelFormat convert_to;
+    AVStream *audio_stream;       /* the audio stream (params.audio), or NULL */
+    glvf_ff_audio *audio;         /* its thread, queues and resampler */
+    char audio_codec_name[64];
 
     pthread_t thread;
     bool thread_started;
@@ -497,6 +502,16 @@ static void *decoder_thread(void *arg)
                 }
                 avcodec_send_packet(d->avctx, NULL); /* drain */
                 rs.draining = true;
+                if (d->audio && !glvf_ff_audio_push(d->audio, NULL, rs.serial))
+                    break;
+                continue;
+            }
+            if (d->audio && d->pkt->stream_index == d->audio_stream->index) {
+                /* routed to the audio thread (waits while its queue is full) */
+                bool go_on = glvf_ff_audio_push(d->audio, d->pkt, rs.serial);
+                av_packet_unref(d->pkt);
+                if (!go_on)
+                    break;
                 continue;
             }
             if (d->pkt->stream_index != d->stream->index) {
@@ -543,6 +558,7 @@ static void decoder_free(glvf_ffmpeg_decoder *d)
             av_frame_free(&d->free_frames[i]);
         glvf_ff_free(d->free_frames);
     }
+    glvf_ff_audio_destroy(&d->audio); /* its codec and resampler too */
     /* frees the codec's pictures, DR ones included (their regions go back) */
     avcodec_free_context(&d->avctx);
     avformat_close_input(&d->fmt);
@@ -640,8 +656,15 @@ static int open_input(glvf_ffmpeg_decoder *d, const char *path, const char *prot
         return idx;
     }
     d->stream = d->fmt->streams[idx];
+    /* the default audio stream: reported in info even when not decoded */
+    int aidx = av_find_best_stream(d->fmt, AVMEDIA_TYPE_AUDIO, -1, idx, NULL, 0);
+    d->audio_index = aidx >= 0 ? aidx : -1;
+    if (!d->want_audio)
+        aidx = -1;
+    else if (aidx >= 0)
+        d->audio_stream = d->fmt->streams[aidx];
     for (unsigned i = 0; i < d->fmt->nb_streams; i++)
-        if ((int)i != idx)
+        if ((int)i != idx && (int)i != aidx)
             d->fmt->streams[i]->discard = AVDISCARD_ALL;
     size_t sd_size = 0;
     const uint8_t *sd = av_stream_get_side_data(d->stream, AV_PKT_DATA_DISPLAYMATRIX, &sd_size);
@@ -794,6 +817,7 @@ glvf_ffmpeg_decoder *glvf_ffmpeg_decoder_open(const glvf_ffmpeg_decoder_params *
     }
     glvf_ff_log plog = { p->log, p->log_user, p->log_level };
     if (!p->path || !p->path[0] || p->queue_frames < 0 || p->queue_frames > QUEUE_MAX ||
+        p->audio_queue_chunks < 0 ||
         p->threads < 0 || (unsigned)p->direct_rendering > GLVF_FFMPEG_DR_FORCE) {
         glvf_ff_logf(&plog, GLVF_LOG_ERROR,
                      "glvf_ffmpeg_decoder_open: invalid parameters (path %s, queue_frames %d "
@@ -811,6 +835,7 @@ glvf_ffmpeg_decoder *glvf_ffmpeg_decoder_open(const glvf_ffmpeg_decoder_params *
     }
     d->log = plog;
     d->stop_on_error = p->stop_on_error;
+    d->want_audio = p->audio;
     d->qcap = p->queue_frames ? p->queue_frames : QUEUE_DEFAULT;
     d->free_cap = d->qcap + FREE_EXTRA;
     d->info.start_time_us = GLVF_FFMPEG_NOPTS;
@@ -858,6 +883,25 @@ glvf_ffmpeg_decoder *glvf_ffmpeg_decoder_open(const glvf_ffmpeg_decoder_params *
         r = open_convert(d, p);
     if (r == 0) {
         fill_info(d);
+        d->info.audio_stream_index = d->audio_index;
+        d->info.audio_codec_name = d->audio_codec_name;
+        if (d->audio_index >= 0) {
+            const AVCodecParameters *ap = d->fmt->streams[d->audio_index]->codecpar;
+            snprintf(d->audio_codec_name, sizeof d->audio_codec_name, "%s",
+                     avcodec_get_name(ap->codec_id));
+            d->info.audio_channels = ap->ch_layout.nb_channels;
+        }
+        if (d->audio_stream) {
+            d->audio = glvf_ff_audio_open(d->audio_stream, p->path, &d->log, d,
+                                          p->audio_queue_chunks);
+            if (d->audio) {
+                d->info.has_audio = true;
+                d->info.audio_rate = glvf_ff_audio_rate(d->audio);
+            } else {
+                d->audio_stream->discard = AVDISCARD_ALL;
+                d->audio_stream = NULL;
+            }
+        }
         int e = pthread_create(&d->thread, NULL, decoder_thread, d);
         if (e != 0) {
             dec_error(d, GLVF_LOG_ERROR, -e, "cannot start the decoding thread");
@@ -894,6 +938,7 @@ void glvf_ffmpeg_decoder_destroy(glvf_ffmpeg_decoder **pdec)
     pthread_cond_broadcast(&d->cond_producer);
     pthread_cond_broadcast(&d->cond_consumer);
     pthread_mutex_unlock(&d->lock);
+    glvf_ff_audio_stop(d->audio); /* the demux thread may wait for its room */
     if (d->thread_started)
         pthread_join(d->thread, NULL);
     pthread_mutex_lock(&d->lock);
@@ -1023,6 +1068,10 @@ int glvf_ffmpeg_decoder_seek(glvf_ffmpeg_decoder *d, int64_t pts_us)
     int n = queue_take_all(d, flushed);
     d->stats.frames_dropped += (uint64_t)n;
     pthread_cond_broadcast(&d->cond_producer);
+    /* under the lock (order: d->lock, then the audio's): the demux thread
+     * tags packets with the new serial only after this */
+    if (d->audio)
+        glvf_ff_audio_seek(d->audio, d->serial, pts_us);
     pthread_mutex_unlock(&d->lock);
     for (int i = 0; i < n; i++)
         frame_put(d, flushed[i]);
@@ -1051,6 +1100,51 @@ void glvf_ffmpeg_decoder_get_stats(const glvf_ffmpeg_decoder *dc, glvf_ffmpeg_st
     out->queue_capacity = d->qcap;
     pthread_mutex_unlock(&d->lock);
     out->dr_fallbacks = atomic_load(&d->dr.fallbacks);
+    if (d->audio)
+        glvf_ff_audio_stats(d->audio, out);
+}
+
+int glvf_ffmpeg_decoder_next_audio(glvf_ffmpeg_decoder *d, glvf_ffmpeg_audio_chunk **out,
+                                   int timeout_ms)
+{
+    if (out)
+        *out = NULL;
+    if (!d || !out)
+        return -EINVAL;
+    if (!d->audio)
+        return -ENOENT;
+    pthread_mutex_lock(&d->lock);
+    if (!enter_locked(d)) {
+        pthread_mutex_unlock(&d->lock);
+        return -ECANCELED;
+    }
+    pthread_mutex_unlock(&d->lock);
+    int r = glvf_ff_audio_next(d->audio, out, timeout_ms);
+    pthread_mutex_lock(&d->lock);
+    leave_locked(d);
+    pthread_mutex_unlock(&d->lock);
+    return r;
+}
+
+void glvf_ffmpeg_decoder_release_audio(glvf_ffmpeg_decoder *d, glvf_ffmpeg_audio_chunk **chunk)
+{
+    if (!chunk || !*chunk)
+        return;
+    if (!d || !d->audio) {
+        glvf_ff_audio_release(NULL, chunk);
+        return;
+    }
+    pthread_mutex_lock(&d->lock);
+    bool in = enter_locked(d);
+    pthread_mutex_unlock(&d->lock);
+    if (!in) {
+        glvf_ff_audio_release(NULL, chunk);
+        return;
+    }
+    glvf_ff_audio_release(d->audio, chunk);
+    pthread_mutex_lock(&d->lock);
+    leave_locked(d);
+    pthread_mutex_unlock(&d->lock);
 }
 
 int glvf_ffmpeg_decoder_last_error(const glvf_ffmpeg_decoder *dc, char *buf, size_t n)
