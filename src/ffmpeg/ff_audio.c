@@ -445,6 +445,14 @@ glvf_ff_audio *glvf_ff_audio_open(AVStream *st, const char *path, const glvf_ff_
     return a;
 }
 
+bool glvf_ff_audio_hungry(glvf_ff_audio *a)
+{
+    pthread_mutex_lock(&a->lock);
+    bool h = !a->quit && a->clen < a->ccap * 3 / 4 && a->plen < 4;
+    pthread_mutex_unlock(&a->lock);
+    return h;
+}
+
 int glvf_ff_audio_rate(const glvf_ff_audio *a)
 {
     return a->out_rate;

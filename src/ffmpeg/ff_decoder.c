@@ -38,6 +38,8 @@
 #define QUEUE_DEFAULT 4
 #define QUEUE_MAX 64
 #define FREE_EXTRA 8 /* AVFrame shells kept beyond the queue size */
+#define STASH_CAP 512 /* video packets read ahead for the audio (see read_ahead) */
+#define READ_AHEAD_POLL_MS 10
 
 struct glvf_ffmpeg_decoder {
     glvf_ff_dr dr;                /* first: avctx->opaque points here */
@@ -193,7 +195,62 @@ typedef struct run_state {
     bool reseeked;
     int nopts_dropped;
     int64_t last_pts;        /* of the last frame decoded */
+    /* read ahead for the audio while the video queue is full: video packets
+     * kept in order, and the read's end when it met one */
+    AVPacket *stash[STASH_CAP];
+    int shead, slen;
+    bool stash_end;
+    int stash_end_code;
 } run_state;
+
+static void stash_clear(run_state *rs)
+{
+    while (rs->slen) {
+        av_packet_free(&rs->stash[rs->shead]);
+        rs->shead = (rs->shead + 1) % STASH_CAP;
+        rs->slen--;
+    }
+    rs->stash_end = false;
+}
+
+/* Decoder thread, lock NOT held, the video queue full. With audio on, the
+ * audio must not starve behind the video's back-pressure (the demuxer
+ * interleaves both): while the audio consumer is short of chunks, packets
+ * are read on, audio ones routed, video ones kept in `stash` for later (in
+ * order; bounded). Returns true when it read something. */
+static bool read_ahead(glvf_ffmpeg_decoder *d, run_state *rs)
+{
+    if (!d->audio || rs->slen == STASH_CAP || rs->stash_end || !glvf_ff_audio_hungry(d->audio))
+        return false;
+    AVPacket *p = av_packet_alloc();
+    if (!p)
+        return false;
+    int r = av_read_frame(d->fmt, p);
+    if (r == AVERROR(EAGAIN)) {
+        av_packet_free(&p);
+        return true;
+    }
+    if (r < 0) {
+        av_packet_free(&p);
+        if (!atomic_load(&d->quit)) {
+            rs->stash_end = true; /* handled in order, after the stash */
+            rs->stash_end_code = r;
+        }
+        return false;
+    }
+    if (p->stream_index == d->audio_stream->index) {
+        glvf_ff_audio_push(d->audio, p, rs->serial);
+        av_packet_free(&p);
+        return true;
+    }
+    if (p->stream_index != d->stream->index) {
+        av_packet_free(&p);
+        return true;
+    }
+    rs->stash[(rs->shead + rs->slen) % STASH_CAP] = p;
+    rs->slen++;
+    return true;
+}
 
 /* Pushes the end of the stream (EOF or an error) for rs->serial. */
 static void push_status(glvf_ffmpeg_decoder *d, run_state *rs, int code)
@@ -234,6 +291,7 @@ static void do_seek(glvf_ffmpeg_decoder *d, run_state *rs, int64_t us)
     }
     avcodec_flush_buffers(d->avctx);
     av_packet_unref(d->pkt);
+    stash_clear(rs);
     rs->pkt_pending = false;
     rs->draining = false;
     rs->drain_errors = 0;
@@ -279,6 +337,7 @@ static bool frame_wanted(glvf_ffmpeg_decoder *d, run_state *rs, AVFrame *f)
                         (long long)target, (long long)f->pts);
                 avcodec_flush_buffers(d->avctx);
                 av_packet_unref(d->pkt);
+                stash_clear(rs);
                 rs->pkt_pending = false;
                 rs->draining = false;
                 rs->first_after_seek = false;
@@ -322,8 +381,26 @@ static void push_frame(glvf_ffmpeg_decoder *d, run_state *rs, AVFrame **pf)
     AVFrame *f = *pf;
     *pf = NULL;
     pthread_mutex_lock(&d->lock);
-    while (!atomic_load(&d->quit) && d->serial == rs->serial && d->qlen == d->qcap)
-        pthread_cond_wait(&d->cond_producer, &d->lock);
+    while (!atomic_load(&d->quit) && d->serial == rs->serial && d->qlen == d->qcap) {
+        if (!d->audio) {
+            pthread_cond_wait(&d->cond_producer, &d->lock);
+            continue;
+        }
+        pthread_mutex_unlock(&d->lock);
+        bool more = read_ahead(d, rs);
+        pthread_mutex_lock(&d->lock);
+        if (more || atomic_load(&d->quit) || d->serial != rs->serial || d->qlen < d->qcap)
+            continue;
+        /* the audio consumer empties its queue without waking this one */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += READ_AHEAD_POLL_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&d->cond_producer, &d->lock, &ts);
+    }
     if (!atomic_load(&d->quit) && d->serial == rs->serial) {
         d->queue[(d->qhead + d->qlen) % d->qcap] = f;
         d->qlen++;
@@ -483,7 +560,18 @@ static void *decoder_thread(void *arg)
         }
 
         if (!rs.pkt_pending) {
-            r = av_read_frame(d->fmt, d->pkt);
+            if (rs.slen) { /* read ahead earlier, in order */
+                av_packet_move_ref(d->pkt, rs.stash[rs.shead]);
+                av_packet_free(&rs.stash[rs.shead]);
+                rs.shead = (rs.shead + 1) % STASH_CAP;
+                rs.slen--;
+                r = 0;
+            } else if (rs.stash_end) {
+                rs.stash_end = false;
+                r = rs.stash_end_code;
+            } else {
+                r = av_read_frame(d->fmt, d->pkt);
+            }
             if (r == AVERROR(EAGAIN))
                 continue;
             if (r < 0) {
@@ -538,6 +626,7 @@ static void *decoder_thread(void *arg)
     }
     if (work)
         av_frame_free(&work);
+    stash_clear(&rs);
     glvf_ff_thread_owner(NULL);
     return NULL;
 }

@@ -100,6 +100,9 @@ void glvf_ff_audio_destroy(glvf_ff_audio **pa);
 int glvf_ff_audio_next(glvf_ff_audio *a, glvf_ffmpeg_audio_chunk **out, int timeout_ms);
 void glvf_ff_audio_release(glvf_ff_audio *a, glvf_ffmpeg_audio_chunk **chunk);
 void glvf_ff_audio_stats(glvf_ff_audio *a, glvf_ffmpeg_stats *out);
+/* True when the audio consumer is short of chunks and no packet waits to be
+ * decoded: the demux thread reads ahead of a full video queue. */
+bool glvf_ff_audio_hungry(glvf_ff_audio *a);
 /* The output sample rate (the stream's, or 48000). */
 int glvf_ff_audio_rate(const glvf_ff_audio *a);
 
