@@ -201,10 +201,12 @@ typedef struct run_state {
     int shead, slen;
     bool stash_end;
     int stash_end_code;
+    bool audio_end_sent;     /* the audio's end was routed (read ahead) */
 } run_state;
 
 static void stash_clear(run_state *rs)
 {
+    rs->audio_end_sent = false;
     while (rs->slen) {
         av_packet_free(&rs->stash[rs->shead]);
         rs->shead = (rs->shead + 1) % STASH_CAP;
@@ -235,6 +237,10 @@ static bool read_ahead(glvf_ffmpeg_decoder *d, run_state *rs)
         if (!atomic_load(&d->quit)) {
             rs->stash_end = true; /* handled in order, after the stash */
             rs->stash_end_code = r;
+            /* but the audio ends now: its consumer must not wait for the
+             * video to catch up (an audio clock would stand still) */
+            glvf_ff_audio_push(d->audio, NULL, rs->serial);
+            rs->audio_end_sent = true;
         }
         return false;
     }
@@ -590,7 +596,8 @@ static void *decoder_thread(void *arg)
                 }
                 avcodec_send_packet(d->avctx, NULL); /* drain */
                 rs.draining = true;
-                if (d->audio && !glvf_ff_audio_push(d->audio, NULL, rs.serial))
+                if (d->audio && !rs.audio_end_sent &&
+                    !glvf_ff_audio_push(d->audio, NULL, rs.serial))
                     break;
                 continue;
             }
