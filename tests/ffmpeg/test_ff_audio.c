@@ -232,7 +232,7 @@ static void test_undecodable(void *arg)
 static void test_cycles(void *arg)
 {
     (void)arg;
-    int cycles = getenv("GLVF_AUDIO_CYCLES") ? atoi(getenv("GLVF_AUDIO_CYCLES")) : 60;
+    int cycles = getenv("GLVF_AUDIO_CYCLES") ? atoi(getenv("GLVF_AUDIO_CYCLES")) : 200;
     check_log_echo = false;
     for (int i = 0; i < cycles; i++) {
         glvf_ffmpeg_decoder *d = open_av("av.mp4", true);
