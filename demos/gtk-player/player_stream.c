@@ -211,7 +211,8 @@ static void on_prepared(GObject *o, GParamSpec *ps, gpointer data)
         g_printerr(PLAYER_NAME ": no sound server: playing without sound\n");
         if (p->base.opt.verbose && s.audio_message[0])
             g_printerr(PLAYER_NAME ": (%s)\n", s.audio_message);
-    } else if (s.audio == GLVF_MEDIA_STREAM_AUDIO_FAILED) {
+    } else if (s.audio == GLVF_MEDIA_STREAM_AUDIO_FAILED && s.audio_message[0]) {
+        /* (an undecodable stream: the decoder's own warning said it) */
         g_printerr(PLAYER_NAME ": '%s': cannot play its sound (%s): playing without sound\n",
                    p->base.path, s.audio_message);
     }

@@ -337,7 +337,9 @@ typedef struct GlvfMediaStreamStats {
     guint64 audio_underruns;    /* the server ran dry while playing */
     guint64 audio_frames_written;
     guint64 audio_errors;       /* damaged audio packets skipped */
-    char audio_message[160];    /* why there is no sound (NO_SERVER, FAILED) */
+    char audio_message[160];    /* why there is no sound: NO_SERVER; FAILED when the
+                                   sound output failed ("" when the decoder could
+                                   not decode the stream: it logged why) */
 } GlvfMediaStreamStats;
 
 /* Copies the counters. Any thread. */

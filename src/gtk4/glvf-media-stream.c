@@ -272,7 +272,7 @@ static void feed_open(feed *f)
         astate = GLVF_MEDIA_STREAM_AUDIO_NO_SERVER;
     } else if (!in->has_audio) {
         astate = GLVF_MEDIA_STREAM_AUDIO_FAILED;
-        g_strlcpy(why_audio, "the audio stream cannot be decoded", sizeof why_audio);
+        why_audio[0] = '\0'; /* the decoder logged why (one warning) */
         glvf_audio_out_free(&audio);
     } else if (!glvf_audio_out_start(audio, dec, in->audio_rate, why_audio, sizeof why_audio)) {
         astate = GLVF_MEDIA_STREAM_AUDIO_FAILED;

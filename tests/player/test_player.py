@@ -921,6 +921,27 @@ def audio_runs(r, tmp, clip, pulse):
           "(exit %d, position %s ms, presented %s, audio %s)" %
           (rc, kv.get("position_ms"), kv.get("presented"), kv.get("audio")))
     check(kv.get("clock") == "video", "audio: the video clock took over at the sound's end")
+    # an audio stream no decoder reads (its Matroska codec id renamed): the
+    # video plays alone, the decoder's one warning says why
+    bad = os.path.join(tmp, "bad-sound.mkv")
+    ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=30:d=1", "-f", "lavfi", "-i",
+            "sine=d=1", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+            "-c:a", "pcm_s16le", bad], tmp)
+    with open(bad, "rb") as f:
+        data = f.read()
+    check(data.count(b"A_PCM/INT/LIT") == 1, "audio: the codec id to rename is there")
+    with open(bad, "wb") as f:
+        f.write(data.replace(b"A_PCM/INT/LIT", b"A_XYZ/INT/LIT"))
+    rc, out, err, dt = r.run(["--frames", "1000", "--stats", bad],
+                             env={"PULSE_SERVER": pulse.server})
+    no_crash(rc, err, "audio (undecodable sound)")
+    kv = parse_kv(out)
+    n = len([l for l in err.splitlines()
+             if l.startswith("glvf-player:") and "cannot be played" in l])
+    check(rc == 0 and int(kv.get("presented", "0")) >= 25 and kv.get("audio") == "failed",
+          "audio: an undecodable sound: the video plays alone (exit %d, presented %s, audio %s)"
+          % (rc, kv.get("presented"), kv.get("audio")))
+    check(n == 1, "audio: one glvf-player line says the sound cannot be played (%d)" % n)
     rec = Recorder(pulse.env)
     marks = {}
     rc, out, err = -1, "", ""
