@@ -23,7 +23,10 @@ GLVF_DEB_PACKAGES=(
     xvfb xauth libglfw3-dev libgtk-4-dev fonts-dejavu-core hicolor-icon-theme
     adwaita-icon-theme libx11-6 libxtst6
     # FFmpeg module; test media is generated with the ffmpeg command
-    libavcodec-dev libavformat-dev libavutil-dev libswscale-dev ffmpeg
+    libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev ffmpeg
+    # sound: GlvfMediaStream plays through libpulse; the tests run a private
+    # PulseAudio daemon with a null sink and record it with parec
+    libpulse-dev pulseaudio pulseaudio-utils
     # sanitizers (gcc's runtimes) and clang
     libasan8 libtsan2 libubsan1 clang libclang-rt-14-dev
 )

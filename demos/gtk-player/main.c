@@ -100,6 +100,17 @@ static void print_stats(const player_stats *s)
     printf("gl_api=%s\n", !s->gl_major ? "none" : s->gl_es ? "gles" : "gl");
     printf("gl_version=%d.%d\n", s->gl_major, s->gl_minor);
     printf("position_ms=%lld\n", (long long)(s->position_us / 1000));
+    if (!area) {
+        printf("audio=%s\n", s->audio);
+        printf("audio_codec=%s\n", s->audio_codec[0] ? s->audio_codec : "none");
+        printf("clock=%s\n", s->audio_clock ? "audio" : "video");
+        printf("audio_latency_ms=%.1f\n", s->audio_latency_ms);
+        printf("audio_underruns=%llu\n", (unsigned long long)s->audio_underruns);
+        printf("volume=%d\n", (int)(s->volume * 100 + 0.5));
+        printf("muted=%s\n", s->muted ? "yes" : "no");
+    } else {
+        printf("audio=off\n");
+    }
     printf("context_destroyed=%s\n", s->context_destroyed ? "yes" : "no");
     if (area) {
         printf("live_before_teardown=%llu\n", (unsigned long long)s->live_before_teardown);
@@ -161,6 +172,8 @@ int main(int argc, char **argv)
     gboolean benchmark = FALSE, stats = FALSE, verbose = FALSE, version = FALSE;
     gboolean fullscreen = FALSE;
     int network_timeout = 15;
+    gboolean no_audio = FALSE, trace_frames = FALSE;
+    int volume = 100;
     char *screenshot = NULL, *size = NULL, *dr = NULL, *output = NULL;
     char **rest = NULL;
     const GOptionEntry entries[] = {
@@ -187,6 +200,16 @@ int main(int argc, char **argv)
           "paintable|area" },
         { "dr", 0, 0, G_OPTION_ARG_STRING, &dr,
           "Direct rendering: auto (default), on (forced), off", "MODE" },
+        { "no-audio", 0, 0, G_OPTION_ARG_NONE, &no_audio,
+          "No sound (by default the audio stream plays through PulseAudio or pipewire-pulse "
+          "and its clock paces the video)",
+          NULL },
+        { "volume", 0, 0, G_OPTION_ARG_INT, &volume, "Sound volume, 0 to 100 (default 100)",
+          "N" },
+        { "trace-frames", 0, 0, G_OPTION_ARG_NONE, &trace_frames,
+          "Paintable: print 'frame t_us=T luma=L' on stdout for each frame shown (T: the "
+          "monotonic clock, L: the mean luma of the picture's centre; for A/V sync tests)",
+          NULL },
         { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log glvf and FFmpeg details", NULL },
         { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL },
         { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, "[FILE]" },
@@ -200,9 +223,13 @@ int main(int argc, char **argv)
                 "Without FILE, plays a sample clip made on first use in the user's cache\n"
                 "directory.\n\n"
                 "Keys: space play/pause, Left/Right seek 5 s (Shift: 1 s), . next frame,\n"
-                "f/F11/double click fullscreen, i statistics, o open, ? all keys, q quit.\n"
+                "9/0 volume down/up, m mute, f/F11/double click fullscreen, i statistics,\n"
+                "o open, ? all keys, q quit.\n"
                 "In fullscreen the controls and the pointer hide after 2 s without motion\n"
-                "while playing; moving the pointer shows them.");
+                "while playing; moving the pointer shows them.\n\n"
+                "Sound (--output paintable): through PulseAudio's client library (PipeWire:\n"
+                "pipewire-pulse); the audio clock paces the video. With no sound server the\n"
+                "video plays alone (said once on stderr).");
     g_option_context_set_description(
             oc, "Exit status: 0 success, 1 the video could not be played, 2 bad usage.\n"
                 "Automation (--frames, --screenshot, --benchmark): the window closes by itself\n"
@@ -249,6 +276,13 @@ int main(int argc, char **argv)
         goto out;
     }
     opts.network_timeout_ms = network_timeout * 1000;
+    opts.no_audio = no_audio;
+    opts.trace_frames = trace_frames;
+    if (volume < 0 || volume > 100) {
+        status = usage_error("--volume must be 0 to 100 (got %d)", volume);
+        goto out;
+    }
+    opts.volume = volume;
     if (size && !parse_size(size, &opts.width, &opts.height)) {
         status = usage_error("bad --size '%s' (expected WxH, each 64 to 16384)", size);
         goto out;

@@ -40,6 +40,7 @@ void player_init_common(player *p, const player_backend *be, const player_option
     p->opt = *opt;
     p->listener = listener;
     p->user = user;
+    p->volume = opt->volume >= 0 && opt->volume <= 100 ? opt->volume / 100.0 : 1.0;
 }
 
 void player_clear_common(player *p)
@@ -187,8 +188,11 @@ void player_get_stats(player *p, player_stats *out)
 {
     memset(out, 0, sizeof *out);
     g_strlcpy(out->output, p->be->name, sizeof out->output);
+    g_strlcpy(out->audio, "off", sizeof out->audio);
     p->be->get_stats(p, out);
     out->presented_fps = p->fps;
+    out->volume = p->volume;
+    out->muted = p->muted;
 }
 
 static void fmt_bytes(char *buf, size_t n, uint64_t b)
@@ -225,12 +229,53 @@ char *player_stats_text(player *p)
         g_string_append_printf(t, "convert    %.2f ms (upload %.2f ms) into %dx%d\n",
                                s.convert_ms, s.upload_ms, s.texture_w, s.texture_h);
     }
+    if (strcmp(s.audio, "off")) {
+        g_string_append_printf(t, "audio      %s%s%s", s.audio, s.audio_codec[0] ? ", " : "",
+                               s.audio_codec);
+        if (!strcmp(s.audio, "playing"))
+            g_string_append_printf(t, " %d Hz, clock %s, latency %.0f ms, underruns %llu",
+                                   s.audio_rate, s.audio_clock ? "audio" : "video",
+                                   s.audio_latency_ms, (unsigned long long)s.audio_underruns);
+        g_string_append_printf(t, ", volume %d%%%s\n", (int)(s.volume * 100 + 0.5),
+                               s.muted ? " (muted)" : "");
+    }
     g_string_append_printf(t, "pool       %s\n", pool);
     g_string_append_printf(t, "queue      %d/%d\n", s.queue_depth, s.queue_capacity);
     g_string_append_printf(t, "dropped    %llu\n", (unsigned long long)s.dropped);
     g_string_append_printf(t, "presented  %llu, %.1f fps", (unsigned long long)s.presented,
                            s.presented_fps);
     return g_string_free(t, FALSE);
+}
+
+void player_set_volume(player *p, double volume)
+{
+    p->volume = volume < 0 ? 0 : volume > 1 ? 1 : volume;
+    if (p->be->update_audio)
+        p->be->update_audio(p);
+    player_emit(p, PLAYER_EVENT_STATE);
+}
+
+double player_get_volume(const player *p)
+{
+    return p->volume;
+}
+
+void player_set_muted(player *p, bool muted)
+{
+    p->muted = muted;
+    if (p->be->update_audio)
+        p->be->update_audio(p);
+    player_emit(p, PLAYER_EVENT_STATE);
+}
+
+bool player_get_muted(const player *p)
+{
+    return p->muted;
+}
+
+bool player_has_audio(const player *p)
+{
+    return p->be->has_audio && p->be->has_audio(p);
 }
 
 void player_free(player *p)

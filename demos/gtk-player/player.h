@@ -54,6 +54,9 @@ typedef struct player_options {
     bool verbose;            /* glvf/FFmpeg info messages on stderr */
     bool fullscreen;         /* start in fullscreen */
     int network_timeout_ms;  /* URLs: a read that stalls this long fails (0: none) */
+    bool no_audio;           /* --no-audio: never open the sound */
+    int volume;              /* --volume 0..100 (main.c sets 100 by default) */
+    bool trace_frames;       /* paintable: a stdout line per frame shown (tests) */
 } player_options;
 
 /* True when the run is unattended (the window closes by itself). */
@@ -127,6 +130,15 @@ const char *player_last_error(const player *p);
  * texture the picture shows, at the size it is shown. */
 GdkTexture *player_screenshot(player *p);
 
+/* Sound (--output paintable; the area path is silent): volume 0..1 and
+ * mute, kept across files. */
+void player_set_volume(player *p, double volume);
+double player_get_volume(const player *p);
+void player_set_muted(player *p, bool muted);
+bool player_get_muted(const player *p);
+/* The file's sound is playing (a sound server, an audio stream). */
+bool player_has_audio(const player *p);
+
 /* The statistics overlay text (g_free it). */
 char *player_stats_text(player *p);
 
@@ -181,6 +193,15 @@ typedef struct player_stats {
     bool gl_es;                /* the area's context is OpenGL ES */
     int gl_major, gl_minor;
     int64_t position_us;       /* of the frame on screen */
+    /* sound (paintable) */
+    char audio[16];            /* none, off, disabled, no-server, failed, playing */
+    char audio_codec[32];
+    int audio_rate;
+    bool audio_clock;          /* the audio clock paced the last frame */
+    double audio_latency_ms;   /* buffered + the sink's */
+    uint64_t audio_underruns;
+    double volume;             /* 0..1 */
+    bool muted;
 } player_stats;
 
 void player_get_stats(player *p, player_stats *out);

@@ -37,6 +37,9 @@ typedef struct player_backend {
     GdkTexture *(*screenshot)(player *p);
     /* an error was recorded (p->error set): stop; the event follows */
     void (*failed)(player *p);
+    /* p->volume / p->muted changed (NULL: no sound) */
+    void (*update_audio)(player *p);
+    bool (*has_audio)(const player *p);
     void (*free)(player *p);
 } player_backend;
 
@@ -54,6 +57,8 @@ struct player {
     gint64 fps_t0;
     uint64_t fps_n0;
     double fps;
+    double volume;   /* 0..1 */
+    bool muted;
 };
 
 void player_init_common(player *p, const player_backend *be, const player_options *opt,

@@ -185,19 +185,43 @@ static void sync_after_paint(stream_player *p)
 
 /* ---- the stream's notifications ----------------------------------------------- */
 
+static const char *audio_name(GlvfMediaStreamAudio a)
+{
+    switch (a) {
+    case GLVF_MEDIA_STREAM_AUDIO_NONE: return "none";
+    case GLVF_MEDIA_STREAM_AUDIO_DISABLED: return "disabled";
+    case GLVF_MEDIA_STREAM_AUDIO_NO_SERVER: return "no-server";
+    case GLVF_MEDIA_STREAM_AUDIO_FAILED: return "failed";
+    case GLVF_MEDIA_STREAM_AUDIO_PLAYING: return "playing";
+    default: return "unknown";
+    }
+}
+
 static void on_prepared(GObject *o, GParamSpec *ps, gpointer data)
 {
     stream_player *p = data;
     (void)ps;
     if (!gtk_media_stream_is_prepared(GTK_MEDIA_STREAM(o)) || gtk_media_stream_get_error(p->ms))
         return;
+    GlvfMediaStreamStats s;
+    glvf_media_stream_get_stats(gms(p), &s);
+    static bool said_no_server;
+    if (s.audio == GLVF_MEDIA_STREAM_AUDIO_NO_SERVER && !said_no_server) {
+        said_no_server = true; /* once per run */
+        g_printerr(PLAYER_NAME ": no sound server: playing without sound\n");
+        if (p->base.opt.verbose && s.audio_message[0])
+            g_printerr(PLAYER_NAME ": (%s)\n", s.audio_message);
+    } else if (s.audio == GLVF_MEDIA_STREAM_AUDIO_FAILED && s.audio_message[0]) {
+        /* (an undecodable stream: the decoder's own warning said it) */
+        g_printerr(PLAYER_NAME ": '%s': cannot play its sound (%s): playing without sound\n",
+                   p->base.path, s.audio_message);
+    }
     if (p->base.opt.verbose) {
-        GlvfMediaStreamStats s;
-        glvf_media_stream_get_stats(gms(p), &s);
         g_printerr(PLAYER_NAME ": playing '%s': %s %dx%d %s, %.3g fps, %d decoder thread(s), "
-                               "output paintable\n",
+                               "output paintable, audio %s%s%s\n",
                    p->base.path, s.codec, s.width, s.height, s.pix_fmt, s.frame_rate,
-                   s.decoder_threads);
+                   s.decoder_threads, audio_name(s.audio), s.audio_codec[0] ? " " : "",
+                   s.audio_codec);
     }
     player_emit(&p->base, PLAYER_EVENT_OPENED);
 }
@@ -235,6 +259,33 @@ static void on_state(GObject *o, GParamSpec *ps, gpointer data)
 }
 
 /* A new texture (or a size change): counts frames shown. */
+/* --trace-frames: when (the monotonic clock, as CLOCK_MONOTONIC) and how
+ * bright (the mean luma of the centre 16x16) the frame handed to GTK is. */
+static void trace_frame(stream_player *p)
+{
+    gint64 now = g_get_monotonic_time();
+    GdkTexture *t = glvf_video_paintable_get_texture(glvf_media_stream_get_paintable(gms(p)));
+    int luma = -1;
+    if (t) {
+        int w = gdk_texture_get_width(t), h = gdk_texture_get_height(t);
+        gsize stride = (gsize)w * 4;
+        guchar *px = g_malloc(stride * (gsize)h);
+        gdk_texture_download(t, px, stride);
+        long sum = 0, n = 0;
+        for (int y = MAX(h / 2 - 8, 0); y < MIN(h / 2 + 8, h); y++)
+            for (int x = MAX(w / 2 - 8, 0); x < MIN(w / 2 + 8, w); x++) {
+                const guchar *q = px + (gsize)y * stride + (gsize)x * 4;
+                sum += (q[0] * 54 + q[1] * 183 + q[2] * 19) >> 8; /* BGRA or RGBA: close */
+                n++;
+            }
+        luma = n ? (int)(sum / n) : -1;
+        g_free(px);
+        g_object_unref(t);
+    }
+    printf("frame t_us=%lld luma=%d\n", (long long)now, luma);
+    fflush(stdout);
+}
+
 static void on_contents(GdkPaintable *paintable, gpointer data)
 {
     stream_player *p = data;
@@ -246,6 +297,8 @@ static void on_contents(GdkPaintable *paintable, gpointer data)
         return;
     p->shown_seen = p->st.frames_shown;
     player_count_presented(&p->base, p->st.frames_shown);
+    if (p->base.opt.trace_frames)
+        trace_frame(p);
     if (p->base.opt.benchmark) {
         if (!p->bench_started) {
             p->bench_started = true;
@@ -345,6 +398,10 @@ static void s_open(player *pp)
     glvf_video_paintable_set_log(glvf_media_stream_get_paintable(gms(p)), stream_log, NULL);
     if (p->base.opt.benchmark)
         glvf_media_stream_set_untimed(gms(p), TRUE);
+    /* the benchmark measures the picture path alone */
+    glvf_media_stream_set_audio_enabled(gms(p), !p->base.opt.no_audio && !p->base.opt.benchmark);
+    gtk_media_stream_set_volume(p->ms, p->base.volume);
+    gtk_media_stream_set_muted(p->ms, p->base.muted);
     g_signal_connect(p->ms, "notify::prepared", G_CALLBACK(on_prepared), p);
     g_signal_connect(p->ms, "notify::error", G_CALLBACK(on_error), p);
     g_signal_connect(p->ms, "notify::ended", G_CALLBACK(on_ended), p);
@@ -463,6 +520,12 @@ static void s_get_stats(player *pp, player_stats *out)
     out->gl_major = ps->gl_major;
     out->gl_minor = ps->gl_minor;
     out->position_us = p->position_us;
+    g_strlcpy(out->audio, audio_name(s->audio), sizeof out->audio);
+    g_strlcpy(out->audio_codec, s->audio_codec, sizeof out->audio_codec);
+    out->audio_rate = s->audio_rate;
+    out->audio_clock = s->audio_clock;
+    out->audio_latency_ms = (double)s->audio_latency_us / 1000.0;
+    out->audio_underruns = s->audio_underruns;
     out->bench_done = p->bench_done;
     if (p->bench_done) {
         out->bench_frames = p->bench_frames;
@@ -511,7 +574,24 @@ static void s_free(player *pp)
     g_free(p);
 }
 
+static void s_update_audio(player *pp)
+{
+    stream_player *p = (stream_player *)pp;
+    if (!p->ms)
+        return;
+    gtk_media_stream_set_volume(p->ms, p->base.volume);
+    gtk_media_stream_set_muted(p->ms, p->base.muted);
+}
+
+static bool s_has_audio(const player *pp)
+{
+    const stream_player *p = (const stream_player *)pp;
+    return p->ms && gtk_media_stream_is_prepared(p->ms) && gtk_media_stream_has_audio(p->ms);
+}
+
 static const player_backend stream_backend = {
+    .update_audio = s_update_audio,
+    .has_audio = s_has_audio,
     .name = "paintable",
     .open = s_open,
     .set_playing = s_set_playing,

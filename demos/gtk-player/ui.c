@@ -7,14 +7,15 @@
  *                area: the GlvfVideoArea), the statistics label
  *                (top left, `i`), the message label (centre: errors,
  *                "preparing the sample clip")
- *   controls     play/pause, frame step, seek bar, position / duration
+ *   controls     play/pause, frame step, seek bar, position / duration,
+ *                volume (a GtkScaleButton; insensitive without sound)
  *
  * Keys (handled in the capture phase, so a focused button or the seek bar
  * does not take them first): space play/pause, Left/Right seek 5 s
- * (Shift: 1 s), period frame step, f or F11 fullscreen, Escape leave
- * fullscreen, i statistics, o or Ctrl+O open, ? the shortcuts window (every
- * key), q or Ctrl+Q quit. Double click on the video: fullscreen. Dropping a
- * file on the window opens it.
+ * (Shift: 1 s), period frame step, 9 / 0 volume down / up, m mute, f or
+ * F11 fullscreen, Escape leave fullscreen, i statistics, o or Ctrl+O open,
+ * ? the shortcuts window (every key), q or Ctrl+Q quit. Double click on the
+ * video: fullscreen. Dropping a file on the window opens it.
  *
  * Fullscreen: the controls float over the bottom of the video (the video
  * keeps its size); while playing, they and the pointer hide after 2 s
@@ -43,15 +44,19 @@
 #define UI_INTERVAL_MS 250        /* the position while playing: 4 times a second */
 #define UI_INTERVAL_BENCH_MS 500  /* benchmark: each change repaints the window */
 #define CONTROLS_HIDE_MS 2000     /* fullscreen, playing: controls hide after this */
+#define VOLUME_STEP 0.1
 
 struct player_window {
     GtkApplication *app;
     player_options opt;
     GtkWidget *window, *video, *overlay, *stats_label, *message_label;
     GtkWidget *controls, *play_button, *step_button, *scale, *time_label;
-    GtkWidget *stats_button, *fullscreen_button;
+    GtkWidget *stats_button, *fullscreen_button, *volume_button;
     GtkWidget *vbox;          /* the video overlay, then the controls (windowed) */
     GtkWindow *shortcuts;     /* the shortcuts window while it exists */
+    bool volume_syncing;      /* the button is being set from the player */
+    double volume_shown;
+    int muted_shown, audio_shown;
     player *player;
     /* fullscreen: controls over the video, hidden after CONTROLS_HIDE_MS */
     bool controls_overlaid;
@@ -204,7 +209,35 @@ static void update_ui(player_window *w)
         gtk_button_set_icon_name(GTK_BUTTON(w->play_button), icon);
     }
     gtk_widget_set_sensitive(w->controls, player_is_open(p));
+    double vol = player_get_volume(p);
+    int muted = player_get_muted(p), audio = player_has_audio(p);
+    if (vol != w->volume_shown || muted != w->muted_shown || audio != w->audio_shown) {
+        w->volume_shown = vol;
+        w->muted_shown = muted;
+        w->audio_shown = audio;
+        w->volume_syncing = true;
+        /* muted: the button shows the muted icon (value 0) until unmuted */
+        gtk_scale_button_set_value(GTK_SCALE_BUTTON(w->volume_button), muted ? 0 : vol);
+        w->volume_syncing = false;
+        char *tip = !audio ? g_strdup("No sound") :
+                    muted  ? g_strdup_printf("Muted (m); volume %d%% (9/0)", (int)(vol * 100 + 0.5))
+                           : g_strdup_printf("Volume %d%% (9/0, m mute)", (int)(vol * 100 + 0.5));
+        gtk_widget_set_tooltip_text(w->volume_button, tip);
+        g_free(tip);
+        gtk_widget_set_sensitive(w->volume_button, audio);
+    }
     sync_timer(w);
+}
+
+static void on_volume_changed(GtkScaleButton *b, double value, gpointer data)
+{
+    player_window *w = data;
+    (void)b;
+    if (w->volume_syncing || w->destroyed)
+        return;
+    if (player_get_muted(w->player))
+        player_set_muted(w->player, false); /* moving the slider unmutes */
+    player_set_volume(w->player, value);
 }
 
 static gboolean ui_timer_cb(gpointer data)
@@ -581,6 +614,8 @@ static const char *shortcuts_ui =
         SHORTCUT("Left Right", "Seek 5 s back / forward")
         SHORTCUT("&lt;Shift&gt;Left &lt;Shift&gt;Right", "Seek 1 s back / forward")
         SHORTCUT("period", "Next frame (paused)")
+        SHORTCUT("9 0", "Volume down / up")
+        SHORTCUT("m", "Mute")
         "</object></child>"
         "<child><object class='GtkShortcutsGroup'><property name='title'>Window</property>"
         SHORTCUT("f F11", "Fullscreen (also a double click on the video)")
@@ -647,6 +682,20 @@ static gboolean on_key(GtkEventControllerKey *k, guint keyval, guint keycode,
     case GDK_KEY_Left: player_seek_relative(w->player, -(shift ? SEEK_FINE_US : SEEK_STEP_US)); break;
     case GDK_KEY_Right: player_seek_relative(w->player, shift ? SEEK_FINE_US : SEEK_STEP_US); break;
     case GDK_KEY_period: player_step(w->player); break;
+    case GDK_KEY_9:
+    case GDK_KEY_KP_9:
+        player_set_volume(w->player, player_get_volume(w->player) - VOLUME_STEP);
+        break;
+    case GDK_KEY_0:
+    case GDK_KEY_KP_0:
+        player_set_volume(w->player, player_get_volume(w->player) + VOLUME_STEP);
+        break;
+    case GDK_KEY_m:
+    case GDK_KEY_M:
+        if (ctrl)
+            return FALSE;
+        player_set_muted(w->player, !player_get_muted(w->player));
+        break;
     case GDK_KEY_f:
     case GDK_KEY_F:
     case GDK_KEY_F11:
@@ -876,6 +925,16 @@ player_window *player_window_new(GtkApplication *app, const player_options *opt,
     gtk_box_append(GTK_BOX(w->controls), w->step_button);
     gtk_box_append(GTK_BOX(w->controls), w->scale);
     gtk_box_append(GTK_BOX(w->controls), w->time_label);
+    static const char *volume_icons[] = { "audio-volume-muted-symbolic",
+                                          "audio-volume-high-symbolic",
+                                          "audio-volume-low-symbolic",
+                                          "audio-volume-medium-symbolic", NULL };
+    w->volume_button = gtk_scale_button_new(0.0, 1.0, 0.05, volume_icons);
+    gtk_widget_set_focus_on_click(w->volume_button, FALSE);
+    w->volume_shown = -1;
+    w->muted_shown = w->audio_shown = -1;
+    g_signal_connect(w->volume_button, "value-changed", G_CALLBACK(on_volume_changed), w);
+    gtk_box_append(GTK_BOX(w->controls), w->volume_button);
 
     w->vbox = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
     gtk_box_append(GTK_BOX(w->vbox), w->overlay);

@@ -194,6 +194,18 @@ typedef struct glvf_ffmpeg_decoder_params {
      * this long fails with a timeout (libavformat's rw_timeout). 0: no
      * limit (libavformat's default). */
     int io_timeout_ms;
+    /* Also decode the default audio stream (av_find_best_stream near the
+     * video stream), on a second thread: see glvf_ffmpeg_decoder_next_audio.
+     * Off by default. A file without audio, or an audio stream that cannot
+     * be decoded (one warning logged), opens as without it:
+     * info.has_audio tells. With audio on, the consumer MUST take the audio
+     * chunks too: the demux thread routes packets to both queues and waits
+     * when either is full (back-pressure), so an audio queue nobody empties
+     * stops the video after a few seconds of packets. */
+    bool audio;
+    /* Resampled chunks queued ahead of the audio consumer. 0: 32; at most
+     * 256. (A chunk is one decoded audio frame: ~21 ms of AAC at 48 kHz.) */
+    int audio_queue_chunks;
 } glvf_ffmpeg_decoder_params;
 
 /* glvf_ffmpeg_decoder_open(glvf_ffmpeg_decoder_params(.path = p), &err) */
@@ -250,7 +262,8 @@ GLVF_API void glvf_ffmpeg_decoder_release(glvf_ffmpeg_decoder *dec, struct AVFra
  * before the target); GLVF_FFMPEG_EOF when there is none. A later seek
  * replaces a pending one. Seeking after end of stream is allowed. Returns
  * 0, or -ECANCELED while the decoder is being destroyed. Seek failures
- * are reported through next(). Any thread.
+ * are reported through next(). With audio, the audio queue is emptied too
+ * and the first chunk after the seek starts at pts_us. Any thread.
  */
 GLVF_API int glvf_ffmpeg_decoder_seek(glvf_ffmpeg_decoder *dec, int64_t pts_us);
 
@@ -273,6 +286,13 @@ typedef struct glvf_ffmpeg_info {
     bool direct_rendering;        /* DR is on for this decoder */
     bool converting;              /* libswscale converts to `format` */
     int threads;                  /* libavcodec threads in use */
+    /* audio (params.audio): */
+    bool has_audio;               /* the audio stream is decoded */
+    /* the file's default audio stream, decoded or not: */
+    int audio_stream_index;       /* -1: none */
+    const char *audio_codec_name; /* e.g. "aac"; "" when none */
+    int audio_channels;           /* of the stream (chunks are stereo) */
+    int audio_rate;               /* of the chunks (has_audio; the stream's rate) */
 } glvf_ffmpeg_info;
 
 /* Stream information, fixed at open. Owned by the decoder; valid until it
@@ -296,6 +316,13 @@ typedef struct glvf_ffmpeg_stats {
     uint64_t avframes_allocated;  /* AVFrame shells ever allocated: flat in
                                      steady state when frames are released */
     int queue_depth, queue_capacity;
+    /* audio (zero without it) */
+    uint64_t audio_packets;       /* packets decoded */
+    uint64_t audio_chunks_decoded;
+    uint64_t audio_chunks_delivered;
+    uint64_t audio_chunks_dropped; /* before a seek target or flushed by a seek */
+    uint64_t audio_errors;        /* damaged packets skipped (one warning logged) */
+    int audio_queue_depth, audio_queue_capacity;
 } glvf_ffmpeg_stats;
 
 /* Copies a consistent snapshot of the counters. Any thread. */
@@ -307,6 +334,49 @@ GLVF_API void glvf_ffmpeg_decoder_get_stats(const glvf_ffmpeg_decoder *dec,
  * Any thread. */
 GLVF_API int glvf_ffmpeg_decoder_last_error(const glvf_ffmpeg_decoder *dec, char *buf,
                                             size_t n);
+
+/* ------------------------------------------------------------------------ */
+/* Audio (params.audio)                                                     */
+
+/* A chunk of decoded audio: interleaved float32 stereo (L R L R ...) at
+ * info.audio_rate. Owned by the decoder; read-only for the consumer between
+ * next_audio() and release_audio(). */
+typedef struct glvf_ffmpeg_audio_chunk {
+    const float *samples;         /* frames * channels floats */
+    int frames;                   /* sample frames */
+    int channels;                 /* 2 */
+    int rate;                     /* samples per second */
+    /* the first sample's time, microseconds on the stream's timeline (the
+     * same scale as a video frame's av_rescale_q(pts, time_base, 1/1000000)) */
+    int64_t pts_us;
+    /* the number of seeks requested before this chunk was decoded: a
+     * consumer that seeks from another thread drops chunks whose serial is
+     * older than its own count (seek() already discards every chunk queued
+     * before it; only one taken concurrently with it can be stale) */
+    uint64_t serial;
+} glvf_ffmpeg_audio_chunk;
+
+/*
+ * Takes the next audio chunk, waiting up to `timeout_ms` (0: do not wait;
+ * negative: indefinitely). Returns 0 (*out set; give it back with
+ * glvf_ffmpeg_decoder_release_audio()), -EAGAIN on timeout,
+ * GLVF_FFMPEG_EOF at the end of the audio stream (again on every call, until
+ * a seek), -ENOENT when the decoder has no audio (info.has_audio false),
+ * -ECANCELED while the decoder is being destroyed. After a seek to T the
+ * first chunk starts at T (the samples before it are cut off). Decoding
+ * errors in the audio stream skip the damaged packet (stats.audio_errors,
+ * one warning); they never end the video. Any thread (the audio consumer,
+ * e.g. the sound server's callback thread); concurrent calls are
+ * serialised.
+ */
+GLVF_API int glvf_ffmpeg_decoder_next_audio(glvf_ffmpeg_decoder *dec,
+                                            glvf_ffmpeg_audio_chunk **out, int timeout_ms);
+
+/* Gives a chunk back for reuse and clears *chunk. `dec` may be NULL (a chunk
+ * held after destroy): the chunk is freed. Any thread. Accepts NULL and a
+ * pointer to NULL. */
+GLVF_API void glvf_ffmpeg_decoder_release_audio(glvf_ffmpeg_decoder *dec,
+                                                glvf_ffmpeg_audio_chunk **chunk);
 
 /*
  * Stops the decoding thread (interrupting a blocking read, waking it when

@@ -274,7 +274,22 @@ GLVF_API void glvf_gtk4_join_workers(void);
  * frame is shown. Errors (missing or unreadable file, no video stream,
  * decoding ended on an error, no usable GL) go to gtk_media_stream_gerror()
  * with a clear message (domain G_IO_ERROR). Opening happens on the worker,
- * never on the main thread. The stream has no audio.
+ * never on the main thread.
+ *
+ * Sound: the file's default audio stream is decoded by the FFmpeg module
+ * (its own thread, resampled to float stereo) and played through the
+ * PulseAudio client library (PipeWire desktops serve it through
+ * pipewire-pulse) when libglvf-gtk4 was built with libpulse and a sound
+ * server answers. Then the audio clock is the master: frame P is shown when
+ * the sample of time P is heard (the samples written minus the latency
+ * libpulse reports, the sink's included), pausing corks the stream,
+ * seeking flushes it and both restart together, and
+ * gtk_media_stream_get_has_audio() is TRUE, so GtkVideo/GtkMediaControls
+ * show a volume button; GtkMediaStream's volume and muted properties set
+ * the stream's volume on the server. Without an audio stream, with no
+ * reachable sound server (stats.audio == GLVF_MEDIA_STREAM_AUDIO_NO_SERVER),
+ * after glvf_media_stream_set_audio_enabled(FALSE), or once the audio has
+ * ended before the video, the video clock above is used.
  */
 #define GLVF_TYPE_MEDIA_STREAM (glvf_media_stream_get_type())
 GLVF_API G_DECLARE_FINAL_TYPE(GlvfMediaStream, glvf_media_stream, GLVF, MEDIA_STREAM,
@@ -316,6 +331,21 @@ GLVF_API void glvf_media_stream_step(GlvfMediaStream *self);
  */
 GLVF_API void glvf_media_stream_set_untimed(GlvfMediaStream *self, gboolean untimed);
 
+/* Plays the file's sound (TRUE, the default) or not. Takes effect when the
+ * file is opened: call it before the stream is first shown or played.
+ * Main thread. */
+GLVF_API void glvf_media_stream_set_audio_enabled(GlvfMediaStream *self, gboolean enabled);
+
+/* Where the stream's sound stands (stats.audio). Append-only. */
+typedef enum GlvfMediaStreamAudio {
+    GLVF_MEDIA_STREAM_AUDIO_UNKNOWN = 0, /* not opened yet */
+    GLVF_MEDIA_STREAM_AUDIO_NONE,        /* the file has no audio stream */
+    GLVF_MEDIA_STREAM_AUDIO_DISABLED,    /* glvf_media_stream_set_audio_enabled(FALSE) */
+    GLVF_MEDIA_STREAM_AUDIO_NO_SERVER,   /* no sound server answered (or no libpulse) */
+    GLVF_MEDIA_STREAM_AUDIO_FAILED,      /* the audio stream cannot be decoded or played */
+    GLVF_MEDIA_STREAM_AUDIO_PLAYING,     /* sound out; the audio clock is the master */
+} GlvfMediaStreamAudio;
+
 typedef struct GlvfMediaStreamStats {
     guint64 frames_decoded;     /* delivered by the decoder */
     guint64 frames_shown;
@@ -328,6 +358,18 @@ typedef struct GlvfMediaStreamStats {
     int decoder_threads;
     int queue_depth, queue_capacity;
     GlvfVideoPaintableStats paintable;
+    /* sound */
+    GlvfMediaStreamAudio audio;
+    char audio_codec[32];       /* "" when none */
+    int audio_rate;             /* Hz of the samples played */
+    gboolean audio_clock;       /* the audio clock paced the last frame */
+    gint64 audio_latency_us;    /* buffered + the sink's latency, now */
+    guint64 audio_underruns;    /* the server ran dry while playing */
+    guint64 audio_frames_written;
+    guint64 audio_errors;       /* damaged audio packets skipped */
+    char audio_message[160];    /* why there is no sound: NO_SERVER; FAILED when the
+                                   sound output failed ("" when the decoder could
+                                   not decode the stream: it logged why) */
 } GlvfMediaStreamStats;
 
 /* Copies the counters. Any thread. */

@@ -38,6 +38,8 @@
 #define QUEUE_DEFAULT 4
 #define QUEUE_MAX 64
 #define FREE_EXTRA 8 /* AVFrame shells kept beyond the queue size */
+#define STASH_CAP 512 /* video packets read ahead for the audio (see read_ahead) */
+#define READ_AHEAD_POLL_MS 10
 
 struct glvf_ffmpeg_decoder {
     glvf_ff_dr dr;                /* first: avctx->opaque points here */
@@ -45,6 +47,8 @@ struct glvf_ffmpeg_decoder {
     glvf_ffmpeg_info info;
     char codec_name[64], pix_fmt_name[64], container_name[128];
     bool stop_on_error;
+    bool want_audio;
+    int audio_index;              /* the default audio stream, decoded or not; -1 */
 
     AVFormatContext *fmt;
     AVCodecContext *avctx;
@@ -55,6 +59,9 @@ struct glvf_ffmpeg_decoder {
     bool have_sticky;
     glvf_ff_convert *convert;
     enum AVPixelFormat convert_to;
+    AVStream *audio_stream;       /* the audio stream (params.audio), or NULL */
+    glvf_ff_audio *audio;         /* its thread, queues and resampler */
+    char audio_codec_name[64];
 
     pthread_t thread;
     bool thread_started;
@@ -195,7 +202,68 @@ typedef struct run_state {
     bool reseeked;
     int nopts_dropped;
     int64_t last_pts;        /* of the last frame decoded */
+    /* read ahead for the audio while the video queue is full: video packets
+     * kept in order, and the read's end when it met one */
+    AVPacket *stash[STASH_CAP];
+    int shead, slen;
+    bool stash_end;
+    int stash_end_code;
+    bool audio_end_sent;     /* the audio's end was routed (read ahead) */
 } run_state;
+
+static void stash_clear(run_state *rs)
+{
+    rs->audio_end_sent = false;
+    while (rs->slen) {
+        av_packet_free(&rs->stash[rs->shead]);
+        rs->shead = (rs->shead + 1) % STASH_CAP;
+        rs->slen--;
+    }
+    rs->stash_end = false;
+}
+
+/* Decoder thread, lock NOT held, the video queue full. With audio on, the
+ * audio must not starve behind the video's back-pressure (the demuxer
+ * interleaves both): while the audio consumer is short of chunks, packets
+ * are read on, audio ones routed, video ones kept in `stash` for later (in
+ * order; bounded). Returns true when it read something. */
+static bool read_ahead(glvf_ffmpeg_decoder *d, run_state *rs)
+{
+    if (!d->audio || rs->slen == STASH_CAP || rs->stash_end || !glvf_ff_audio_hungry(d->audio))
+        return false;
+    AVPacket *p = av_packet_alloc();
+    if (!p)
+        return false;
+    int r = av_read_frame(d->fmt, p);
+    if (r == AVERROR(EAGAIN)) {
+        av_packet_free(&p);
+        return true;
+    }
+    if (r < 0) {
+        av_packet_free(&p);
+        if (!atomic_load(&d->quit)) {
+            rs->stash_end = true; /* handled in order, after the stash */
+            rs->stash_end_code = r;
+            /* but the audio ends now: its consumer must not wait for the
+             * video to catch up (an audio clock would stand still) */
+            glvf_ff_audio_push(d->audio, NULL, rs->serial);
+            rs->audio_end_sent = true;
+        }
+        return false;
+    }
+    if (p->stream_index == d->audio_stream->index) {
+        glvf_ff_audio_push(d->audio, p, rs->serial);
+        av_packet_free(&p);
+        return true;
+    }
+    if (p->stream_index != d->stream->index) {
+        av_packet_free(&p);
+        return true;
+    }
+    rs->stash[(rs->shead + rs->slen) % STASH_CAP] = p;
+    rs->slen++;
+    return true;
+}
 
 /* Pushes the end of the stream (EOF or an error) for rs->serial. */
 static void push_status(glvf_ffmpeg_decoder *d, run_state *rs, int code)
@@ -236,6 +304,7 @@ static void do_seek(glvf_ffmpeg_decoder *d, run_state *rs, int64_t us)
     }
     avcodec_flush_buffers(d->avctx);
     av_packet_unref(d->pkt);
+    stash_clear(rs);
     rs->pkt_pending = false;
     rs->draining = false;
     rs->drain_errors = 0;
@@ -281,6 +350,7 @@ static bool frame_wanted(glvf_ffmpeg_decoder *d, run_state *rs, AVFrame *f)
                         (long long)target, (long long)f->pts);
                 avcodec_flush_buffers(d->avctx);
                 av_packet_unref(d->pkt);
+                stash_clear(rs);
                 rs->pkt_pending = false;
                 rs->draining = false;
                 rs->first_after_seek = false;
@@ -324,8 +394,26 @@ static void push_frame(glvf_ffmpeg_decoder *d, run_state *rs, AVFrame **pf)
     AVFrame *f = *pf;
     *pf = NULL;
     pthread_mutex_lock(&d->lock);
-    while (!atomic_load(&d->quit) && d->serial == rs->serial && d->qlen == d->qcap)
-        pthread_cond_wait(&d->cond_producer, &d->lock);
+    while (!atomic_load(&d->quit) && d->serial == rs->serial && d->qlen == d->qcap) {
+        if (!d->audio) {
+            pthread_cond_wait(&d->cond_producer, &d->lock);
+            continue;
+        }
+        pthread_mutex_unlock(&d->lock);
+        bool more = read_ahead(d, rs);
+        pthread_mutex_lock(&d->lock);
+        if (more || atomic_load(&d->quit) || d->serial != rs->serial || d->qlen < d->qcap)
+            continue;
+        /* the audio consumer empties its queue without waking this one */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += READ_AHEAD_POLL_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&d->cond_producer, &d->lock, &ts);
+    }
     if (!atomic_load(&d->quit) && d->serial == rs->serial) {
         d->queue[(d->qhead + d->qlen) % d->qcap] = f;
         d->qlen++;
@@ -485,7 +573,18 @@ static void *decoder_thread(void *arg)
         }
 
         if (!rs.pkt_pending) {
-            r = av_read_frame(d->fmt, d->pkt);
+            if (rs.slen) { /* read ahead earlier, in order */
+                av_packet_move_ref(d->pkt, rs.stash[rs.shead]);
+                av_packet_free(&rs.stash[rs.shead]);
+                rs.shead = (rs.shead + 1) % STASH_CAP;
+                rs.slen--;
+                r = 0;
+            } else if (rs.stash_end) {
+                rs.stash_end = false;
+                r = rs.stash_end_code;
+            } else {
+                r = av_read_frame(d->fmt, d->pkt);
+            }
             if (r == AVERROR(EAGAIN))
                 continue;
             if (r < 0) {
@@ -504,6 +603,17 @@ static void *decoder_thread(void *arg)
                 }
                 avcodec_send_packet(d->avctx, NULL); /* drain */
                 rs.draining = true;
+                if (d->audio && !rs.audio_end_sent &&
+                    !glvf_ff_audio_push(d->audio, NULL, rs.serial))
+                    break;
+                continue;
+            }
+            if (d->audio && d->pkt->stream_index == d->audio_stream->index) {
+                /* routed to the audio thread (waits while its queue is full) */
+                bool go_on = glvf_ff_audio_push(d->audio, d->pkt, rs.serial);
+                av_packet_unref(d->pkt);
+                if (!go_on)
+                    break;
                 continue;
             }
             if (d->pkt->stream_index != d->stream->index) {
@@ -530,6 +640,7 @@ static void *decoder_thread(void *arg)
     }
     if (work)
         av_frame_free(&work);
+    stash_clear(&rs);
     glvf_ff_thread_owner(NULL);
     return NULL;
 }
@@ -550,6 +661,7 @@ static void decoder_free(glvf_ffmpeg_decoder *d)
             av_frame_free(&d->free_frames[i]);
         glvf_ff_free(d->free_frames);
     }
+    glvf_ff_audio_destroy(&d->audio); /* its codec and resampler too */
     /* frees the codec's pictures, DR ones included (their regions go back) */
     avcodec_free_context(&d->avctx);
     avformat_close_input(&d->fmt);
@@ -658,8 +770,15 @@ static int open_input(glvf_ffmpeg_decoder *d, const char *path, const char *prot
         return idx;
     }
     d->stream = d->fmt->streams[idx];
+    /* the default audio stream: reported in info even when not decoded */
+    int aidx = av_find_best_stream(d->fmt, AVMEDIA_TYPE_AUDIO, -1, idx, NULL, 0);
+    d->audio_index = aidx >= 0 ? aidx : -1;
+    if (!d->want_audio)
+        aidx = -1;
+    else if (aidx >= 0)
+        d->audio_stream = d->fmt->streams[aidx];
     for (unsigned i = 0; i < d->fmt->nb_streams; i++)
-        if ((int)i != idx)
+        if ((int)i != idx && (int)i != aidx)
             d->fmt->streams[i]->discard = AVDISCARD_ALL;
     size_t sd_size = 0;
     const uint8_t *sd = av_stream_get_side_data(d->stream, AV_PKT_DATA_DISPLAYMATRIX, &sd_size);
@@ -823,8 +942,8 @@ glvf_ffmpeg_decoder *glvf_ffmpeg_decoder_open(const glvf_ffmpeg_decoder_params *
     }
     glvf_ff_log plog = { p->log, p->log_user, p->log_level };
     if (!p->path || !p->path[0] || p->queue_frames < 0 || p->queue_frames > QUEUE_MAX ||
-        p->threads < 0 || (unsigned)p->direct_rendering > GLVF_FFMPEG_DR_FORCE ||
-        p->io_timeout_ms < 0) {
+        p->audio_queue_chunks < 0 || p->io_timeout_ms < 0 ||
+        p->threads < 0 || (unsigned)p->direct_rendering > GLVF_FFMPEG_DR_FORCE) {
         glvf_ff_logf(&plog, GLVF_LOG_ERROR,
                      "glvf_ffmpeg_decoder_open: invalid parameters (path %s, queue_frames %d "
                      "(0..%d), threads %d, direct_rendering %d, io_timeout_ms %d)",
@@ -841,6 +960,7 @@ glvf_ffmpeg_decoder *glvf_ffmpeg_decoder_open(const glvf_ffmpeg_decoder_params *
     }
     d->log = plog;
     d->stop_on_error = p->stop_on_error;
+    d->want_audio = p->audio;
     d->qcap = p->queue_frames ? p->queue_frames : QUEUE_DEFAULT;
     d->free_cap = d->qcap + FREE_EXTRA;
     d->info.start_time_us = GLVF_FFMPEG_NOPTS;
@@ -892,6 +1012,25 @@ glvf_ffmpeg_decoder *glvf_ffmpeg_decoder_open(const glvf_ffmpeg_decoder_params *
         r = open_convert(d, p);
     if (r == 0) {
         fill_info(d);
+        d->info.audio_stream_index = d->audio_index;
+        d->info.audio_codec_name = d->audio_codec_name;
+        if (d->audio_index >= 0) {
+            const AVCodecParameters *ap = d->fmt->streams[d->audio_index]->codecpar;
+            snprintf(d->audio_codec_name, sizeof d->audio_codec_name, "%s",
+                     avcodec_get_name(ap->codec_id));
+            d->info.audio_channels = ap->ch_layout.nb_channels;
+        }
+        if (d->audio_stream) {
+            d->audio = glvf_ff_audio_open(d->audio_stream, p->path, &d->log, d,
+                                          p->audio_queue_chunks);
+            if (d->audio) {
+                d->info.has_audio = true;
+                d->info.audio_rate = glvf_ff_audio_rate(d->audio);
+            } else {
+                d->audio_stream->discard = AVDISCARD_ALL;
+                d->audio_stream = NULL;
+            }
+        }
         int e = pthread_create(&d->thread, NULL, decoder_thread, d);
         if (e != 0) {
             dec_error(d, GLVF_LOG_ERROR, -e, "cannot start the decoding thread");
@@ -928,6 +1067,7 @@ void glvf_ffmpeg_decoder_destroy(glvf_ffmpeg_decoder **pdec)
     pthread_cond_broadcast(&d->cond_producer);
     pthread_cond_broadcast(&d->cond_consumer);
     pthread_mutex_unlock(&d->lock);
+    glvf_ff_audio_stop(d->audio); /* the demux thread may wait for its room */
     if (d->thread_started)
         pthread_join(d->thread, NULL);
     pthread_mutex_lock(&d->lock);
@@ -1057,6 +1197,10 @@ int glvf_ffmpeg_decoder_seek(glvf_ffmpeg_decoder *d, int64_t pts_us)
     int n = queue_take_all(d, flushed);
     d->stats.frames_dropped += (uint64_t)n;
     pthread_cond_broadcast(&d->cond_producer);
+    /* under the lock (order: d->lock, then the audio's): the demux thread
+     * tags packets with the new serial only after this */
+    if (d->audio)
+        glvf_ff_audio_seek(d->audio, d->serial, pts_us);
     pthread_mutex_unlock(&d->lock);
     for (int i = 0; i < n; i++)
         frame_put(d, flushed[i]);
@@ -1085,6 +1229,51 @@ void glvf_ffmpeg_decoder_get_stats(const glvf_ffmpeg_decoder *dc, glvf_ffmpeg_st
     out->queue_capacity = d->qcap;
     pthread_mutex_unlock(&d->lock);
     out->dr_fallbacks = atomic_load(&d->dr.fallbacks);
+    if (d->audio)
+        glvf_ff_audio_stats(d->audio, out);
+}
+
+int glvf_ffmpeg_decoder_next_audio(glvf_ffmpeg_decoder *d, glvf_ffmpeg_audio_chunk **out,
+                                   int timeout_ms)
+{
+    if (out)
+        *out = NULL;
+    if (!d || !out)
+        return -EINVAL;
+    if (!d->audio)
+        return -ENOENT;
+    pthread_mutex_lock(&d->lock);
+    if (!enter_locked(d)) {
+        pthread_mutex_unlock(&d->lock);
+        return -ECANCELED;
+    }
+    pthread_mutex_unlock(&d->lock);
+    int r = glvf_ff_audio_next(d->audio, out, timeout_ms);
+    pthread_mutex_lock(&d->lock);
+    leave_locked(d);
+    pthread_mutex_unlock(&d->lock);
+    return r;
+}
+
+void glvf_ffmpeg_decoder_release_audio(glvf_ffmpeg_decoder *d, glvf_ffmpeg_audio_chunk **chunk)
+{
+    if (!chunk || !*chunk)
+        return;
+    if (!d || !d->audio) {
+        glvf_ff_audio_release(NULL, chunk);
+        return;
+    }
+    pthread_mutex_lock(&d->lock);
+    bool in = enter_locked(d);
+    pthread_mutex_unlock(&d->lock);
+    if (!in) {
+        glvf_ff_audio_release(NULL, chunk);
+        return;
+    }
+    glvf_ff_audio_release(d->audio, chunk);
+    pthread_mutex_lock(&d->lock);
+    leave_locked(d);
+    pthread_mutex_unlock(&d->lock);
 }
 
 int glvf_ffmpeg_decoder_last_error(const glvf_ffmpeg_decoder *dc, char *buf, size_t n)

@@ -83,4 +83,27 @@ glvf_ff_convert *glvf_ff_convert_create(void);
 int glvf_ff_convert_frame(glvf_ff_convert *c, const AVFrame *src, AVFrame *dst);
 void glvf_ff_convert_destroy(glvf_ff_convert **pc);
 
+/* ---- ff_audio.c: the audio stream's decoding thread (libswresample) ----- */
+typedef struct glvf_ff_audio glvf_ff_audio;
+/* Opens the decoder and resampler of `st` and starts the audio thread.
+ * NULL (with one warning logged) when the stream cannot be decoded. */
+glvf_ff_audio *glvf_ff_audio_open(AVStream *st, const char *path, const glvf_ff_log *log,
+                                  void *owner, int queue_chunks);
+/* Demux thread: queues a reference to `pkt` for `serial`; waits for room
+ * (back-pressure). pkt NULL: end of stream. False when stopping. */
+bool glvf_ff_audio_push(glvf_ff_audio *a, const AVPacket *pkt, uint64_t serial);
+/* Any thread: a seek to target_us started `serial`: both queues flushed. */
+void glvf_ff_audio_seek(glvf_ff_audio *a, uint64_t serial, int64_t target_us);
+/* Wakes every waiter for good (destroy is next). */
+void glvf_ff_audio_stop(glvf_ff_audio *a);
+void glvf_ff_audio_destroy(glvf_ff_audio **pa);
+int glvf_ff_audio_next(glvf_ff_audio *a, glvf_ffmpeg_audio_chunk **out, int timeout_ms);
+void glvf_ff_audio_release(glvf_ff_audio *a, glvf_ffmpeg_audio_chunk **chunk);
+void glvf_ff_audio_stats(glvf_ff_audio *a, glvf_ffmpeg_stats *out);
+/* True when the audio consumer is short of chunks and no packet waits to be
+ * decoded: the demux thread reads ahead of a full video queue. */
+bool glvf_ff_audio_hungry(glvf_ff_audio *a);
+/* The output sample rate (the stream's, or 48000). */
+int glvf_ff_audio_rate(const glvf_ff_audio *a);
+
 #endif

@@ -12,6 +12,7 @@
  * and the paintable's shown callback (position, seek done).
  */
 #include "gtk4-internal.h"
+#include "glvf-audio-out.h"
 
 #include <glvf/glvf-ffmpeg.h>
 
@@ -60,6 +61,17 @@ typedef struct feed {
     gint64 start_us;          /* the stream's start time */
     guint64 decoded, dropped_late, dropped_other, decode_errors;
     char last_error[256];     /* the decoder's last error message */
+    /* sound (see glvf-audio-out.h): opened with the decoder on the worker */
+    gboolean audio_enabled;
+    glvf_audio_out *audio;    /* NULL: the video clock */
+    guint64 dec_seeks;        /* seeks asked of the decoder (its chunks' serial) */
+    double volume;
+    gboolean muted;
+    gboolean audio_clock;     /* the last due() used the audio clock */
+    GlvfMediaStreamAudio audio_state;
+    char audio_codec[32];
+    char audio_message[160];
+    int audio_rate;
 #ifdef GLVF_GTK4_HAVE_SWSCALE
     /* worker thread only: the CPU conversion for software renderers */
     struct SwsContext *sws;
@@ -122,7 +134,8 @@ static gboolean note_idle(gpointer data)
     switch (n->kind) {
     case NOTE_PREPARED:
         self->info = n->info;
-        gtk_media_stream_stream_prepared(ms, FALSE, TRUE, n->duration_us > 0, n->duration_us);
+        gtk_media_stream_stream_prepared(ms, n->info.audio == GLVF_MEDIA_STREAM_AUDIO_PLAYING,
+                                         TRUE, n->duration_us > 0, n->duration_us);
         break;
     case NOTE_ENDED:
         pthread_mutex_lock(&self->feed->lock);
@@ -183,6 +196,8 @@ static void feed_unref(gpointer user)
     feed *f = user;
     if (!f || atomic_fetch_sub(&f->refs, 1) != 1)
         return;
+    /* libpulse's thread ends first: it pulls chunks from the decoder */
+    glvf_audio_out_free(&f->audio);
     /* the decoder's thread ends here; frames are all given back by now
      * (each item holds a reference) */
     glvf_ffmpeg_decoder_destroy(&f->dec);
@@ -228,17 +243,26 @@ static bool feed_open_interrupt(void *user)
 static void feed_open(feed *f)
 {
     int err = 0;
+    pthread_mutex_lock(&f->lock);
+    gboolean want_audio = f->audio_enabled;
+    pthread_mutex_unlock(&f->lock);
+    char why_audio[160] = "";
+    glvf_audio_out *audio = NULL;
+    if (want_audio)
+        audio = glvf_audio_out_connect("glvf", why_audio, sizeof why_audio);
     glvf_ffmpeg_decoder *dec = glvf_ffmpeg_decoder_open(
             glvf_ffmpeg_decoder_params(.path = f->path, .protocols = f->protocols,
                                        .io_timeout_ms = f->io_timeout_ms,
                                        .log = stream_log, .log_user = f,
-                                       .interrupt = feed_open_interrupt, .interrupt_user = f),
+                                       .interrupt = feed_open_interrupt, .interrupt_user = f,
+                                       .audio = audio != NULL),
             &err);
     pthread_mutex_lock(&f->lock);
     gboolean closed = f->closed;
     pthread_mutex_unlock(&f->lock);
     if (dec && closed) {
         /* closed meanwhile: nobody wants it */
+        glvf_audio_out_free(&audio);
         glvf_ffmpeg_decoder_destroy(&dec);
         pthread_mutex_lock(&f->lock);
         f->open = OPEN_FAILED;
@@ -247,6 +271,7 @@ static void feed_open(feed *f)
         return;
     }
     if (!dec) {
+        glvf_audio_out_free(&audio);
         char why[256];
         glvf_ffmpeg_strerror(err, why, sizeof why);
         pthread_mutex_lock(&f->lock);
@@ -271,7 +296,56 @@ static void feed_open(feed *f)
                                   .decoder_threads = in->threads };
     g_strlcpy(info.codec, in->codec_name ? in->codec_name : "?", sizeof info.codec);
     g_strlcpy(info.pix_fmt, in->pix_fmt_name ? in->pix_fmt_name : "?", sizeof info.pix_fmt);
+    GlvfMediaStreamAudio astate;
+    if (in->audio_stream_index < 0) {
+        astate = GLVF_MEDIA_STREAM_AUDIO_NONE;
+        glvf_audio_out_free(&audio);
+    } else if (!want_audio) {
+        astate = GLVF_MEDIA_STREAM_AUDIO_DISABLED;
+    } else if (!audio) {
+        astate = GLVF_MEDIA_STREAM_AUDIO_NO_SERVER;
+    } else if (!in->has_audio) {
+        astate = GLVF_MEDIA_STREAM_AUDIO_FAILED;
+        why_audio[0] = '\0'; /* the decoder logged why (one warning) */
+        glvf_audio_out_free(&audio);
+    } else if (!glvf_audio_out_start(audio, dec, in->audio_rate, why_audio, sizeof why_audio)) {
+        astate = GLVF_MEDIA_STREAM_AUDIO_FAILED;
+        /* the decoder routes audio packets to a queue nobody empties:
+         * opened again without audio */
+        glvf_audio_out_free(&audio);
+        glvf_ffmpeg_decoder_destroy(&dec);
+        dec = glvf_ffmpeg_decoder_open(
+                glvf_ffmpeg_decoder_params(.path = f->path, .protocols = f->protocols,
+                                           .io_timeout_ms = f->io_timeout_ms,
+                                           .log = stream_log, .log_user = f,
+                                           .interrupt = feed_open_interrupt,
+                                           .interrupt_user = f),
+                &err);
+        if (!dec) {
+            pthread_mutex_lock(&f->lock);
+            f->open = OPEN_FAILED;
+            guint serial = f->serial;
+            char *msg = g_strdup_printf("cannot play: %s", f->last_error);
+            pthread_mutex_unlock(&f->lock);
+            post(f, NOTE_ERROR, serial, msg, NULL, 0);
+            return;
+        }
+        in = glvf_ffmpeg_decoder_info(dec);
+    } else {
+        astate = GLVF_MEDIA_STREAM_AUDIO_PLAYING;
+    }
     pthread_mutex_lock(&f->lock);
+    f->audio = audio;
+    f->audio_state = astate;
+    g_strlcpy(f->audio_message, why_audio, sizeof f->audio_message);
+    g_strlcpy(f->audio_codec, in->audio_codec_name ? in->audio_codec_name : "",
+              sizeof f->audio_codec);
+    f->audio_rate = in->audio_rate;
+    if (audio) {
+        glvf_audio_out_set_volume(audio, f->volume, f->muted);
+        glvf_audio_out_set_playing(audio, f->playing);
+    }
+    info.audio = astate;
     f->dec = dec;
     f->open = OPEN_OK;
     f->start_us = in->start_time_us == GLVF_FFMPEG_NOPTS ? 0 : in->start_time_us;
@@ -342,6 +416,8 @@ static int feed_next(gpointer user, glvf_gtk_item *item)
         }
         if (f->seek_to >= 0) {
             glvf_ffmpeg_decoder_seek(f->dec, f->seek_to + f->start_us);
+            f->dec_seeks++;
+            glvf_audio_out_flush(f->audio, f->dec_seeks);
             f->seek_to = -1;
             f->at_end = FALSE;
             f->clock_valid = FALSE;
@@ -417,7 +493,12 @@ static gint64 feed_due(gpointer user, const glvf_gtk_item *it, gint64 *late_us)
     } else if (!f->clock_valid || f->untimed) {
         due = 0;
     } else {
-        due = f->t0 + (it->pts_us - f->p0);
+        gint64 a_us;
+        f->audio_clock = f->audio && glvf_audio_out_clock(f->audio, &a_us);
+        if (f->audio_clock) /* the sample heard now is at a_us: the master */
+            due = g_get_monotonic_time() + (it->pts_us - (a_us - f->start_us));
+        else
+            due = f->t0 + (it->pts_us - f->p0);
         /* shown more than half a frame late: dropped */
         *late_us = MAX(f->frame_us / 2, 1);
     }
@@ -513,7 +594,9 @@ static void feed_handed(gpointer user, const glvf_gtk_item *it, gint64 when_us)
     feed *f = user;
     pthread_mutex_lock(&f->lock);
     if (it->serial == f->serial) {
-        if (it->rebase || !f->clock_valid) {
+        /* with the audio clock, the video clock follows each frame so that
+         * it takes over where the audio ends */
+        if (it->rebase || !f->clock_valid || f->audio_clock) {
             f->t0 = when_us;
             f->p0 = it->pts_us;
             f->clock_valid = f->playing;
@@ -591,6 +674,7 @@ static gboolean glvf_media_stream_play(GtkMediaStream *ms)
         return FALSE;
     }
     f->playing = TRUE;
+    glvf_audio_out_set_playing(f->audio, TRUE);
     /* the clock restarts at the frame on screen: the next one is due one
      * frame interval from now */
     f->clock_valid = f->last_pts >= 0 && !f->show_one;
@@ -609,6 +693,7 @@ static void glvf_media_stream_pause(GtkMediaStream *ms)
     pthread_mutex_lock(&f->lock);
     f->playing = FALSE;
     f->clock_valid = FALSE;
+    glvf_audio_out_set_playing(f->audio, FALSE);
     feed_changed_locked(f);
     pthread_mutex_unlock(&f->lock);
     wake(self);
@@ -623,9 +708,21 @@ static void glvf_media_stream_seek(GtkMediaStream *ms, gint64 timestamp)
 
 static void glvf_media_stream_update_audio(GtkMediaStream *ms, gboolean muted, double volume)
 {
-    (void)ms;
-    (void)muted;
-    (void)volume; /* no audio */
+    feed *f = GLVF_MEDIA_STREAM(ms)->feed;
+    pthread_mutex_lock(&f->lock);
+    f->volume = volume;
+    f->muted = muted;
+    glvf_audio_out_set_volume(f->audio, volume, muted);
+    pthread_mutex_unlock(&f->lock);
+}
+
+void glvf_media_stream_set_audio_enabled(GlvfMediaStream *self, gboolean enabled)
+{
+    g_return_if_fail(GLVF_IS_MEDIA_STREAM(self));
+    feed *f = self->feed;
+    pthread_mutex_lock(&f->lock);
+    f->audio_enabled = enabled;
+    pthread_mutex_unlock(&f->lock);
 }
 
 static void glvf_media_stream_realize(GtkMediaStream *ms, GdkSurface *surface)
@@ -697,7 +794,18 @@ void glvf_media_stream_get_stats(GlvfMediaStream *self, GlvfMediaStreamStats *ou
     glvf_ffmpeg_stats ds = { 0 };
     if (f->dec)
         glvf_ffmpeg_decoder_get_stats(f->dec, &ds);
+    glvf_audio_out_stats as;
+    glvf_audio_out_get_stats(f->audio, &as);
+    out->audio = f->audio_state;
+    g_strlcpy(out->audio_codec, f->audio_codec, sizeof out->audio_codec);
+    g_strlcpy(out->audio_message, f->audio_message, sizeof out->audio_message);
+    out->audio_rate = f->audio_rate;
+    out->audio_clock = f->audio_clock;
     pthread_mutex_unlock(&f->lock);
+    out->audio_latency_us = as.latency_us;
+    out->audio_underruns = as.underruns;
+    out->audio_frames_written = as.frames_written;
+    out->audio_errors = ds.audio_errors;
     out->decode_errors = ds.decode_errors;
     out->queue_depth = ds.queue_depth;
     out->queue_capacity = ds.queue_capacity;
@@ -719,6 +827,8 @@ static GtkMediaStream *stream_new(const char *path, const char *protocols, int i
     f->seek_to = -1;
     f->last_pts = -1;
     f->show_one = TRUE; /* the first frame is shown before play */
+    f->audio_enabled = TRUE;
+    f->volume = 1.0;
     g_weak_ref_init(&f->stream, self);
     self->feed = f;
     glvf_video_paintable_set_shown_func(self->paintable, on_shown, self);

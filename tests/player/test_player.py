@@ -62,6 +62,22 @@ Cases:
   options    (no display needed) --help, bad options exit 2 with a message
              starting `glvf-player:`; no display at all exits 1 with a
              message.
+  audio      (one Xvfb; paintable) a private PulseAudio daemon (its own
+             runtime directory, a null sink, killed at the end) and `parec`
+             recording the sink's monitor; a 12 s clip whose picture
+             flashes white exactly when a 1 kHz beep starts, once a second,
+             over a quiet 200 Hz tone; played with --trace-frames (the
+             monotonic time of each frame shown); keys: Shift+Right (seek
+             +1 s), space (pause) 1.5 s space (resume), m (mute), q. Each
+             flash shown must lie within one frame (33 ms) of the beep
+             recorded nearest to it, before the seek, after it and after
+             the resume; the sound flows while playing (not silent), stops
+             while paused and while muted; --stats says audio=playing,
+             clock=audio, leaked_objects=0.
+  nosound    a clip with sound and no reachable server: plays, exit 0, the
+             one line `glvf-player: no sound server: playing without
+             sound`, clock=video; a clip without audio: no such line,
+             audio=none; --no-audio: audio=disabled, no line.
 
 The PNG is decoded here (zlib + struct), no imaging library needed.
 Under ASan (scripts/test.sh sets LSAN_OPTIONS=suppressions=...), the
@@ -74,6 +90,7 @@ import ctypes
 import ctypes.util
 import os
 import re
+import shutil
 import socket
 import struct
 import subprocess
@@ -459,7 +476,8 @@ def case_sample(r, tmp):
 def case_options(r, tmp):
     rc, out, err, dt = r.run(["--help"], display=False)
     check(rc == 0, "--help exits 0 (got %d)" % rc)
-    for opt in ("--frames", "--screenshot", "--benchmark", "--stats", "--size", "--fullscreen"):
+    for opt in ("--frames", "--screenshot", "--benchmark", "--stats", "--size", "--fullscreen",
+                "--no-audio", "--volume", "9/0 volume", "m mute"):
         check(opt in out, "--help mentions " + opt)
     check("[FILE] [FILE]" not in out, "--help names FILE once")
     bad = [
@@ -468,6 +486,8 @@ def case_options(r, tmp):
         (["--frames", "-1"], "--frames"),
         (["--frames", "many"], "many"),
         (["--dr", "maybe"], "bad --dr"),
+        (["--volume", "101"], "--volume must be 0 to 100"),
+        (["--volume", "-1"], "--volume must be 0 to 100"),
         (["--bogus"], "--bogus"),
         (["a.mkv", "b.mkv"], "one FILE at most"),
     ]
@@ -604,11 +624,13 @@ class Interactive:
     stderr read on a thread; wait_playing(n) waits for the n-th
     'glvf-player: playing' line (--verbose prints one per opened file)."""
 
-    def __init__(self, r, args):
+    def __init__(self, r, args, env=None):
         self.cmd = [r.player, "--verbose"] + r.out_args + args
         print("$ " + " ".join(self.cmd), flush=True)
+        e = dict(r.env)
+        e.update(env or {})
         self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     env=r.env, text=True, errors="replace")
+                                     env=e, text=True, errors="replace")
         self.err_lines = []
         self.cond = threading.Condition()
         self.playing = 0
@@ -746,6 +768,328 @@ def case_paused(r, tmp):
         check(at_pause <= final <= at_pause + 1,
               "paused: nothing presented while paused (%d at the pause, %d at the end)" %
               (at_pause, final))
+
+
+# ---- sound --------------------------------------------------------------------
+
+REC_RATE = 44100  # the null sink's rate: parec records without resampling
+
+
+class PulseServer:
+    """A private PulseAudio daemon: its own runtime directory and HOME, a
+    null sink, the native protocol on a socket in the test's directory;
+    stopped by stop()."""
+
+    def __init__(self, tmp):
+        self.dir = os.path.join(tmp, "pulse")
+        os.makedirs(self.dir, mode=0o700)
+        self.socket = os.path.join(self.dir, "native")
+        self.server = "unix:" + self.socket
+        self.env = dict(os.environ)
+        self.env.update({"XDG_RUNTIME_DIR": self.dir, "PULSE_RUNTIME_PATH": self.dir,
+                         "HOME": self.dir, "PULSE_SERVER": self.server})
+        self.env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+        cmd = ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=60",
+               "--use-pid-file=no", "--log-target=stderr", "--log-level=error",
+               "-L", "module-null-sink sink_name=null rate=%d" % REC_RATE,
+               "-L", "module-native-protocol-unix auth-anonymous=1 socket=" + self.socket]
+        print("$ " + " ".join(cmd), flush=True)
+        self.log = open(os.path.join(tmp, "pulse.log"), "w")
+        self.proc = subprocess.Popen(cmd, env=self.env, stdout=self.log, stderr=self.log)
+        end = time.monotonic() + 15
+        while time.monotonic() < end and self.proc.poll() is None:
+            if subprocess.run(["pactl", "info"], env=self.env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL).returncode == 0:
+                break
+            time.sleep(0.1)
+        self.ok = self.proc.poll() is None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+class Recorder:
+    """parec on the null sink's monitor, mono s16 at REC_RATE. Each block
+    read is stamped with time.monotonic() (CLOCK_MONOTONIC, the clock of
+    the player's --trace-frames): a block arrives after its last sample was
+    captured, so the earliest (arrival - samples so far / rate) over all
+    blocks is the capture time of sample 0, to a few ms (low latency
+    recording: 5 ms fragments)."""
+
+    def __init__(self, env):
+        cmd = ["parec", "-d", "null.monitor", "--raw", "--format=s16le",
+               "--rate=%d" % REC_RATE, "--channels=1", "--latency-msec=5"]
+        print("$ " + " ".join(cmd), flush=True)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env)
+        self.buf = bytearray()
+        self.t0 = None
+        self.thread = threading.Thread(target=self._read)
+        self.thread.start()
+
+    def _read(self):
+        fd = self.proc.stdout.fileno()
+        while True:
+            b = os.read(fd, 2048)
+            if not b:
+                break
+            now = time.monotonic()
+            self.buf += b
+            est = now - (len(self.buf) // 2) / REC_RATE
+            if self.t0 is None or est < self.t0:
+                self.t0 = est
+
+    def stop(self):
+        self.proc.terminate()
+        self.thread.join()
+        self.proc.wait()
+        n = len(self.buf) // 2
+        self.samples = struct.unpack("<%dh" % n, bytes(self.buf[:2 * n]))
+        print("# recorded %.2f s" % (n / REC_RATE), flush=True)
+
+    def index(self, t):
+        return max(0, min(len(self.samples), int((t - self.t0) * REC_RATE)))
+
+    def peak(self, t1, t2):
+        s = self.samples[self.index(t1):self.index(t2)]
+        return max((abs(v) for v in s), default=0)
+
+    def rms(self, t1, t2):
+        s = self.samples[self.index(t1):self.index(t2)]
+        return (sum(v * v for v in s) / len(s)) ** 0.5 if s else 0.0
+
+    def onsets(self, threshold=6000, quiet_ms=200):
+        """Times of the beeps' starts: the first sample over `threshold`
+        after at least `quiet_ms` under it (the 200 Hz tone peaks at ~650)."""
+        w = REC_RATE // 1000
+        s = self.samples
+        out, quiet = [], quiet_ms
+        for i in range(0, len(s) - w, w):
+            if max(abs(v) for v in s[i:i + w]) > threshold:
+                if quiet >= quiet_ms:
+                    j = i
+                    while abs(s[j]) <= threshold:
+                        j += 1
+                    out.append(self.t0 + j / REC_RATE)
+                quiet = 0
+            else:
+                quiet += 1
+        return out
+
+
+def make_beeps(tmp, seconds=12):
+    """30 fps; white for 0.1 s from each whole second, black otherwise; the
+    sound: a 1 kHz beep (0.5) for the same 0.1 s over a 200 Hz tone (0.02)."""
+    clip = os.path.join(tmp, "beeps.mp4")
+    ffmpeg(["-f", "lavfi", "-i",
+            "color=c=black:s=160x120:r=30:d=%d,drawbox=x=0:y=0:w=iw:h=ih:c=white:t=fill:"
+            "enable='lt(mod(t\\,1)\\,0.1)'" % seconds,
+            "-f", "lavfi", "-i",
+            "aevalsrc='0.02*sin(2*PI*200*t)+if(lt(mod(t\\,1)\\,0.1)\\,"
+            "0.5*sin(2*PI*1000*t)\\,0)':s=48000:d=%d" % seconds,
+            "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-b:a", "128k", "-shortest", clip], tmp)
+    return clip
+
+
+def flashes_shown(out):
+    """Monotonic times (s) of the frames that turned the picture white,
+    from --trace-frames; the first frame shown (before playing) is left
+    out."""
+    times, prev = [], None
+    for m in re.finditer(r"^frame t_us=(\d+) luma=(-?\d+)", out, re.M):
+        t, luma = int(m.group(1)) / 1e6, int(m.group(2))
+        if prev is not None and luma > 128 and prev < 64:
+            times.append(t)
+        prev = luma
+    return times
+
+
+SYNC_TOLERANCE_S = 0.034  # one frame at 30 fps
+
+
+def case_audio(r, tmp):
+    if not check(bool(os.environ.get("DISPLAY")), "audio: runs under Xvfb (DISPLAY set)"):
+        return
+    if r.output != "paintable":
+        print("# audio: --output area plays no sound; nothing to test")
+        return
+    clip = make_beeps(tmp)
+    for tool in ("pulseaudio", "parec", "pactl"):
+        if not check(shutil.which(tool) is not None,
+                     "audio: '%s' is installed (scripts/deps.sh installs pulseaudio and "
+                     "pulseaudio-utils)" % tool):
+            return
+    pulse = PulseServer(tmp)
+    try:
+        if check(pulse.ok, "audio: a private PulseAudio daemon starts"):
+            audio_runs(r, tmp, clip, pulse)
+    finally:
+        pulse.stop()
+
+
+def audio_runs(r, tmp, clip, pulse):
+    # the sound ends first (1.5 s of sound, 4 s of video): the video clock
+    # takes over and the picture plays to its end
+    short = os.path.join(tmp, "short-sound.mp4")
+    ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=30:d=4", "-f", "lavfi", "-i",
+            "sine=frequency=440:sample_rate=48000:d=1.5", "-c:v", "libx264", "-preset",
+            "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", short], tmp)
+    rc, out, err, dt = r.run(["--frames", "1000", "--stats", short],  # to the end
+                             env={"PULSE_SERVER": pulse.server})
+    no_crash(rc, err, "audio (sound shorter than the video)")
+    kv = parse_kv(out)
+    # (late frames may be dropped on a loaded machine: the position tells)
+    check(rc == 0 and int(kv.get("position_ms", "0")) >= 3800 and kv.get("audio") == "playing",
+          "audio: the sound ends 2.5 s before the picture, which plays to its end all the same "
+          "(exit %d, position %s ms, presented %s, audio %s)" %
+          (rc, kv.get("position_ms"), kv.get("presented"), kv.get("audio")))
+    check(kv.get("clock") == "video", "audio: the video clock took over at the sound's end")
+    # an audio stream no decoder reads (its Matroska codec id renamed): the
+    # video plays alone, the decoder's one warning says why
+    bad = os.path.join(tmp, "bad-sound.mkv")
+    ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=30:d=1", "-f", "lavfi", "-i",
+            "sine=d=1", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+            "-c:a", "pcm_s16le", bad], tmp)
+    with open(bad, "rb") as f:
+        data = f.read()
+    check(data.count(b"A_PCM/INT/LIT") == 1, "audio: the codec id to rename is there")
+    with open(bad, "wb") as f:
+        f.write(data.replace(b"A_PCM/INT/LIT", b"A_XYZ/INT/LIT"))
+    rc, out, err, dt = r.run(["--frames", "1000", "--stats", bad],
+                             env={"PULSE_SERVER": pulse.server})
+    no_crash(rc, err, "audio (undecodable sound)")
+    kv = parse_kv(out)
+    n = len([l for l in err.splitlines()
+             if l.startswith("glvf-player:") and "cannot be played" in l])
+    check(rc == 0 and int(kv.get("presented", "0")) >= 25 and kv.get("audio") == "failed",
+          "audio: an undecodable sound: the video plays alone (exit %d, presented %s, audio %s)"
+          % (rc, kv.get("presented"), kv.get("audio")))
+    check(n == 1, "audio: one glvf-player line says the sound cannot be played (%d)" % n)
+    rec = Recorder(pulse.env)
+    marks = {}
+    rc, out, err = -1, "", ""
+    try:
+        time.sleep(0.3)
+        p = Interactive(r, ["--size", "320x240", "--stats", "--trace-frames", clip],
+                        env={"PULSE_SERVER": pulse.server})
+        if check(p.wait_playing(1), "audio: the player starts playing"):
+            x = XTest()
+            x.move(160, 140)
+            marks["start"] = time.monotonic()
+            time.sleep(4.0)  # the first picture may take a second on a loaded machine
+            marks["seek"] = time.monotonic()
+            x.key("Right", True)  # +1 s
+            time.sleep(3.0)
+            marks["pause"] = time.monotonic()
+            x.key("space")
+            time.sleep(1.5)
+            marks["resume"] = time.monotonic()
+            x.key("space")
+            time.sleep(3.0)
+            marks["mute"] = time.monotonic()
+            x.key("m")
+            time.sleep(1.2)
+            marks["quit"] = time.monotonic()
+            x.key("q")
+            x.close()
+        rc, out, err = p.finish("audio")
+    finally:
+        time.sleep(0.2)
+        rec.stop()
+    no_crash(rc, err, "audio")
+    check(rc == 0, "audio: exit 0 (got %d)" % rc)
+    kv = parse_kv(out)
+    print("# " + " ".join("%s=%s" % i for i in sorted(kv.items()) if i[0] not in ("t_us", "luma")))
+    check(kv.get("leaked_objects") == "0", "audio: leaked_objects=0")
+    check(kv.get("audio") == "playing", "audio: audio=playing (got %s)" % kv.get("audio"))
+    check(kv.get("audio_codec") == "aac", "audio: audio_codec=aac")
+    check(kv.get("clock") == "audio", "audio: clock=audio (got %s)" % kv.get("clock"))
+    check(kv.get("muted") == "yes", "audio: muted=yes after m")
+    check("no sound server" not in err, "audio: no 'no sound server' line")
+    if len(marks) < 6 or rec.t0 is None:
+        check(False, "audio: the whole key sequence ran and sound was recorded")
+        return
+    # the sound flows while playing, stops while paused and while muted
+    playing_rms = rec.rms(marks["start"] + 0.5, marks["seek"] - 0.2)
+    paused_peak = rec.peak(marks["pause"] + 0.4, marks["resume"] - 0.05)
+    resumed_rms = rec.rms(marks["resume"] + 0.5, marks["mute"] - 0.1)
+    muted_peak = rec.peak(marks["mute"] + 0.4, marks["quit"] - 0.05)
+    print("# sound: rms %.0f playing, peak %d paused, rms %.0f resumed, peak %d muted" %
+          (playing_rms, paused_peak, resumed_rms, muted_peak))
+    check(playing_rms > 200, "audio: the sound flows while playing (rms %.0f)" % playing_rms)
+    check(paused_peak < 50, "audio: silence while paused (peak %d)" % paused_peak)
+    check(resumed_rms > 200, "audio: the sound flows again after resuming (rms %.0f)" %
+          resumed_rms)
+    check(muted_peak < 50, "audio: silence while muted (peak %d)" % muted_peak)
+    # A/V sync: each flash against the nearest beep
+    beeps = rec.onsets()
+    flashes = flashes_shown(out)
+    print("# %d beeps recorded, %d flashes shown" % (len(beeps), len(flashes)))
+    phases = {"before the seek": [], "after the seek": [], "after the resume": []}
+    for f in flashes:
+        if not beeps:
+            break
+        b = min(beeps, key=lambda t: abs(t - f))
+        off = f - b
+        # a flash within 0.3 s after a key may be from either side of it
+        phase = ("before the seek" if f < marks["seek"] else
+                 "after the seek" if marks["seek"] + 0.3 < f < marks["pause"] else
+                 "after the resume" if marks["resume"] + 0.3 < f < marks["mute"] else None)
+        print("# flash at %.3f s, beep at %.3f s: offset %+.1f ms (%s)" %
+              (f - marks["start"], b - marks["start"], off * 1000, phase or "not counted"))
+        if phase:
+            phases[phase].append(off)
+    for phase, offs in phases.items():
+        if not check(len(offs) >= 1, "audio: flashes shown %s (%d)" % (phase, len(offs))):
+            continue
+        worst = max(offs, key=abs)
+        mean = sum(offs) / len(offs)
+        print("# %s: offsets mean %+.1f ms, worst %+.1f ms over %d flashes" %
+              (phase, mean * 1000, worst * 1000, len(offs)))
+        check(abs(worst) <= SYNC_TOLERANCE_S,
+              "audio: picture and sound within one frame %s (worst %+.1f ms)" %
+              (phase, worst * 1000))
+
+
+def case_nosound(r, tmp):
+    clip = make_beeps(tmp, 3)
+    none = {"PULSE_SERVER": "unix:" + os.path.join(tmp, "no-such-dir", "native")}
+    rc, out, err, _ = r.run(["--frames", "30", "--stats", clip], env=none)
+    no_crash(rc, err, "nosound")
+    check(rc == 0, "nosound: exit 0 (got %d)" % rc)
+    kv = parse_kv(out)
+    # (on a loaded machine, under ASan, the area output may drop late frames
+    # up to the clip's end: it plays, which is the point)
+    check(int(kv.get("presented", "0")) > 0, "nosound: frames presented (%s)" %
+          kv.get("presented"))
+    check(kv.get("leaked_objects") == "0", "nosound: leaked_objects=0")
+    line = "glvf-player: no sound server: playing without sound"
+    if r.output == "paintable":
+        check(err.count(line) == 1, "nosound: the one line '%s' (%d)" % (line, err.count(line)))
+        check(kv.get("audio") == "no-server", "nosound: audio=no-server")
+        check(kv.get("clock") == "video", "nosound: clock=video")
+    # a clip without sound
+    rc, out, err, _ = r.run(["--frames", "10", "--stats", make_blocks(tmp)], env=none)
+    no_crash(rc, err, "nosound (no audio stream)")
+    kv = parse_kv(out)
+    check(rc == 0 and "no sound server" not in err,
+          "nosound: a clip without audio: exit 0, no sound line")
+    if r.output == "paintable":
+        check(kv.get("audio") == "none", "nosound: audio=none")
+    # --no-audio
+    rc, out, err, _ = r.run(["--no-audio", "--frames", "10", "--stats", clip], env=none)
+    no_crash(rc, err, "nosound (--no-audio)")
+    kv = parse_kv(out)
+    check(rc == 0 and "no sound server" not in err, "nosound: --no-audio: exit 0, no sound line")
+    if r.output == "paintable":
+        check(kv.get("audio") == "disabled", "nosound: --no-audio: audio=disabled")
 
 
 def case_chooser(r, tmp):
@@ -941,7 +1285,7 @@ def case_url(r, tmp):
         server.wait()
 
 
-CASES = {"url": case_url, "fifo": case_fifo, "fullscreen": case_fullscreen, "keys": case_keys, "chooser": case_chooser, "paused": case_paused, "blocks": case_blocks, "benchmark": case_benchmark, "errors": case_errors,
+CASES = {"url": case_url, "fifo": case_fifo, "fullscreen": case_fullscreen, "keys": case_keys, "chooser": case_chooser, "paused": case_paused, "blocks": case_blocks, "benchmark": case_benchmark, "errors": case_errors, "audio": case_audio, "nosound": case_nosound,
          "sample": case_sample, "options": case_options}
 
 
