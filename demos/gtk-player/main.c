@@ -26,9 +26,10 @@
 #include <string.h>
 
 #define WORKERS_TIMEOUT_MS 5000
+#define OPENERS_GRACE_MS 300
 
 static player_options opts;
-static char *file_arg;
+static char **file_args;
 static player_window *the_window;
 
 static void on_activate(GApplication *app, gpointer data)
@@ -38,7 +39,7 @@ static void on_activate(GApplication *app, gpointer data)
         gtk_window_present(gtk_application_get_active_window(GTK_APPLICATION(app)));
         return;
     }
-    the_window = player_window_new(GTK_APPLICATION(app), &opts, file_arg);
+    the_window = player_window_new(GTK_APPLICATION(app), &opts, (const char *const *)file_args);
 }
 
 static int usage_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
@@ -157,6 +158,14 @@ static bool wait_workers(void)
         glvf_gtk4_get_totals(&t);
         if (!t.workers_running) {
             glvf_gtk4_join_workers(); /* none still exiting at our exit */
+            /* an open still running (cancelled: it ends at its next I/O
+             * poll) must not be inside FFmpeg while the process exits; one
+             * blocked in the kernel (a FIFO) is left behind after a moment */
+            gint64 openers_end = g_get_monotonic_time() + OPENERS_GRACE_MS * 1000;
+            while (t.openers_running && g_get_monotonic_time() < openers_end) {
+                g_usleep(2000);
+                glvf_gtk4_get_totals(&t);
+            }
             return true;
         }
         if (g_get_monotonic_time() > end)
@@ -212,7 +221,7 @@ int main(int argc, char **argv)
           NULL },
         { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log glvf and FFmpeg details", NULL },
         { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL },
-        { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, "[FILE]" },
+        { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, "[FILE...]" },
         { NULL, 0, 0, 0, NULL, NULL, NULL },
     };
     /* GOption adds the FILE argument itself */
@@ -222,9 +231,10 @@ int main(int argc, char **argv)
                 "through glvf.\n"
                 "Without FILE, plays a sample clip made on first use in the user's cache\n"
                 "directory.\n\n"
+                "Several FILEs make a playlist: each starts when the one before ends.\n\n"
                 "Keys: space play/pause, Left/Right seek 5 s (Shift: 1 s), . next frame,\n"
-                "9/0 volume down/up, m mute, f/F11/double click fullscreen, i statistics,\n"
-                "o open, ? all keys, q quit.\n"
+                "n/p next/previous file, 9/0 volume down/up, m mute, f/F11/double click\n"
+                "fullscreen, i statistics, o open, ? all keys, q quit.\n"
                 "In fullscreen the controls and the pointer hide after 2 s without motion\n"
                 "while playing; moving the pointer shows them.\n\n"
                 "Sound (--output paintable): through PulseAudio's client library (PipeWire:\n"
@@ -252,13 +262,11 @@ int main(int argc, char **argv)
                gtk_get_micro_version());
         goto out;
     }
-    if (rest && rest[0] && rest[1]) {
-        status = usage_error("one FILE at most (got '%s' and '%s')", rest[0], rest[1]);
-        goto out;
-    }
-    if (rest && rest[0] && !rest[0][0]) {
-        status = usage_error("empty FILE name");
-        goto out;
+    for (int i = 0; rest && rest[i]; i++) {
+        if (!rest[i][0]) {
+            status = usage_error("empty FILE name");
+            goto out;
+        }
     }
     if (frames < 0) {
         status = usage_error("--frames must be positive (got %d)", frames);
@@ -308,7 +316,7 @@ int main(int argc, char **argv)
     if (opts.output == PLAYER_OUTPUT_PAINTABLE && opts.dr != GLVF_FFMPEG_DR_AUTO)
         g_printerr(PLAYER_NAME ": --dr applies to --output area only (ignored)\n");
     if (rest && rest[0])
-        file_arg = rest[0];
+        file_args = rest;
 
     /* Headless (Xvfb, CI): with no D-Bus session bus to reach, GTK's
      * accessibility bridge cannot work and only warns (it would try

@@ -83,6 +83,17 @@ void player_finish(player *p)
     player_emit(p, PLAYER_EVENT_FINISHED);
 }
 
+bool player_ended(player *p)
+{
+    return p->on_ended && p->on_ended(p->on_ended_user);
+}
+
+void player_set_on_ended(player *p, bool (*fn)(void *user), void *user)
+{
+    p->on_ended = fn;
+    p->on_ended_user = user;
+}
+
 void player_count_presented(player *p, uint64_t presented)
 {
     p->presented = presented;

@@ -101,6 +101,10 @@ void player_free(player *p);
  * at once when the area is realized, else when it is. The decoder opens on a
  * worker thread (probing decodes a few frames; never on the main thread). */
 void player_open(player *p, const char *path);
+/* Called at the end of each file (from the backend, main thread); returns
+ * true when it opened another one (a playlist's next), else the player
+ * stops at the end as usual. */
+void player_set_on_ended(player *p, bool (*fn)(void *user), void *user);
 const char *player_path(const player *p);
 /* Shows an error that did not come from the player (e.g. the sample clip
  * could not be made): same reporting path. */
@@ -222,11 +226,12 @@ char *player_sample_ensure(volatile int *cancel, GError **error);
 
 typedef struct player_window player_window;
 
-/* Creates and presents the window. `path` NULL: the sample clip is made (if
- * needed) and played. */
+/* Creates and presents the window. `paths` (NULL-terminated, copied) is
+ * the playlist, played in order; NULL or empty: the sample clip is made
+ * (if needed) and played. */
 player_window *player_window_new(GtkApplication *app, const player_options *opt,
-                                 const char *path);
-/* Opens another file in the window. */
+                                 const char *const *paths);
+/* Opens another file in the window: it replaces the playlist. */
 void player_window_open(player_window *w, const char *path);
 /* Exit status the window asked for (PLAYER_EXIT_*). */
 int player_window_exit_status(const player_window *w);

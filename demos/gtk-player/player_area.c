@@ -623,6 +623,8 @@ static void finish_after_render(area_player *p, bool from_render)
 
 static void on_end_of_stream(area_player *p)
 {
+    if (player_ended(&p->base))
+        return; /* the playlist's next file is opening */
     if (player_options_automated(&p->base.opt)) {
         finish(p);
         return;

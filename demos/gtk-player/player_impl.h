@@ -52,6 +52,8 @@ struct player {
     char *path;
     char *error;     /* the first error since the file was opened */
     bool finished;   /* automation: FINISHED was emitted */
+    bool (*on_ended)(void *user); /* end of a file: true when the next one was opened */
+    void *on_ended_user;
     uint64_t presented;
     /* presented rate over the last second */
     gint64 fps_t0;
@@ -70,6 +72,10 @@ void player_emit(player *p, player_event ev);
 void player_set_error(player *p, const char *msg);
 /* Emits PLAYER_EVENT_FINISHED once. */
 void player_finish(player *p);
+/* The end of the file was reached: the next file of a playlist is opened
+ * (the on_ended hook), else it returns false and the backend stops there
+ * (automation: finishes). */
+bool player_ended(player *p);
 /* The count of presented frames moved to `presented`. */
 void player_count_presented(player *p, uint64_t presented);
 

@@ -241,6 +241,8 @@ static void on_ended(GObject *o, GParamSpec *ps, gpointer data)
     (void)ps;
     if (!gtk_media_stream_get_ended(GTK_MEDIA_STREAM(o)))
         return;
+    if (player_ended(&p->base))
+        return; /* the playlist's next file is opening */
     if (player_options_automated(&p->base.opt))
         finish(p);
     else

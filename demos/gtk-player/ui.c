@@ -51,6 +51,10 @@ struct player_window {
     player_options opt;
     GtkWidget *window, *video, *overlay, *stats_label, *message_label;
     GtkWidget *controls, *play_button, *step_button, *scale, *time_label;
+    GtkWidget *prev_button, *next_button;
+    GPtrArray *playlist;      /* paths (owned), played in order */
+    int current;              /* index in the playlist (-1: none) */
+    guint next_idle;          /* opens the next file after an end */
     GtkWidget *stats_button, *fullscreen_button, *volume_button;
     GtkWidget *vbox;          /* the video overlay, then the controls (windowed) */
     GtkWindow *shortcuts;     /* the shortcuts window while it exists */
@@ -286,7 +290,11 @@ static void request_quit(player_window *w, int status)
 static void set_title(player_window *w, const char *path)
 {
     char *base = path ? g_path_get_basename(path) : NULL;
-    char *title = base ? g_strdup_printf("%s — " PLAYER_NAME, base) : g_strdup(PLAYER_NAME);
+    char *title = !base ? g_strdup(PLAYER_NAME)
+                  : w->playlist->len > 1
+                          ? g_strdup_printf("%s (%d/%u) — " PLAYER_NAME, base, w->current + 1,
+                                            w->playlist->len)
+                          : g_strdup_printf("%s — " PLAYER_NAME, base);
     gtk_window_set_title(GTK_WINDOW(w->window), title);
     g_free(title);
     g_free(base);
@@ -298,7 +306,10 @@ static void on_player_event(player *p, player_event ev, void *user)
     switch (ev) {
     case PLAYER_EVENT_OPENED:
         stop_opening_timer(w);
-        show_message(w, NULL, false);
+        /* an open that finished after the window closed (it ran on a
+         * thread of its own) finds no widgets */
+        if (!w->destroyed)
+            show_message(w, NULL, false);
         break;
     case PLAYER_EVENT_STATE:
         break;
@@ -366,7 +377,7 @@ static void stop_opening_timer(player_window *w)
     }
 }
 
-void player_window_open(player_window *w, const char *path)
+static void open_path(player_window *w, const char *path)
 {
     w->exit_status = PLAYER_EXIT_OK; /* a new file: earlier failures are history */
     set_title(w, path);
@@ -375,6 +386,68 @@ void player_window_open(player_window *w, const char *path)
     w->opening_timer = g_timeout_add(OPENING_MESSAGE_MS, opening_timer_cb, w);
     player_open(w->player, path);
     update_ui(w);
+}
+
+/* ---- the playlist ---------------------------------------------------------------------- */
+
+static void sync_playlist_buttons(player_window *w)
+{
+    bool several = w->playlist->len > 1;
+    gtk_widget_set_visible(w->prev_button, several);
+    gtk_widget_set_visible(w->next_button, several);
+    gtk_widget_set_sensitive(w->prev_button, w->current > 0);
+    gtk_widget_set_sensitive(w->next_button, w->current + 1 < (int)w->playlist->len);
+}
+
+static void play_index(player_window *w, int i)
+{
+    if (i < 0 || i >= (int)w->playlist->len)
+        return;
+    w->current = i;
+    if (w->opt.verbose && w->playlist->len > 1)
+        g_printerr(PLAYER_NAME ": playlist: %d of %u\n", i + 1, w->playlist->len);
+    open_path(w, g_ptr_array_index(w->playlist, i));
+    sync_playlist_buttons(w);
+}
+
+static gboolean next_idle_cb(gpointer data)
+{
+    player_window *w = data;
+    w->next_idle = 0;
+    if (!w->destroyed)
+        play_index(w, w->current + 1);
+    return G_SOURCE_REMOVE;
+}
+
+/* The player reached the end of a file: the next one starts (from an idle:
+ * not inside the backend's own callback), or the player stops there. */
+static bool on_file_ended(void *user)
+{
+    player_window *w = user;
+    if (w->destroyed || w->current + 1 >= (int)w->playlist->len)
+        return false;
+    if (!w->next_idle)
+        w->next_idle = g_idle_add_full(G_PRIORITY_DEFAULT, next_idle_cb, w, NULL);
+    return true;
+}
+
+static void append_path(player_window *w, const char *path)
+{
+    g_ptr_array_add(w->playlist, g_strdup(path));
+    sync_playlist_buttons(w);
+    /* nothing playing (none yet, or the last one ended): it starts */
+    if (w->current < 0 || (w->current == (int)w->playlist->len - 2 &&
+                           player_at_end(w->player) && !player_is_playing(w->player)))
+        play_index(w, (int)w->playlist->len - 1);
+    else
+        set_title(w, player_path(w->player));
+}
+
+void player_window_open(player_window *w, const char *path)
+{
+    g_ptr_array_set_size(w->playlist, 0);
+    g_ptr_array_add(w->playlist, g_strdup(path));
+    play_index(w, 0);
 }
 
 static void open_gfile(player_window *w, GFile *file)
@@ -432,7 +505,14 @@ static gboolean on_drop(GtkDropTarget *t, const GValue *value, double x, double 
     GSList *files = g_value_get_boxed(value);
     if (!files)
         return FALSE;
-    open_gfile(w, files->data);
+    /* dropped files join the playlist */
+    for (GSList *l = files; l; l = l->next) {
+        char *path = g_file_get_path(l->data);
+        if (!path)
+            path = g_file_get_uri(l->data);
+        append_path(w, path);
+        g_free(path);
+    }
     return TRUE;
 }
 
@@ -616,6 +696,7 @@ static const char *shortcuts_ui =
         SHORTCUT("period", "Next frame (paused)")
         SHORTCUT("9 0", "Volume down / up")
         SHORTCUT("m", "Mute")
+        SHORTCUT("n p", "Next / previous file of the playlist")
         "</object></child>"
         "<child><object class='GtkShortcutsGroup'><property name='title'>Window</property>"
         SHORTCUT("f F11", "Fullscreen (also a double click on the video)")
@@ -696,6 +777,10 @@ static gboolean on_key(GtkEventControllerKey *k, guint keyval, guint keycode,
             return FALSE;
         player_set_muted(w->player, !player_get_muted(w->player));
         break;
+    case GDK_KEY_n:
+    case GDK_KEY_N: play_index(w, w->current + 1); break;
+    case GDK_KEY_p:
+    case GDK_KEY_P: play_index(w, w->current - 1); break;
     case GDK_KEY_f:
     case GDK_KEY_F:
     case GDK_KEY_F11:
@@ -758,6 +843,20 @@ static void on_step_clicked(GtkButton *b, gpointer data)
     player_step(((player_window *)data)->player);
 }
 
+static void on_prev_clicked(GtkButton *b, gpointer data)
+{
+    (void)b;
+    player_window *w = data;
+    play_index(w, w->current - 1);
+}
+
+static void on_next_clicked(GtkButton *b, gpointer data)
+{
+    (void)b;
+    player_window *w = data;
+    play_index(w, w->current + 1);
+}
+
 static void on_open_clicked(GtkButton *b, gpointer data)
 {
     (void)b;
@@ -798,6 +897,10 @@ static void on_destroy(GtkWidget *win, gpointer data)
         w->hide_timer = 0;
     }
     stop_opening_timer(w);
+    if (w->next_idle) {
+        g_source_remove(w->next_idle);
+        w->next_idle = 0;
+    }
     sync_inhibit(w, false);
     if (w->shortcuts)
         gtk_window_destroy(w->shortcuts);
@@ -822,9 +925,11 @@ static GtkWidget *icon_button(const char *icon, const char *tooltip)
 }
 
 player_window *player_window_new(GtkApplication *app, const player_options *opt,
-                                 const char *path)
+                                 const char *const *paths)
 {
     player_window *w = g_new0(player_window, 1);
+    w->playlist = g_ptr_array_new_with_free_func(g_free);
+    w->current = -1;
     w->app = app;
     w->opt = *opt;
 
@@ -843,7 +948,7 @@ player_window *player_window_new(GtkApplication *app, const player_options *opt,
     gtk_widget_add_css_class(w->window, "glvf-player");
     gtk_window_set_default_size(GTK_WINDOW(w->window), opt->width > 0 ? opt->width : 960,
                                 opt->height > 0 ? opt->height : 600);
-    set_title(w, path);
+    set_title(w, NULL);
 
     /* header bar */
     GtkWidget *header = gtk_header_bar_new();
@@ -921,8 +1026,14 @@ player_window *player_window_new(GtkApplication *app, const player_options *opt,
      * never changes the label's size */
     gtk_label_set_width_chars(GTK_LABEL(w->time_label), 17);
     gtk_label_set_xalign(GTK_LABEL(w->time_label), 1);
+    w->prev_button = icon_button("media-skip-backward-symbolic", "Previous file (p)");
+    g_signal_connect(w->prev_button, "clicked", G_CALLBACK(on_prev_clicked), w);
+    w->next_button = icon_button("go-next-symbolic", "Next file (n)");
+    g_signal_connect(w->next_button, "clicked", G_CALLBACK(on_next_clicked), w);
+    gtk_box_append(GTK_BOX(w->controls), w->prev_button);
     gtk_box_append(GTK_BOX(w->controls), w->play_button);
     gtk_box_append(GTK_BOX(w->controls), w->step_button);
+    gtk_box_append(GTK_BOX(w->controls), w->next_button);
     gtk_box_append(GTK_BOX(w->controls), w->scale);
     gtk_box_append(GTK_BOX(w->controls), w->time_label);
     static const char *volume_icons[] = { "audio-volume-muted-symbolic",
@@ -965,9 +1076,13 @@ player_window *player_window_new(GtkApplication *app, const player_options *opt,
     else
         w->player = player_new_stream(GTK_PICTURE(w->video), opt, on_player_event, w);
     w->scale_upper = -1;
+    player_set_on_ended(w->player, on_file_ended, w);
+    for (int i = 0; paths && paths[i]; i++)
+        g_ptr_array_add(w->playlist, g_strdup(paths[i]));
+    sync_playlist_buttons(w);
 
-    if (path)
-        player_window_open(w, path);
+    if (w->playlist->len)
+        play_index(w, 0);
     else
         start_sample(w);
     if (opt->fullscreen)
@@ -1000,5 +1115,6 @@ void player_window_free(player_window *w)
     player_free(w->player);
     g_free(w->sample_path);
     g_clear_error(&w->sample_error);
+    g_ptr_array_unref(w->playlist);
     g_free(w);
 }

@@ -240,6 +240,10 @@ typedef struct GlvfGtk4Totals {
      * glvf_context (the leak report goes to the log), summed */
     guint64 leaked_objects;
     guint64 orphaned;           /* contexts destroyed while GTK held textures (loss) */
+    /* GlvfMediaStream opening threads still running (nobody joins them: an
+     * open blocked in the kernel may never end; a cancelled one ends at its
+     * next I/O poll). A program about to exit may give them a moment. */
+    guint openers_running;
 } GlvfGtk4Totals;
 
 /* Any thread. A program that wants every worker finished before it exits

@@ -361,11 +361,19 @@ static void feed_open(feed *f)
  * own that nobody joins, holding a reference on the feed: the worker (and
  * the main thread) never wait for it; closing the stream cancels it at the
  * next I/O poll. */
+static atomic_uint openers_running;
+
+guint glvf_media_stream_openers_running(void)
+{
+    return atomic_load(&openers_running);
+}
+
 static gpointer feed_open_thread(gpointer data)
 {
     feed *f = data;
     feed_open(f);
     feed_unref(f);
+    atomic_fetch_sub(&openers_running, 1);
     return NULL;
 }
 
@@ -397,8 +405,10 @@ static int feed_next(gpointer user, glvf_gtk_item *item)
         if (f->open == OPEN_NONE) {
             f->open = OPEN_RUNNING;
             GError *err = NULL;
+            atomic_fetch_add(&openers_running, 1);
             GThread *t = g_thread_try_new("glvf-open", feed_open_thread, feed_ref(f), &err);
             if (!t) {
+                atomic_fetch_sub(&openers_running, 1);
                 f->open = OPEN_FAILED;
                 post(f, NOTE_ERROR, f->serial,
                      g_strdup_printf("cannot start a thread: %s", err->message), NULL, 0);

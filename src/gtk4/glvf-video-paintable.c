@@ -71,6 +71,9 @@ void glvf_gtk4_get_totals(GlvfGtk4Totals *out)
 {
     g_return_if_fail(out != NULL);
     out->workers_running = atomic_load(&totals_running);
+#ifdef GLVF_GTK4_HAS_MEDIA_STREAM
+    out->openers_running = glvf_media_stream_openers_running();
+#endif
     out->workers_finished = atomic_load(&totals_finished);
     out->leaked_objects = atomic_load(&totals_leaked);
     out->orphaned = atomic_load(&totals_orphaned);

@@ -106,6 +106,10 @@ void glvf_gtk_glctx_destroy(glvf_gtk_glctx *g);
  * frame clock's paint, such as a test rendering a widget itself. */
 GLVF_API void glvf_gtk4_software_gl_lock(gboolean lock);
 
+/* GlvfMediaStream's opening threads still running (0 without the FFmpeg
+ * module). Any thread. */
+guint glvf_media_stream_openers_running(void);
+
 /* For tests: the worker behaves as if its GL context had been lost (a
  * graphics reset, which llvmpipe cannot produce): it abandons its
  * glvf_context without a GL call (textures GTK holds become orphans) and
