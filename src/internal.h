@@ -132,6 +132,7 @@ typedef struct glvf_pool_tex {
 } glvf_pool_tex;
 
 #define GLVF_POOL_FENCES 64  /* outstanding pool fences at most */
+#define GLVF_RING_FENCES 64  /* staging ring fences at most (one per slot) */
 #define GLVF_MEM_REQUESTS 8  /* purge requests kept until the next collect */
 
 typedef struct glvf_pool_fence {

@@ -32,7 +32,7 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_SLOTS 64
+#define MAX_SLOTS GLVF_RING_FENCES
 #define MAX_IN_FLIGHT 3 /* slots per size: uploads the GPU may lag behind by */
 #define DEFAULT_ALIGN 64
 

@@ -58,8 +58,15 @@ static bool queue_grow(glvf_tracker *t, size_t need)
 bool glvf_tracker_reserve(glvf_context *ctx, size_t extra)
 {
     glvf_tracker *t = &ctx->tracker;
-    /* every live object may end up queued at once, plus what is queued */
-    return queue_grow(t, tracked_live(t) + t->queue_len + extra);
+    /* every live object may end up queued at once, plus what is queued.
+     * Fences come and go with the GPU's timing (pool fences, one per ring
+     * slot): counted at their bound, so that the capacity reached in the
+     * warm-up does not depend on how many were alive at that moment (a
+     * realloc later, in steady state, when more happen to be). */
+    size_t syncs = t->kinds[GLVF_OBJECT_SYNC].live;
+    size_t sync_bound = GLVF_POOL_FENCES + GLVF_RING_FENCES;
+    size_t live = tracked_live(t) - syncs + (syncs > sync_bound ? syncs : sync_bound);
+    return queue_grow(t, live + t->queue_len + extra);
 }
 
 bool glvf_tracker_defer(glvf_context *ctx, glvf_object_kind kind, uint64_t handle,
