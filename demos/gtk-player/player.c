@@ -158,11 +158,27 @@ void player_seek(player *p, int64_t pos_us)
     if (p->opt.benchmark || p->error || !player_is_open(p))
         return;
     int64_t d = player_duration(p);
+    int64_t fd = p->be->frame_duration ? p->be->frame_duration(p) : 0;
     if (pos_us < 0)
         pos_us = 0;
-    if (d > 0 && pos_us > d)
-        pos_us = d;
+    /* past the end: the last frame (a frame before the duration; the
+     * decoder lands on the frame nearest the target) */
+    if (d > 0 && pos_us > d - fd)
+        pos_us = MAX(d - fd, 0);
     p->be->seek(p, pos_us);
+}
+
+void player_step_back(player *p)
+{
+    if (p->opt.benchmark || p->error || !player_is_open(p))
+        return;
+    int64_t fd = p->be->frame_duration ? p->be->frame_duration(p) : 0;
+    if (fd <= 0)
+        fd = 40000;
+    player_set_playing(p, false);
+    /* the frame before the one shown: the decoder lands on the frame
+     * nearest the target */
+    player_seek(p, player_position(p) - fd);
 }
 
 void player_seek_relative(player *p, int64_t delta_us)

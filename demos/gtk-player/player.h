@@ -118,6 +118,8 @@ void player_step(player *p);
 /* Seeks to `pos_us` from the start of the stream (clamped). */
 void player_seek(player *p, int64_t pos_us);
 void player_seek_relative(player *p, int64_t delta_us);
+/* Shows the frame before the one shown and pauses. */
+void player_step_back(player *p);
 
 /* Position of the frame on screen and duration, from the start of the
  * stream (microseconds; duration 0 when unknown). */

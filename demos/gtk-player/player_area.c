@@ -1081,6 +1081,11 @@ static int64_t area_duration(const player *pp)
     return ((const area_player *)pp)->duration_us;
 }
 
+static int64_t area_frame_duration(const player *pp)
+{
+    return ((const area_player *)pp)->frame_us_nominal;
+}
+
 static bool area_is_open(const player *pp)
 {
     return ((const area_player *)pp)->dec != NULL;
@@ -1211,6 +1216,7 @@ static const player_backend area_backend = {
     .seek = area_seek,
     .position = area_position,
     .duration = area_duration,
+    .frame_duration = area_frame_duration,
     .is_open = area_is_open,
     .at_end = area_at_end,
     .get_stats = area_get_stats,

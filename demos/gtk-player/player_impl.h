@@ -28,6 +28,8 @@ typedef struct player_backend {
     void (*seek)(player *p, int64_t pos_us);
     int64_t (*position)(const player *p);
     int64_t (*duration)(const player *p);
+    /* nominal frame duration, µs (0: unknown) */
+    int64_t (*frame_duration)(const player *p);
     bool (*is_open)(const player *p);
     bool (*at_end)(const player *p);
     /* fills what the backend knows (out is zeroed, output named) */

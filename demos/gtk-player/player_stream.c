@@ -480,6 +480,16 @@ static int64_t s_duration(const player *pp)
     return p->ms ? gtk_media_stream_get_duration(p->ms) : 0;
 }
 
+static int64_t s_frame_duration(const player *pp)
+{
+    const stream_player *p = (const stream_player *)pp;
+    if (!p->ms)
+        return 0;
+    GlvfMediaStreamStats s;
+    glvf_media_stream_get_stats(GLVF_MEDIA_STREAM(p->ms), &s);
+    return s.frame_rate > 0 ? (int64_t)(1e6 / s.frame_rate + 0.5) : 0;
+}
+
 static bool s_is_open(const player *pp)
 {
     const stream_player *p = (const stream_player *)pp;
@@ -602,6 +612,7 @@ static const player_backend stream_backend = {
     .seek = s_seek,
     .position = s_position,
     .duration = s_duration,
+    .frame_duration = s_frame_duration,
     .is_open = s_is_open,
     .at_end = s_at_end,
     .get_stats = s_get_stats,

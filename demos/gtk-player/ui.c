@@ -694,6 +694,7 @@ static const char *shortcuts_ui =
         SHORTCUT("Left Right", "Seek 5 s back / forward")
         SHORTCUT("&lt;Shift&gt;Left &lt;Shift&gt;Right", "Seek 1 s back / forward")
         SHORTCUT("period", "Next frame (paused)")
+        SHORTCUT("comma", "Previous frame (paused)")
         SHORTCUT("9 0", "Volume down / up")
         SHORTCUT("m", "Mute")
         SHORTCUT("n p", "Next / previous file of the playlist")
@@ -763,6 +764,7 @@ static gboolean on_key(GtkEventControllerKey *k, guint keyval, guint keycode,
     case GDK_KEY_Left: player_seek_relative(w->player, -(shift ? SEEK_FINE_US : SEEK_STEP_US)); break;
     case GDK_KEY_Right: player_seek_relative(w->player, shift ? SEEK_FINE_US : SEEK_STEP_US); break;
     case GDK_KEY_period: player_step(w->player); break;
+    case GDK_KEY_comma: player_step_back(w->player); break;
     case GDK_KEY_9:
     case GDK_KEY_KP_9:
         player_set_volume(w->player, player_get_volume(w->player) - VOLUME_STEP);

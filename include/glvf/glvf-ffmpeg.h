@@ -257,9 +257,11 @@ GLVF_API void glvf_ffmpeg_decoder_release(glvf_ffmpeg_decoder *dec, struct AVFra
  * Asks for a seek to `pts_us` (microseconds, on the stream's own timeline:
  * a frame's time is av_rescale_q(pts, time_base, 1/1000000)). Returns at
  * once: frames queued before are discarded, and the first frame next()
- * delivers afterwards is the first one whose time is at or after pts_us
- * (the decoder seeks to the preceding key frame and drops the frames
- * before the target); GLVF_FFMPEG_EOF when there is none. A later seek
+ * delivers afterwards is the one nearest pts_us (of two equally near, the
+ * later): the first whose time is after pts_us minus half a frame (of the
+ * stream's frame rate; with none known, at or after pts_us), so that a target computed from a rounded time lands on the
+ * frame meant (the decoder seeks to the preceding key frame and drops the
+ * frames before); GLVF_FFMPEG_EOF when there is none. A later seek
  * replaces a pending one. Seeking after end of stream is allowed. Returns
  * 0, or -ECANCELED while the decoder is being destroyed. Seek failures
  * are reported through next(). With audio, the audio queue is emptied too

@@ -359,7 +359,16 @@ static bool frame_wanted(glvf_ffmpeg_decoder *d, run_state *rs, AVFrame *f)
             }
         }
     }
-    if (av_compare_ts(f->pts, tb, rs->target_us, AV_TIME_BASE_Q) < 0)
+    /* the frame nearest the target: the first one at most half a frame
+     * before it (a target computed from a rounded position still lands on
+     * the frame meant, not the one after) */
+    int64_t half = d->info.frame_rate.num > 0 && d->info.frame_rate.den > 0
+                           ? av_rescale(500000, d->info.frame_rate.den, d->info.frame_rate.num)
+                           : 0;
+    /* (strictly: of two frames equally near, the later; with no frame rate
+     * known, the first at or after the target) */
+    int c = av_compare_ts(f->pts, tb, rs->target_us - half, AV_TIME_BASE_Q);
+    if (half ? c <= 0 : c < 0)
         return false;
     rs->target_us = AV_NOPTS_VALUE;
     return true;

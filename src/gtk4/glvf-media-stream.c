@@ -63,6 +63,10 @@ typedef struct feed {
     char last_error[256];     /* the decoder's last error message */
     /* sound (see glvf-audio-out.h): opened with the decoder on the worker */
     gboolean audio_enabled;
+    gboolean may_open;        /* set from the main loop after construction: the
+                                 setters called right after _new() apply to
+                                 the open (which the worker may otherwise
+                                 start before they run) */
     glvf_audio_out *audio;    /* NULL: the video clock */
     guint64 dec_seeks;        /* seeks asked of the decoder (its chunks' serial) */
     double volume;
@@ -401,6 +405,10 @@ static int feed_next(gpointer user, glvf_gtk_item *item)
         if (f->interrupts != interrupts) {
             pthread_mutex_unlock(&f->lock);
             return 0;
+        }
+        if (f->open == OPEN_NONE && !f->may_open) {
+            pthread_cond_wait(&f->cond, &f->lock);
+            continue;
         }
         if (f->open == OPEN_NONE) {
             f->open = OPEN_RUNNING;
@@ -824,6 +832,17 @@ void glvf_media_stream_get_stats(GlvfMediaStream *self, GlvfMediaStreamStats *ou
     out->frames_dropped = out->paintable.frames_late + out->paintable.frames_replaced;
 }
 
+/* Main loop, once after construction: the open may begin. */
+static gboolean allow_open_idle(gpointer data)
+{
+    feed *f = data;
+    pthread_mutex_lock(&f->lock);
+    f->may_open = TRUE;
+    pthread_cond_broadcast(&f->cond);
+    pthread_mutex_unlock(&f->lock);
+    return G_SOURCE_REMOVE;
+}
+
 static GtkMediaStream *stream_new(const char *path, const char *protocols, int io_timeout_ms)
 {
     GlvfMediaStream *self = g_object_new(GLVF_TYPE_MEDIA_STREAM, NULL);
@@ -843,6 +862,7 @@ static GtkMediaStream *stream_new(const char *path, const char *protocols, int i
     self->feed = f;
     glvf_video_paintable_set_shown_func(self->paintable, on_shown, self);
     glvf_video_paintable_set_source(self->paintable, &feed_vtable, f);
+    g_idle_add_full(G_PRIORITY_DEFAULT, allow_open_idle, feed_ref(f), feed_unref);
     return GTK_MEDIA_STREAM(self);
 }
 

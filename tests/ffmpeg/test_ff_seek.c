@@ -32,10 +32,15 @@ static seek_clip clips[] = {
 };
 
 /* The index of the first reference frame at or after `us`; refs->n if none. */
+/* The frame nearest `us`: the first at most half a frame before it
+ * (`half_us`, from the clip's frame rate). */
+static int64_t half_us;
+
 static int expected_index(const ref_frames *refs, int64_t us)
 {
     for (int i = 0; i < refs->n; i++)
-        if (av_compare_ts(refs->f[i]->pts, refs->time_base, us, AV_TIME_BASE_Q) >= 0)
+        if (av_compare_ts(refs->f[i]->pts, refs->time_base, us - half_us, AV_TIME_BASE_Q) >
+            (half_us ? 0 : -1))
             return i;
     return refs->n;
 }
@@ -107,8 +112,13 @@ static void test_clip(void *arg)
         CHECK(refs.f[i]->pts != AV_NOPTS_VALUE, "%s: reference frame %d has no pts", c->m.name,
               i);
     int64_t last = av_rescale_q(refs.f[refs.n - 1]->pts, refs.time_base, AV_TIME_BASE_Q);
+    half_us = in->frame_rate.num > 0 ? av_rescale(500000, in->frame_rate.den, in->frame_rate.num)
+                                     : 0;
+    /* a time rounded a microsecond below a frame's (a position kept in
+     * whole microseconds) lands on that frame, not the next */
+    int64_t f5 = av_rescale_q(refs.f[5]->pts, refs.time_base, AV_TIME_BASE_Q);
     int64_t targets[] = { 500000, 0, 1000000, 1230000, last, 40000, last + 1, 3000000,
-                          700000, 1930000, 120000 };
+                          700000, 1930000, 120000, f5 - 1, f5 + 1, last + half_us + 1 };
     for (size_t i = 0; i < FF_ARRAY_LEN(targets); i++)
         seek_check(d, &refs, targets[i], i == 3 ? 6 : 1, c->m.name);
     /* a burst: the last one wins */

@@ -34,9 +34,11 @@ Cases:
   keys       (run under one Xvfb for the whole case) a clip red for 1 s, then
              blue; keys sent through XTEST: space (pause), Left (seek back
              to 0), Shift+Right (seek +1 s: the first blue frame), period
-             (next frame), i i (statistics on, off), f f (fullscreen on,
-             off), q (quit): exit 0, the position is 1.033 s (within a
-             frame), the screenshot is blue.
+             (next frame), comma comma (two frames back), i i (statistics
+             on, off), f f (fullscreen on, off), q (quit): exit 0, the
+             position is exactly 0.967 s, the screenshot is red (the last
+             red frame). Then space, Right, Right (past the end): the
+             position is the last frame's, 5.967 s, and it is shown (blue).
   paused     (one Xvfb) space pauses; 1.5 s later q quits: the presented
              count the player logs at the pause (--verbose "state: paused")
              is the final one (one frame already on its way allowed):
@@ -724,6 +726,7 @@ def case_keys(r, tmp):
         time.sleep(0.3)
         for name, shift, pause in (("space", False, 0.4), ("Left", False, 0.6),
                                    ("Right", True, 0.6), ("period", False, 0.6),
+                                   ("comma", False, 0.6), ("comma", False, 0.6),
                                    ("i", False, 0.3), ("i", False, 0.3),
                                    ("f", False, 0.5), ("f", False, 0.5), ("q", False, 0)):
             x.key(name, shift)
@@ -736,9 +739,32 @@ def case_keys(r, tmp):
     print("# " + " ".join("%s=%s" % i for i in sorted(kv.items())))
     check(kv.get("leaked_objects") == "0", "keys: leaked_objects=0")
     pos = int(kv.get("position_ms", "-1"))
-    check(abs(pos - 1033) <= 34, "keys: paused, seeked to 1 s, stepped one frame: "
-          "position %d ms (want 1033)" % pos)
-    centre_colour_is(png, (50, 90, 235), "keys (the blue part)")
+    # 1 s (the first blue frame), one frame on (1.033), two back: the last
+    # red frame, exactly (a millisecond of rounding)
+    check(abs(pos - 967) <= 1, "keys: paused, seeked to 1 s, one frame on, two back: "
+          "position %d ms (want 967)" % pos)
+    centre_colour_is(png, (220, 40, 40), "keys (the last red frame)")
+
+    # seeking past the end shows the last frame, not a stale one
+    png = os.path.join(tmp, "keys-end.png")
+    p = Interactive(r, ["--size", "320x240", "--screenshot", png, "--stats", clip])
+    if check(p.wait_playing(1), "keys (end): the player starts playing"):
+        x = XTest()
+        x.move(160, 140)
+        time.sleep(0.3)
+        for name, shift, pause in (("space", False, 0.4), ("Right", False, 0.8),
+                                   ("Right", False, 0.8), ("q", False, 0)):
+            x.key(name, shift)
+            time.sleep(pause)
+        x.close()
+    rc, out, err = p.finish("keys (end)")
+    no_crash(rc, err, "keys (end)")
+    kv = parse_kv(out)
+    pos = int(kv.get("position_ms", "-1"))
+    check(rc == 0 and kv.get("leaked_objects") == "0", "keys (end): exit 0, nothing leaked")
+    check(abs(pos - 5967) <= 1, "keys (end): Right past the end shows the last frame: "
+          "position %d ms (want 5967)" % pos)
+    centre_colour_is(png, (50, 90, 235), "keys (end: the last, blue frame)")
 
 
 def case_paused(r, tmp):
