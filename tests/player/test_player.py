@@ -539,6 +539,13 @@ class XTest:
                                                 ctypes.c_ulong]
         self.xtst.XTestFakeMotionEvent.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
                                                    ctypes.c_int, ctypes.c_ulong]
+        # a window can go between XQueryTree and XGetWindowAttributes (the
+        # shortcuts window closing): Xlib's default handler would exit this
+        # process on that BadWindow; ignore X errors instead (kept alive here)
+        handler_t = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
+        self._on_error = handler_t(lambda dpy, ev: 0)
+        self.x11.XSetErrorHandler.argtypes = [handler_t]
+        self.x11.XSetErrorHandler(self._on_error)
         self.dpy = self.x11.XOpenDisplay(None)
         if not self.dpy:
             raise OSError("cannot open the X display")
