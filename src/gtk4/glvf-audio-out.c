@@ -44,6 +44,8 @@ struct glvf_audio_out {
     bool muted;
     bool clock_valid;
     bool started;                     /* played since the last flush */
+    bool paused_valid;                /* paused: the clock stands at paused_us */
+    int64_t paused_us;
 };
 
 static void ctx_state_cb(pa_context *c, void *user)
@@ -290,11 +292,19 @@ static void run_op(pa_operation *o)
         pa_operation_unref(o);
 }
 
+static bool clock_locked(glvf_audio_out *a, int64_t *media_us, int64_t *lat_us);
+
 void glvf_audio_out_set_playing(glvf_audio_out *a, bool playing)
 {
     if (!a || !a->s)
         return;
     pa_threaded_mainloop_lock(a->ml);
+    /* paused, the clock stands where it was: the cork reaches the server
+     * (and its timing report us) only later, and until then the clock
+     * would run on (by 76 ms in 200 ms under TSan) */
+    a->paused_valid = false;
+    if (!playing && a->playing)
+        a->paused_valid = clock_locked(a, &a->paused_us, NULL);
     a->playing = playing;
     a->started = false; /* until the server says it plays again */
     run_op(pa_stream_cork(a->s, !playing, NULL, NULL));
@@ -313,6 +323,7 @@ void glvf_audio_out_flush(glvf_audio_out *a, uint64_t serial)
     a->eof = false;
     a->frames_since_flush = 0;
     a->started = false;
+    a->paused_valid = false; /* a seek: the clock restarts from the new position */
     run_op(pa_stream_flush(a->s, NULL, NULL));
     run_op(pa_stream_update_timing_info(a->s, NULL, NULL)); /* the indexes, at once */
     pa_threaded_mainloop_unlock(a->ml);
@@ -333,6 +344,12 @@ static bool clock_locked(glvf_audio_out *a, int64_t *media_us, int64_t *lat_us)
 {
     if (!a->s || !a->have_pos)
         return false;
+    if (!a->playing && a->paused_valid) {
+        *media_us = a->paused_us;
+        if (lat_us)
+            *lat_us = 0;
+        return true;
+    }
     const pa_timing_info *ti = pa_stream_get_timing_info(a->s);
     if (!ti || ti->write_index_corrupt || ti->read_index_corrupt)
         return false; /* after a flush, until the next timing update */
