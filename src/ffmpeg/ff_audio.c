@@ -213,6 +213,26 @@ static int swr_setup(glvf_ff_audio *a, const AVFrame *in, AVFrame *out)
     return r;
 }
 
+/* Counts an audio error; the first one is logged (fmt takes the reason). */
+static void audio_failed(glvf_ff_audio *a, int r, const char *fmt)
+{
+    pthread_mutex_lock(&a->lock);
+    a->errors++;
+    bool first = !a->error_logged;
+    a->error_logged = true;
+    pthread_mutex_unlock(&a->lock);
+    if (first) {
+        char e[128], msg[256];
+        snprintf(msg, sizeof msg, fmt, glvf_ffmpeg_strerror(r, e, sizeof e));
+        alog(a, GLVF_LOG_WARN, "'%s': %s", a->path, msg);
+    }
+}
+
+static void decode_failed(glvf_ff_audio *a, int r)
+{
+    audio_failed(a, r, "decoding the audio failed (%s); skipped (video goes on)");
+}
+
 static void resample(glvf_ff_audio *a, uint64_t serial, AVFrame *in, AVFrame *out,
                      int64_t *next_pts)
 {
@@ -247,34 +267,11 @@ static void resample(glvf_ff_audio *a, uint64_t serial, AVFrame *in, AVFrame *ou
     }
     if (r < 0) {
         av_frame_unref(out);
-        pthread_mutex_lock(&a->lock);
-        a->errors++;
-        bool first = !a->error_logged;
-        a->error_logged = true;
-        pthread_mutex_unlock(&a->lock);
-        if (first) {
-            char e[128];
-            alog(a, GLVF_LOG_WARN, "'%s': resampling the audio failed (%s); skipped", a->path,
-                 glvf_ffmpeg_strerror(r, e, sizeof e));
-        }
+        audio_failed(a, r, "resampling the audio failed (%s); skipped");
         return;
     }
     /* the resampler's delay (0 at equal rates) is ignored: under 1 ms */
     emit(a, serial, &out, pts_us, next_pts);
-}
-
-static void decode_failed(glvf_ff_audio *a, int r)
-{
-    pthread_mutex_lock(&a->lock);
-    a->errors++;
-    bool first = !a->error_logged;
-    a->error_logged = true;
-    pthread_mutex_unlock(&a->lock);
-    if (first) {
-        char e[128];
-        alog(a, GLVF_LOG_WARN, "'%s': decoding the audio failed (%s); skipped (video goes on)",
-             a->path, glvf_ffmpeg_strerror(r, e, sizeof e));
-    }
 }
 
 static void *audio_thread(void *arg)
