@@ -152,7 +152,10 @@ typedef struct bench_result {
      * warm-up): GL objects created by kind, glvf heap allocations */
     uint64_t created_after_warmup[GLVF_OBJECT_KIND_COUNT];
     uint64_t heap_allocs_after_warmup;
-    long long rss_growth_bytes;
+    /* RSS growth over one repetition's measured frames: the most and the
+     * least over the repetitions (a leak grows in every one; an allocator's
+     * one-off step, such as glibc raising its mmap threshold, in one) */
+    long long rss_growth_bytes, rss_growth_min_bytes;
     bool has_memcpy;            /* memcpy_ratio meaningful (not in decode) */
     /* render and decode --render: CPU ms in glvf_render + swap; < 0: none */
     double render_p50_ms, render_p99_ms;

@@ -126,7 +126,7 @@ typedef struct scenario {
     uint64_t best_loops;
     /* all repetitions */
     uint64_t frames, objects, allocs, by_kind[GLVF_OBJECT_KIND_COUNT];
-    long long rss_growth;
+    long long rss_growth, rss_growth_min;
     bool have_rss;
     double *cpu, *hook;
     size_t ncpu, nhook, cap;
@@ -393,6 +393,8 @@ static bool run_rep(const bench_env *env, scenario *sc, bench_render_state *rs, 
     sc->allocs += allocs1 - allocs0;
     if (!sc->have_rss || rss1 - rss0 > sc->rss_growth)
         sc->rss_growth = rss1 - rss0;
+    if (!sc->have_rss || rss1 - rss0 < sc->rss_growth_min)
+        sc->rss_growth_min = rss1 - rss0;
     sc->have_rss = true;
     return true;
 }
@@ -505,6 +507,7 @@ int bench_run_decode_scenarios(const bench_env *env0)
             res.created_after_warmup[k] = s->by_kind[k];
         res.heap_allocs_after_warmup = s->allocs;
         res.rss_growth_bytes = s->rss_growth;
+        res.rss_growth_min_bytes = s->rss_growth_min;
         res.frames_decoded = s->best_stats.frames_decoded;
         res.dr_frames = s->best_stats.dr_frames;
         res.dr_fallbacks = s->best_stats.dr_fallbacks;

@@ -358,6 +358,8 @@ static void write_json(const bench_report *r, FILE *f)
         json_num(f, x->heap_allocs_per_frame, ok);
         fputs(", \"rss_growth_bytes\": ", f);
         json_num(f, (double)x->rss_growth_bytes, ok);
+        fputs(", \"rss_growth_min_bytes\": ", f);
+        json_num(f, (double)x->rss_growth_min_bytes, ok);
         fputs(",\n     \"gpu_pass_p50_ms\": ", f);
         json_num(f, x->gpu_pass_p50_ms, ok && x->gpu_pass_p50_ms >= 0);
         fputs(", \"gpu_pass_p99_ms\": ", f);

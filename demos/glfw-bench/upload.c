@@ -490,7 +490,7 @@ typedef struct strat_acc {
     double best_s;           /* seconds of the best repetition */
     int best_frames;
     uint64_t frames, objects, allocs, by_kind[GLVF_OBJECT_KIND_COUNT];
-    long long rss_growth;
+    long long rss_growth, rss_growth_min;
     glvf_upload_strategy used;
     double *cpu, *hook;          /* samples of every repetition */
     size_t ncpu, nhook;
@@ -619,6 +619,8 @@ int bench_run_upload_scenarios(const bench_env *env, const char *mode_name,
                         sa->by_kind[ki] += rr.objects_by_kind[ki];
                     if (r == 0 || rr.rss_growth > sa->rss_growth)
                         sa->rss_growth = rr.rss_growth;
+                    if (r == 0 || rr.rss_growth < sa->rss_growth_min)
+                        sa->rss_growth_min = rr.rss_growth;
                 }
             }
             /* the GPU pass: after every repetition, so that its queries touch
@@ -695,6 +697,7 @@ int bench_run_upload_scenarios(const bench_env *env, const char *mode_name,
                     res.created_after_warmup[kk] = sa->by_kind[kk];
                 res.heap_allocs_after_warmup = sa->allocs;
                 res.rss_growth_bytes = sa->rss_growth;
+                res.rss_growth_min_bytes = sa->rss_growth_min;
                 bench_report_add(rep, &res);
             }
             for (int k = 0; k < o->nstrategies; k++) {

@@ -30,10 +30,10 @@ passes:  the timing pass and the GPU pass apart: with --gpu-frames 7 every
          what it would check).
 steady:  the steady state after the warm-up, for every glvf strategy and
          every format and size of `--format yuv420p,nv12,yuv420p10,rgba
-         --size 720p,4k` (a short run: 30 frames, 4 warm-up frames, one
-         repetition): the JSON's created_after_warmup counts 0 textures and
+         --size 720p,4k` (a short run: 30 frames, 4 warm-up frames, two
+         repetitions): the JSON's created_after_warmup counts 0 textures and
          0 buffers (a fence a frame is allowed), heap_allocs_after_warmup is
-         0 and rss_growth_bytes is within 1 MiB (--check-rss 0: not checked,
+         0 and rss_growth_min_bytes is within 1 MiB (--check-rss 0: not checked,
          only printed; for sanitizer builds, where ASan's quarantine keeps
          the memory the driver frees and reallocates under pbo-orphan).
 
@@ -481,7 +481,7 @@ STEADY_STRATEGIES = ["client", "pbo-orphan", "pbo-persistent", "auto"]
 def case_steady(bench, xvfb, extra, check_rss):
     got = run_json([xvfb, bench, "upload", "--format", ",".join(STEADY_FORMATS),
                     "--size", "720p,4k", "--strategy", ",".join(STEADY_STRATEGIES),
-                    "--frames", "30", "--warmup", "4", "--repeat", "1", "--no-gpu-timer",
+                    "--frames", "30", "--warmup", "4", "--repeat", "2", "--no-gpu-timer",
                     "--source-mb", "16", "--json", "-"] + extra, timeout=300)
     if not got:
         return
@@ -503,15 +503,21 @@ def case_steady(bench, xvfb, extra, check_rss):
         print("%-10s %-10s %-15s %8d %7d %6s %11s" %
               (r["format"], "%dx%d" % (r["width"], r["height"]), r["strategy"],
                created.get("texture", -1), created.get("buffer", -1), allocs,
-               r["rss_growth_bytes"]))
+               r["rss_growth_min_bytes"]))
         check(created.get("texture") == 0,
               "%s: no texture created after the warm-up (%r)" % (tag, created))
         check(created.get("buffer") == 0,
               "%s: no buffer created after the warm-up (%r)" % (tag, created))
         check(allocs == 0, "%s: no glvf heap allocation after the warm-up (%r)" % (tag, allocs))
         if check_rss:
-            check(abs(r["rss_growth_bytes"]) <= (1 << 20),
-                  "%s: RSS growth within 1 MiB (%r)" % (tag, r["rss_growth_bytes"]))
+            # the least over two repetitions: a leak grows in both, while
+            # the C library's one-off adjustments (glibc raising its mmap
+            # threshold when pbo-orphan's driver storage is first freed:
+            # one or two frames' worth, with MALLOC_PERTURB_ making the
+            # pages resident) land in one
+            check(abs(r["rss_growth_min_bytes"]) <= (1 << 20),
+                  "%s: RSS growth within 1 MiB in some repetition (%r, most %r)" %
+                  (tag, r["rss_growth_min_bytes"], r["rss_growth_bytes"]))
     want = {(f, sz, st) for f in STEADY_FORMATS for sz in STEADY_SIZES
             for st in STEADY_STRATEGIES}
     check(seen == want, "every format x size x strategy measured (missing %s)" %
