@@ -202,6 +202,7 @@ typedef struct glvf_staging_ring {
     uint64_t clock;
     uint64_t waits, zero_copy;
     size_t live;                    /* regions acquired, not submitted */
+    size_t handles;                 /* region handles made (live + free list) */
     size_t want_bytes, want_count;  /* asked for by any-thread acquire */
     /* mapped-read probe: MB/s, 0 when not probed */
     uint64_t read_mapped_mbps, read_heap_mbps;

@@ -21,8 +21,11 @@
  *
  * Zero-copy staging regions: a producer on any thread takes a FREE slot
  * (ACQUIRED), writes into it, and the GL thread submits it. With
- * pbo-persistent the slot is GPU-visible mapped memory; otherwise the slot
- * is pooled CPU memory and the submit is a client upload from it. Slot
+ * pbo-persistent the slot is GPU-visible mapped memory (none free: the
+ * acquire fails with -EAGAIN and the GL thread's next call creates one:
+ * producers such as decoders cannot wait, so the regions grow to their
+ * demand); otherwise the slot is pooled CPU memory and the submit is a
+ * client upload from it. Slot
  * state changes happen under ctx->lock; GL calls never do. Only the GL
  * thread moves slots into or out of IN_FLIGHT and creates GL buffers.
  */
@@ -210,12 +213,39 @@ static glvf_slot *ring_empty_entry(glvf_context *ctx)
     return NULL;
 }
 
-/* Creates a persistently mapped buffer slot and marks it ACQUIRED. GL
- * thread, without lock. */
+/* Every slot comes with a region handle on the free list, so handles never
+ * number fewer than slots and, once the slots stop growing, acquiring a
+ * region allocates nothing (however many slots two threads racing to
+ * create one left, or the upload ring made, that regions later take). */
+/* Puts handle on the free list if handles are fewer than slots; returns
+ * NULL, or handle when it is not needed (the caller frees it unlocked).
+ * Slots replaced after a size change leave no handle behind. Lock held. */
+static glvf_staging *handle_stock_locked(glvf_context *ctx, glvf_staging *handle)
+{
+    size_t slots = 0;
+    for (size_t i = 0; i < ctx->ring.count; i++)
+        slots += ctx->ring.slots[i].size != 0;
+    if (ctx->ring.handles >= slots)
+        return handle;
+    handle->magic = STAGING_MAGIC_FREE;
+    handle->ctx = NULL;
+    handle->next = ctx->staging_free;
+    ctx->staging_free = handle;
+    ctx->ring.handles++;
+    return NULL;
+}
+
+/* Creates a persistently mapped buffer slot (and a region handle) and marks
+ * it ACQUIRED. GL thread, without lock. */
 static glvf_slot *slot_create_gl(glvf_context *ctx, size_t size)
 {
     GladGLContext *gl = &ctx->gl;
     size = glvf_align_up(size, 4096);
+    glvf_staging *handle = glvf_malloc(sizeof *handle);
+    if (!handle) {
+        LOG_E(ctx, "staging: out of memory for the ring's bookkeeping");
+        return NULL;
+    }
     pthread_mutex_lock(&ctx->lock);
     glvf_slot *s = NULL;
     bool oom = false;
@@ -232,8 +262,10 @@ static glvf_slot *slot_create_gl(glvf_context *ctx, size_t size)
     pthread_mutex_unlock(&ctx->lock);
     if (oom)
         LOG_E(ctx, "staging: out of memory for the ring's bookkeeping");
-    if (!s)
+    if (!s) {
+        glvf_free(handle);
         return NULL; /* else: over the budget or every entry taken (callers decide) */
+    }
 
     GLint prev = 0;
     gl->GetIntegerv(GL_PIXEL_UNPACK_BUFFER_BINDING, &prev);
@@ -270,6 +302,7 @@ static glvf_slot *slot_create_gl(glvf_context *ctx, size_t size)
         s->size = 0;
         s->state = SLOT_FREE;
         pthread_mutex_unlock(&ctx->lock);
+        glvf_free(handle);
         return NULL;
     }
     glvf_label(ctx, GL_BUFFER, buf, "glvf staging buffer %zu bytes", size);
@@ -277,17 +310,25 @@ static glvf_slot *slot_create_gl(glvf_context *ctx, size_t size)
     s->buffer = buf;
     s->map = map;
     glvf_tracker_created(ctx, GLVF_OBJECT_BUFFER, size);
+    handle = handle_stock_locked(ctx, handle);
     pthread_mutex_unlock(&ctx->lock);
+    glvf_free(handle);
     return s;
 }
 
-/* Creates a CPU-memory slot, marked ACQUIRED. Any thread, without lock. */
+/* Creates a CPU-memory slot (and a region handle), marked ACQUIRED. Any
+ * thread, without lock. */
 static glvf_slot *slot_create_cpu(glvf_context *ctx, size_t size)
 {
     size = glvf_align_up(size, 4096);
     void *mem = NULL;
     if (glvf_memalign(&mem, 4096, size) != 0)
         return NULL;
+    glvf_staging *handle = glvf_malloc(sizeof *handle);
+    if (!handle) {
+        glvf_free(mem);
+        return NULL;
+    }
     pthread_mutex_lock(&ctx->lock);
     glvf_slot *s = NULL;
     if (!ctx->dead && ring_ensure_slots(ctx) == 0 &&
@@ -299,11 +340,13 @@ static glvf_slot *slot_create_cpu(glvf_context *ctx, size_t size)
             s->map = mem;
             s->state = SLOT_ACQUIRED;
             ctx->ring.bytes += size;
+            handle = handle_stock_locked(ctx, handle);
         }
     }
     pthread_mutex_unlock(&ctx->lock);
     if (!s)
         glvf_free(mem);
+    glvf_free(handle);
     return s;
 }
 
@@ -683,8 +726,11 @@ static glvf_staging *region_alloc(glvf_context *ctx)
     if (st)
         ctx->staging_free = st->next;
     pthread_mutex_unlock(&ctx->lock);
-    if (!st)
-        st = glvf_malloc(sizeof *st);
+    if (!st && (st = glvf_malloc(sizeof *st))) {
+        pthread_mutex_lock(&ctx->lock);
+        ctx->ring.handles++;
+        pthread_mutex_unlock(&ctx->lock);
+    }
     return st;
 }
 

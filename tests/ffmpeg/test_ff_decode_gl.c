@@ -291,10 +291,14 @@ static int steady_pass(glvf_ffmpeg_decoder *dec, glvf_context *ctx)
 /*
  * Two passes through the clip warm up (texture pool, staging regions, AVFrame
  * shells, glvf frame structs); two more passes (after seeking back to the
- * start) are measured. A per-frame allocation would show up as hundreds;
- * pools only grow to a high-water mark, which timing can move by a region
- * or two after warm-up (the codec's reference pictures + frame threads +
- * queue alive at once), hence the small bound. The exact figures are printed.
+ * start) are measured. A per-frame allocation would show up as hundreds.
+ * Direct rendering's staging regions grow, like FFmpeg's own frame pool, to
+ * the most pictures alive at once (the codec's references + frame threads +
+ * the decoder's queue + the one being uploaded), and how close a run comes
+ * to that depends on thread timing (6 or 7 regions for this clip; under
+ * ASan a warm-up has stopped at 4). So the measured passes may create
+ * regions, two allocations each (memory and handle), and nothing else;
+ * and the regions stay within that bound. The exact figures are printed.
  */
 static void steady_state(const char *file, const mode *m)
 {
@@ -322,6 +326,7 @@ static void steady_state(const char *file, const mode *m)
     uint64_t a0 = glvf_alloc_count(), m0 = glvf_ffmpeg_alloc_count();
     uint64_t t0 = g.objects[GLVF_OBJECT_TEXTURE].created;
     uint64_t b0 = g.objects[GLVF_OBJECT_BUFFER].created;
+    uint64_t slots0 = g.staging_slots;
     int n = 0;
     for (int pass = 0; pass < 2; pass++) {
         CHECK(glvf_ffmpeg_decoder_seek(dec, 0) == 0, "seek");
@@ -331,20 +336,34 @@ static void steady_state(const char *file, const mode *m)
     glvf_ffmpeg_decoder_get_stats(dec, &s1);
     glvf_context_get_stats(ctx, &g);
     printf("# steady state %s %s on %s: %d frames after %d of warm-up: %llu core + %llu module "
-           "allocations, %llu AVFrames allocated, %llu textures + %llu buffers created; DR "
-           "frames %llu/%llu, fallbacks %llu\n",
+           "allocations, %llu AVFrames allocated, %llu textures + %llu buffers created; "
+           "staging regions %llu -> %llu; DR frames %llu/%llu, fallbacks %llu\n",
            file, m->name, harness_api_name(API), n, 2 * warm, (unsigned long long)core,
            (unsigned long long)module,
            (unsigned long long)(s1.avframes_allocated - s0.avframes_allocated),
            (unsigned long long)(g.objects[GLVF_OBJECT_TEXTURE].created - t0),
            (unsigned long long)(g.objects[GLVF_OBJECT_BUFFER].created - b0),
+           (unsigned long long)slots0, (unsigned long long)g.staging_slots,
            (unsigned long long)(s1.dr_frames - s0.dr_frames),
            (unsigned long long)(s1.frames_decoded - s0.frames_decoded),
            (unsigned long long)(s1.dr_fallbacks - s0.dr_fallbacks));
     CHECK(warm > 100 && n == 2 * warm, "%d + %d frames", warm, n);
     CHECK(module == 0, "%llu module allocations in steady state", (unsigned long long)module);
-    CHECK(core <= 4, "%llu core allocations over %d frames in steady state",
-          (unsigned long long)core, n);
+    /* CPU regions (no GL buffer: client strategy) cost two allocations;
+     * regions in GL buffers are created by glvf_staging_reserve and may
+     * grow the tracker's queue, which counts them at their bound */
+    uint64_t new_slots = g.staging_slots - slots0;
+    uint64_t new_buffers = g.objects[GLVF_OBJECT_BUFFER].created - b0;
+    CHECK(core <= 2 * new_slots + 2 * new_buffers,
+          "%llu core allocations over %d frames in steady state (%llu staging regions and "
+          "%llu buffers created: at most two allocations each)",
+          (unsigned long long)core, n, (unsigned long long)new_slots,
+          (unsigned long long)new_buffers);
+    /* references (H.264: at most 16) + frame threads (2) + queue + the one
+     * uploaded */
+    CHECK(g.staging_slots <= 16 + 2 + (uint64_t)s1.queue_capacity + 1,
+          "%llu staging regions: more than the pictures a decoder can hold at once",
+          (unsigned long long)g.staging_slots);
     CHECK(s1.avframes_allocated == s0.avframes_allocated, "AVFrames allocated in steady state");
     CHECK(g.objects[GLVF_OBJECT_TEXTURE].created == t0, "textures created in steady state");
     if (m->dr != GLVF_FFMPEG_DR_OFF)
