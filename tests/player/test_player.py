@@ -1489,7 +1489,67 @@ def case_size(r, tmp):
           "playlist: the first file's size stays for the second (%s)" % kv.get("video_widget"))
 
 
-CASES = {"size": case_size, "playlist": case_playlist, "url": case_url, "fifo": case_fifo, "fullscreen": case_fullscreen, "keys": case_keys, "chooser": case_chooser, "paused": case_paused, "blocks": case_blocks, "benchmark": case_benchmark, "errors": case_errors, "audio": case_audio, "nosound": case_nosound,
+# ---- open/close cycles under LeakSanitizer --------------------------------------------
+
+CYCLES = 200
+
+
+def case_cycles(r, tmp):
+    """CYCLES open/close cycles of one short clip with sound in one player
+    process, through the whole window: the clip CYCLES times as a playlist
+    (each file opens when the one before ends: a new GlvfMediaStream or
+    decoder, its sound connected to a private PulseAudio daemon, played to
+    its end, closed). Exit 0, every file played (paintable: with its sound
+    playing), leaked_objects=0; under ASan, LeakSanitizer finds nothing at
+    exit (no_crash)."""
+    clip = os.path.join(tmp, "cycle.mp4")
+    ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=160x120:r=30:d=0.1", "-f", "lavfi", "-i",
+            "sine=frequency=440:sample_rate=48000:d=0.1", "-c:v", "libx264", "-preset",
+            "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", clip], tmp)
+    env = {}
+    pulse = rec = None
+    if r.output == "paintable":
+        for tool in ("pulseaudio", "parec", "pactl"):
+            if not check(shutil.which(tool) is not None, "cycles: '%s' is installed" % tool):
+                return
+        pulse = PulseServer(tmp)
+        if not check(pulse.ok, "cycles: a private PulseAudio daemon starts"):
+            pulse.stop()
+            return
+        env = {"PULSE_SERVER": pulse.server}
+        # an idle null sink falls back to its largest latency (~2 s), which
+        # each new stream would wait out before its first sample is heard:
+        # a low-latency recording of its monitor keeps it low, as a
+        # desktop's sound card is
+        rec = subprocess.Popen(["parec", "-d", "null.monitor", "--raw", "--latency-msec=5"],
+                               stdout=subprocess.DEVNULL, env=pulse.env)
+    try:
+        png = os.path.join(tmp, "cycles.png")
+        rc, out, err, dt = r.run(["--verbose", "--size", "320x240", "--screenshot", png,
+                                  "--stats"] + [clip] * CYCLES, env=env, timeout=600,
+                                 echo_stderr=False)
+    finally:
+        if rec:
+            rec.terminate()
+            rec.wait()
+        if pulse:
+            pulse.stop()
+    print("# %d cycles in %.1f s (%.0f ms each)" % (CYCLES, dt, dt * 1000 / CYCLES))
+    no_crash(rc, err, "cycles")
+    check(rc == 0, "cycles: exit 0 (got %d)" % rc)
+    opened = len(re.findall(r"^glvf-player: playing '", err, re.M))
+    check(opened == CYCLES, "cycles: %d files opened (%d)" % (CYCLES, opened))
+    kv = parse_kv(out)
+    check(kv.get("leaked_objects") == "0", "cycles: leaked_objects=0 (%s)" %
+          kv.get("leaked_objects"))
+    if r.output == "paintable":
+        sound = len(re.findall(r"^glvf-player: playing '.*audio playing aac$", err, re.M))
+        check(sound == CYCLES, "cycles: each with its sound playing (%d)" % sound)
+        check(kv.get("audio") == "playing", "cycles: audio=playing (%s)" % kv.get("audio"))
+    check(os.path.exists(png), "cycles: the last file was shown (screenshot)")
+
+
+CASES = {"size": case_size, "cycles": case_cycles, "playlist": case_playlist, "url": case_url, "fifo": case_fifo, "fullscreen": case_fullscreen, "keys": case_keys, "chooser": case_chooser, "paused": case_paused, "blocks": case_blocks, "benchmark": case_benchmark, "errors": case_errors, "audio": case_audio, "nosound": case_nosound,
          "sample": case_sample, "options": case_options}
 
 
