@@ -29,6 +29,12 @@
  * file, no timer runs. The time label has a fixed width and tabular
  * digits, so its changes never relayout the window.
  *
+ * The window's size: 960x600 (or --size) until the first file with a
+ * picture is open, then that picture's display size (sample aspect ratio
+ * and rotation applied) for the video widget, scaled down to keep the
+ * window within 90% of the monitor's work area; not if --size was given or
+ * the user resized the window meanwhile (fit_to_video).
+ *
  * Automation (--frames, --screenshot, --benchmark): when the player
  * finishes (frame limit or end of stream, last frame rendered), or on any
  * error, the window saves the screenshot if asked and closes itself.
