@@ -101,6 +101,9 @@ static void print_stats(const player_stats *s)
     printf("gl_api=%s\n", !s->gl_major ? "none" : s->gl_es ? "gles" : "gl");
     printf("gl_version=%d.%d\n", s->gl_major, s->gl_minor);
     printf("position_ms=%lld\n", (long long)(s->position_us / 1000));
+    printf("window=%dx%d\n", s->window_w, s->window_h);
+    printf("video_widget=%dx%d\n", s->video_w, s->video_h);
+    printf("display_size=%dx%d\n", s->display_w, s->display_h);
     if (!area) {
         printf("audio=%s\n", s->audio);
         printf("audio_codec=%s\n", s->audio_codec[0] ? s->audio_codec : "none");
@@ -197,7 +200,7 @@ int main(int argc, char **argv)
           NULL },
         { "stats", 0, 0, G_OPTION_ARG_NONE, &stats,
           "Print final statistics at exit (ends with leaked_objects=N)", NULL },
-        { "size", 0, 0, G_OPTION_ARG_STRING, &size, "Window size", "WxH" },
+        { "size", 0, 0, G_OPTION_ARG_STRING, &size, "Window size (default: the first video's size, at most 90% of the screen)", "WxH" },
         { "fullscreen", 0, 0, G_OPTION_ARG_NONE, &fullscreen, "Start in fullscreen", NULL },
         { "network-timeout", 0, 0, G_OPTION_ARG_INT, &network_timeout,
           "URLs: give up when the server sends nothing for this long (default 15; 0: wait)",

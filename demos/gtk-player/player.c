@@ -206,6 +206,28 @@ bool player_at_end(const player *p)
     return p->be->at_end(p);
 }
 
+bool player_video_size(const player *p, int *w, int *h)
+{
+    *w = *h = 0;
+    return player_is_open(p) && p->be->video_size && p->be->video_size(p, w, h);
+}
+
+bool player_display_size(int width, int height, glvf_rational sar, int rotation, int *dw,
+                         int *dh)
+{
+    *dw = *dh = 0;
+    if (width <= 0 || height <= 0)
+        return false;
+    double x = width;
+    if (sar.num > 0 && sar.den > 0)
+        x = x * sar.num / sar.den;
+    int w = MAX(1, (int)(x + 0.5));
+    bool swap = rotation == 90 || rotation == 270;
+    *dw = swap ? height : w;
+    *dh = swap ? w : height;
+    return true;
+}
+
 GdkTexture *player_screenshot(player *p)
 {
     return p->be->screenshot(p);

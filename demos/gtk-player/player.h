@@ -127,6 +127,10 @@ int64_t player_position(const player *p);
 int64_t player_duration(const player *p);
 bool player_is_open(const player *p);
 bool player_at_end(const player *p);
+/* The open file's picture size as shown at 1:1: its sample aspect ratio
+ * and rotation (display matrix) applied. False when not known (nothing
+ * open yet, an error). */
+bool player_video_size(const player *p, int *w, int *h);
 
 /* The last error (NULL when none). */
 const char *player_last_error(const player *p);
@@ -208,6 +212,11 @@ typedef struct player_stats {
     uint64_t audio_underruns;
     double volume;             /* 0..1 */
     bool muted;
+    /* the window (ui.c, at its destroy): its size, the video widget's, and
+     * the display size of the file (0: unknown) */
+    int window_w, window_h;
+    int video_w, video_h;
+    int display_w, display_h;
 } player_stats;
 
 void player_get_stats(player *p, player_stats *out);

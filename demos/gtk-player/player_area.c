@@ -1165,6 +1165,12 @@ static void area_get_stats(player *pp, player_stats *out)
     }
 }
 
+static bool area_video_size(const player *pp, int *w, int *h)
+{
+    const glvf_ffmpeg_info *i = &((const area_player *)pp)->info;
+    return player_display_size(i->width, i->height, i->sar, i->rotation, w, h);
+}
+
 static char *area_video_text(player *pp)
 {
     area_player *p = (area_player *)pp;
@@ -1217,6 +1223,7 @@ static const player_backend area_backend = {
     .position = area_position,
     .duration = area_duration,
     .frame_duration = area_frame_duration,
+    .video_size = area_video_size,
     .is_open = area_is_open,
     .at_end = area_at_end,
     .get_stats = area_get_stats,

@@ -28,6 +28,9 @@ typedef struct player_backend {
     void (*seek)(player *p, int64_t pos_us);
     int64_t (*position)(const player *p);
     int64_t (*duration)(const player *p);
+    /* the picture's display size (sample aspect ratio and rotation
+     * applied), once the file is open; false when unknown */
+    bool (*video_size)(const player *p, int *w, int *h);
     /* nominal frame duration, µs (0: unknown) */
     int64_t (*frame_duration)(const player *p);
     bool (*is_open)(const player *p);
@@ -78,6 +81,11 @@ void player_finish(player *p);
  * (the on_ended hook), else it returns false and the backend stops there
  * (automation: finishes). */
 bool player_ended(player *p);
+/* The display size of a coded picture: the sample aspect ratio (0/x:
+ * none) scales the width, a rotation of 90 or 270 degrees swaps the sides.
+ * False for an empty size. */
+bool player_display_size(int width, int height, glvf_rational sar, int rotation, int *dw,
+                         int *dh);
 /* The count of presented frames moved to `presented`. */
 void player_count_presented(player *p, uint64_t presented);
 

@@ -490,6 +490,18 @@ static int64_t s_frame_duration(const player *pp)
     return s.frame_rate > 0 ? (int64_t)(1e6 / s.frame_rate + 0.5) : 0;
 }
 
+static bool s_video_size(const player *pp, int *w, int *h)
+{
+    const stream_player *p = (const stream_player *)pp;
+    if (!p->ms)
+        return false;
+    GlvfMediaStreamStats s;
+    glvf_media_stream_get_stats(GLVF_MEDIA_STREAM(p->ms), &s);
+    *w = s.display_width;
+    *h = s.display_height;
+    return *w > 0 && *h > 0;
+}
+
 static bool s_is_open(const player *pp)
 {
     const stream_player *p = (const stream_player *)pp;
@@ -613,6 +625,7 @@ static const player_backend stream_backend = {
     .position = s_position,
     .duration = s_duration,
     .frame_duration = s_frame_duration,
+    .video_size = s_video_size,
     .is_open = s_is_open,
     .at_end = s_at_end,
     .get_stats = s_get_stats,

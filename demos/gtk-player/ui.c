@@ -29,11 +29,21 @@
  * file, no timer runs. The time label has a fixed width and tabular
  * digits, so its changes never relayout the window.
  *
+ * The window's size: 960x600 (or --size) until the first file with a
+ * picture is open, then that picture's display size (sample aspect ratio
+ * and rotation applied) for the video widget, scaled down to keep the
+ * window within 90% of the monitor's work area; not if --size was given or
+ * the user resized the window meanwhile (fit_to_video).
+ *
  * Automation (--frames, --screenshot, --benchmark): when the player
  * finishes (frame limit or end of stream, last frame rendered), or on any
  * error, the window saves the screenshot if asked and closes itself.
  */
 #include "player.h"
+
+#ifdef GDK_WINDOWING_X11
+#include <gdk/x11/gdkx.h>
+#endif
 
 #include <math.h>
 #include <stdio.h>
@@ -45,6 +55,9 @@
 #define UI_INTERVAL_BENCH_MS 500  /* benchmark: each change repaints the window */
 #define CONTROLS_HIDE_MS 2000     /* fullscreen, playing: controls hide after this */
 #define VOLUME_STEP 0.1
+#define DEFAULT_WIDTH 960         /* the window before (or without) a video's size */
+#define DEFAULT_HEIGHT 600
+#define MONITOR_SHARE 0.9         /* a video's window: at most this share of the work area */
 
 struct player_window {
     GtkApplication *app;
@@ -86,8 +99,12 @@ struct player_window {
     char *sample_path;
     GError *sample_error;
     guint sample_idle;
-    player_stats final;
-    bool have_final;
+    /* the window's size: the first video's display size (fit_to_video) */
+    bool size_fitted;         /* done, or not to be done (--size, the user resized) */
+    guint fit_tick;           /* waits for the window's first layout */
+    int asked_w, asked_h;     /* the default size last set here */
+    int display_w, display_h; /* the open file's (0: unknown) */
+    int final_window_w, final_window_h, final_video_w, final_video_h; /* at destroy */
 };
 
 static const char *css =
@@ -253,6 +270,25 @@ static gboolean ui_timer_cb(gpointer data)
 
 /* ---- quitting ------------------------------------------------------------------------ */
 
+/* For --stats: the window's size (its default size, which GTK keeps equal
+ * to the size it has, as --size gives it: the toplevel surface, GTK's
+ * resize frame included) and the video widget's, taken before the window
+ * goes (a destroyed window has none). */
+static void remember_sizes(player_window *w)
+{
+    gtk_window_get_default_size(GTK_WINDOW(w->window), &w->final_window_w,
+                                &w->final_window_h);
+    w->final_video_w = gtk_widget_get_width(w->video);
+    w->final_video_h = gtk_widget_get_height(w->video);
+}
+
+static gboolean on_close_request(GtkWindow *win, gpointer data)
+{
+    (void)win;
+    remember_sizes(data);
+    return FALSE; /* closes */
+}
+
 static gboolean quit_idle_cb(gpointer data)
 {
     player_window *w = data;
@@ -273,6 +309,7 @@ static gboolean quit_idle_cb(gpointer data)
             g_object_unref(t);
         }
     }
+    remember_sizes(w);
     gtk_window_destroy(GTK_WINDOW(w->window)); /* unrealizes: the player tears down */
     return G_SOURCE_REMOVE;
 }
@@ -283,6 +320,123 @@ static void request_quit(player_window *w, int status)
         w->exit_status = status;
     if (!w->quit_idle && !w->destroyed)
         w->quit_idle = g_idle_add_full(G_PRIORITY_DEFAULT, quit_idle_cb, w, NULL);
+}
+
+/* ---- the window's size ------------------------------------------------------------- */
+
+/* The work area of the window's monitor (the first monitor before the
+ * window has a surface); false when there is none. */
+static bool monitor_area(player_window *w, GdkRectangle *r)
+{
+    GdkDisplay *d = gtk_widget_get_display(w->window);
+    GdkSurface *s = gtk_native_get_surface(GTK_NATIVE(w->window));
+    GdkMonitor *m = s ? gdk_display_get_monitor_at_surface(d, s) : NULL;
+    GListModel *all = gdk_display_get_monitors(d);
+    GdkMonitor *first = NULL;
+    if (!m && g_list_model_get_n_items(all) > 0)
+        m = first = g_list_model_get_item(all, 0);
+    bool ok = m != NULL;
+    if (m) {
+        gdk_monitor_get_geometry(m, r);
+#ifdef GDK_WINDOWING_X11
+        if (GDK_IS_X11_MONITOR(m)) /* minus panels and docks (_NET_WORKAREA) */
+            gdk_x11_monitor_get_workarea(m, r);
+#endif
+        ok = r->width > 0 && r->height > 0;
+    }
+    g_clear_object(&first);
+    return ok;
+}
+
+/* The window's parts around the video (header bar, controls, GTK's frame
+ * of the window), from what GTK allocated: the default size is the
+ * window's size (the user has not resized it) minus the video widget's.
+ * Before the first allocation, or in fullscreen (the controls float over
+ * the video), the header bar's and the controls' natural heights. */
+static void chrome_size(player_window *w, int *extra_w, int *extra_h)
+{
+    int dw = 0, dh = 0, vw = gtk_widget_get_width(w->overlay),
+        vh = gtk_widget_get_height(w->overlay);
+    gtk_window_get_default_size(GTK_WINDOW(w->window), &dw, &dh);
+    if (vw > 0 && vh > 0 && !gtk_window_is_fullscreen(GTK_WINDOW(w->window)) &&
+        !gtk_window_is_maximized(GTK_WINDOW(w->window)) && dw >= vw && dh >= vh) {
+        *extra_w = dw - vw;
+        *extra_h = dh - vh;
+        return;
+    }
+    int min = 0, nat = 0;
+    *extra_w = *extra_h = 0;
+    GtkWidget *title = gtk_window_get_titlebar(GTK_WINDOW(w->window));
+    if (title) {
+        gtk_widget_measure(title, GTK_ORIENTATION_VERTICAL, -1, &min, &nat, NULL, NULL);
+        *extra_h += nat;
+    }
+    gtk_widget_measure(w->controls, GTK_ORIENTATION_VERTICAL, -1, &min, &nat, NULL, NULL);
+    *extra_h += nat;
+}
+
+/* Sizes the window for the open file (fit_to_video). */
+static void fit_now(player_window *w)
+{
+    int dw = 0, dh = 0;
+    gtk_window_get_default_size(GTK_WINDOW(w->window), &dw, &dh);
+    if (dw != w->asked_w || dh != w->asked_h) {
+        if (w->opt.verbose)
+            g_printerr(PLAYER_NAME ": ui: the window was resized (%dx%d): its size stays\n",
+                       dw, dh);
+        return;
+    }
+    int extra_w, extra_h;
+    chrome_size(w, &extra_w, &extra_h);
+    double vw = w->display_w, vh = w->display_h;
+    GdkRectangle area = { 0 };
+    if (monitor_area(w, &area)) {
+        double max_w = floor(area.width * MONITOR_SHARE) - extra_w;
+        double max_h = floor(area.height * MONITOR_SHARE) - extra_h;
+        double s = MIN(1.0, MIN(MAX(max_w, 1.0) / vw, MAX(max_h, 1.0) / vh));
+        vw *= s;
+        vh *= s;
+    }
+    w->asked_w = MAX(1, (int)(vw + 0.5)) + extra_w;
+    w->asked_h = MAX(1, (int)(vh + 0.5)) + extra_h;
+    gtk_window_set_default_size(GTK_WINDOW(w->window), w->asked_w, w->asked_h);
+    if (w->opt.verbose)
+        g_printerr(PLAYER_NAME ": ui: window %dx%d for the video's %dx%d (work area %dx%d)\n",
+                   w->asked_w, w->asked_h, w->display_w, w->display_h, area.width, area.height);
+}
+
+static gboolean fit_tick_cb(GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+    player_window *w = data;
+    (void)widget;
+    (void)clock;
+    if (gtk_widget_get_width(w->overlay) <= 0)
+        return G_SOURCE_CONTINUE; /* not laid out yet */
+    w->fit_tick = 0;
+    fit_now(w);
+    return G_SOURCE_REMOVE;
+}
+
+/* The first file with a picture sizes the window: its display size (sample
+ * aspect ratio and rotation applied) at 1:1, scaled down, aspect kept, so
+ * that the window with its header bar and controls fits MONITOR_SHARE of
+ * the monitor's work area. Not with --size, and not once the user resized
+ * the window (GTK keeps the default size equal to the size the user gave).
+ * Before that, and when no file has a picture, DEFAULT_WIDTH x
+ * DEFAULT_HEIGHT. GTK keeps the window at least as wide as the controls
+ * need. Done once the window is laid out (the size of what surrounds the
+ * video is known then): at once, or at the next frame. */
+static void fit_to_video(player_window *w)
+{
+    if (w->destroyed || !player_video_size(w->player, &w->display_w, &w->display_h))
+        return;
+    if (w->size_fitted)
+        return;
+    w->size_fitted = true;
+    if (gtk_widget_get_width(w->overlay) > 0 || gtk_window_is_fullscreen(GTK_WINDOW(w->window)))
+        fit_now(w);
+    else
+        w->fit_tick = gtk_widget_add_tick_callback(w->window, fit_tick_cb, w, NULL);
 }
 
 /* ---- player events ------------------------------------------------------------------ */
@@ -306,6 +460,7 @@ static void on_player_event(player *p, player_event ev, void *user)
     switch (ev) {
     case PLAYER_EVENT_OPENED:
         stop_opening_timer(w);
+        fit_to_video(w);
         /* an open that finished after the window closed (it ran on a
          * thread of its own) finds no widgets */
         if (!w->destroyed)
@@ -380,6 +535,7 @@ static void stop_opening_timer(player_window *w)
 static void open_path(player_window *w, const char *path)
 {
     w->exit_status = PLAYER_EXIT_OK; /* a new file: earlier failures are history */
+    w->display_w = w->display_h = 0;
     set_title(w, path);
     show_message(w, NULL, false);
     stop_opening_timer(w);
@@ -890,6 +1046,10 @@ static void on_destroy(GtkWidget *win, gpointer data)
     (void)win;
     player_window *w = data;
     w->destroyed = true;
+    if (w->fit_tick) {
+        gtk_widget_remove_tick_callback(w->window, w->fit_tick);
+        w->fit_tick = 0;
+    }
     if (w->ui_timer) {
         g_source_remove(w->ui_timer);
         w->ui_timer = 0;
@@ -948,8 +1108,11 @@ player_window *player_window_new(GtkApplication *app, const player_options *opt,
 
     w->window = gtk_application_window_new(app);
     gtk_widget_add_css_class(w->window, "glvf-player");
-    gtk_window_set_default_size(GTK_WINDOW(w->window), opt->width > 0 ? opt->width : 960,
-                                opt->height > 0 ? opt->height : 600);
+    /* --size, else the default until the first video says its size */
+    w->asked_w = opt->width > 0 ? opt->width : DEFAULT_WIDTH;
+    w->asked_h = opt->height > 0 ? opt->height : DEFAULT_HEIGHT;
+    w->size_fitted = opt->width > 0 || opt->height > 0;
+    gtk_window_set_default_size(GTK_WINDOW(w->window), w->asked_w, w->asked_h);
     set_title(w, NULL);
 
     /* header bar */
@@ -1072,6 +1235,7 @@ player_window *player_window_new(GtkApplication *app, const player_options *opt,
     gtk_widget_add_controller(w->window, GTK_EVENT_CONTROLLER(drop));
     g_signal_connect(w->window, "notify::fullscreened", G_CALLBACK(on_fullscreened), w);
     g_signal_connect(w->window, "destroy", G_CALLBACK(on_destroy), w);
+    g_signal_connect(w->window, "close-request", G_CALLBACK(on_close_request), w);
 
     if (opt->output == PLAYER_OUTPUT_AREA)
         w->player = player_new_area(GLVF_VIDEO_AREA(w->video), opt, on_player_event, w);
@@ -1101,6 +1265,12 @@ int player_window_exit_status(const player_window *w)
 void player_window_get_stats(player_window *w, player_stats *out)
 {
     player_get_stats(w->player, out);
+    out->window_w = w->final_window_w;
+    out->window_h = w->final_window_h;
+    out->video_w = w->final_video_w;
+    out->video_h = w->final_video_h;
+    out->display_w = w->display_w;
+    out->display_h = w->display_h;
 }
 
 void player_window_free(player_window *w)

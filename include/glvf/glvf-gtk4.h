@@ -374,6 +374,10 @@ typedef struct GlvfMediaStreamStats {
     char audio_message[160];    /* why there is no sound: NO_SERVER; FAILED when the
                                    sound output failed ("" when the decoder could
                                    not decode the stream: it logged why) */
+    int display_width, display_height; /* the picture as shown: coded size with the
+                                   stream's sample aspect ratio and rotation (its
+                                   display matrix) applied, as the paintable's
+                                   intrinsic size will be; 0 until prepared */
 } GlvfMediaStreamStats;
 
 /* Copies the counters. Any thread. */

@@ -243,6 +243,21 @@ static bool feed_open_interrupt(void *user)
     return closed;
 }
 
+/* The picture's display size from the stream's information: the sample
+ * aspect ratio widens (or narrows) the coded width, a rotation by 90 or 270
+ * degrees swaps the sides (as the paintable's own display size of each
+ * frame, which is what it converts to). */
+static void display_size(const glvf_ffmpeg_info *in, int *dw, int *dh)
+{
+    double w = in->width;
+    if (in->sar.num > 0 && in->sar.den > 0)
+        w = w * in->sar.num / in->sar.den;
+    int iw = in->width > 0 ? MAX(1, (int)(w + 0.5)) : 0, ih = MAX(0, in->height);
+    bool swap = in->rotation == 90 || in->rotation == 270;
+    *dw = swap ? ih : iw;
+    *dh = swap ? iw : ih;
+}
+
 /* Opening thread, lock not held: opens the decoder. */
 static void feed_open(feed *f)
 {
@@ -298,6 +313,7 @@ static void feed_open(feed *f)
     GlvfMediaStreamStats info = { .width = in->width, .height = in->height,
                                   .frame_rate = rational_value(in->frame_rate),
                                   .decoder_threads = in->threads };
+    display_size(in, &info.display_width, &info.display_height);
     g_strlcpy(info.codec, in->codec_name ? in->codec_name : "?", sizeof info.codec);
     g_strlcpy(info.pix_fmt, in->pix_fmt_name ? in->pix_fmt_name : "?", sizeof info.pix_fmt);
     GlvfMediaStreamAudio astate;

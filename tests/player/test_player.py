@@ -261,7 +261,7 @@ class Runner:
             self.env.pop("G_SLICE", None)
         print("# GDK_DEBUG=%s" % self.env.get("GDK_DEBUG", ""), flush=True)
 
-    def run(self, args, display=True, env=None, timeout=RUN_TIMEOUT):
+    def run(self, args, display=True, env=None, timeout=RUN_TIMEOUT, echo_stderr=True):
         cmd = ([self.xvfb] if display else []) + [self.player] + self.out_args + args
         e = dict(self.env)
         if env:
@@ -275,7 +275,11 @@ class Runner:
                            timeout=timeout, text=True, errors="replace")
         dt = time.monotonic() - t0
         print("  exit %d after %.1f s" % (p.returncode, dt), flush=True)
-        for line in p.stderr.splitlines():
+        lines = p.stderr.splitlines()
+        if not echo_stderr:  # only what is not the expected chatter
+            lines = [l for l in lines if not re.match(
+                r"glvf-player: (playing |playlist: |state: |ui: |decoder: info: )", l)]
+        for line in lines:
             print("  stderr: " + line)
         return p.returncode, p.stdout, p.stderr, dt
 
@@ -1371,7 +1375,181 @@ def case_playlist(r, tmp):
     check(parse_kv(out).get("leaked_objects") == "0", "playlist keys: leaked_objects=0")
 
 
-CASES = {"playlist": case_playlist, "url": case_url, "fifo": case_fifo, "fullscreen": case_fullscreen, "keys": case_keys, "chooser": case_chooser, "paused": case_paused, "blocks": case_blocks, "benchmark": case_benchmark, "errors": case_errors, "audio": case_audio, "nosound": case_nosound,
+# ---- the window's size -----------------------------------------------------------
+
+XVFB_W, XVFB_H = 1280, 1024  # tests/harness/xvfb-run.sh's screen
+
+
+def wxh(s):
+    m = re.match(r"^(\d+)x(\d+)$", s or "")
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def make_rotated(tmp, src):
+    """`src` with a display matrix turning it 90 degrees: -display_rotation
+    (FFmpeg 6 and later) where the ffmpeg command has it, else the rotate
+    tag (FFmpeg 5.1, stream copy); None when neither gives a matrix."""
+    out = os.path.join(tmp, "rotated.mp4")
+    for args in (["-display_rotation", "90", "-i", src, "-c", "copy", out],
+                 ["-i", src, "-c", "copy", "-metadata:s:v:0", "rotate=90", out]):
+        try:
+            ffmpeg(args, tmp)
+        except subprocess.CalledProcessError:
+            continue
+        p = subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-select_streams", "v:0",
+                            out], stdout=subprocess.PIPE, text=True)
+        if re.search(r"^rotation=-?90\b", p.stdout, re.M):
+            return out
+    return None
+
+
+def case_size(r, tmp):
+    """The window opens at the first video's display size (sample aspect
+    ratio and rotation applied), bounded by 90% of the screen; --size
+    wins; no picture: 960x600. --stats says window= (the toplevel's size),
+    video_widget= (the video widget's allocation) and display_size=."""
+    sar = os.path.join(tmp, "sar.mkv")  # 320x240, pixels twice as wide as high
+    ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=320x240:r=30:d=1", "-vf", "setsar=2",
+            "-c:v", "ffv1", "-pix_fmt", "yuv420p", sar], tmp)
+    upright = os.path.join(tmp, "upright.mp4")
+    ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=640x480:r=30:d=1", "-c:v", "libx264", "-preset",
+            "ultrafast", "-pix_fmt", "yuv420p", upright], tmp)
+    huge = os.path.join(tmp, "huge.mkv")
+    ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=4000x3000:r=30", "-frames:v", "3", "-c:v", "ffv1",
+            "-pix_fmt", "yuv420p", huge], tmp)
+    paintable = r.output == "paintable"
+
+    def play(label, args, expect_rc=0, frames=["--frames", "3"]):
+        png = os.path.join(tmp, "%s.png" % label)
+        rc, out, err, dt = r.run(["--verbose"] + frames + ["--screenshot", png, "--stats"]
+                                 + args)
+        no_crash(rc, err, label)
+        check(rc == expect_rc, "%s: exit %d (got %d)" % (label, expect_rc, rc))
+        kv = parse_kv(out)
+        print("# %s: window=%s video_widget=%s display_size=%s texture_size=%s" %
+              (label, kv.get("window"), kv.get("video_widget"), kv.get("display_size"),
+               kv.get("texture_size")))
+        check(kv.get("leaked_objects") == "0", "%s: leaked_objects=0" % label)
+        shot = read_png(png)[:2] if rc == 0 and os.path.exists(png) else None
+        return kv, shot
+
+    # SAR 2:1: the video widget is 640x240, the picture fills it
+    kv, shot = play("sar", [sar])
+    check(kv.get("display_size") == "640x240", "sar: display size 640x240 (%s)" %
+          kv.get("display_size"))
+    check(kv.get("video_widget") == "640x240", "sar: the video widget is 640x240 (%s)" %
+          kv.get("video_widget"))
+    win = wxh(kv.get("window"))
+    check(win is not None and win[0] >= 640 and win[1] > 240 and win[1] < 240 + 200,
+          "sar: the window holds the video and its controls (%s)" % kv.get("window"))
+    if paintable:
+        check(kv.get("texture_size") == "640x240", "sar: shown at 640x240, 1:1 (%s)" %
+              kv.get("texture_size"))
+    check(shot == (640, 240), "sar: the screenshot is 640x240 (%s)" % (shot,))
+
+    # rotated 90 degrees (display matrix): a portrait window, the picture
+    # turned (the screenshot is portrait too)
+    rotated = make_rotated(tmp, upright)
+    if check(rotated is not None, "rotated: ffmpeg wrote a display matrix"):
+        kv, shot = play("rotated", [rotated])
+        check(kv.get("display_size") == "480x640", "rotated: display size 480x640 (%s)" %
+              kv.get("display_size"))
+        check(kv.get("video_widget") == "480x640", "rotated: the video widget is 480x640 (%s)"
+              % kv.get("video_widget"))
+        check(shot == (480, 640), "rotated: the screenshot is portrait, 480x640 (%s)" % (shot,))
+
+    # 4000x3000: bounded by 90% of the screen, 4:3 kept
+    kv, shot = play("huge", [huge])
+    win, vid = wxh(kv.get("window")), wxh(kv.get("video_widget"))
+    if check(win is not None and vid is not None, "huge: sizes reported"):
+        check(win[0] <= XVFB_W * 0.9 + 1 and win[1] <= XVFB_H * 0.9 + 1,
+              "huge: the window fits 90%% of the %dx%d screen (%dx%d)" % (XVFB_W, XVFB_H, *win))
+        check(win[1] >= XVFB_H * 0.9 - 2 or win[0] >= XVFB_W * 0.9 - 2,
+              "huge: ... and fills it on one side (%dx%d)" % win)
+        check(abs(vid[0] * 3 - vid[1] * 4) <= 8, "huge: the video widget is 4:3 (%dx%d)" % vid)
+
+    # --size wins
+    kv, shot = play("given", ["--size", "500x400", sar])
+    check(kv.get("window") == "500x400", "given: --size 500x400 is the window's size (%s)" %
+          kv.get("window"))
+    check(kv.get("display_size") == "640x240", "given: the display size is known all the same")
+
+    # no picture (an audio-only file: an error): the default size
+    wav = os.path.join(tmp, "audio.wav")
+    ffmpeg(["-f", "lavfi", "-i", "sine=frequency=440:duration=1", wav], tmp)
+    kv, shot = play("no-video", [wav], expect_rc=1)
+    check(kv.get("window") == "960x600", "no-video: the default 960x600 (%s)" % kv.get("window"))
+
+    # a playlist (each to its end): the first file sizes the window, the
+    # second (640x480) does not
+    kv, shot = play("playlist", [sar, upright], frames=[])
+    check(kv.get("display_size") == "640x480", "playlist: the second file played (%s)" %
+          kv.get("display_size"))
+    check(kv.get("video_widget") == "640x240",
+          "playlist: the first file's size stays for the second (%s)" % kv.get("video_widget"))
+
+
+# ---- open/close cycles under LeakSanitizer --------------------------------------------
+
+CYCLES = 200
+
+
+def case_cycles(r, tmp):
+    """CYCLES open/close cycles of one short clip with sound in one player
+    process, through the whole window: the clip CYCLES times as a playlist
+    (each file opens when the one before ends: a new GlvfMediaStream or
+    decoder, its sound connected to a private PulseAudio daemon, played to
+    its end, closed). Exit 0, every file played (paintable: with its sound
+    playing), leaked_objects=0; under ASan, LeakSanitizer finds nothing at
+    exit (no_crash)."""
+    clip = os.path.join(tmp, "cycle.mp4")
+    ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=160x120:r=30:d=0.1", "-f", "lavfi", "-i",
+            "sine=frequency=440:sample_rate=48000:d=0.1", "-c:v", "libx264", "-preset",
+            "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", clip], tmp)
+    env = {}
+    pulse = rec = None
+    if r.output == "paintable":
+        for tool in ("pulseaudio", "parec", "pactl"):
+            if not check(shutil.which(tool) is not None, "cycles: '%s' is installed" % tool):
+                return
+        pulse = PulseServer(tmp)
+        if not check(pulse.ok, "cycles: a private PulseAudio daemon starts"):
+            pulse.stop()
+            return
+        env = {"PULSE_SERVER": pulse.server}
+        # an idle null sink falls back to its largest latency (~2 s), which
+        # each new stream would wait out before its first sample is heard:
+        # a low-latency recording of its monitor keeps it low, as a
+        # desktop's sound card is
+        rec = subprocess.Popen(["parec", "-d", "null.monitor", "--raw", "--latency-msec=5"],
+                               stdout=subprocess.DEVNULL, env=pulse.env)
+    try:
+        png = os.path.join(tmp, "cycles.png")
+        rc, out, err, dt = r.run(["--verbose", "--size", "320x240", "--screenshot", png,
+                                  "--stats"] + [clip] * CYCLES, env=env, timeout=600,
+                                 echo_stderr=False)
+    finally:
+        if rec:
+            rec.terminate()
+            rec.wait()
+        if pulse:
+            pulse.stop()
+    print("# %d cycles in %.1f s (%.0f ms each)" % (CYCLES, dt, dt * 1000 / CYCLES))
+    no_crash(rc, err, "cycles")
+    check(rc == 0, "cycles: exit 0 (got %d)" % rc)
+    opened = len(re.findall(r"^glvf-player: playing '", err, re.M))
+    check(opened == CYCLES, "cycles: %d files opened (%d)" % (CYCLES, opened))
+    kv = parse_kv(out)
+    check(kv.get("leaked_objects") == "0", "cycles: leaked_objects=0 (%s)" %
+          kv.get("leaked_objects"))
+    if r.output == "paintable":
+        sound = len(re.findall(r"^glvf-player: playing '.*audio playing aac$", err, re.M))
+        check(sound == CYCLES, "cycles: each with its sound playing (%d)" % sound)
+        check(kv.get("audio") == "playing", "cycles: audio=playing (%s)" % kv.get("audio"))
+    check(os.path.exists(png), "cycles: the last file was shown (screenshot)")
+
+
+CASES = {"size": case_size, "cycles": case_cycles, "playlist": case_playlist, "url": case_url, "fifo": case_fifo, "fullscreen": case_fullscreen, "keys": case_keys, "chooser": case_chooser, "paused": case_paused, "blocks": case_blocks, "benchmark": case_benchmark, "errors": case_errors, "audio": case_audio, "nosound": case_nosound,
          "sample": case_sample, "options": case_options}
 
 
