@@ -15,6 +15,9 @@
  * context is iterated until every GlvfVideoPaintable worker has ended
  * (glvf_gtk4_get_totals; at most WORKERS_TIMEOUT_MS): their glvf contexts
  * are destroyed then, and what they still held is the leak count.
+ * --output area: the window's teardown released everything; an open still
+ * in flight was cancelled (its thread, which nobody joins, gets at most
+ * OPENERS_GRACE_MS to end).
  */
 #include "player.h"
 
@@ -362,6 +365,13 @@ int main(int argc, char **argv)
                            t.workers_running, WORKERS_TIMEOUT_MS);
                 status = PLAYER_EXIT_FAILURE;
             }
+        } else {
+            /* area: a cancelled open still running must not be inside
+             * FFmpeg while the process exits; one blocked in the kernel (a
+             * FIFO) is left behind after a moment, as with the paintable */
+            gint64 openers_end = g_get_monotonic_time() + OPENERS_GRACE_MS * 1000;
+            while (player_area_openers_running() && g_get_monotonic_time() < openers_end)
+                g_usleep(2000);
         }
         if (opts.benchmark && s.bench_done)
             print_benchmark(&s);

@@ -88,6 +88,9 @@ typedef void (*player_listener)(player *p, player_event ev, void *user);
  * log, and a tick callback while frames are to be presented. */
 player *player_new_area(GlvfVideoArea *area, const player_options *opt,
                         player_listener listener, void *user);
+/* --output area: opening threads still running (cancelled ones end at
+ * their next I/O poll; nobody joins them). Any thread. */
+guint player_area_openers_running(void);
 /* Creates the controller for `picture` (--output paintable; a reference is
  * kept): each opened file gets a new GlvfMediaStream shown by the picture.
  * The stream is realized with the picture's surface (scale, GL let go on

@@ -7,7 +7,10 @@
  * opened once the area is realized ("realize", after the class handler),
  * on a worker thread ("glvf-decode": opening probes the stream, which
  * decodes a few frames; the decoding thread and libavcodec's threads it
- * starts inherit the name), and torn down on "unrealize" BEFORE the class
+ * starts inherit the name) that nobody joins (open_job below: the main
+ * thread never waits for an open, which a FIFO can block for ever; the
+ * decoder opens without the context and gets it on the main thread with
+ * glvf_ffmpeg_decoder_attach_context), and torn down on "unrealize" BEFORE the class
  * handler destroys the context: the item in the widget's mailbox and the
  * frame held back by the pacing are released, then the decoder is destroyed
  * (DR pictures live in the context's staging memory; docs/ffmpeg.md).
@@ -80,16 +83,29 @@ typedef struct push_item {
     struct push_item *next;
 } push_item;
 
+/* An open in flight, then the decoder's log sink for as long as the
+ * decoder lives. Reference-counted: the opening thread (detached: nobody
+ * joins it) holds one until its result is handed to the main thread (an
+ * idle source carries it there), the player holds one while the job is its
+ * open in flight and then while it keeps the decoder. Only the main thread
+ * reads its player, and only while it is not cancelled (the player cancels
+ * it before it goes). It never holds the area's glvf context: the decoder
+ * opens without one (defer_context) and gets it on the main thread
+ * (glvf_ffmpeg_decoder_attach_context), so a cancelled job may outlive the
+ * area, its context and the player. */
 typedef struct open_job {
-    area_player *p;
+    gint refs;
+    area_player *p;           /* main thread, while not cancelled */
     char *path;
-    glvf_context *ctx;
     glvf_ffmpeg_dr dr;
-    GThread *thread;
-    glvf_ffmpeg_decoder *dec; /* result */
-    int err;
-    guint idle_id;            /* set by the thread before it ends */
+    bool verbose;
+    int io_timeout_ms;
     atomic_bool cancelled;    /* the open gives up at its next I/O poll */
+    GMutex lock;
+    char msg[640];            /* last error the decoder logged (any thread) */
+    /* results: written by the opening thread before it queues open_done */
+    glvf_ffmpeg_decoder *dec;
+    int err;
 } open_job;
 
 typedef struct cpu_times {
@@ -130,7 +146,7 @@ struct area_player {
     guint finish_idle_id;
 
     GMutex log_lock;
-    char dec_msg[640];        /* last error the decoder logged (any thread) */
+    open_job *dec_job;        /* the log sink of dec (a reference) */
     uint64_t leaked_gl;
     bool context_destroyed;
 
@@ -192,14 +208,14 @@ static void emit(area_player *p, player_event ev)
  * that failed prints them), warnings go to stderr. */
 static void decoder_log(void *user, glvf_log_level level, const char *msg)
 {
-    area_player *p = user;
+    open_job *job = user;
     if (level == GLVF_LOG_ERROR) {
-        g_mutex_lock(&p->log_lock);
-        g_strlcpy(p->dec_msg, msg, sizeof p->dec_msg);
-        g_mutex_unlock(&p->log_lock);
-        if (p->base.opt.verbose)
+        g_mutex_lock(&job->lock);
+        g_strlcpy(job->msg, msg, sizeof job->msg);
+        g_mutex_unlock(&job->lock);
+        if (job->verbose)
             g_printerr(PLAYER_NAME ": decoder: %s\n", msg);
-    } else if (level <= GLVF_LOG_WARN || p->base.opt.verbose) {
+    } else if (level <= GLVF_LOG_WARN || job->verbose) {
         g_printerr(PLAYER_NAME ": decoder: %s: %s\n", glvf_log_level_name(level), msg);
     }
 }
@@ -364,22 +380,18 @@ static void snapshot_stats(area_player *p)
     }
 }
 
+static void job_unref(open_job *job);
+
 /* Releases everything that came from the decoder, then destroys it. */
 static void close_decoder(area_player *p)
 {
-    if (p->job) { /* an open in flight: cancel it, wait, discard the result */
-        open_job *job = p->job;
-        /* libavformat polls the cancellation in its I/O loops (network,
-         * slow reads); an open blocked in the kernel (a FIFO no one writes
-         * to) still holds this join until that call returns: the
-         * paintable output opens on a thread nobody joins instead */
-        atomic_store(&job->cancelled, true);
-        g_thread_join(job->thread);
-        if (job->idle_id)
-            g_source_remove(job->idle_id);
-        glvf_ffmpeg_decoder_destroy(&job->dec);
-        g_free(job->path);
-        g_free(job);
+    if (p->job) {
+        /* an open in flight: cancelled, never waited for. libavformat polls
+         * the cancellation in its I/O loops (network, slow reads); an open
+         * blocked in the kernel (a FIFO no one writes to) ends whenever that
+         * call returns, on its own thread, which then drops the decoder */
+        atomic_store(&p->job->cancelled, true);
+        job_unref(p->job);
         p->job = NULL;
     }
     if (p->bench.idle_id) {
@@ -394,76 +406,118 @@ static void close_decoder(area_player *p)
     glvf_ffmpeg_decoder_release(p->dec, &p->pending);
     p->tearing_down = false;
     glvf_ffmpeg_decoder_destroy(&p->dec);
+    if (p->dec_job) {
+        job_unref(p->dec_job); /* the decoder's log sink, after the decoder */
+        p->dec_job = NULL;
+    }
     memset(&p->info, 0, sizeof p->info);
 }
 
 static gboolean open_done(gpointer data);
+
+/* Opening threads still running (nobody joins them). */
+static atomic_uint openers_running;
+
+guint player_area_openers_running(void)
+{
+    return atomic_load(&openers_running);
+}
+
+static void job_unref(open_job *job)
+{
+    if (!g_atomic_int_dec_and_test(&job->refs))
+        return;
+    /* a result nobody took (cancelled): on whichever thread drops last */
+    glvf_ffmpeg_decoder_destroy(&job->dec);
+    g_mutex_clear(&job->lock);
+    g_free(job->path);
+    g_free(job);
+}
+
+static void job_unref_notify(gpointer data)
+{
+    job_unref(data);
+}
 
 static bool open_interrupt(void *user)
 {
     return atomic_load(&((open_job *)user)->cancelled);
 }
 
+/* The opening thread: opening may block for as long as the input makes it
+ * (a FIFO no one writes to, a network stall). Its reference goes to the
+ * main thread with the result, or is dropped here when the open was
+ * cancelled meanwhile (with the decoder, if one opened). */
 static gpointer open_thread(gpointer data)
 {
     open_job *job = data;
     job->dec = glvf_ffmpeg_decoder_open(
-            glvf_ffmpeg_decoder_params(.path = job->path, .ctx = job->ctx,
+            glvf_ffmpeg_decoder_params(.path = job->path, .defer_context = true,
                                        .interrupt = open_interrupt, .interrupt_user = job,
                                        /* a URL the user gave may use the network */
                                        .protocols = player_is_url(job->path)
                                                             ? PLAYER_URL_PROTOCOLS
                                                             : NULL,
-                                       .io_timeout_ms = job->p->base.opt.network_timeout_ms,
+                                       .io_timeout_ms = job->io_timeout_ms,
                                        .direct_rendering = job->dr, .log = decoder_log,
-                                       .log_user = job->p,
-                                       .log_level = job->p->base.opt.verbose ? GLVF_LOG_INFO
-                                                                        : GLVF_LOG_WARN),
+                                       .log_user = job,
+                                       .log_level = job->verbose ? GLVF_LOG_INFO
+                                                                 : GLVF_LOG_WARN),
             &job->err);
-    job->idle_id = g_idle_add_full(G_PRIORITY_DEFAULT, open_done, job, NULL);
+    if (atomic_load(&job->cancelled))
+        job_unref(job);
+    else /* (a cancel after this: open_done drops it) */
+        g_idle_add_full(G_PRIORITY_DEFAULT, open_done, job, job_unref_notify);
+    atomic_fetch_sub(&openers_running, 1);
     return NULL;
 }
 
 static void start_open(area_player *p)
 {
-    g_mutex_lock(&p->log_lock);
-    p->dec_msg[0] = '\0';
-    g_mutex_unlock(&p->log_lock);
     open_job *job = g_new0(open_job, 1);
+    job->refs = 2; /* the thread's, the player's */
     job->p = p;
     job->path = g_strdup(p->base.path);
-    job->ctx = p->ctx;
     job->dr = p->base.opt.dr;
+    job->verbose = p->base.opt.verbose;
+    job->io_timeout_ms = p->base.opt.network_timeout_ms;
+    g_mutex_init(&job->lock);
     GError *err = NULL;
-    p->job = job;
+    atomic_fetch_add(&openers_running, 1);
     /* named: the decoding thread and libavcodec's threads inherit it */
-    job->thread = g_thread_try_new("glvf-decode", open_thread, job, &err);
-    if (!job->thread) {
-        p->job = NULL;
-        g_free(job->path);
-        g_free(job);
+    GThread *t = g_thread_try_new("glvf-decode", open_thread, job, &err);
+    if (!t) {
+        atomic_fetch_sub(&openers_running, 1);
+        job->refs = 1;
+        job_unref(job);
         player_fail(&p->base, "cannot start a thread: %s", err->message);
         g_error_free(err);
+        return;
     }
+    g_thread_unref(t); /* detached */
+    p->job = job;
 }
 
 static void bench_start(area_player *p);
 
+/* Main thread, the opening thread's result (its reference is the idle
+ * source's: dropped after this returns). */
 static gboolean open_done(gpointer data)
 {
     open_job *job = data;
+    if (atomic_load(&job->cancelled))
+        return G_SOURCE_REMOVE; /* the player let it go: the last unref drops the decoder */
     area_player *p = job->p;
-    g_thread_join(job->thread);
-    p->job = NULL;
+    p->job = NULL; /* the player's reference: now the decoder's log sink's */
+    p->dec_job = job;
     glvf_ffmpeg_decoder *dec = job->dec;
+    job->dec = NULL;
     int code = job->err;
-    g_free(job->path);
-    g_free(job);
     if (!dec) {
         char msg[640], buf[128];
-        g_mutex_lock(&p->log_lock);
-        g_strlcpy(msg, p->dec_msg, sizeof msg);
-        g_mutex_unlock(&p->log_lock);
+        g_mutex_lock(&job->lock);
+        g_strlcpy(msg, job->msg, sizeof msg);
+        g_mutex_unlock(&job->lock);
         if (!msg[0])
             g_snprintf(msg, sizeof msg, "cannot open '%s' (%s)", p->base.path,
                        glvf_ffmpeg_strerror(code, buf, sizeof buf));
@@ -471,6 +525,10 @@ static gboolean open_done(gpointer data)
         return G_SOURCE_REMOVE;
     }
     p->dec = dec;
+    /* the area's context for direct rendering, now that the open is over
+     * (it outlives the decoder: close_decoder runs before the area's
+     * unrealize destroys it) */
+    glvf_ffmpeg_decoder_attach_context(dec, p->ctx);
     p->info = *glvf_ffmpeg_decoder_info(dec);
     p->dr_on = p->info.direct_rendering;
     p->start_us = p->info.start_time_us != GLVF_FFMPEG_NOPTS ? p->info.start_time_us : 0;

@@ -53,10 +53,11 @@ Cases:
              (10 frames, leaked_objects=0); a 404, a refused connection and
              a server that accepts and never answers (--network-timeout 2)
              exit 1 with a glvf-player: line naming the URL and the reason.
-  fifo       (one Xvfb; paintable output) a FIFO nobody writes to: the
+  fifo       (one Xvfb) a FIFO nobody writes to: the
              window says "Opening never.fifo...", q ends the player at
              once (exit 0, leaked_objects=0) although the open is still
-             blocked in the kernel.
+             blocked in the kernel; n (the FIFO, then a clip) plays the
+             clip at once.
   fullscreen (one Xvfb) --fullscreen: while playing the controls hide
              after 2 s without pointer motion (logged by --verbose: "ui:
              controls hidden"), pointer motion shows them and they hide
@@ -1261,6 +1262,30 @@ def case_fifo(r, tmp):
     check("still running" not in err, "fifo: no worker left running")
     kv = parse_kv(out)
     check(kv.get("leaked_objects") == "0", "fifo: leaked_objects=0")
+    # opening the next file while the FIFO's open still blocks: at once
+    clip = os.path.join(tmp, "after-fifo.mkv")
+    ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=160x120:r=30:d=20", "-c:v", "ffv1", "-pix_fmt",
+            "yuv420p", clip], tmp)
+    p = Interactive(r, ["--size", "320x240", "--stats", fifo, clip])
+    x = XTest()
+    check(x.wait_windows(1, 30), "fifo next: the window opens")
+    check(p.wait_line(r"ui: Opening never\.fifo", 15) is not None,
+          "fifo next: 'Opening never.fifo...' is shown")
+    x.move(100, 80)
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    x.key("n")
+    playing = p.wait_playing(1, 15)
+    dt = time.monotonic() - t0
+    print("# fifo: the next file played %.2f s after n" % dt)
+    check(playing and dt < (10 if asan_build(r.player) else 3),
+          "fifo next: n opens and plays the next file at once (%.2f s)" % dt)
+    x.key("q")
+    x.close()
+    rc, out, err = p.finish("fifo next", timeout=20)
+    no_crash(rc, err, "fifo next")
+    check(rc == 0, "fifo next: exit 0 (got %d)" % rc)
+    check(parse_kv(out).get("leaked_objects") == "0", "fifo next: leaked_objects=0")
 
 
 def free_port():
