@@ -104,17 +104,13 @@ static void print_stats(const player_stats *s)
     printf("gl_api=%s\n", !s->gl_major ? "none" : s->gl_es ? "gles" : "gl");
     printf("gl_version=%d.%d\n", s->gl_major, s->gl_minor);
     printf("position_ms=%lld\n", (long long)(s->position_us / 1000));
-    if (!area) {
-        printf("audio=%s\n", s->audio);
-        printf("audio_codec=%s\n", s->audio_codec[0] ? s->audio_codec : "none");
-        printf("clock=%s\n", s->audio_clock ? "audio" : "video");
-        printf("audio_latency_ms=%.1f\n", s->audio_latency_ms);
-        printf("audio_underruns=%llu\n", (unsigned long long)s->audio_underruns);
-        printf("volume=%d\n", (int)(s->volume * 100 + 0.5));
-        printf("muted=%s\n", s->muted ? "yes" : "no");
-    } else {
-        printf("audio=off\n");
-    }
+    printf("audio=%s\n", s->audio);
+    printf("audio_codec=%s\n", s->audio_codec[0] ? s->audio_codec : "none");
+    printf("clock=%s\n", s->audio_clock ? "audio" : "video");
+    printf("audio_latency_ms=%.1f\n", s->audio_latency_ms);
+    printf("audio_underruns=%llu\n", (unsigned long long)s->audio_underruns);
+    printf("volume=%d\n", (int)(s->volume * 100 + 0.5));
+    printf("muted=%s\n", s->muted ? "yes" : "no");
     printf("context_destroyed=%s\n", s->context_destroyed ? "yes" : "no");
     if (area) {
         printf("live_before_teardown=%llu\n", (unsigned long long)s->live_before_teardown);
@@ -219,7 +215,7 @@ int main(int argc, char **argv)
         { "volume", 0, 0, G_OPTION_ARG_INT, &volume, "Sound volume, 0 to 100 (default 100)",
           "N" },
         { "trace-frames", 0, 0, G_OPTION_ARG_NONE, &trace_frames,
-          "Paintable: print 'frame t_us=T luma=L' on stdout for each frame shown (T: the "
+          "Print 'frame t_us=T luma=L' on stdout for each frame shown (T: the "
           "monotonic clock, L: the mean luma of the picture's centre; for A/V sync tests)",
           NULL },
         { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log glvf and FFmpeg details", NULL },

@@ -56,7 +56,7 @@ typedef struct player_options {
     int network_timeout_ms;  /* URLs: a read that stalls this long fails (0: none) */
     bool no_audio;           /* --no-audio: never open the sound */
     int volume;              /* --volume 0..100 (main.c sets 100 by default) */
-    bool trace_frames;       /* paintable: a stdout line per frame shown (tests) */
+    bool trace_frames;       /* a stdout line per frame shown (tests) */
 } player_options;
 
 /* True when the run is unattended (the window closes by itself). */
@@ -139,8 +139,7 @@ const char *player_last_error(const player *p);
  * texture the picture shows, at the size it is shown. */
 GdkTexture *player_screenshot(player *p);
 
-/* Sound (--output paintable; the area path is silent): volume 0..1 and
- * mute, kept across files. */
+/* Sound (both outputs): volume 0..1 and mute, kept across files. */
 void player_set_volume(player *p, double volume);
 double player_get_volume(const player *p);
 void player_set_muted(player *p, bool muted);
@@ -202,7 +201,7 @@ typedef struct player_stats {
     bool gl_es;                /* the area's context is OpenGL ES */
     int gl_major, gl_minor;
     int64_t position_us;       /* of the frame on screen */
-    /* sound (paintable) */
+    /* sound */
     char audio[16];            /* none, off, disabled, no-server, failed, playing */
     char audio_codec[32];
     int audio_rate;

@@ -35,6 +35,18 @@
  * (glvf_ffmpeg_decoder_release: the AVFrame shell goes back to the decoder).
  * Decoding never happens on the main thread.
  *
+ * Sound. The opening thread connects to the sound server and starts the
+ * GTK4 module's sound output (glvf-audio-out.h, linked as an internal
+ * static library) on the decoder, corked; the main thread uncorks and
+ * corks it with play and pause (and at the end, on errors), flushes it on
+ * each seek (the count of seeks is the chunks' serial) and frees it before
+ * the decoder. While it has a clock, the audio clock is the master: the
+ * frame of media time P is due at mono + (P - audio clock), compared with
+ * the time it will be rendered at (monotonic time plus the measured delay
+ * from push to render) rather than the frame clock's time, which may lag;
+ * the video clock follows each such frame and takes over where the sound
+ * ends.
+ *
  * Benchmark (untimed). The frame clock runs at the display's refresh rate
  * (60 Hz here), so a loop driven by it cannot measure anything faster. The
  * benchmark therefore runs an idle loop on the main thread: take the next
@@ -54,8 +66,11 @@
  */
 #include "player_impl.h"
 
+#include "glvf-audio-out.h" /* the GTK4 module's sound output (internal) */
+
 #include <libavutil/frame.h>
 #include <libavutil/mathematics.h>
+#include <libavutil/pixdesc.h>
 
 #include <epoxy/gl.h>
 
@@ -80,6 +95,7 @@ typedef struct push_item {
     int64_t t_us;             /* its media time */
     bool rebase;              /* the clock starts when it is rendered */
     bool uploaded;
+    gint64 chosen_us;         /* monotonic time at which it was pushed */
     struct push_item *next;
 } push_item;
 
@@ -99,6 +115,7 @@ typedef struct open_job {
     char *path;
     glvf_ffmpeg_dr dr;
     bool verbose;
+    bool want_audio;
     int io_timeout_ms;
     atomic_bool cancelled;    /* the open gives up at its next I/O poll */
     GMutex lock;
@@ -106,6 +123,9 @@ typedef struct open_job {
     /* results: written by the opening thread before it queues open_done */
     glvf_ffmpeg_decoder *dec;
     int err;
+    glvf_audio_out *audio;    /* started on dec (audio "playing") */
+    const char *audio_state;  /* none, disabled, no-server, failed, playing */
+    char audio_why[160];
 } open_job;
 
 typedef struct cpu_times {
@@ -130,6 +150,7 @@ struct area_player {
     bool step;                /* show the next frame, stay paused */
     bool clock_valid;
     bool awaiting_render;     /* a clock-starting frame is pushed, not rendered yet */
+    gint64 render_lag_us;     /* from a push to its render (smoothed) */
     gint64 clock_frame_us;    /* frame-clock time at which ... */
     int64_t clock_media_us;   /* ... this media time was shown */
     AVFrame *pending;         /* taken from the decoder, not yet due */
@@ -147,6 +168,15 @@ struct area_player {
 
     GMutex log_lock;
     open_job *dec_job;        /* the log sink of dec (a reference) */
+
+    /* sound: the audio clock is the master while it runs */
+    glvf_audio_out *audio;    /* pulls dec's audio on libpulse's thread */
+    uint64_t dec_seeks;       /* seeks asked of dec: the audio chunks' serial */
+    const char *audio_state;  /* of the file opened last; NULL: none yet */
+    char audio_codec[32];
+    int audio_rate;
+    bool audio_clock;         /* the audio clock paced the last frame */
+    glvf_audio_out_stats last_audio;
     uint64_t leaked_gl;
     bool context_destroyed;
 
@@ -247,6 +277,7 @@ static void area_failed(player *pp)
 {
     area_player *p = (area_player *)pp;
     p->playing = false;
+    glvf_audio_out_set_playing(p->audio, false);
     update_tick(p);
 }
 
@@ -285,6 +316,28 @@ static void item_put(area_player *p, push_item *it)
 {
     it->next = p->free_items;
     p->free_items = it;
+}
+
+/* --trace-frames: when (the monotonic clock, as CLOCK_MONOTONIC: during
+ * the render that uploads it) and how bright (the mean luma of the centre
+ * 16x16, 8-bit Y; -1 for other formats) the frame rendered is. */
+static void trace_frame(const AVFrame *f)
+{
+    gint64 now = g_get_monotonic_time();
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(f->format);
+    int luma = -1;
+    if (d && !(d->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_HWACCEL)) && f->data[0] &&
+        d->comp[0].depth == 8 && d->comp[0].step == 1 && d->comp[0].plane == 0) {
+        long sum = 0, n = 0;
+        for (int y = MAX(f->height / 2 - 8, 0); y < MIN(f->height / 2 + 8, f->height); y++)
+            for (int x = MAX(f->width / 2 - 8, 0); x < MIN(f->width / 2 + 8, f->width); x++) {
+                sum += f->data[0][(ptrdiff_t)y * f->linesize[0] + x];
+                n++;
+            }
+        luma = n ? (int)(sum / n) : -1;
+    }
+    printf("frame t_us=%lld luma=%d\n", (long long)now, luma);
+    fflush(stdout);
 }
 
 static void count_presented(area_player *p)
@@ -326,7 +379,14 @@ static glvf_frame *upload_item(glvf_context *ctx, gpointer data)
         p->clock_media_us = it->t_us;
         p->clock_valid = true;
         p->awaiting_render = false;
+    } else {
+        /* how late after its push a frame is rendered: the audio clock's
+         * pacing chooses the frame for that moment */
+        gint64 lag = CLAMP(g_get_monotonic_time() - it->chosen_us, 0, 100000);
+        p->render_lag_us = p->render_lag_us ? (7 * p->render_lag_us + lag) / 8 : lag;
     }
+    if (p->base.opt.trace_frames)
+        trace_frame(it->frame);
     count_presented(p);
     if (p->base.opt.frames > 0 && p->base.presented == (uint64_t)p->base.opt.frames)
         finish_after_render(p, true);
@@ -354,6 +414,7 @@ static void present(area_player *p, AVFrame *f, int64_t t_us, bool rebase)
     it->frame = f;
     it->t_us = t_us;
     it->rebase = rebase;
+    it->chosen_us = g_get_monotonic_time();
     if (rebase) {
         p->clock_valid = false;
         p->awaiting_render = true;
@@ -399,6 +460,10 @@ static void close_decoder(area_player *p)
         p->bench.idle_id = 0;
     }
     snapshot_stats(p);
+    if (p->audio) { /* it pulls from the decoder: before it goes */
+        glvf_audio_out_get_stats(p->audio, &p->last_audio);
+        glvf_audio_out_free(&p->audio);
+    }
     p->tearing_down = true;
     glvf_video_area_clear(p->area); /* releases the mailbox item, decoder alive */
     p->awaiting_render = false;
@@ -427,7 +492,9 @@ static void job_unref(open_job *job)
 {
     if (!g_atomic_int_dec_and_test(&job->refs))
         return;
-    /* a result nobody took (cancelled): on whichever thread drops last */
+    /* a result nobody took (cancelled): on whichever thread drops last;
+     * the sound output pulls from the decoder: it goes first */
+    glvf_audio_out_free(&job->audio);
     glvf_ffmpeg_decoder_destroy(&job->dec);
     g_mutex_clear(&job->lock);
     g_free(job->path);
@@ -448,10 +515,9 @@ static bool open_interrupt(void *user)
  * (a FIFO no one writes to, a network stall). Its reference goes to the
  * main thread with the result, or is dropped here when the open was
  * cancelled meanwhile (with the decoder, if one opened). */
-static gpointer open_thread(gpointer data)
+static glvf_ffmpeg_decoder *open_decoder(open_job *job, bool audio)
 {
-    open_job *job = data;
-    job->dec = glvf_ffmpeg_decoder_open(
+    return glvf_ffmpeg_decoder_open(
             glvf_ffmpeg_decoder_params(.path = job->path, .defer_context = true,
                                        .interrupt = open_interrupt, .interrupt_user = job,
                                        /* a URL the user gave may use the network */
@@ -460,10 +526,52 @@ static gpointer open_thread(gpointer data)
                                                             : NULL,
                                        .io_timeout_ms = job->io_timeout_ms,
                                        .direct_rendering = job->dr, .log = decoder_log,
-                                       .log_user = job,
+                                       .log_user = job, .audio = audio,
                                        .log_level = job->verbose ? GLVF_LOG_INFO
                                                                  : GLVF_LOG_WARN),
             &job->err);
+}
+
+/* The opening thread: opening may block for as long as the input makes it
+ * (a FIFO no one writes to, a network stall). With sound wanted it first
+ * connects to the sound server (at most ~2 s), then starts the sound
+ * output on the decoder (corked: the main thread uncorks it), as
+ * GlvfMediaStream's opening thread does. Its reference goes to the main
+ * thread with the result, or is dropped here when the open was cancelled
+ * meanwhile (with the decoder, if one opened). */
+static gpointer open_thread(gpointer data)
+{
+    open_job *job = data;
+    glvf_audio_out *audio = NULL;
+    if (job->want_audio)
+        audio = glvf_audio_out_connect(PLAYER_NAME, job->audio_why, sizeof job->audio_why);
+    job->dec = open_decoder(job, audio != NULL);
+    if (job->dec && !atomic_load(&job->cancelled)) {
+        const glvf_ffmpeg_info *in = glvf_ffmpeg_decoder_info(job->dec);
+        if (in->audio_stream_index < 0) {
+            job->audio_state = "none";
+            glvf_audio_out_free(&audio);
+        } else if (!job->want_audio) {
+            job->audio_state = "disabled";
+        } else if (!audio) {
+            job->audio_state = "no-server";
+        } else if (!in->has_audio) {
+            job->audio_state = "failed";
+            job->audio_why[0] = '\0'; /* the decoder logged why (one warning) */
+            glvf_audio_out_free(&audio);
+        } else if (!glvf_audio_out_start(audio, job->dec, in->audio_rate, job->audio_why,
+                                         sizeof job->audio_why)) {
+            /* the decoder routes audio packets to a queue nobody would
+             * empty: opened again without audio */
+            job->audio_state = "failed";
+            glvf_audio_out_free(&audio);
+            glvf_ffmpeg_decoder_destroy(&job->dec);
+            job->dec = open_decoder(job, false);
+        } else {
+            job->audio_state = "playing";
+        }
+    }
+    job->audio = audio;
     if (atomic_load(&job->cancelled))
         job_unref(job);
     else /* (a cancel after this: open_done drops it) */
@@ -480,6 +588,8 @@ static void start_open(area_player *p)
     job->path = g_strdup(p->base.path);
     job->dr = p->base.opt.dr;
     job->verbose = p->base.opt.verbose;
+    /* the benchmark measures the picture path */
+    job->want_audio = !p->base.opt.no_audio && !p->base.opt.benchmark;
     job->io_timeout_ms = p->base.opt.network_timeout_ms;
     g_mutex_init(&job->lock);
     GError *err = NULL;
@@ -525,6 +635,33 @@ static gboolean open_done(gpointer data)
         return G_SOURCE_REMOVE;
     }
     p->dec = dec;
+    p->dec_seeks = 0;
+    p->audio = job->audio;
+    job->audio = NULL;
+    p->audio_state = job->audio_state;
+    p->audio_clock = false;
+    memset(&p->last_audio, 0, sizeof p->last_audio);
+    {
+        const glvf_ffmpeg_info *in = glvf_ffmpeg_decoder_info(dec);
+        g_strlcpy(p->audio_codec, in->audio_codec_name ? in->audio_codec_name : "",
+                  sizeof p->audio_codec);
+        p->audio_rate = in->audio_rate;
+    }
+    static bool said_no_server;
+    if (p->audio_state && !strcmp(p->audio_state, "no-server") && !said_no_server) {
+        said_no_server = true; /* once per run */
+        g_printerr(PLAYER_NAME ": no sound server: playing without sound\n");
+        if (p->base.opt.verbose && job->audio_why[0])
+            g_printerr(PLAYER_NAME ": (%s)\n", job->audio_why);
+    } else if (p->audio_state && !strcmp(p->audio_state, "failed") && job->audio_why[0]) {
+        /* (an undecodable stream: the decoder's own warning said it) */
+        g_printerr(PLAYER_NAME ": '%s': cannot play its sound (%s): playing without sound\n",
+                   p->base.path, job->audio_why);
+    }
+    if (p->audio) {
+        glvf_audio_out_set_volume(p->audio, p->base.volume, p->base.muted);
+        glvf_audio_out_set_playing(p->audio, p->playing);
+    }
     /* the area's context for direct rendering, now that the open is over
      * (it outlives the decoder: close_decoder runs before the area's
      * unrealize destroys it) */
@@ -550,17 +687,19 @@ static gboolean open_done(gpointer data)
         glvf_render_prepare(p->ctx, p->info.format);
     if (p->resume_us >= 0) {
         glvf_ffmpeg_decoder_seek(p->dec, p->start_us + p->resume_us);
+        glvf_audio_out_flush(p->audio, ++p->dec_seeks);
         p->position_us = p->resume_us;
         p->resume_us = -1;
     }
     if (p->base.opt.verbose) {
         const glvf_ffmpeg_info *i = &p->info;
         g_printerr(PLAYER_NAME ": playing '%s': %s %dx%d %s, %d/%d fps, %s, upload %s, "
-                               "direct rendering %s, %s %d.%d (%s)\n",
+                               "direct rendering %s, %s %d.%d (%s), audio %s%s%s\n",
                    p->base.path, i->codec_name, i->width, i->height, i->pix_fmt_name,
                    i->frame_rate.num, i->frame_rate.den, i->container_name, p->strategy,
                    p->dr_on ? "on" : "off", p->gl_es ? "OpenGL ES" : "OpenGL", p->gl_major,
-                   p->gl_minor, p->renderer);
+                   p->gl_minor, p->renderer, p->audio_state ? p->audio_state : "?",
+                   p->audio_codec[0] ? " " : "", p->audio_codec);
     }
     update_tick(p);
     emit(p, PLAYER_EVENT_OPENED);
@@ -579,6 +718,8 @@ static void area_open(player *pp)
     p->step = false;
     p->position_us = 0;
     p->duration_us = 0;
+    p->audio_state = NULL;
+    p->audio_codec[0] = '\0';
     if (p->ctx)
         start_open(p);
     update_tick(p);
@@ -645,6 +786,7 @@ static void finish(area_player *p)
     if (p->base.finished)
         return;
     p->playing = false;
+    glvf_audio_out_set_playing(p->audio, false);
     player_finish(&p->base);
 }
 
@@ -689,6 +831,7 @@ static void on_end_of_stream(area_player *p)
     }
     if (p->playing) {
         p->playing = false;
+        glvf_audio_out_set_playing(p->audio, false);
         emit(p, PLAYER_EVENT_STATE);
     }
 }
@@ -735,7 +878,15 @@ static void paced_tick(area_player *p, GdkFrameClock *clock)
     if ((p->playing || p->rebase || p->step) && !p->awaiting_render) {
         AVFrame *show = NULL;
         int64_t show_us = 0;
+        gint64 show_due = 0;
         bool rebase = false;
+        /* the sound's clock, when it runs: the media time of the sample
+         * heard now (it stands still while corked, has none after a seek
+         * until samples of the new serial are written, and ends when the
+         * sound has been played out: the video clock then takes over) */
+        int64_t a_us = 0;
+        bool aclock = p->playing && p->audio && glvf_audio_out_clock(p->audio, &a_us);
+        gint64 mono = aclock ? g_get_monotonic_time() : 0;
         while (fetch(p)) {
             int64_t t = p->pending_us;
             if (p->rebase || p->step || !p->clock_valid) {
@@ -749,8 +900,11 @@ static void paced_tick(area_player *p, GdkFrameClock *clock)
                 p->step = false;
                 break;
             }
-            gint64 due = p->clock_frame_us + (t - p->clock_media_us);
-            if (due > now + interval / 2)
+            gint64 due = aclock ? mono + (t - a_us) : p->clock_frame_us + (t - p->clock_media_us);
+            /* (the audio clock is read now: against the monotonic time
+             * the frame chosen will be rendered at, measured from push to
+             * render, not the frame clock's time, which may lag it) */
+            if (due > (aclock ? mono + p->render_lag_us : now) + interval / 2)
                 break; /* keep it for a later tick */
             if (show) { /* a later frame is due too: this one is late */
                 glvf_ffmpeg_decoder_release(p->dec, &show);
@@ -758,7 +912,17 @@ static void paced_tick(area_player *p, GdkFrameClock *clock)
             }
             show = p->pending;
             show_us = t;
+            show_due = due;
             p->pending = NULL;
+        }
+        if (show && !rebase) {
+            p->audio_clock = aclock;
+            if (aclock) {
+                /* the video clock follows the audio's frame by frame, so
+                 * that it takes over where the sound ends */
+                p->clock_frame_us = show_due;
+                p->clock_media_us = show_us;
+            }
         }
         if (show)
             present(p, show, show_us, rebase);
@@ -1094,6 +1258,7 @@ static void area_set_playing(player *pp, bool playing)
         p->clock_media_us = p->shown_us;
     }
     p->playing = playing;
+    glvf_audio_out_set_playing(p->audio, playing);
     update_tick(p);
     emit(p, PLAYER_EVENT_STATE);
 }
@@ -1121,6 +1286,7 @@ static void area_seek(player *pp, int64_t pos_us)
         return;
     glvf_ffmpeg_decoder_release(p->dec, &p->pending);
     glvf_ffmpeg_decoder_seek(p->dec, p->start_us + pos_us);
+    glvf_audio_out_flush(p->audio, ++p->dec_seeks); /* samples of the new serial only */
     p->eos = false;
     p->rebase = true;
     p->position_us = pos_us;
@@ -1195,6 +1361,16 @@ static void area_get_stats(player *pp, player_stats *out)
     out->leaked_gl_objects = p->leaked_gl;
     g_mutex_unlock(&p->log_lock);
     out->context_destroyed = p->context_destroyed;
+    if (p->audio_state) {
+        g_strlcpy(out->audio, p->audio_state, sizeof out->audio);
+        g_strlcpy(out->audio_codec, p->audio_codec, sizeof out->audio_codec);
+        out->audio_rate = p->audio_rate;
+        out->audio_clock = p->audio_clock;
+        if (p->audio)
+            glvf_audio_out_get_stats(p->audio, &p->last_audio);
+        out->audio_latency_ms = (double)p->last_audio.latency_us / 1000.0;
+        out->audio_underruns = p->last_audio.underruns;
+    }
     out->tick_hz = p->tick_span_us > 0 ? (double)p->tick_intervals * 1e6 / (double)p->tick_span_us
                                        : 0;
     out->upload_ms = p->uploads ? (double)p->upload_us_sum / 1e3 / (double)p->uploads : 0;
@@ -1233,6 +1409,19 @@ static char *area_video_text(player *pp)
     return g_strdup_printf("%s %dx%d %s, %.3g fps, %d thread(s)",
                            i->codec_name ? i->codec_name : "?", i->width, i->height,
                            i->pix_fmt_name ? i->pix_fmt_name : "?", fr, i->threads);
+}
+
+/* ---- sound ---------------------------------------------------------------------- */
+
+static void area_update_audio(player *pp)
+{
+    area_player *p = (area_player *)pp;
+    glvf_audio_out_set_volume(p->audio, p->base.volume, p->base.muted);
+}
+
+static bool area_has_audio(const player *pp)
+{
+    return ((const area_player *)pp)->audio != NULL;
 }
 
 /* ---- life ---------------------------------------------------------------------- */
@@ -1281,6 +1470,8 @@ static const player_backend area_backend = {
     .video_text = area_video_text,
     .screenshot = area_screenshot,
     .failed = area_failed,
+    .update_audio = area_update_audio,
+    .has_audio = area_has_audio,
     .free = area_free,
 };
 

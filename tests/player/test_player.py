@@ -69,7 +69,7 @@ Cases:
   options    (no display needed) --help, bad options exit 2 with a message
              starting `glvf-player:`; no display at all exits 1 with a
              message.
-  audio      (one Xvfb; paintable) a private PulseAudio daemon (its own
+  audio      (one Xvfb; both outputs) a private PulseAudio daemon (its own
              runtime directory, a null sink, killed at the end) and `parec`
              recording the sink's monitor; a 12 s clip whose picture
              flashes white exactly when a 1 kHz beep starts, once a second,
@@ -956,9 +956,6 @@ SYNC_TOLERANCE_S = 0.034  # one frame at 30 fps
 def case_audio(r, tmp):
     if not check(bool(os.environ.get("DISPLAY")), "audio: runs under Xvfb (DISPLAY set)"):
         return
-    if r.output != "paintable":
-        print("# audio: --output area plays no sound; nothing to test")
-        return
     clip = make_beeps(tmp)
     for tool in ("pulseaudio", "parec", "pactl"):
         if not check(shutil.which(tool) is not None,
@@ -1007,9 +1004,14 @@ def audio_runs(r, tmp, clip, pulse):
     kv = parse_kv(out)
     n = len([l for l in err.splitlines()
              if l.startswith("glvf-player:") and "cannot be played" in l])
-    check(rc == 0 and int(kv.get("presented", "0")) >= 25 and kv.get("audio") == "failed",
-          "audio: an undecodable sound: the video plays alone (exit %d, presented %s, audio %s)"
-          % (rc, kv.get("presented"), kv.get("audio")))
+    # (the area output drops late frames on a loaded machine: it plays to
+    # its last frame, which is the point)
+    played = (int(kv.get("presented", "0")) >= 25 if r.output == "paintable" else
+              int(kv.get("presented", "0")) > 0 and int(kv.get("position_ms", "0")) >= 900)
+    check(rc == 0 and played and kv.get("audio") == "failed",
+          "audio: an undecodable sound: the video plays alone (exit %d, presented %s, "
+          "position %s ms, audio %s)" % (rc, kv.get("presented"), kv.get("position_ms"),
+                                        kv.get("audio")))
     check(n == 1, "audio: one glvf-player line says the sound cannot be played (%d)" % n)
     rec = Recorder(pulse.env)
     marks = {}
@@ -1110,25 +1112,22 @@ def case_nosound(r, tmp):
           kv.get("presented"))
     check(kv.get("leaked_objects") == "0", "nosound: leaked_objects=0")
     line = "glvf-player: no sound server: playing without sound"
-    if r.output == "paintable":
-        check(err.count(line) == 1, "nosound: the one line '%s' (%d)" % (line, err.count(line)))
-        check(kv.get("audio") == "no-server", "nosound: audio=no-server")
-        check(kv.get("clock") == "video", "nosound: clock=video")
+    check(err.count(line) == 1, "nosound: the one line '%s' (%d)" % (line, err.count(line)))
+    check(kv.get("audio") == "no-server", "nosound: audio=no-server")
+    check(kv.get("clock") == "video", "nosound: clock=video")
     # a clip without sound
     rc, out, err, _ = r.run(["--frames", "10", "--stats", make_blocks(tmp)], env=none)
     no_crash(rc, err, "nosound (no audio stream)")
     kv = parse_kv(out)
     check(rc == 0 and "no sound server" not in err,
           "nosound: a clip without audio: exit 0, no sound line")
-    if r.output == "paintable":
-        check(kv.get("audio") == "none", "nosound: audio=none")
+    check(kv.get("audio") == "none", "nosound: audio=none")
     # --no-audio
     rc, out, err, _ = r.run(["--no-audio", "--frames", "10", "--stats", clip], env=none)
     no_crash(rc, err, "nosound (--no-audio)")
     kv = parse_kv(out)
     check(rc == 0 and "no sound server" not in err, "nosound: --no-audio: exit 0, no sound line")
-    if r.output == "paintable":
-        check(kv.get("audio") == "disabled", "nosound: --no-audio: audio=disabled")
+    check(kv.get("audio") == "disabled", "nosound: --no-audio: audio=disabled")
 
 
 def case_chooser(r, tmp):
