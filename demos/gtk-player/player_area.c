@@ -571,6 +571,8 @@ static gpointer open_thread(gpointer data)
             job->audio_state = "playing";
         }
     }
+    if (!job->dec)
+        glvf_audio_out_free(&audio); /* nothing to play */
     job->audio = audio;
     if (atomic_load(&job->cancelled))
         job_unref(job);
@@ -1274,6 +1276,7 @@ static void area_step(player *pp)
     if (!p->dec)
         return;
     p->playing = false;
+    glvf_audio_out_set_playing(p->audio, false);
     p->step = true;
     update_tick(p);
     emit(p, PLAYER_EVENT_STATE);
