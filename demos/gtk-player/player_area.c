@@ -126,6 +126,11 @@ typedef struct open_job {
     glvf_audio_out *audio;    /* started on dec (audio "playing") */
     const char *audio_state;  /* none, disabled, no-server, failed, playing */
     char audio_why[160];
+    /* set (release) by the opening thread once the results are written,
+     * read (acquire) before they are: the hand-off through GLib's main
+     * context orders them already, but sanitizers do not see inside an
+     * uninstrumented GLib */
+    atomic_bool done;
 } open_job;
 
 typedef struct cpu_times {
@@ -492,6 +497,7 @@ static void job_unref(open_job *job)
 {
     if (!g_atomic_int_dec_and_test(&job->refs))
         return;
+    (void)atomic_load_explicit(&job->done, memory_order_acquire);
     /* a result nobody took (cancelled): on whichever thread drops last;
      * the sound output pulls from the decoder: it goes first */
     glvf_audio_out_free(&job->audio);
@@ -574,7 +580,10 @@ static gpointer open_thread(gpointer data)
     if (!job->dec)
         glvf_audio_out_free(&audio); /* nothing to play */
     job->audio = audio;
-    if (atomic_load(&job->cancelled))
+    bool cancelled = atomic_load(&job->cancelled);
+    /* the last access to the job but for the unref or the hand-off */
+    atomic_store_explicit(&job->done, true, memory_order_release);
+    if (cancelled)
         job_unref(job);
     else /* (a cancel after this: open_done drops it) */
         g_idle_add_full(G_PRIORITY_DEFAULT, open_done, job, job_unref_notify);
@@ -619,6 +628,7 @@ static gboolean open_done(gpointer data)
     open_job *job = data;
     if (atomic_load(&job->cancelled))
         return G_SOURCE_REMOVE; /* the player let it go: the last unref drops the decoder */
+    (void)atomic_load_explicit(&job->done, memory_order_acquire); /* always true here */
     area_player *p = job->p;
     p->job = NULL; /* the player's reference: now the decoder's log sink's */
     p->dec_job = job;
