@@ -517,10 +517,8 @@ static bool open_interrupt(void *user)
     return atomic_load(&((open_job *)user)->cancelled);
 }
 
-/* The opening thread: opening may block for as long as the input makes it
- * (a FIFO no one writes to, a network stall). Its reference goes to the
- * main thread with the result, or is dropped here when the open was
- * cancelled meanwhile (with the decoder, if one opened). */
+/* On the opening thread: the decoder, without a glvf context (it is
+ * attached on the main thread: open_done), with or without its audio. */
 static glvf_ffmpeg_decoder *open_decoder(open_job *job, bool audio)
 {
     return glvf_ffmpeg_decoder_open(
