@@ -15,6 +15,9 @@
  * context is iterated until every GlvfVideoPaintable worker has ended
  * (glvf_gtk4_get_totals; at most WORKERS_TIMEOUT_MS): their glvf contexts
  * are destroyed then, and what they still held is the leak count.
+ * --output area: the window's teardown released everything; an open still
+ * in flight was cancelled (its thread, which nobody joins, gets at most
+ * OPENERS_GRACE_MS to end).
  */
 #include "player.h"
 
@@ -104,17 +107,13 @@ static void print_stats(const player_stats *s)
     printf("window=%dx%d\n", s->window_w, s->window_h);
     printf("video_widget=%dx%d\n", s->video_w, s->video_h);
     printf("display_size=%dx%d\n", s->display_w, s->display_h);
-    if (!area) {
-        printf("audio=%s\n", s->audio);
-        printf("audio_codec=%s\n", s->audio_codec[0] ? s->audio_codec : "none");
-        printf("clock=%s\n", s->audio_clock ? "audio" : "video");
-        printf("audio_latency_ms=%.1f\n", s->audio_latency_ms);
-        printf("audio_underruns=%llu\n", (unsigned long long)s->audio_underruns);
-        printf("volume=%d\n", (int)(s->volume * 100 + 0.5));
-        printf("muted=%s\n", s->muted ? "yes" : "no");
-    } else {
-        printf("audio=off\n");
-    }
+    printf("audio=%s\n", s->audio);
+    printf("audio_codec=%s\n", s->audio_codec[0] ? s->audio_codec : "none");
+    printf("clock=%s\n", s->audio_clock ? "audio" : "video");
+    printf("audio_latency_ms=%.1f\n", s->audio_latency_ms);
+    printf("audio_underruns=%llu\n", (unsigned long long)s->audio_underruns);
+    printf("volume=%d\n", (int)(s->volume * 100 + 0.5));
+    printf("muted=%s\n", s->muted ? "yes" : "no");
     printf("context_destroyed=%s\n", s->context_destroyed ? "yes" : "no");
     if (area) {
         printf("live_before_teardown=%llu\n", (unsigned long long)s->live_before_teardown);
@@ -219,7 +218,7 @@ int main(int argc, char **argv)
         { "volume", 0, 0, G_OPTION_ARG_INT, &volume, "Sound volume, 0 to 100 (default 100)",
           "N" },
         { "trace-frames", 0, 0, G_OPTION_ARG_NONE, &trace_frames,
-          "Paintable: print 'frame t_us=T luma=L' on stdout for each frame shown (T: the "
+          "Print 'frame t_us=T luma=L' on stdout for each frame shown (T: the "
           "monotonic clock, L: the mean luma of the picture's centre; for A/V sync tests)",
           NULL },
         { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log glvf and FFmpeg details", NULL },
@@ -365,6 +364,13 @@ int main(int argc, char **argv)
                            t.workers_running, WORKERS_TIMEOUT_MS);
                 status = PLAYER_EXIT_FAILURE;
             }
+        } else {
+            /* area: a cancelled open still running must not be inside
+             * FFmpeg while the process exits; one blocked in the kernel (a
+             * FIFO) is left behind after a moment, as with the paintable */
+            gint64 openers_end = g_get_monotonic_time() + OPENERS_GRACE_MS * 1000;
+            while (player_area_openers_running() && g_get_monotonic_time() < openers_end)
+                g_usleep(2000);
         }
         if (opts.benchmark && s.bench_done)
             print_benchmark(&s);

@@ -56,7 +56,7 @@ typedef struct player_options {
     int network_timeout_ms;  /* URLs: a read that stalls this long fails (0: none) */
     bool no_audio;           /* --no-audio: never open the sound */
     int volume;              /* --volume 0..100 (main.c sets 100 by default) */
-    bool trace_frames;       /* paintable: a stdout line per frame shown (tests) */
+    bool trace_frames;       /* a stdout line per frame shown (tests) */
 } player_options;
 
 /* True when the run is unattended (the window closes by itself). */
@@ -88,6 +88,9 @@ typedef void (*player_listener)(player *p, player_event ev, void *user);
  * log, and a tick callback while frames are to be presented. */
 player *player_new_area(GlvfVideoArea *area, const player_options *opt,
                         player_listener listener, void *user);
+/* --output area: opening threads still running (cancelled ones end at
+ * their next I/O poll; nobody joins them). Any thread. */
+guint player_area_openers_running(void);
 /* Creates the controller for `picture` (--output paintable; a reference is
  * kept): each opened file gets a new GlvfMediaStream shown by the picture.
  * The stream is realized with the picture's surface (scale, GL let go on
@@ -140,8 +143,7 @@ const char *player_last_error(const player *p);
  * texture the picture shows, at the size it is shown. */
 GdkTexture *player_screenshot(player *p);
 
-/* Sound (--output paintable; the area path is silent): volume 0..1 and
- * mute, kept across files. */
+/* Sound (both outputs): volume 0..1 and mute, kept across files. */
 void player_set_volume(player *p, double volume);
 double player_get_volume(const player *p);
 void player_set_muted(player *p, bool muted);
@@ -203,7 +205,7 @@ typedef struct player_stats {
     bool gl_es;                /* the area's context is OpenGL ES */
     int gl_major, gl_minor;
     int64_t position_us;       /* of the frame on screen */
-    /* sound (paintable) */
+    /* sound */
     char audio[16];            /* none, off, disabled, no-server, failed, playing */
     char audio_codec[32];
     int audio_rate;

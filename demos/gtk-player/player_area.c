@@ -7,7 +7,10 @@
  * opened once the area is realized ("realize", after the class handler),
  * on a worker thread ("glvf-decode": opening probes the stream, which
  * decodes a few frames; the decoding thread and libavcodec's threads it
- * starts inherit the name), and torn down on "unrealize" BEFORE the class
+ * starts inherit the name) that nobody joins (open_job below: the main
+ * thread never waits for an open, which a FIFO can block for ever; the
+ * decoder opens without the context and gets it on the main thread with
+ * glvf_ffmpeg_decoder_attach_context), and torn down on "unrealize" BEFORE the class
  * handler destroys the context: the item in the widget's mailbox and the
  * frame held back by the pacing are released, then the decoder is destroyed
  * (DR pictures live in the context's staging memory; docs/ffmpeg.md).
@@ -32,6 +35,18 @@
  * (glvf_ffmpeg_decoder_release: the AVFrame shell goes back to the decoder).
  * Decoding never happens on the main thread.
  *
+ * Sound. The opening thread connects to the sound server and starts the
+ * GTK4 module's sound output (glvf-audio-out.h, linked as an internal
+ * static library) on the decoder, corked; the main thread uncorks and
+ * corks it with play and pause (and at the end, on errors), flushes it on
+ * each seek (the count of seeks is the chunks' serial) and frees it before
+ * the decoder. While it has a clock, the audio clock is the master: the
+ * frame of media time P is due at mono + (P - audio clock), compared with
+ * the time it will be rendered at (monotonic time plus the measured delay
+ * from push to render) rather than the frame clock's time, which may lag;
+ * the video clock follows each such frame and takes over where the sound
+ * ends.
+ *
  * Benchmark (untimed). The frame clock runs at the display's refresh rate
  * (60 Hz here), so a loop driven by it cannot measure anything faster. The
  * benchmark therefore runs an idle loop on the main thread: take the next
@@ -51,8 +66,11 @@
  */
 #include "player_impl.h"
 
+#include "glvf-audio-out.h" /* the GTK4 module's sound output (internal) */
+
 #include <libavutil/frame.h>
 #include <libavutil/mathematics.h>
+#include <libavutil/pixdesc.h>
 
 #include <epoxy/gl.h>
 
@@ -77,19 +95,42 @@ typedef struct push_item {
     int64_t t_us;             /* its media time */
     bool rebase;              /* the clock starts when it is rendered */
     bool uploaded;
+    gint64 chosen_us;         /* monotonic time at which it was pushed */
     struct push_item *next;
 } push_item;
 
+/* An open in flight, then the decoder's log sink for as long as the
+ * decoder lives. Reference-counted: the opening thread (detached: nobody
+ * joins it) holds one until its result is handed to the main thread (an
+ * idle source carries it there), the player holds one while the job is its
+ * open in flight and then while it keeps the decoder. Only the main thread
+ * reads its player, and only while it is not cancelled (the player cancels
+ * it before it goes). It never holds the area's glvf context: the decoder
+ * opens without one (defer_context) and gets it on the main thread
+ * (glvf_ffmpeg_decoder_attach_context), so a cancelled job may outlive the
+ * area, its context and the player. */
 typedef struct open_job {
-    area_player *p;
+    gint refs;
+    area_player *p;           /* main thread, while not cancelled */
     char *path;
-    glvf_context *ctx;
     glvf_ffmpeg_dr dr;
-    GThread *thread;
-    glvf_ffmpeg_decoder *dec; /* result */
-    int err;
-    guint idle_id;            /* set by the thread before it ends */
+    bool verbose;
+    bool want_audio;
+    int io_timeout_ms;
     atomic_bool cancelled;    /* the open gives up at its next I/O poll */
+    GMutex lock;
+    char msg[640];            /* last error the decoder logged (any thread) */
+    /* results: written by the opening thread before it queues open_done */
+    glvf_ffmpeg_decoder *dec;
+    int err;
+    glvf_audio_out *audio;    /* started on dec (audio "playing") */
+    const char *audio_state;  /* none, disabled, no-server, failed, playing */
+    char audio_why[160];
+    /* set (release) by the opening thread once the results are written,
+     * read (acquire) before they are: the hand-off through GLib's main
+     * context orders them already, but sanitizers do not see inside an
+     * uninstrumented GLib */
+    atomic_bool done;
 } open_job;
 
 typedef struct cpu_times {
@@ -114,6 +155,7 @@ struct area_player {
     bool step;                /* show the next frame, stay paused */
     bool clock_valid;
     bool awaiting_render;     /* a clock-starting frame is pushed, not rendered yet */
+    gint64 render_lag_us;     /* from a push to its render (smoothed) */
     gint64 clock_frame_us;    /* frame-clock time at which ... */
     int64_t clock_media_us;   /* ... this media time was shown */
     AVFrame *pending;         /* taken from the decoder, not yet due */
@@ -130,7 +172,16 @@ struct area_player {
     guint finish_idle_id;
 
     GMutex log_lock;
-    char dec_msg[640];        /* last error the decoder logged (any thread) */
+    open_job *dec_job;        /* the log sink of dec (a reference) */
+
+    /* sound: the audio clock is the master while it runs */
+    glvf_audio_out *audio;    /* pulls dec's audio on libpulse's thread */
+    uint64_t dec_seeks;       /* seeks asked of dec: the audio chunks' serial */
+    const char *audio_state;  /* of the file opened last; NULL: none yet */
+    char audio_codec[32];
+    int audio_rate;
+    bool audio_clock;         /* the audio clock paced the last frame */
+    glvf_audio_out_stats last_audio;
     uint64_t leaked_gl;
     bool context_destroyed;
 
@@ -192,14 +243,14 @@ static void emit(area_player *p, player_event ev)
  * that failed prints them), warnings go to stderr. */
 static void decoder_log(void *user, glvf_log_level level, const char *msg)
 {
-    area_player *p = user;
+    open_job *job = user;
     if (level == GLVF_LOG_ERROR) {
-        g_mutex_lock(&p->log_lock);
-        g_strlcpy(p->dec_msg, msg, sizeof p->dec_msg);
-        g_mutex_unlock(&p->log_lock);
-        if (p->base.opt.verbose)
+        g_mutex_lock(&job->lock);
+        g_strlcpy(job->msg, msg, sizeof job->msg);
+        g_mutex_unlock(&job->lock);
+        if (job->verbose)
             g_printerr(PLAYER_NAME ": decoder: %s\n", msg);
-    } else if (level <= GLVF_LOG_WARN || p->base.opt.verbose) {
+    } else if (level <= GLVF_LOG_WARN || job->verbose) {
         g_printerr(PLAYER_NAME ": decoder: %s: %s\n", glvf_log_level_name(level), msg);
     }
 }
@@ -231,6 +282,7 @@ static void area_failed(player *pp)
 {
     area_player *p = (area_player *)pp;
     p->playing = false;
+    glvf_audio_out_set_playing(p->audio, false);
     update_tick(p);
 }
 
@@ -269,6 +321,28 @@ static void item_put(area_player *p, push_item *it)
 {
     it->next = p->free_items;
     p->free_items = it;
+}
+
+/* --trace-frames: when (the monotonic clock, as CLOCK_MONOTONIC: during
+ * the render that uploads it) and how bright (the mean luma of the centre
+ * 16x16, 8-bit Y; -1 for other formats) the frame rendered is. */
+static void trace_frame(const AVFrame *f)
+{
+    gint64 now = g_get_monotonic_time();
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(f->format);
+    int luma = -1;
+    if (d && !(d->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_HWACCEL)) && f->data[0] &&
+        d->comp[0].depth == 8 && d->comp[0].step == 1 && d->comp[0].plane == 0) {
+        long sum = 0, n = 0;
+        for (int y = MAX(f->height / 2 - 8, 0); y < MIN(f->height / 2 + 8, f->height); y++)
+            for (int x = MAX(f->width / 2 - 8, 0); x < MIN(f->width / 2 + 8, f->width); x++) {
+                sum += f->data[0][(ptrdiff_t)y * f->linesize[0] + x];
+                n++;
+            }
+        luma = n ? (int)(sum / n) : -1;
+    }
+    printf("frame t_us=%lld luma=%d\n", (long long)now, luma);
+    fflush(stdout);
 }
 
 static void count_presented(area_player *p)
@@ -310,7 +384,14 @@ static glvf_frame *upload_item(glvf_context *ctx, gpointer data)
         p->clock_media_us = it->t_us;
         p->clock_valid = true;
         p->awaiting_render = false;
+    } else {
+        /* how late after its push a frame is rendered: the audio clock's
+         * pacing chooses the frame for that moment */
+        gint64 lag = CLAMP(g_get_monotonic_time() - it->chosen_us, 0, 100000);
+        p->render_lag_us = p->render_lag_us ? (7 * p->render_lag_us + lag) / 8 : lag;
     }
+    if (p->base.opt.trace_frames)
+        trace_frame(it->frame);
     count_presented(p);
     if (p->base.opt.frames > 0 && p->base.presented == (uint64_t)p->base.opt.frames)
         finish_after_render(p, true);
@@ -338,6 +419,7 @@ static void present(area_player *p, AVFrame *f, int64_t t_us, bool rebase)
     it->frame = f;
     it->t_us = t_us;
     it->rebase = rebase;
+    it->chosen_us = g_get_monotonic_time();
     if (rebase) {
         p->clock_valid = false;
         p->awaiting_render = true;
@@ -364,22 +446,18 @@ static void snapshot_stats(area_player *p)
     }
 }
 
+static void job_unref(open_job *job);
+
 /* Releases everything that came from the decoder, then destroys it. */
 static void close_decoder(area_player *p)
 {
-    if (p->job) { /* an open in flight: cancel it, wait, discard the result */
-        open_job *job = p->job;
-        /* libavformat polls the cancellation in its I/O loops (network,
-         * slow reads); an open blocked in the kernel (a FIFO no one writes
-         * to) still holds this join until that call returns: the
-         * paintable output opens on a thread nobody joins instead */
-        atomic_store(&job->cancelled, true);
-        g_thread_join(job->thread);
-        if (job->idle_id)
-            g_source_remove(job->idle_id);
-        glvf_ffmpeg_decoder_destroy(&job->dec);
-        g_free(job->path);
-        g_free(job);
+    if (p->job) {
+        /* an open in flight: cancelled, never waited for. libavformat polls
+         * the cancellation in its I/O loops (network, slow reads); an open
+         * blocked in the kernel (a FIFO no one writes to) ends whenever that
+         * call returns, on its own thread, which then drops the decoder */
+        atomic_store(&p->job->cancelled, true);
+        job_unref(p->job);
         p->job = NULL;
     }
     if (p->bench.idle_id) {
@@ -387,6 +465,10 @@ static void close_decoder(area_player *p)
         p->bench.idle_id = 0;
     }
     snapshot_stats(p);
+    if (p->audio) { /* it pulls from the decoder: before it goes */
+        glvf_audio_out_get_stats(p->audio, &p->last_audio);
+        glvf_audio_out_free(&p->audio);
+    }
     p->tearing_down = true;
     glvf_video_area_clear(p->area); /* releases the mailbox item, decoder alive */
     p->awaiting_render = false;
@@ -394,76 +476,168 @@ static void close_decoder(area_player *p)
     glvf_ffmpeg_decoder_release(p->dec, &p->pending);
     p->tearing_down = false;
     glvf_ffmpeg_decoder_destroy(&p->dec);
+    if (p->dec_job) {
+        job_unref(p->dec_job); /* the decoder's log sink, after the decoder */
+        p->dec_job = NULL;
+    }
     memset(&p->info, 0, sizeof p->info);
 }
 
 static gboolean open_done(gpointer data);
+
+/* Opening threads still running (nobody joins them). */
+static atomic_uint openers_running;
+
+guint player_area_openers_running(void)
+{
+    return atomic_load(&openers_running);
+}
+
+static void job_unref(open_job *job)
+{
+    if (!g_atomic_int_dec_and_test(&job->refs))
+        return;
+    (void)atomic_load_explicit(&job->done, memory_order_acquire);
+    /* a result nobody took (cancelled): on whichever thread drops last;
+     * the sound output pulls from the decoder: it goes first */
+    glvf_audio_out_free(&job->audio);
+    glvf_ffmpeg_decoder_destroy(&job->dec);
+    g_mutex_clear(&job->lock);
+    g_free(job->path);
+    g_free(job);
+}
+
+static void job_unref_notify(gpointer data)
+{
+    job_unref(data);
+}
 
 static bool open_interrupt(void *user)
 {
     return atomic_load(&((open_job *)user)->cancelled);
 }
 
-static gpointer open_thread(gpointer data)
+/* On the opening thread: the decoder, without a glvf context (it is
+ * attached on the main thread: open_done), with or without its audio. */
+static glvf_ffmpeg_decoder *open_decoder(open_job *job, bool audio)
 {
-    open_job *job = data;
-    job->dec = glvf_ffmpeg_decoder_open(
-            glvf_ffmpeg_decoder_params(.path = job->path, .ctx = job->ctx,
+    return glvf_ffmpeg_decoder_open(
+            glvf_ffmpeg_decoder_params(.path = job->path, .defer_context = true,
                                        .interrupt = open_interrupt, .interrupt_user = job,
                                        /* a URL the user gave may use the network */
                                        .protocols = player_is_url(job->path)
                                                             ? PLAYER_URL_PROTOCOLS
                                                             : NULL,
-                                       .io_timeout_ms = job->p->base.opt.network_timeout_ms,
+                                       .io_timeout_ms = job->io_timeout_ms,
                                        .direct_rendering = job->dr, .log = decoder_log,
-                                       .log_user = job->p,
-                                       .log_level = job->p->base.opt.verbose ? GLVF_LOG_INFO
-                                                                        : GLVF_LOG_WARN),
+                                       .log_user = job, .audio = audio,
+                                       .log_level = job->verbose ? GLVF_LOG_INFO
+                                                                 : GLVF_LOG_WARN),
             &job->err);
-    job->idle_id = g_idle_add_full(G_PRIORITY_DEFAULT, open_done, job, NULL);
+}
+
+/* The opening thread: opening may block for as long as the input makes it
+ * (a FIFO no one writes to, a network stall). With sound wanted it first
+ * connects to the sound server (at most ~2 s), then starts the sound
+ * output on the decoder (corked: the main thread uncorks it), as
+ * GlvfMediaStream's opening thread does. Its reference goes to the main
+ * thread with the result, or is dropped here when the open was cancelled
+ * meanwhile (with the decoder, if one opened). */
+static gpointer open_thread(gpointer data)
+{
+    open_job *job = data;
+    glvf_audio_out *audio = NULL;
+    if (job->want_audio)
+        audio = glvf_audio_out_connect(PLAYER_NAME, job->audio_why, sizeof job->audio_why);
+    job->dec = open_decoder(job, audio != NULL);
+    if (job->dec && !atomic_load(&job->cancelled)) {
+        const glvf_ffmpeg_info *in = glvf_ffmpeg_decoder_info(job->dec);
+        if (in->audio_stream_index < 0) {
+            job->audio_state = "none";
+            glvf_audio_out_free(&audio);
+        } else if (!job->want_audio) {
+            job->audio_state = "disabled";
+        } else if (!audio) {
+            job->audio_state = "no-server";
+        } else if (!in->has_audio) {
+            job->audio_state = "failed";
+            job->audio_why[0] = '\0'; /* the decoder logged why (one warning) */
+            glvf_audio_out_free(&audio);
+        } else if (!glvf_audio_out_start(audio, job->dec, in->audio_rate, job->audio_why,
+                                         sizeof job->audio_why)) {
+            /* the decoder routes audio packets to a queue nobody would
+             * empty: opened again without audio */
+            job->audio_state = "failed";
+            glvf_audio_out_free(&audio);
+            glvf_ffmpeg_decoder_destroy(&job->dec);
+            job->dec = open_decoder(job, false);
+        } else {
+            job->audio_state = "playing";
+        }
+    }
+    if (!job->dec)
+        glvf_audio_out_free(&audio); /* nothing to play */
+    job->audio = audio;
+    bool cancelled = atomic_load(&job->cancelled);
+    /* the last access to the job but for the unref or the hand-off */
+    atomic_store_explicit(&job->done, true, memory_order_release);
+    if (cancelled)
+        job_unref(job);
+    else /* (a cancel after this: open_done drops it) */
+        g_idle_add_full(G_PRIORITY_DEFAULT, open_done, job, job_unref_notify);
+    atomic_fetch_sub(&openers_running, 1);
     return NULL;
 }
 
 static void start_open(area_player *p)
 {
-    g_mutex_lock(&p->log_lock);
-    p->dec_msg[0] = '\0';
-    g_mutex_unlock(&p->log_lock);
     open_job *job = g_new0(open_job, 1);
+    job->refs = 2; /* the thread's, the player's */
     job->p = p;
     job->path = g_strdup(p->base.path);
-    job->ctx = p->ctx;
     job->dr = p->base.opt.dr;
+    job->verbose = p->base.opt.verbose;
+    /* the benchmark measures the picture path */
+    job->want_audio = !p->base.opt.no_audio && !p->base.opt.benchmark;
+    job->io_timeout_ms = p->base.opt.network_timeout_ms;
+    g_mutex_init(&job->lock);
     GError *err = NULL;
-    p->job = job;
+    atomic_fetch_add(&openers_running, 1);
     /* named: the decoding thread and libavcodec's threads inherit it */
-    job->thread = g_thread_try_new("glvf-decode", open_thread, job, &err);
-    if (!job->thread) {
-        p->job = NULL;
-        g_free(job->path);
-        g_free(job);
+    GThread *t = g_thread_try_new("glvf-decode", open_thread, job, &err);
+    if (!t) {
+        atomic_fetch_sub(&openers_running, 1);
+        job->refs = 1;
+        job_unref(job);
         player_fail(&p->base, "cannot start a thread: %s", err->message);
         g_error_free(err);
+        return;
     }
+    g_thread_unref(t); /* detached */
+    p->job = job;
 }
 
 static void bench_start(area_player *p);
 
+/* Main thread, the opening thread's result (its reference is the idle
+ * source's: dropped after this returns). */
 static gboolean open_done(gpointer data)
 {
     open_job *job = data;
+    if (atomic_load(&job->cancelled))
+        return G_SOURCE_REMOVE; /* the player let it go: the last unref drops the decoder */
+    (void)atomic_load_explicit(&job->done, memory_order_acquire); /* always true here */
     area_player *p = job->p;
-    g_thread_join(job->thread);
-    p->job = NULL;
+    p->job = NULL; /* the player's reference: now the decoder's log sink's */
+    p->dec_job = job;
     glvf_ffmpeg_decoder *dec = job->dec;
+    job->dec = NULL;
     int code = job->err;
-    g_free(job->path);
-    g_free(job);
     if (!dec) {
         char msg[640], buf[128];
-        g_mutex_lock(&p->log_lock);
-        g_strlcpy(msg, p->dec_msg, sizeof msg);
-        g_mutex_unlock(&p->log_lock);
+        g_mutex_lock(&job->lock);
+        g_strlcpy(msg, job->msg, sizeof msg);
+        g_mutex_unlock(&job->lock);
         if (!msg[0])
             g_snprintf(msg, sizeof msg, "cannot open '%s' (%s)", p->base.path,
                        glvf_ffmpeg_strerror(code, buf, sizeof buf));
@@ -471,6 +645,37 @@ static gboolean open_done(gpointer data)
         return G_SOURCE_REMOVE;
     }
     p->dec = dec;
+    p->dec_seeks = 0;
+    p->audio = job->audio;
+    job->audio = NULL;
+    p->audio_state = job->audio_state;
+    p->audio_clock = false;
+    memset(&p->last_audio, 0, sizeof p->last_audio);
+    {
+        const glvf_ffmpeg_info *in = glvf_ffmpeg_decoder_info(dec);
+        g_strlcpy(p->audio_codec, in->audio_codec_name ? in->audio_codec_name : "",
+                  sizeof p->audio_codec);
+        p->audio_rate = in->audio_rate;
+    }
+    static bool said_no_server;
+    if (p->audio_state && !strcmp(p->audio_state, "no-server") && !said_no_server) {
+        said_no_server = true; /* once per run */
+        g_printerr(PLAYER_NAME ": no sound server: playing without sound\n");
+        if (p->base.opt.verbose && job->audio_why[0])
+            g_printerr(PLAYER_NAME ": (%s)\n", job->audio_why);
+    } else if (p->audio_state && !strcmp(p->audio_state, "failed") && job->audio_why[0]) {
+        /* (an undecodable stream: the decoder's own warning said it) */
+        g_printerr(PLAYER_NAME ": '%s': cannot play its sound (%s): playing without sound\n",
+                   p->base.path, job->audio_why);
+    }
+    if (p->audio) {
+        glvf_audio_out_set_volume(p->audio, p->base.volume, p->base.muted);
+        glvf_audio_out_set_playing(p->audio, p->playing);
+    }
+    /* the area's context for direct rendering, now that the open is over
+     * (it outlives the decoder: close_decoder runs before the area's
+     * unrealize destroys it) */
+    glvf_ffmpeg_decoder_attach_context(dec, p->ctx);
     p->info = *glvf_ffmpeg_decoder_info(dec);
     p->dr_on = p->info.direct_rendering;
     p->start_us = p->info.start_time_us != GLVF_FFMPEG_NOPTS ? p->info.start_time_us : 0;
@@ -492,17 +697,19 @@ static gboolean open_done(gpointer data)
         glvf_render_prepare(p->ctx, p->info.format);
     if (p->resume_us >= 0) {
         glvf_ffmpeg_decoder_seek(p->dec, p->start_us + p->resume_us);
+        glvf_audio_out_flush(p->audio, ++p->dec_seeks);
         p->position_us = p->resume_us;
         p->resume_us = -1;
     }
     if (p->base.opt.verbose) {
         const glvf_ffmpeg_info *i = &p->info;
         g_printerr(PLAYER_NAME ": playing '%s': %s %dx%d %s, %d/%d fps, %s, upload %s, "
-                               "direct rendering %s, %s %d.%d (%s)\n",
+                               "direct rendering %s, %s %d.%d (%s), audio %s%s%s\n",
                    p->base.path, i->codec_name, i->width, i->height, i->pix_fmt_name,
                    i->frame_rate.num, i->frame_rate.den, i->container_name, p->strategy,
                    p->dr_on ? "on" : "off", p->gl_es ? "OpenGL ES" : "OpenGL", p->gl_major,
-                   p->gl_minor, p->renderer);
+                   p->gl_minor, p->renderer, p->audio_state ? p->audio_state : "?",
+                   p->audio_codec[0] ? " " : "", p->audio_codec);
     }
     update_tick(p);
     emit(p, PLAYER_EVENT_OPENED);
@@ -521,6 +728,8 @@ static void area_open(player *pp)
     p->step = false;
     p->position_us = 0;
     p->duration_us = 0;
+    p->audio_state = NULL;
+    p->audio_codec[0] = '\0';
     if (p->ctx)
         start_open(p);
     update_tick(p);
@@ -587,6 +796,7 @@ static void finish(area_player *p)
     if (p->base.finished)
         return;
     p->playing = false;
+    glvf_audio_out_set_playing(p->audio, false);
     player_finish(&p->base);
 }
 
@@ -631,6 +841,7 @@ static void on_end_of_stream(area_player *p)
     }
     if (p->playing) {
         p->playing = false;
+        glvf_audio_out_set_playing(p->audio, false);
         emit(p, PLAYER_EVENT_STATE);
     }
 }
@@ -677,7 +888,15 @@ static void paced_tick(area_player *p, GdkFrameClock *clock)
     if ((p->playing || p->rebase || p->step) && !p->awaiting_render) {
         AVFrame *show = NULL;
         int64_t show_us = 0;
+        gint64 show_due = 0;
         bool rebase = false;
+        /* the sound's clock, when it runs: the media time of the sample
+         * heard now (it stands still while corked, has none after a seek
+         * until samples of the new serial are written, and ends when the
+         * sound has been played out: the video clock then takes over) */
+        int64_t a_us = 0;
+        bool aclock = p->playing && p->audio && glvf_audio_out_clock(p->audio, &a_us);
+        gint64 mono = aclock ? g_get_monotonic_time() : 0;
         while (fetch(p)) {
             int64_t t = p->pending_us;
             if (p->rebase || p->step || !p->clock_valid) {
@@ -691,8 +910,11 @@ static void paced_tick(area_player *p, GdkFrameClock *clock)
                 p->step = false;
                 break;
             }
-            gint64 due = p->clock_frame_us + (t - p->clock_media_us);
-            if (due > now + interval / 2)
+            gint64 due = aclock ? mono + (t - a_us) : p->clock_frame_us + (t - p->clock_media_us);
+            /* (the audio clock is read now: against the monotonic time
+             * the frame chosen will be rendered at, measured from push to
+             * render, not the frame clock's time, which may lag it) */
+            if (due > (aclock ? mono + p->render_lag_us : now) + interval / 2)
                 break; /* keep it for a later tick */
             if (show) { /* a later frame is due too: this one is late */
                 glvf_ffmpeg_decoder_release(p->dec, &show);
@@ -700,7 +922,17 @@ static void paced_tick(area_player *p, GdkFrameClock *clock)
             }
             show = p->pending;
             show_us = t;
+            show_due = due;
             p->pending = NULL;
+        }
+        if (show && !rebase) {
+            p->audio_clock = aclock;
+            if (aclock) {
+                /* the video clock follows the audio's frame by frame, so
+                 * that it takes over where the sound ends */
+                p->clock_frame_us = show_due;
+                p->clock_media_us = show_us;
+            }
         }
         if (show)
             present(p, show, show_us, rebase);
@@ -1036,6 +1268,7 @@ static void area_set_playing(player *pp, bool playing)
         p->clock_media_us = p->shown_us;
     }
     p->playing = playing;
+    glvf_audio_out_set_playing(p->audio, playing);
     update_tick(p);
     emit(p, PLAYER_EVENT_STATE);
 }
@@ -1051,6 +1284,7 @@ static void area_step(player *pp)
     if (!p->dec)
         return;
     p->playing = false;
+    glvf_audio_out_set_playing(p->audio, false);
     p->step = true;
     update_tick(p);
     emit(p, PLAYER_EVENT_STATE);
@@ -1063,6 +1297,7 @@ static void area_seek(player *pp, int64_t pos_us)
         return;
     glvf_ffmpeg_decoder_release(p->dec, &p->pending);
     glvf_ffmpeg_decoder_seek(p->dec, p->start_us + pos_us);
+    glvf_audio_out_flush(p->audio, ++p->dec_seeks); /* samples of the new serial only */
     p->eos = false;
     p->rebase = true;
     p->position_us = pos_us;
@@ -1137,6 +1372,16 @@ static void area_get_stats(player *pp, player_stats *out)
     out->leaked_gl_objects = p->leaked_gl;
     g_mutex_unlock(&p->log_lock);
     out->context_destroyed = p->context_destroyed;
+    if (p->audio_state) {
+        g_strlcpy(out->audio, p->audio_state, sizeof out->audio);
+        g_strlcpy(out->audio_codec, p->audio_codec, sizeof out->audio_codec);
+        out->audio_rate = p->audio_rate;
+        out->audio_clock = p->audio_clock;
+        if (p->audio)
+            glvf_audio_out_get_stats(p->audio, &p->last_audio);
+        out->audio_latency_ms = (double)p->last_audio.latency_us / 1000.0;
+        out->audio_underruns = p->last_audio.underruns;
+    }
     out->tick_hz = p->tick_span_us > 0 ? (double)p->tick_intervals * 1e6 / (double)p->tick_span_us
                                        : 0;
     out->upload_ms = p->uploads ? (double)p->upload_us_sum / 1e3 / (double)p->uploads : 0;
@@ -1181,6 +1426,19 @@ static char *area_video_text(player *pp)
     return g_strdup_printf("%s %dx%d %s, %.3g fps, %d thread(s)",
                            i->codec_name ? i->codec_name : "?", i->width, i->height,
                            i->pix_fmt_name ? i->pix_fmt_name : "?", fr, i->threads);
+}
+
+/* ---- sound ---------------------------------------------------------------------- */
+
+static void area_update_audio(player *pp)
+{
+    area_player *p = (area_player *)pp;
+    glvf_audio_out_set_volume(p->audio, p->base.volume, p->base.muted);
+}
+
+static bool area_has_audio(const player *pp)
+{
+    return ((const area_player *)pp)->audio != NULL;
 }
 
 /* ---- life ---------------------------------------------------------------------- */
@@ -1230,6 +1488,8 @@ static const player_backend area_backend = {
     .video_text = area_video_text,
     .screenshot = area_screenshot,
     .failed = area_failed,
+    .update_audio = area_update_audio,
+    .has_audio = area_has_audio,
     .free = area_free,
 };
 

@@ -159,7 +159,10 @@ typedef struct glvf_ffmpeg_decoder_params {
     const char *protocols;
     /* For direct rendering only (may be NULL). Borrowed: it must outlive the
      * decoder AND every AVFrame the decoder handed out (DR pictures live in
-     * its staging memory). */
+     * its staging memory). To open on a thread that may outlive the
+     * context (an open blocked on a FIFO), leave it NULL, set
+     * defer_context and give it with glvf_ffmpeg_decoder_attach_context()
+     * once the open has returned. */
     glvf_context *ctx;
     glvf_ffmpeg_dr direct_rendering;
     /* Decoded frames queued ahead of the consumer. 0: 4; at most 64. */
@@ -206,6 +209,11 @@ typedef struct glvf_ffmpeg_decoder_params {
     /* Resampled chunks queued ahead of the audio consumer. 0: 32; at most
      * 256. (A chunk is one decoded audio frame: ~21 ms of AAC at 48 kHz.) */
     int audio_queue_chunks;
+    /* Direct rendering with a context given after the open
+     * (glvf_ffmpeg_decoder_attach_context; `ctx` NULL): the open never
+     * touches a glvf context, and the pictures decoded before the attach
+     * are FFmpeg's own. Ignored with `ctx` or direct_rendering OFF. */
+    bool defer_context;
 } glvf_ffmpeg_decoder_params;
 
 /* glvf_ffmpeg_decoder_open(glvf_ffmpeg_decoder_params(.path = p), &err) */
@@ -297,7 +305,21 @@ typedef struct glvf_ffmpeg_info {
     int audio_rate;               /* of the chunks (has_audio; the stream's rate) */
 } glvf_ffmpeg_info;
 
-/* Stream information, fixed at open. Owned by the decoder; valid until it
+/*
+ * Gives a decoder opened with .defer_context (and no .ctx) its glvf context
+ * for direct rendering. The checks of params.direct_rendering are made now
+ * (the reason DR stays off is logged at info level, as at open); from the
+ * next picture libavcodec allocates, pictures go to ctx's staging memory.
+ * Returns true when DR is on (info.direct_rendering becomes true), false
+ * when it stays off, the decoder was not opened that way or already had
+ * its attach. `ctx` is borrowed as params.ctx is: it must outlive the
+ * decoder AND every AVFrame it hands out. Once per decoder; any thread,
+ * but info.direct_rendering changes: call it on the thread that reads the
+ * info (the consumer), before reading it.
+ */
+GLVF_API bool glvf_ffmpeg_decoder_attach_context(glvf_ffmpeg_decoder *dec, glvf_context *ctx);
+
+/* Stream information, fixed at open (direct_rendering: or at the attach). Owned by the decoder; valid until it
  * is destroyed. Any thread. */
 GLVF_API const glvf_ffmpeg_info *glvf_ffmpeg_decoder_info(const glvf_ffmpeg_decoder *dec);
 

@@ -48,6 +48,8 @@ struct glvf_ffmpeg_decoder {
     char codec_name[64], pix_fmt_name[64], container_name[128];
     bool stop_on_error;
     bool want_audio;
+    glvf_ffmpeg_dr dr_mode;
+    bool dr_deferred;             /* opened with defer_context, not attached yet */
     int audio_index;              /* the default audio stream, decoded or not; -1 */
 
     AVFormatContext *fmt;
@@ -796,6 +798,33 @@ static int open_input(glvf_ffmpeg_decoder *d, const char *path, const char *prot
     return 0;
 }
 
+/* Why direct rendering stays off with `ctx` (NULL: it may go on). */
+static const char *dr_refusal(glvf_ffmpeg_decoder *d, glvf_context *ctx)
+{
+    const AVCodec *codec = d->avctx->codec ? d->avctx->codec
+                                           : avcodec_find_decoder(d->stream->codecpar->codec_id);
+    glvf_format stream_fmt = glvf_ffmpeg_format_from_av(d->stream->codecpar->format, NULL);
+    if (!codec || !(codec->capabilities & AV_CODEC_CAP_DR1))
+        return "the codec does not support it (no AV_CODEC_CAP_DR1)";
+    if (d->dr_mode == GLVF_FFMPEG_DR_AUTO &&
+        glvf_context_get_upload_strategy(ctx) != GLVF_UPLOAD_PBO_PERSISTENT)
+        return "the upload strategy is not pbo-persistent (regions would be CPU memory)";
+    if (d->stream->codecpar->format != AV_PIX_FMT_NONE && stream_fmt == GLVF_FORMAT_NONE)
+        return "the stream's pixel format is not carried";
+    if (d->dr_mode == GLVF_FFMPEG_DR_AUTO) {
+        /* the core's mapped-read probe: codecs read their reference
+         * pictures back, which uncached mappings make many times slower */
+        glvf_stats cs;
+        glvf_context_get_stats(ctx, &cs);
+        if (!cs.staging_reads_fast)
+            return cs.staging_read_mapped_mbps
+                           ? "mapped staging memory reads less than half as fast as heap memory "
+                             "(glvf_stats.staging_read_mapped_mbps)"
+                           : "the mapped-read probe did not run";
+    }
+    return NULL;
+}
+
 static int open_codec(glvf_ffmpeg_decoder *d, const glvf_ffmpeg_decoder_params *p)
 {
     const AVCodec *codec = avcodec_find_decoder(d->stream->codecpar->codec_id);
@@ -818,36 +847,24 @@ static int open_codec(glvf_ffmpeg_decoder *d, const glvf_ffmpeg_decoder_params *
     d->avctx->thread_count = p->threads > 0 ? p->threads : 0;
     d->avctx->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
 
-    /* direct rendering */
-    bool want = false;
-    glvf_format stream_fmt = glvf_ffmpeg_format_from_av(d->stream->codecpar->format, NULL);
-    if (p->ctx && p->direct_rendering != GLVF_FFMPEG_DR_OFF) {
-        const char *no = NULL;
-        if (!(codec->capabilities & AV_CODEC_CAP_DR1))
-            no = "the codec does not support it (no AV_CODEC_CAP_DR1)";
-        else if (p->direct_rendering == GLVF_FFMPEG_DR_AUTO &&
-                 glvf_context_get_upload_strategy(p->ctx) != GLVF_UPLOAD_PBO_PERSISTENT)
-            no = "the upload strategy is not pbo-persistent (regions would be CPU memory)";
-        else if (d->stream->codecpar->format != AV_PIX_FMT_NONE && stream_fmt == GLVF_FORMAT_NONE)
-            no = "the stream's pixel format is not carried";
-        glvf_stats cs;
-        if (!no && p->direct_rendering == GLVF_FFMPEG_DR_AUTO) {
-            /* the core's mapped-read probe: codecs read their reference
-             * pictures back, which uncached mappings make many times slower */
-            glvf_context_get_stats(p->ctx, &cs);
-            if (!cs.staging_reads_fast)
-                no = cs.staging_read_mapped_mbps
-                         ? "mapped staging memory reads less than half as fast as heap memory "
-                           "(glvf_stats.staging_read_mapped_mbps)"
-                         : "the mapped-read probe did not run";
-        }
+    /* direct rendering: decided now with a context, at attach time with
+     * one given later (defer_context) */
+    bool want = false, install = false;
+    if (p->direct_rendering != GLVF_FFMPEG_DR_OFF && (p->ctx || p->defer_context)) {
+        d->dr_mode = p->direct_rendering;
+        const char *no = p->ctx ? dr_refusal(d, p->ctx)
+                                : !(codec->capabilities & AV_CODEC_CAP_DR1)
+                                          ? "the codec does not support it (no AV_CODEC_CAP_DR1)"
+                                          : NULL;
         if (no)
             dec_log(d, GLVF_LOG_INFO, "'%s': direct rendering off: %s", p->path, no);
+        else if (p->ctx)
+            want = install = true;
         else
-            want = true;
+            install = d->dr_deferred = true; /* get_buffer2 waits for the context */
     }
-    if (want) {
-        d->dr.ctx = p->ctx;
+    if (install) {
+        atomic_store_explicit(&d->dr.ctx, want ? p->ctx : NULL, memory_order_release);
         d->dr.owner = d;
         d->dr.log = &d->log;
         d->avctx->get_buffer2 = glvf_ff_dr_get_buffer2;
@@ -1217,6 +1234,22 @@ int glvf_ffmpeg_decoder_seek(glvf_ffmpeg_decoder *d, int64_t pts_us)
     leave_locked(d);
     pthread_mutex_unlock(&d->lock);
     return 0;
+}
+
+bool glvf_ffmpeg_decoder_attach_context(glvf_ffmpeg_decoder *d, glvf_context *ctx)
+{
+    if (!d || !ctx || !d->dr_deferred)
+        return false;
+    d->dr_deferred = false;
+    const char *no = dr_refusal(d, ctx);
+    if (no) {
+        dec_log(d, GLVF_LOG_INFO, "direct rendering off: %s", no);
+        return false;
+    }
+    d->info.direct_rendering = true;
+    /* libavcodec's threads pick it up at their next get_buffer2 */
+    atomic_store_explicit(&d->dr.ctx, ctx, memory_order_release);
+    return true;
 }
 
 const glvf_ffmpeg_info *glvf_ffmpeg_decoder_info(const glvf_ffmpeg_decoder *d)

@@ -187,7 +187,8 @@ static int fallback(AVCodecContext *avctx, AVFrame *frame, int flags, glvf_ff_dr
 int glvf_ff_dr_get_buffer2(AVCodecContext *avctx, AVFrame *frame, int flags)
 {
     glvf_ff_dr *dr = avctx->opaque;
-    if (!dr || !dr->ctx || avctx->codec_type != AVMEDIA_TYPE_VIDEO || frame->hw_frames_ctx)
+    glvf_context *ctx = dr ? atomic_load_explicit(&dr->ctx, memory_order_acquire) : NULL;
+    if (!ctx || avctx->codec_type != AVMEDIA_TYPE_VIDEO || frame->hw_frames_ctx)
         return avcodec_default_get_buffer2(avctx, frame, flags);
     glvf_format gf = glvf_ffmpeg_format_from_av(frame->format, NULL);
     if (gf == GLVF_FORMAT_NONE)
@@ -221,10 +222,10 @@ int glvf_ff_dr_get_buffer2(AVCodecContext *avctx, AVFrame *frame, int flags)
     int rh = h + 4;
 
     int err = 0;
-    glvf_staging *st = glvf_staging_acquire(dr->ctx, gf, w, rh, align, &err);
+    glvf_staging *st = glvf_staging_acquire(ctx, gf, w, rh, align, &err);
     if (!st) {
         if (err == -EAGAIN)
-            request_add(dr->owner, dr->ctx, gf, w, rh, align);
+            request_add(dr->owner, ctx, gf, w, rh, align);
         return fallback(avctx, frame, flags, dr, WHY_NO_REGION);
     }
     glvf_image *img = glvf_staging_image(st);
@@ -234,7 +235,7 @@ int glvf_ff_dr_get_buffer2(AVCodecContext *avctx, AVFrame *frame, int flags)
     for (int i = 0; i < planes && ok; i++) {
         glvf_plane_layout l;
         const uint8_t *p = img->planes[i].data;
-        ok = glvf_plane_layout_get(dr->ctx, gf, w, rh, i, &l) &&
+        ok = glvf_plane_layout_get(ctx, gf, w, rh, i, &l) &&
              img->planes[i].stride == linesize[i] && p >= base &&
              (uintptr_t)p % (uintptr_t)align == 0;
         if (ok && p + (size_t)linesize[i] * (size_t)l.height > end)
@@ -250,7 +251,7 @@ int glvf_ff_dr_get_buffer2(AVCodecContext *avctx, AVFrame *frame, int flags)
         return fallback(avctx, frame, flags, dr, WHY_NO_TAG);
     }
     t->st = st;
-    t->ctx = dr->ctx;
+    t->ctx = ctx;
     AVBufferRef *buf = av_buffer_create((uint8_t *)base, (size_t)(end - base), dr_free, t, 0);
     if (!buf) {
         tag_put(t);

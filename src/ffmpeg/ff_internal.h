@@ -58,7 +58,9 @@ typedef struct glvf_ff_dr_stats {
 
 /* State a decoder keeps for its get_buffer2. */
 typedef struct glvf_ff_dr {
-    glvf_context *ctx;
+    /* NULL: DR off (or not attached yet: glvf_ffmpeg_decoder_attach_context
+     * publishes it while libavcodec's threads may be in get_buffer2) */
+    _Atomic(glvf_context *) ctx;
     const void *owner;            /* the decoder: key of its reserve requests */
     const glvf_ff_log *log;
     _Atomic uint64_t fallbacks;

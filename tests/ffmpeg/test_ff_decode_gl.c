@@ -491,6 +491,53 @@ static void test_damaged_dr(void *arg)
     free(buf);
 }
 
+/* defer_context: the open touches no glvf context; after the attach the
+ * pictures go to its staging memory (the first ones, decoded before it,
+ * are FFmpeg's own); a second attach and one without defer_context are
+ * refused. */
+static void test_deferred_context(void *arg)
+{
+    (void)arg;
+    glvf_context *ctx = make_ctx(GLVF_UPLOAD_AUTO);
+    REQUIRE(ctx, "context");
+    int err = 0;
+    glvf_ffmpeg_decoder *dec = glvf_ffmpeg_decoder_open(
+            glvf_ffmpeg_decoder_params(.path = media_path("h264-420.mp4"), .defer_context = true,
+                                       .direct_rendering = GLVF_FFMPEG_DR_FORCE, .threads = 2,
+                                       .log = check_log),
+            &err);
+    REQUIRE(dec, "open with defer_context (%d)", err);
+    CHECK(!glvf_ffmpeg_decoder_info(dec)->direct_rendering, "DR off before the attach");
+    CHECK(glvf_ffmpeg_decoder_attach_context(dec, ctx), "attach");
+    CHECK(glvf_ffmpeg_decoder_info(dec)->direct_rendering, "DR on after the attach");
+    CHECK(!glvf_ffmpeg_decoder_attach_context(dec, ctx), "a second attach is refused");
+    int frames = 0, direct = 0, r;
+    for (;;) {
+        AVFrame *f = NULL;
+        r = glvf_ffmpeg_decoder_next(dec, &f, 20000);
+        if (r != 0)
+            break;
+        direct += glvf_ffmpeg_frame_is_direct(f);
+        glvf_frame *gf = glvf_ffmpeg_upload(ctx, f, NULL, NULL);
+        CHECK(gf, "upload frame %d", frames);
+        glvf_frame_unref(&gf);
+        glvf_ffmpeg_decoder_release(dec, &f);
+        frames++;
+    }
+    CHECK(r == GLVF_FFMPEG_EOF, "ends at EOF (%d)", r);
+    printf("# deferred context: %d frames, %d direct\n", frames, direct);
+    CHECK(frames > 0 && direct > 0, "pictures in staging memory after the attach (%d of %d)",
+          direct, frames);
+    glvf_ffmpeg_decoder_destroy(&dec);
+    dec = glvf_ffmpeg_decoder_open(
+            glvf_ffmpeg_decoder_params(.path = media_path("h264-420.mp4"), .log = check_log),
+            &err);
+    REQUIRE(dec, "open without defer_context");
+    CHECK(!glvf_ffmpeg_decoder_attach_context(dec, ctx), "attach refused without defer_context");
+    glvf_ffmpeg_decoder_destroy(&dec);
+    CHECK(glvf_context_destroy(&ctx), "destroy");
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !harness_api_parse(argv[1], &API)) {
@@ -517,6 +564,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < FF_ARRAY_LEN(clips); i++)
         RUN_NAMED(clips[i].m.name, test_clip, &clips[i]);
     RUN(test_steady_state, NULL);
+    RUN(test_deferred_context, NULL);
     RUN(test_held_frames, NULL);
     RUN(test_damaged_dr, NULL);
     harness_ctx_destroy(H);

@@ -53,10 +53,11 @@ Cases:
              (10 frames, leaked_objects=0); a 404, a refused connection and
              a server that accepts and never answers (--network-timeout 2)
              exit 1 with a glvf-player: line naming the URL and the reason.
-  fifo       (one Xvfb; paintable output) a FIFO nobody writes to: the
+  fifo       (one Xvfb) a FIFO nobody writes to: the
              window says "Opening never.fifo...", q ends the player at
              once (exit 0, leaked_objects=0) although the open is still
-             blocked in the kernel.
+             blocked in the kernel; n (the FIFO, then a clip) plays the
+             clip at once.
   fullscreen (one Xvfb) --fullscreen: while playing the controls hide
              after 2 s without pointer motion (logged by --verbose: "ui:
              controls hidden"), pointer motion shows them and they hide
@@ -68,7 +69,7 @@ Cases:
   options    (no display needed) --help, bad options exit 2 with a message
              starting `glvf-player:`; no display at all exits 1 with a
              message.
-  audio      (one Xvfb; paintable) a private PulseAudio daemon (its own
+  audio      (one Xvfb; both outputs) a private PulseAudio daemon (its own
              runtime directory, a null sink, killed at the end) and `parec`
              recording the sink's monitor; a 12 s clip whose picture
              flashes white exactly when a 1 kHz beep starts, once a second,
@@ -959,9 +960,6 @@ SYNC_TOLERANCE_S = 0.034  # one frame at 30 fps
 def case_audio(r, tmp):
     if not check(bool(os.environ.get("DISPLAY")), "audio: runs under Xvfb (DISPLAY set)"):
         return
-    if r.output != "paintable":
-        print("# audio: --output area plays no sound; nothing to test")
-        return
     clip = make_beeps(tmp)
     for tool in ("pulseaudio", "parec", "pactl"):
         if not check(shutil.which(tool) is not None,
@@ -1010,9 +1008,14 @@ def audio_runs(r, tmp, clip, pulse):
     kv = parse_kv(out)
     n = len([l for l in err.splitlines()
              if l.startswith("glvf-player:") and "cannot be played" in l])
-    check(rc == 0 and int(kv.get("presented", "0")) >= 25 and kv.get("audio") == "failed",
-          "audio: an undecodable sound: the video plays alone (exit %d, presented %s, audio %s)"
-          % (rc, kv.get("presented"), kv.get("audio")))
+    # (the area output drops late frames on a loaded machine: it plays to
+    # its last frame, which is the point)
+    played = (int(kv.get("presented", "0")) >= 25 if r.output == "paintable" else
+              int(kv.get("presented", "0")) > 0 and int(kv.get("position_ms", "0")) >= 900)
+    check(rc == 0 and played and kv.get("audio") == "failed",
+          "audio: an undecodable sound: the video plays alone (exit %d, presented %s, "
+          "position %s ms, audio %s)" % (rc, kv.get("presented"), kv.get("position_ms"),
+                                        kv.get("audio")))
     check(n == 1, "audio: one glvf-player line says the sound cannot be played (%d)" % n)
     rec = Recorder(pulse.env)
     marks = {}
@@ -1113,25 +1116,22 @@ def case_nosound(r, tmp):
           kv.get("presented"))
     check(kv.get("leaked_objects") == "0", "nosound: leaked_objects=0")
     line = "glvf-player: no sound server: playing without sound"
-    if r.output == "paintable":
-        check(err.count(line) == 1, "nosound: the one line '%s' (%d)" % (line, err.count(line)))
-        check(kv.get("audio") == "no-server", "nosound: audio=no-server")
-        check(kv.get("clock") == "video", "nosound: clock=video")
+    check(err.count(line) == 1, "nosound: the one line '%s' (%d)" % (line, err.count(line)))
+    check(kv.get("audio") == "no-server", "nosound: audio=no-server")
+    check(kv.get("clock") == "video", "nosound: clock=video")
     # a clip without sound
     rc, out, err, _ = r.run(["--frames", "10", "--stats", make_blocks(tmp)], env=none)
     no_crash(rc, err, "nosound (no audio stream)")
     kv = parse_kv(out)
     check(rc == 0 and "no sound server" not in err,
           "nosound: a clip without audio: exit 0, no sound line")
-    if r.output == "paintable":
-        check(kv.get("audio") == "none", "nosound: audio=none")
+    check(kv.get("audio") == "none", "nosound: audio=none")
     # --no-audio
     rc, out, err, _ = r.run(["--no-audio", "--frames", "10", "--stats", clip], env=none)
     no_crash(rc, err, "nosound (--no-audio)")
     kv = parse_kv(out)
     check(rc == 0 and "no sound server" not in err, "nosound: --no-audio: exit 0, no sound line")
-    if r.output == "paintable":
-        check(kv.get("audio") == "disabled", "nosound: --no-audio: audio=disabled")
+    check(kv.get("audio") == "disabled", "nosound: --no-audio: audio=disabled")
 
 
 def case_chooser(r, tmp):
@@ -1265,6 +1265,30 @@ def case_fifo(r, tmp):
     check("still running" not in err, "fifo: no worker left running")
     kv = parse_kv(out)
     check(kv.get("leaked_objects") == "0", "fifo: leaked_objects=0")
+    # opening the next file while the FIFO's open still blocks: at once
+    clip = os.path.join(tmp, "after-fifo.mkv")
+    ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=160x120:r=30:d=20", "-c:v", "ffv1", "-pix_fmt",
+            "yuv420p", clip], tmp)
+    p = Interactive(r, ["--size", "320x240", "--stats", fifo, clip])
+    x = XTest()
+    check(x.wait_windows(1, 30), "fifo next: the window opens")
+    check(p.wait_line(r"ui: Opening never\.fifo", 15) is not None,
+          "fifo next: 'Opening never.fifo...' is shown")
+    x.move(100, 80)
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    x.key("n")
+    playing = p.wait_playing(1, 15)
+    dt = time.monotonic() - t0
+    print("# fifo: the next file played %.2f s after n" % dt)
+    check(playing and dt < (10 if asan_build(r.player) else 3),
+          "fifo next: n opens and plays the next file at once (%.2f s)" % dt)
+    x.key("q")
+    x.close()
+    rc, out, err = p.finish("fifo next", timeout=20)
+    no_crash(rc, err, "fifo next")
+    check(rc == 0, "fifo next: exit 0 (got %d)" % rc)
+    check(parse_kv(out).get("leaked_objects") == "0", "fifo next: leaked_objects=0")
 
 
 def free_port():
@@ -1499,41 +1523,36 @@ def case_cycles(r, tmp):
     process, through the whole window: the clip CYCLES times as a playlist
     (each file opens when the one before ends: a new GlvfMediaStream or
     decoder, its sound connected to a private PulseAudio daemon, played to
-    its end, closed). Exit 0, every file played (paintable: with its sound
-    playing), leaked_objects=0; under ASan, LeakSanitizer finds nothing at
+    its end, closed). Exit 0, every file played with its sound playing,
+    leaked_objects=0; under ASan, LeakSanitizer finds nothing at
     exit (no_crash)."""
     clip = os.path.join(tmp, "cycle.mp4")
     ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=160x120:r=30:d=0.1", "-f", "lavfi", "-i",
             "sine=frequency=440:sample_rate=48000:d=0.1", "-c:v", "libx264", "-preset",
             "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", clip], tmp)
-    env = {}
-    pulse = rec = None
-    if r.output == "paintable":
-        for tool in ("pulseaudio", "parec", "pactl"):
-            if not check(shutil.which(tool) is not None, "cycles: '%s' is installed" % tool):
-                return
-        pulse = PulseServer(tmp)
-        if not check(pulse.ok, "cycles: a private PulseAudio daemon starts"):
-            pulse.stop()
+    for tool in ("pulseaudio", "parec", "pactl"):
+        if not check(shutil.which(tool) is not None, "cycles: '%s' is installed" % tool):
             return
-        env = {"PULSE_SERVER": pulse.server}
-        # an idle null sink falls back to its largest latency (~2 s), which
-        # each new stream would wait out before its first sample is heard:
-        # a low-latency recording of its monitor keeps it low, as a
-        # desktop's sound card is
-        rec = subprocess.Popen(["parec", "-d", "null.monitor", "--raw", "--latency-msec=5"],
-                               stdout=subprocess.DEVNULL, env=pulse.env)
+    pulse = PulseServer(tmp)
+    if not check(pulse.ok, "cycles: a private PulseAudio daemon starts"):
+        pulse.stop()
+        return
+    env = {"PULSE_SERVER": pulse.server}
+    # an idle null sink falls back to its largest latency (~2 s), which
+    # each new stream would wait out before its first sample is heard:
+    # a low-latency recording of its monitor keeps it low, as a desktop's
+    # sound card is
+    rec = subprocess.Popen(["parec", "-d", "null.monitor", "--raw", "--latency-msec=5"],
+                           stdout=subprocess.DEVNULL, env=pulse.env)
     try:
         png = os.path.join(tmp, "cycles.png")
         rc, out, err, dt = r.run(["--verbose", "--size", "320x240", "--screenshot", png,
                                   "--stats"] + [clip] * CYCLES, env=env, timeout=600,
                                  echo_stderr=False)
     finally:
-        if rec:
-            rec.terminate()
-            rec.wait()
-        if pulse:
-            pulse.stop()
+        rec.terminate()
+        rec.wait()
+        pulse.stop()
     print("# %d cycles in %.1f s (%.0f ms each)" % (CYCLES, dt, dt * 1000 / CYCLES))
     no_crash(rc, err, "cycles")
     check(rc == 0, "cycles: exit 0 (got %d)" % rc)
@@ -1542,10 +1561,9 @@ def case_cycles(r, tmp):
     kv = parse_kv(out)
     check(kv.get("leaked_objects") == "0", "cycles: leaked_objects=0 (%s)" %
           kv.get("leaked_objects"))
-    if r.output == "paintable":
-        sound = len(re.findall(r"^glvf-player: playing '.*audio playing aac$", err, re.M))
-        check(sound == CYCLES, "cycles: each with its sound playing (%d)" % sound)
-        check(kv.get("audio") == "playing", "cycles: audio=playing (%s)" % kv.get("audio"))
+    sound = len(re.findall(r"^glvf-player: playing '.*audio playing aac$", err, re.M))
+    check(sound == CYCLES, "cycles: each with its sound playing (%d)" % sound)
+    check(kv.get("audio") == "playing", "cycles: audio=playing (%s)" % kv.get("audio"))
     check(os.path.exists(png), "cycles: the last file was shown (screenshot)")
 
 
