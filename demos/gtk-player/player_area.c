@@ -906,8 +906,13 @@ static void paced_tick(area_player *p, GdkFrameClock *clock)
                 show_us = t;
                 p->pending = NULL;
                 rebase = true;
-                p->rebase = false;
-                p->step = false;
+                /* a step asked for before a seek's frame was shown steps
+                 * from that frame on the next tick (it was lost: period
+                 * pressed while a seek was still decoding did nothing) */
+                if (p->rebase)
+                    p->rebase = false;
+                else
+                    p->step = false;
                 break;
             }
             gint64 due = aclock ? mono + (t - a_us) : p->clock_frame_us + (t - p->clock_media_us);
@@ -1300,15 +1305,21 @@ static void area_seek(player *pp, int64_t pos_us)
     glvf_audio_out_flush(p->audio, ++p->dec_seeks); /* samples of the new serial only */
     p->eos = false;
     p->rebase = true;
+    p->step = false; /* the target counted any step not yet shown (area_position) */
     p->position_us = pos_us;
     p->last_pts_us = INT64_MIN;
     update_tick(p);
     emit(p, PLAYER_EVENT_STATE);
 }
 
+/* Where the player stands or is going: a seek sets its target at once, and
+ * a step not yet shown counts its frame, so that keys pressed before the
+ * picture caught up (a slow machine) count from there: period then comma
+ * is the frame shown before, not one earlier. */
 static int64_t area_position(const player *pp)
 {
-    return ((const area_player *)pp)->position_us;
+    const area_player *p = (const area_player *)pp;
+    return p->position_us + (p->step ? p->frame_us_nominal : 0);
 }
 
 static int64_t area_duration(const player *pp)
