@@ -506,11 +506,15 @@ static void feed_interrupt(gpointer user)
     pthread_mutex_unlock(&f->lock);
 }
 
-static gint64 feed_due(gpointer user, const glvf_gtk_item *it, gint64 *late_us)
+static gint64 feed_due(gpointer user, glvf_gtk_item *it, gint64 *late_us)
 {
     feed *f = user;
     *late_us = 0;
     pthread_mutex_lock(&f->lock);
+    /* untimed and playing now, not when it was decoded: a frame decoded
+     * while paused and shown after play would otherwise not wait for its
+     * paint and be replaced (one dropped in an untimed run, seen in CI) */
+    it->wait_painted = f->untimed && f->playing;
     gint64 due;
     if (f->closed || it->serial != f->serial || f->seek_to >= 0) {
         due = GLVF_GTK_DUE_DROP;

@@ -1203,7 +1203,7 @@ static void push_interrupt(gpointer user)
     pthread_mutex_unlock(&ps->lock);
 }
 
-static gint64 push_due(gpointer user, const glvf_gtk_item *item, gint64 *late_us)
+static gint64 push_due(gpointer user, glvf_gtk_item *item, gint64 *late_us)
 {
     (void)user;
     (void)item;

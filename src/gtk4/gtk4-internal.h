@@ -41,8 +41,9 @@ typedef struct glvf_gtk_source {
     /* Worker thread: the g_get_monotonic_time() at which the item should be
      * shown; 0 at once; GLVF_GTK_DUE_WAIT (paused), GLVF_GTK_DUE_DROP. Also
      * gives the tolerance: an item later than due + *late_us is dropped
-     * (*late_us 0: never). */
-    gint64 (*due)(gpointer user, const glvf_gtk_item *item, gint64 *late_us);
+     * (*late_us 0: never). May set item->wait_painted for the state now
+     * (the last answer before the hand-off counts). */
+    gint64 (*due)(gpointer user, glvf_gtk_item *item, gint64 *late_us);
     /* Worker thread, GL context current: uploads the item's picture. */
     glvf_frame *(*upload)(gpointer user, glvf_context *ctx, gpointer data);
     /* Optional. Worker thread, GL context current: the picture converted on
