@@ -1234,6 +1234,20 @@ def case_fullscreen(r, tmp):
     check(kv.get("leaked_objects") == "0", "fullscreen: leaked_objects=0")
 
 
+def open_blocked(r, files, label):
+    """Starts the player on FILES (the first a FIFO nobody writes to) and
+    waits for its window and its "Opening never.fifo..." state; the pointer
+    over the window. Returns the Interactive player and the XTest."""
+    p = Interactive(r, ["--size", "320x240", "--stats"] + files)
+    x = XTest()
+    check(x.wait_windows(1, 30), "%s: the window opens" % label)
+    check(p.wait_line(r"ui: Opening never\.fifo", 15) is not None,
+          "%s: 'Opening never.fifo...' is shown" % label)
+    x.move(100, 80)
+    time.sleep(0.3)
+    return p, x
+
+
 def case_fifo(r, tmp):
     """Closing the window while a file is still opening: a FIFO nobody
     writes to blocks the open in the kernel; q must still end the player at
@@ -1242,13 +1256,7 @@ def case_fifo(r, tmp):
         return
     fifo = os.path.join(tmp, "never.fifo")
     os.mkfifo(fifo)
-    p = Interactive(r, ["--size", "320x240", "--stats", fifo])
-    x = XTest()
-    check(x.wait_windows(1, 30), "fifo: the window opens")
-    check(p.wait_line(r"ui: Opening never\.fifo", 15) is not None,
-          "fifo: 'Opening never.fifo...' is shown")
-    x.move(100, 80)
-    time.sleep(0.3)
+    p, x = open_blocked(r, [fifo], "fifo")
     t0 = time.monotonic()
     x.key("q")
     x.close()
@@ -1269,13 +1277,7 @@ def case_fifo(r, tmp):
     clip = os.path.join(tmp, "after-fifo.mkv")
     ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=160x120:r=30:d=20", "-c:v", "ffv1", "-pix_fmt",
             "yuv420p", clip], tmp)
-    p = Interactive(r, ["--size", "320x240", "--stats", fifo, clip])
-    x = XTest()
-    check(x.wait_windows(1, 30), "fifo next: the window opens")
-    check(p.wait_line(r"ui: Opening never\.fifo", 15) is not None,
-          "fifo next: 'Opening never.fifo...' is shown")
-    x.move(100, 80)
-    time.sleep(0.3)
+    p, x = open_blocked(r, [fifo, clip], "fifo next")
     t0 = time.monotonic()
     x.key("n")
     playing = p.wait_playing(1, 15)
