@@ -472,13 +472,61 @@ typedef enum glvf_chroma_location {
     GLVF_CHROMA_TOPLEFT,
 } glvf_chroma_location;
 
+/*
+ * Colour primaries and transfer characteristics: ISO/IEC 23091-4 (H.273)
+ * code points, the values of FFmpeg's AVColorPrimaries and
+ * AVColorTransferCharacteristic. The renderer converts the primaries named
+ * here to BT.709 in linear light; any other value (and 0/2, unspecified) is
+ * shown as BT.709. See docs/rendering.md.
+ */
+enum {
+    GLVF_PRIMARIES_UNSPECIFIED = 2, /* 0 too: shown as BT.709 */
+    GLVF_PRIMARIES_BT709 = 1,
+    GLVF_PRIMARIES_BT470M = 4,      /* BT.470 System M (NTSC 1953) */
+    GLVF_PRIMARIES_BT601_625 = 5,   /* BT.470 B/G, BT.601 625-line (PAL) */
+    GLVF_PRIMARIES_BT601_525 = 6,   /* SMPTE 170M, BT.601 525-line (NTSC) */
+    GLVF_PRIMARIES_SMPTE240M = 7,
+    GLVF_PRIMARIES_FILM = 8,        /* generic film (illuminant C) */
+    GLVF_PRIMARIES_BT2020 = 9,
+    GLVF_PRIMARIES_DCI_P3 = 11,     /* SMPTE RP 431-2 (DCI white point) */
+    GLVF_PRIMARIES_DISPLAY_P3 = 12, /* SMPTE EG 432-1 (P3, D65 white) */
+};
+enum {
+    GLVF_TRANSFER_UNSPECIFIED = 2,  /* 0 too: SDR */
+    GLVF_TRANSFER_BT709 = 1,        /* SDR: shown with the BT.1886 display
+                                       gamma; so are 4-7, 13, 14, 15 */
+    GLVF_TRANSFER_LINEAR = 8,
+    GLVF_TRANSFER_SRGB = 13,
+    GLVF_TRANSFER_PQ = 16,          /* SMPTE ST 2084 (HDR10) */
+    GLVF_TRANSFER_HLG = 18,         /* ARIB STD-B67, BT.2100 HLG */
+};
+
+/* Short names for the overlay and logs ("bt709", "bt2020", "pq", "hlg",
+ * "unknown(22)"); a static string. Any thread. */
+GLVF_API const char *glvf_primaries_name(int primaries);
+GLVF_API const char *glvf_transfer_name(int transfer);
+
+/*
+ * HDR metadata of the stream (SMPTE ST 2086 mastering display, CTA-861.3
+ * content light level), in cd/m² (nits). 0: not known. Values out of range
+ * (a peak under 10 or over 10000 nits, NaN) are ignored by the renderer with
+ * one log line.
+ */
+typedef struct glvf_hdr_metadata {
+    float max_luminance;         /* mastering display peak */
+    float min_luminance;         /* mastering display black */
+    float max_cll;               /* brightest pixel of the content */
+    float max_fall;              /* brightest frame average */
+} glvf_hdr_metadata;
+
 typedef struct glvf_colorimetry {
     glvf_matrix matrix;
     glvf_range range;
-    int primaries;               /* ISO/IEC 23091-4 code points (as FFmpeg's
-                                    AVColorPrimaries); 0/2 = unspecified */
-    int transfer;                /* likewise AVColorTransferCharacteristic */
+    int primaries;               /* GLVF_PRIMARIES_* (H.273 code point);
+                                    0/2 = unspecified */
+    int transfer;                /* GLVF_TRANSFER_* (H.273 code point) */
     glvf_chroma_location chroma_location;
+    glvf_hdr_metadata hdr;
 } glvf_colorimetry;
 
 typedef struct glvf_rational {
@@ -642,6 +690,32 @@ typedef enum glvf_scaler {
     GLVF_SCALER_BICUBIC,         /* Catmull-Rom */
 } glvf_scaler;
 
+/* How HDR (PQ, HLG) light above the output's white is brought into range.
+ * Each is applied to the largest of R, G, B and the colour scaled by the
+ * same factor (hue kept). */
+typedef enum glvf_tone_map {
+    GLVF_TONE_MAP_AUTO = 0,      /* BT.2390 */
+    GLVF_TONE_MAP_BT2390 = 1,    /* ITU-R BT.2390 EETF (a Hermite knee in PQ
+                                    space); tone_map_param: knee offset,
+                                    default 0.5 (the Report's) */
+    GLVF_TONE_MAP_CLIP = 2,      /* hard clip at the output's white */
+    GLVF_TONE_MAP_HABLE = 3,     /* Hable's filmic curve (Uncharted 2),
+                                    normalised to the source peak */
+    GLVF_TONE_MAP_MOBIUS = 4,    /* Möbius: linear up to tone_map_param
+                                    (default 0.3), then a rational roll-off */
+} glvf_tone_map;
+
+/* How colours outside BT.709 after the primaries conversion are brought
+ * in. */
+typedef enum glvf_gamut_map {
+    GLVF_GAMUT_MAP_AUTO = 0,     /* clip */
+    GLVF_GAMUT_MAP_CLIP = 1,     /* each channel clamped to [0, 1] in linear
+                                    light (what zimg and libplacebo do) */
+    GLVF_GAMUT_MAP_DESATURATE = 2, /* moved towards the grey of the same
+                                    luminance just far enough to fit: hue
+                                    and luminance kept, saturation lost */
+} glvf_gamut_map;
+
 typedef struct glvf_rect {
     int x, y, width, height;     /* in framebuffer pixels, GL convention
                                     (origin bottom-left) */
@@ -668,6 +742,22 @@ typedef struct glvf_render_params {
     glvf_matrix matrix;
     glvf_range range;
     glvf_chroma_location chroma_location;
+    int primaries;               /* GLVF_PRIMARIES_* */
+    int transfer;                /* GLVF_TRANSFER_* */
+    /* Colour beyond BT.709 SDR (docs/rendering.md). The output is BT.709
+     * primaries with the BT.1886 display gamma (2.4). */
+    glvf_gamut_map gamut_map;
+    glvf_tone_map tone_map;
+    float tone_map_param;        /* the curve's parameter; 0: its default */
+    /* nits the output's white stands for (SDR reference white); 0: 203
+     * (BT.2408). PQ and HLG light is scaled so this level is 1.0. */
+    float target_peak;
+    /* nits of the brightest source pixel; 0: the frame's MaxCLL, else its
+     * mastering display peak, else 1000 (PQ) / hlg_peak (HLG). */
+    float source_peak;
+    /* HLG: nominal peak of the display the BT.2100 OOTF is computed for
+     * (system gamma 1.2 at 1000 nits); 0: 1000. */
+    float hlg_peak;
 } glvf_render_params;
 
 #define glvf_render_params(...) (&(const glvf_render_params){__VA_ARGS__})
