@@ -13,6 +13,13 @@
 //   PAIR16            16-bit values stored as (low, high) 8-bit channels
 //                     (GLES without EXT_texture_norm16)
 //   ALPHA_PLANE       alpha from the fourth texture
+//   TRANSFER_SDR      colour beyond BT.709 SDR (one of the three; none: the
+//   TRANSFER_PQ       RGB is shown as it comes, today's path): linearise
+//   TRANSFER_HLG      (gamma 2.4, SMPTE ST 2084, BT.2100 HLG + OOTF),
+//                     convert the primaries (u_gamut), tone-map (PQ, HLG:
+//                     one TONE_*), gamut-map (clip, or GAMUT_DESATURATE),
+//                     encode with the BT.1886 gamma (1/2.4). The transfer
+//                     and the curve are compiled in: no branch on a uniform.
 //
 // Variants whose texels are plain values (not PAIR16, not packed 4:2:2) use
 // the sampler's own linear filter (HW_FILTER): bilinear is one texture() per
@@ -263,6 +270,109 @@ float filter_alpha(vec2 pos)
 }
 #endif
 
+// ---- colour beyond BT.709 SDR (src/colour.c computes the constants) --------
+
+#if defined(TRANSFER_SDR) || defined(TRANSFER_PQ) || defined(TRANSFER_HLG)
+#define COLOUR_LINEAR 1
+uniform mat3 u_gamut;     // source primaries -> BT.709, linear light
+uniform vec2 u_lin;       // PQ: 10000 / target nits; HLG: Lw / target, gamma - 1
+uniform vec4 u_tm;        // the tone curve's constants
+
+const float PQ_M1 = 2610.0 / 16384.0;
+const float PQ_M2 = 2523.0 / 4096.0 * 128.0;
+const float PQ_C1 = 3424.0 / 4096.0;
+const float PQ_C2 = 2413.0 / 4096.0 * 32.0;
+const float PQ_C3 = 2392.0 / 4096.0 * 32.0;
+
+// PQ signal -> linear (1.0 = 10000 nits)
+float pq_eotf(float e)
+{
+    float p = pow(max(e, 0.0), 1.0 / PQ_M2);
+    return pow(max(p - PQ_C1, 0.0) / (PQ_C2 - PQ_C3 * p), 1.0 / PQ_M1);
+}
+
+// linear (1.0 = 10000 nits) -> PQ signal
+float pq_inv(float y)
+{
+    float p = pow(max(y, 0.0), PQ_M1);
+    return pow((PQ_C1 + PQ_C2 * p) / (1.0 + PQ_C3 * p), PQ_M2);
+}
+
+// encoded RGB -> linear light, 1.0 = the output's white
+vec3 linearise(vec3 e)
+{
+#if defined(TRANSFER_PQ)
+    return vec3(pq_eotf(e.r), pq_eotf(e.g), pq_eotf(e.b)) * u_lin.x;
+#elif defined(TRANSFER_HLG)
+    // BT.2100 inverse OETF (scene light), then the OOTF for a display of
+    // peak Lw: Fd = Lw * Ys^(gamma - 1) * E
+    const float A = 0.17883277, B = 0.28466892, C = 0.55991073;
+    vec3 s = mix(e * e / 3.0, (exp((e - C) / A) + B) / 12.0, step(vec3(0.5), e));
+    float ys = dot(s, vec3(0.2627, 0.6780, 0.0593));
+    return s * (u_lin.x * pow(max(ys, 1e-6), u_lin.y));
+#else
+    return pow(e, vec3(2.4));
+#endif
+}
+
+#if defined(TRANSFER_PQ) || defined(TRANSFER_HLG)
+#if defined(TONE_HABLE)
+float hable(float x)
+{
+    const float A = 0.15, B = 0.50, C = 0.10, D = 0.20, E = 0.02, F = 0.30;
+    return (x * (x * A + B * C) + D * E) / (x * (x * A + B) + D * F) - E / F;
+}
+#endif
+
+// light above the output's white -> into [0, 1]; x = max(R, G, B) > 0
+float tone(float x)
+{
+#if defined(TONE_BT2390)
+    // ITU-R BT.2390 EETF in PQ space, normalised to the source peak:
+    // u_tm = (target / 10000, PQ(source peak), knee start, PQ(target) / PQ(peak))
+    float e = min(pq_inv(x * u_tm.x) / u_tm.y, 1.0);
+    if (e > u_tm.z) {
+        float t = (e - u_tm.z) / (1.0 - u_tm.z);
+        float t2 = t * t, t3 = t2 * t;
+        e = (2.0 * t3 - 3.0 * t2 + 1.0) * u_tm.z + (t3 - 2.0 * t2 + t) * (1.0 - u_tm.z) +
+            (-2.0 * t3 + 3.0 * t2) * u_tm.w;
+    }
+    return pq_eotf(e * u_tm.y) / u_tm.x;
+#elif defined(TONE_HABLE)
+    return hable(x) * u_tm.y; // u_tm = (peak, 1 / hable(peak))
+#elif defined(TONE_MOBIUS)
+    // u_tm = (j, a, b, (b^2 + 2bj + j^2) / (b - a))
+    return x <= u_tm.x ? x : u_tm.w * (x + u_tm.y) / (x + u_tm.z);
+#else
+    return min(x, 1.0);
+#endif
+}
+#endif
+
+vec3 colour_convert(vec3 e)
+{
+    vec3 l = u_gamut * linearise(e);
+#if defined(TRANSFER_PQ) || defined(TRANSFER_HLG)
+    float sig = max(max(l.r, l.g), l.b);
+    if (sig > 1e-6)
+        l *= tone(sig) / sig;
+#endif
+#ifdef GAMUT_DESATURATE
+    // towards the grey of the same luminance, just far enough to fit
+    float y = clamp(dot(l, vec3(0.2126, 0.7152, 0.0722)), 0.0, 1.0);
+    float t = 1.0;
+    for (int i = 0; i < 3; i++) {
+        if (l[i] > 1.0)
+            t = min(t, (1.0 - y) / (l[i] - y));
+        else if (l[i] < 0.0)
+            t = min(t, y / (y - l[i]));
+    }
+    l = vec3(y) + t * (l - vec3(y));
+#endif
+    return pow(clamp(l, 0.0, 1.0), vec3(1.0 / 2.4));
+}
+#endif
+
 void main()
 {
     vec2 px = v_uv * u_size - 0.5;
@@ -276,5 +386,9 @@ void main()
 #ifdef ALPHA_PLANE
     a = filter_alpha(px) * u_ascale;
 #endif
+#ifdef COLOUR_LINEAR
+    o_color = vec4(colour_convert(clamp(u_m * c + u_off, 0.0, 1.0)), clamp(a, 0.0, 1.0));
+#else
     o_color = vec4(clamp(u_m * c + u_off, 0.0, 1.0), clamp(a, 0.0, 1.0));
+#endif
 }

@@ -272,6 +272,43 @@ void glvf_frames_destroy(glvf_context *ctx); /* orphans live frames, frees free 
 /* Destroy: queues (gl) or forgets the fences of live frames. Lock held. */
 void glvf_frames_end_fences(glvf_context *ctx, bool gl);
 
+/* ---- colour.c ---------------------------------------------------------- */
+/* The renderer's colour path for one draw: NONE is today's single matrix
+ * (BT.709 SDR, bit for bit); the others linearise, convert the primaries to
+ * BT.709, tone-map (PQ, HLG), gamut-map and encode with gamma 1/2.4. */
+typedef enum glvf_colour_path {
+    GLVF_COLOUR_NONE = 0,
+    GLVF_COLOUR_SDR,
+    GLVF_COLOUR_PQ,
+    GLVF_COLOUR_HLG,
+} glvf_colour_path;
+
+typedef struct glvf_colour_plan {
+    glvf_colour_path path;
+    glvf_tone_map tone_map;      /* PQ, HLG: never AUTO */
+    glvf_gamut_map gamut_map;    /* not NONE: never AUTO */
+    int primaries, transfer;     /* what was asked for */
+    float target_peak, source_peak; /* nits (PQ, HLG) */
+    float gamut[9];              /* source -> BT.709, linear, column-major */
+    float lin[2];                /* PQ: 10000/target; HLG: Lw/target, gamma-1 */
+    float tm[4];                 /* the curve's constants (colour.c) */
+} glvf_colour_plan;
+
+/* What was logged already (one line per distinct bad value). */
+typedef struct glvf_colour_memory {
+    int bad_primaries;
+    float bad_target, bad_hlg, bad_source, bad_cll, bad_master;
+} glvf_colour_memory;
+
+/* GL thread (logs through ctx). Never fails: bad values fall back to the
+ * documented defaults, logged once. */
+void glvf_colour_plan_make(glvf_context *ctx, glvf_colour_memory *mem, const glvf_image *img,
+                           const glvf_render_params *p, glvf_colour_plan *out);
+/* Linear-light conversion from `primaries` to BT.709 (row-major); false for
+ * primaries glvf does not know. */
+bool glvf_primaries_to_bt709(int primaries, double out[3][3]);
+double glvf_pq_inverse(double nits);
+
 /* ---- render.c ---------------------------------------------------------- */
 typedef struct glvf_renderer glvf_renderer;
 /* Destroy: queues (gl) or forgets programs and the VAO. Lock held. */

@@ -5,9 +5,11 @@
  *
  * Programs: one pair of shader files (shaders/glvf.vert, shaders/glvf.frag),
  * built per variant (layout family x scaler x 16-bit byte pairs x alpha
- * plane) on first use with the #version line of the context and cached in
- * the context. Colour: bit depth, range and the YUV matrix are folded on the
- * CPU, in double precision, into one 3x3 matrix and offset per draw.
+ * plane, times the colour path: none, or transfer x tone curve x gamut map)
+ * on first use with the #version line of the context and cached in the
+ * context. Colour: bit depth, range and the YUV matrix are folded on the
+ * CPU, in double precision, into one 3x3 matrix and offset per draw; beyond
+ * BT.709 SDR, src/colour.c computes the rest of the path's constants.
  */
 #include "glvf_shaders.h"
 #include "glvf_testing.h"
@@ -26,17 +28,60 @@ static const char *layout_defines[L_COUNT] = {
 };
 #define VARIANTS (L_COUNT * 8)
 
+/* Colour variants: 0 is BT.709 SDR (no linearisation); then SDR with other
+ * primaries, PQ and HLG, each per gamut map (x2), the HDR ones per tone
+ * curve (x4). */
+#define GAMUTS 2
+#define CURVES 4
+#define COLOURS (1 + GAMUTS + 2 * CURVES * GAMUTS)
+
 typedef struct glvf_program {
     GLuint program;
     bool failed;
     GLint u_transform, u_tex[4], u_size, u_csub, u_coff, u_tsize0, u_tsize1, u_m, u_off,
-        u_ascale, u_swap, u_sel[4];
+        u_ascale, u_swap, u_sel[4], u_gamut, u_lin, u_tm;
 } glvf_program;
 
 struct glvf_renderer {
-    glvf_program progs[VARIANTS];
+    glvf_program progs[VARIANTS];          /* colour variant 0 */
+    glvf_program *cprogs[COLOURS - 1];     /* the others, allocated on first use */
     GLuint vao;
+    glvf_colour_memory colour_log;
 };
+
+static int colour_index(const glvf_colour_plan *c)
+{
+    int g = c->gamut_map == GLVF_GAMUT_MAP_DESATURATE;
+    switch (c->path) {
+    case GLVF_COLOUR_SDR: return 1 + g;
+    case GLVF_COLOUR_PQ: return 1 + GAMUTS + ((int)c->tone_map - 1) * GAMUTS + g;
+    case GLVF_COLOUR_HLG:
+        return 1 + GAMUTS + CURVES * GAMUTS + ((int)c->tone_map - 1) * GAMUTS + g;
+    default: return 0;
+    }
+}
+
+/* the defines and the name of colour variant ci */
+static void colour_variant(int ci, char *defines, size_t dn, char *name, size_t nn)
+{
+    static const char *curves[CURVES] = { "BT2390", "CLIP", "HABLE", "MOBIUS" };
+    if (ci == 0) {
+        defines[0] = name[0] = '\0';
+        return;
+    }
+    int k = ci - 1;
+    int g = k % GAMUTS;
+    const char *tf = "SDR", *curve = NULL;
+    if (k >= GAMUTS) {
+        k -= GAMUTS;
+        tf = k / (CURVES * GAMUTS) ? "HLG" : "PQ";
+        curve = curves[(k % (CURVES * GAMUTS)) / GAMUTS];
+    }
+    snprintf(defines, dn, "#define TRANSFER_%s 1\n%s%s%s%s", tf, curve ? "#define TONE_" : "",
+             curve ? curve : "", curve ? " 1\n" : "", g ? "#define GAMUT_DESATURATE 1\n" : "");
+    snprintf(name, nn, " %s%s%s%s", tf, curve ? " " : "", curve ? curve : "",
+             g ? " desaturate" : "");
+}
 
 /* ---- test hook ---------------------------------------------------------- */
 
@@ -116,18 +161,20 @@ static GLuint compile_shader(glvf_context *ctx, GLenum type, const char *defines
     return sh;
 }
 
-static enum build_result build_program(glvf_context *ctx, int v, glvf_program *p)
+static enum build_result build_program(glvf_context *ctx, int v, int ci, glvf_program *p)
 {
     GladGLContext *gl = &ctx->gl;
-    char defines[256];
-    snprintf(defines, sizeof defines, "%s%s%s%s", layout_defines[v / 8],
+    char cdefines[128], cname[48];
+    colour_variant(ci, cdefines, sizeof cdefines, cname, sizeof cname);
+    char defines[384];
+    snprintf(defines, sizeof defines, "%s%s%s%s%s", layout_defines[v / 8],
              (v & 4) ? "#define BICUBIC 1\n" : "", (v & 2) ? "#define PAIR16 1\n" : "",
-             (v & 1) ? "#define ALPHA_PLANE 1\n" : "");
+             (v & 1) ? "#define ALPHA_PLANE 1\n" : "", cdefines);
     static const char *layout_names[L_COUNT] = { "rgb", "gray", "planar", "nv", "packed422" };
-    char variant[64];
-    snprintf(variant, sizeof variant, "%s %s%s%s", layout_names[v / 8],
+    char variant[112];
+    snprintf(variant, sizeof variant, "%s %s%s%s%s", layout_names[v / 8],
              (v & 4) ? "bicubic" : "bilinear", (v & 2) ? " pair16" : "",
-             (v & 1) ? " alpha-plane" : "");
+             (v & 1) ? " alpha-plane" : "", cname);
     const char *suffix = atomic_load(&inject_suffix);
     /* room in the deferred queue for the program's eventual delete: taken
      * first, so that queueing it later cannot fail */
@@ -193,6 +240,9 @@ static enum build_result build_program(glvf_context *ctx, int v, glvf_program *p
     LOC(u_sel[1], "u_sel_u");
     LOC(u_sel[2], "u_sel_y1");
     LOC(u_sel[3], "u_sel_v");
+    LOC(u_gamut, "u_gamut");
+    LOC(u_lin, "u_lin");
+    LOC(u_tm, "u_tm");
 #undef LOC
     GLint prev = 0;
     gl->GetIntegerv(GL_CURRENT_PROGRAM, &prev);
@@ -207,16 +257,21 @@ static enum build_result build_program(glvf_context *ctx, int v, glvf_program *p
     return BUILD_OK;
 }
 
-static glvf_program *get_program(glvf_context *ctx, int v)
+static glvf_renderer *renderer_get(glvf_context *ctx)
 {
     if (!ctx->render) {
         ctx->render = glvf_calloc(1, sizeof *ctx->render);
-        if (!ctx->render) {
+        if (!ctx->render)
             LOG_E(ctx, "render: out of memory");
-            return NULL;
-        }
     }
-    glvf_renderer *r = ctx->render;
+    return ctx->render;
+}
+
+static glvf_program *get_program(glvf_context *ctx, int v, int ci)
+{
+    glvf_renderer *r = renderer_get(ctx);
+    if (!r)
+        return NULL;
     if (!r->vao) {
         pthread_mutex_lock(&ctx->lock);
         bool ok = glvf_tracker_reserve(ctx, 1);
@@ -232,13 +287,23 @@ static glvf_program *get_program(glvf_context *ctx, int v)
         pthread_mutex_unlock(&ctx->lock);
     }
     glvf_program *p = &r->progs[v];
+    if (ci > 0) {
+        if (!r->cprogs[ci - 1]) {
+            r->cprogs[ci - 1] = glvf_calloc(VARIANTS, sizeof(glvf_program));
+            if (!r->cprogs[ci - 1]) {
+                LOG_E(ctx, "render: out of memory");
+                return NULL;
+            }
+        }
+        p = &r->cprogs[ci - 1][v];
+    }
     if (p->failed) {
         /* the driver refused this variant's source: it would again */
         LOG_E(ctx, "render: the program for this format and scaler failed to build earlier "
                    "(logged then); not drawing");
         return NULL;
     }
-    if (!p->program && build_program(ctx, v, p) == BUILD_REFUSED)
+    if (!p->program && build_program(ctx, v, ci, p) == BUILD_REFUSED)
         p->failed = true;
     return p->program ? p : NULL;
 }
@@ -249,13 +314,18 @@ void glvf_render_destroy(glvf_context *ctx, bool gl)
     glvf_renderer *r = ctx->render;
     if (!r)
         return;
-    for (int v = 0; v < VARIANTS; v++) {
-        if (!r->progs[v].program)
-            continue;
-        if (gl)
-            glvf_tracker_defer(ctx, GLVF_OBJECT_PROGRAM, r->progs[v].program, 0);
-        else
-            ctx->tracker.kinds[GLVF_OBJECT_PROGRAM].live--;
+    for (int ci = 0; ci < COLOURS; ci++) {
+        glvf_program *progs = ci ? r->cprogs[ci - 1] : r->progs;
+        for (int v = 0; progs && v < VARIANTS; v++) {
+            if (!progs[v].program)
+                continue;
+            if (gl)
+                glvf_tracker_defer(ctx, GLVF_OBJECT_PROGRAM, progs[v].program, 0);
+            else
+                ctx->tracker.kinds[GLVF_OBJECT_PROGRAM].live--;
+        }
+        if (ci)
+            glvf_free(progs);
     }
     if (r->vao) {
         if (gl)
@@ -277,7 +347,7 @@ int glvf_render_prepare(glvf_context *ctx, glvf_format format)
         return -EINVAL;
     }
     for (int s = 0; s < 2; s++)
-        if (!get_program(ctx, variant_index(ctx, format, (glvf_scaler)s)))
+        if (!get_program(ctx, variant_index(ctx, format, (glvf_scaler)s), 0))
             return glvf_ctx_check_lost(ctx, "glvf_render_prepare") ? -ENODEV : -EIO;
     return 0;
 }
@@ -525,13 +595,15 @@ static int render_frame(glvf_context *ctx, const glvf_frame *frame,
         return -EINVAL;
     }
     if ((unsigned)p->scaler > GLVF_SCALER_BICUBIC || p->rotation % 90 != 0 ||
+        (unsigned)p->tone_map > GLVF_TONE_MAP_MOBIUS ||
+        (unsigned)p->gamut_map > GLVF_GAMUT_MAP_DESATURATE ||
         p->target.width < 0 || p->target.height < 0 ||
         (long long)p->target.x + p->target.width > INT_MAX ||
         (long long)p->target.y + p->target.height > INT_MAX) {
         LOG_E(ctx, "glvf_render: invalid parameters (scaler %d, rotation %d, target %d,%d "
-                   "%dx%d)",
+                   "%dx%d, tone_map %d, gamut_map %d)",
               (int)p->scaler, p->rotation, p->target.x, p->target.y, p->target.width,
-              p->target.height);
+              p->target.height, (int)p->tone_map, (int)p->gamut_map);
         return -EINVAL;
     }
     GladGLContext *gl = &ctx->gl;
@@ -543,7 +615,12 @@ static int render_frame(glvf_context *ctx, const glvf_frame *frame,
         return -EIO;
     }
     const glvf_image *img = &frame->image;
-    glvf_program *prog = get_program(ctx, variant_index(ctx, img->format, p->scaler));
+    if (!renderer_get(ctx))
+        return -EIO;
+    glvf_colour_plan plan;
+    glvf_colour_plan_make(ctx, &ctx->render->colour_log, img, p, &plan);
+    glvf_program *prog =
+        get_program(ctx, variant_index(ctx, img->format, p->scaler), colour_index(&plan));
     if (!prog)
         return -EIO;
 
@@ -646,6 +723,11 @@ static int render_frame(glvf_context *ctx, const glvf_frame *frame,
     gl->Uniform3f(prog->u_off, cx.off[0], cx.off[1], cx.off[2]);
     gl->Uniform1f(prog->u_ascale, cx.ascale);
     gl->Uniform1i(prog->u_swap, img->format == GLVF_FORMAT_NV21);
+    if (plan.path != GLVF_COLOUR_NONE) {
+        gl->UniformMatrix3fv(prog->u_gamut, 1, GL_FALSE, plan.gamut);
+        gl->Uniform2f(prog->u_lin, plan.lin[0], plan.lin[1]);
+        gl->Uniform4f(prog->u_tm, plan.tm[0], plan.tm[1], plan.tm[2], plan.tm[3]);
+    }
     if (lay == L_PACKED422) {
         /* channel positions of Y0, U, Y1, V in a texel */
         static const float yuyv[4][4] = { { 1, 0, 0, 0 }, { 0, 1, 0, 0 }, { 0, 0, 1, 0 },
