@@ -25,6 +25,7 @@
 #define FF_ENABLE_DEPRECATION_WARNINGS_GLVF _Pragma("GCC diagnostic pop")
 
 #include <libavutil/display.h>
+#include <libavutil/mastering_display_metadata.h>
 #include <libavutil/mathematics.h>
 #include <libavutil/pixdesc.h>
 
@@ -57,6 +58,9 @@ struct glvf_ffmpeg_decoder {
     AVStream *stream;
     AVPacket *pkt;
     const uint8_t *stream_matrix; /* the stream's display matrix, or NULL */
+    /* the container's HDR metadata (MP4 mdcv/clli, Matroska colour
+     * elements), or NULL: given to frames whose codec sent none */
+    const uint8_t *stream_mastering, *stream_light;
     int32_t sticky_matrix[9];     /* the last one a frame carried (decoder thread) */
     bool have_sticky;
     glvf_ff_convert *convert;
@@ -477,6 +481,20 @@ static void handle_frame(glvf_ffmpeg_decoder *d, run_state *rs, AVFrame **pf)
             memcpy(sd->data, d->have_sticky ? (const void *)d->sticky_matrix : d->stream_matrix,
                    9 * sizeof(int32_t));
     }
+    /* HDR metadata: the frame's own (HEVC/AV1 SEI and OBUs), else the
+     * container's */
+    if (d->stream_mastering && !av_frame_get_side_data(f, AV_FRAME_DATA_MASTERING_DISPLAY_METADATA)) {
+        AVFrameSideData *sd = av_frame_new_side_data(f, AV_FRAME_DATA_MASTERING_DISPLAY_METADATA,
+                                                     sizeof(AVMasteringDisplayMetadata));
+        if (sd)
+            memcpy(sd->data, d->stream_mastering, sizeof(AVMasteringDisplayMetadata));
+    }
+    if (d->stream_light && !av_frame_get_side_data(f, AV_FRAME_DATA_CONTENT_LIGHT_LEVEL)) {
+        AVFrameSideData *sd = av_frame_new_side_data(f, AV_FRAME_DATA_CONTENT_LIGHT_LEVEL,
+                                                     sizeof(AVContentLightMetadata));
+        if (sd)
+            memcpy(sd->data, d->stream_light, sizeof(AVContentLightMetadata));
+    }
     if (glvf_ffmpeg_format_from_av(f->format, NULL) == GLVF_FORMAT_NONE) {
         if (!d->convert) {
             dec_error(d, GLVF_LOG_ERROR, -ENOTSUP,
@@ -795,6 +813,12 @@ static int open_input(glvf_ffmpeg_decoder *d, const char *path, const char *prot
     const uint8_t *sd = av_stream_get_side_data(d->stream, AV_PKT_DATA_DISPLAYMATRIX, &sd_size);
     if (sd && sd_size >= 9 * sizeof(int32_t))
         d->stream_matrix = sd;
+    sd = av_stream_get_side_data(d->stream, AV_PKT_DATA_MASTERING_DISPLAY_METADATA, &sd_size);
+    if (sd && sd_size >= sizeof(AVMasteringDisplayMetadata))
+        d->stream_mastering = sd;
+    sd = av_stream_get_side_data(d->stream, AV_PKT_DATA_CONTENT_LIGHT_LEVEL, &sd_size);
+    if (sd && sd_size >= sizeof(AVContentLightMetadata))
+        d->stream_light = sd;
     return 0;
 }
 

@@ -5,6 +5,7 @@
 #include "ff_internal.h"
 
 #include <libavutil/display.h>
+#include <libavutil/mastering_display_metadata.h>
 #include <libavutil/pixdesc.h>
 
 #include <errno.h>
@@ -226,6 +227,22 @@ int glvf_ffmpeg_image_from_frame(const AVFrame *frame, glvf_image *out, char *wh
     if (frame->sample_aspect_ratio.num > 0 && frame->sample_aspect_ratio.den > 0) {
         out->sar.num = frame->sample_aspect_ratio.num;
         out->sar.den = frame->sample_aspect_ratio.den;
+    }
+    /* HDR metadata: SMPTE ST 2086 mastering display, CTA-861.3 light level */
+    const AVFrameSideData *hd =
+            av_frame_get_side_data(frame, AV_FRAME_DATA_MASTERING_DISPLAY_METADATA);
+    if (hd && hd->size >= sizeof(AVMasteringDisplayMetadata)) {
+        const AVMasteringDisplayMetadata *m = (const AVMasteringDisplayMetadata *)hd->data;
+        if (m->has_luminance && m->max_luminance.den && m->min_luminance.den) {
+            out->color.hdr.max_luminance = (float)av_q2d(m->max_luminance);
+            out->color.hdr.min_luminance = (float)av_q2d(m->min_luminance);
+        }
+    }
+    hd = av_frame_get_side_data(frame, AV_FRAME_DATA_CONTENT_LIGHT_LEVEL);
+    if (hd && hd->size >= sizeof(AVContentLightMetadata)) {
+        const AVContentLightMetadata *c = (const AVContentLightMetadata *)hd->data;
+        out->color.hdr.max_cll = (float)c->MaxCLL;
+        out->color.hdr.max_fall = (float)c->MaxFALL;
     }
     const AVFrameSideData *sd = av_frame_get_side_data(frame, AV_FRAME_DATA_DISPLAYMATRIX);
     if (sd && sd->size >= 9 * sizeof(int32_t))

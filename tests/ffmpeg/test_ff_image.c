@@ -10,7 +10,9 @@
 #include <glvf/glvf-ffmpeg.h>
 
 #include <libavutil/display.h>
+#include <libavutil/mastering_display_metadata.h>
 #include <libavutil/pixdesc.h>
+#include <math.h>
 
 #include <errno.h>
 
@@ -157,6 +159,36 @@ static void test_colour(void *arg)
     av_frame_free(&fr);
 }
 
+static void test_hdr_metadata(void *arg)
+{
+    (void)arg;
+    AVFrame *fr = make_frame(AV_PIX_FMT_YUV420P10LE, 16, 8);
+    REQUIRE(fr, "frame");
+    glvf_image img;
+    CHECK(glvf_ffmpeg_image_from_frame(fr, &img, NULL, 0) == 0 && img.color.hdr.max_cll == 0 &&
+                  img.color.hdr.max_luminance == 0,
+          "no side data: no metadata");
+    AVMasteringDisplayMetadata *m = av_mastering_display_metadata_create_side_data(fr);
+    AVContentLightMetadata *c = av_content_light_metadata_create_side_data(fr);
+    REQUIRE(m && c, "side data");
+    m->has_luminance = 1;
+    m->max_luminance = av_make_q(40000000, 10000); /* HEVC SEI units: 0.0001 nits */
+    m->min_luminance = av_make_q(50, 10000);
+    c->MaxCLL = 1000;
+    c->MaxFALL = 400;
+    CHECK(glvf_ffmpeg_image_from_frame(fr, &img, NULL, 0) == 0, "map");
+    CHECK(img.color.hdr.max_luminance == 4000.0f && fabsf(img.color.hdr.min_luminance - 0.005f) < 1e-6f,
+          "mastering luminance %g..%g", (double)img.color.hdr.min_luminance,
+          (double)img.color.hdr.max_luminance);
+    CHECK(img.color.hdr.max_cll == 1000.0f && img.color.hdr.max_fall == 400.0f,
+          "light level %g/%g", (double)img.color.hdr.max_cll, (double)img.color.hdr.max_fall);
+    m->has_luminance = 0;
+    m->max_luminance = av_make_q(1, 0);
+    CHECK(glvf_ffmpeg_image_from_frame(fr, &img, NULL, 0) == 0 && img.color.hdr.max_luminance == 0,
+          "mastering display without luminance: not used");
+    av_frame_free(&fr);
+}
+
 static void test_display_matrix(void *arg)
 {
     (void)arg;
@@ -268,6 +300,7 @@ int main(void)
 {
     RUN(test_every_format, NULL);
     RUN(test_colour, NULL);
+    RUN(test_hdr_metadata, NULL);
     RUN(test_display_matrix, NULL);
     RUN(test_refusals, NULL);
     RUN(test_strings, NULL);
