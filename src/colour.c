@@ -315,3 +315,60 @@ void glvf_colour_plan_make(glvf_context *ctx, glvf_colour_memory *mem, const glv
     default: break;
     }
 }
+
+bool glvf_colour_needs_conversion(const glvf_colorimetry *c, const glvf_render_params *params)
+{
+    static const glvf_render_params defaults;
+    if (!c)
+        return false;
+    glvf_image img = { .color = *c };
+    glvf_colour_memory mem;
+    memset(&mem, 0, sizeof mem);
+    glvf_colour_plan plan;
+    glvf_colour_plan_make(NULL, &mem, &img, params ? params : &defaults, &plan);
+    return plan.path != GLVF_COLOUR_NONE;
+}
+
+void glvf_colour_describe(const glvf_colorimetry *c, const glvf_render_params *params,
+                          char *buf, size_t n)
+{
+    static const glvf_render_params defaults;
+    static const char *curves[] = { "auto", "bt2390", "clip", "hable", "mobius" };
+    if (!buf || !n)
+        return;
+    if (!c) {
+        snprintf(buf, n, "?");
+        return;
+    }
+    const glvf_render_params *p = params ? params : &defaults;
+    glvf_image img = { .color = *c };
+    glvf_colour_memory mem;
+    memset(&mem, 0, sizeof mem);
+    glvf_colour_plan plan;
+    glvf_colour_plan_make(NULL, &mem, &img, p, &plan); /* a NULL context logs nothing */
+    const char *pn = glvf_primaries_name(plan.primaries);
+    const char *tn = glvf_transfer_name(plan.transfer);
+    const char *gm = plan.gamut_map == GLVF_GAMUT_MAP_DESATURATE ? "desaturate" : "clip";
+    switch (plan.path) {
+    case GLVF_COLOUR_NONE:
+        snprintf(buf, n, "%s/%s SDR%s", pn, tn,
+                 strcmp(pn, "bt709") && strcmp(pn, "unspecified") ? " (shown as bt709)" : "");
+        break;
+    case GLVF_COLOUR_SDR: snprintf(buf, n, "%s/%s SDR -> bt709, gamut %s", pn, tn, gm); break;
+    default: {
+        const char *from = "default";
+        if (p->source_peak != 0.0f && nits_ok(p->source_peak))
+            from = "set";
+        else if (plan.path == GLVF_COLOUR_HLG)
+            from = "HLG display";
+        else if (nits_ok(c->hdr.max_cll))
+            from = "MaxCLL";
+        else if (nits_ok(c->hdr.max_luminance))
+            from = "mastering";
+        snprintf(buf, n, "%s/%s HDR, peak %.0f nits (%s) -> SDR white %.0f nits, tone map %s, "
+                 "gamut %s",
+                 pn, tn, (double)plan.source_peak, from, (double)plan.target_peak,
+                 curves[plan.tone_map], gm);
+    }
+    }
+}

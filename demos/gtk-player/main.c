@@ -76,6 +76,7 @@ static void print_stats(const player_stats *s)
 {
     bool area = !strcmp(s->output, "area");
     printf("output=%s\n", s->output);
+    printf("colour=%s\n", s->colour);
     printf("presented=%llu\n", (unsigned long long)s->presented);
     printf("dropped=%llu\n", (unsigned long long)s->dropped);
     printf("upload_failures=%llu\n", (unsigned long long)s->upload_failures);

@@ -261,6 +261,8 @@ char *player_stats_text(player *p)
     if (video)
         g_string_append_printf(t, "video      %s\n", video);
     g_free(video);
+    if (s.colour[0])
+        g_string_append_printf(t, "colour     %s\n", s.colour);
     if (s.renderer[0])
         g_string_append_printf(t, "GL         %s %d.%d, %s\n", s.gl_es ? "OpenGL ES" : "OpenGL",
                                s.gl_major, s.gl_minor, s.renderer);

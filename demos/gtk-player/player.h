@@ -156,6 +156,7 @@ char *player_stats_text(player *p);
 
 typedef struct player_stats {
     char output[16];           /* "paintable" or "area" */
+    char colour[128];          /* glvf_colour_describe of the last frame; "" */
     uint64_t presented;        /* frames shown (area: uploaded and rendered;
                                   paintable: textures made current) */
     uint64_t dropped;          /* late frames skipped by the pacing or

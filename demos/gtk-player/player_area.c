@@ -1395,6 +1395,8 @@ static void area_get_stats(player *pp, player_stats *out)
         out->queue_depth = p->last_dec.queue_depth;
         out->queue_capacity = p->last_dec.queue_capacity;
         out->decode_errors = p->last_dec.decode_errors;
+        if (p->last_dec.frames_delivered)
+            glvf_colour_describe(&p->last_dec.color, NULL, out->colour, sizeof out->colour);
     }
     if (p->have_glvf) {
         out->pool_bytes = p->last_glvf.pool_bytes;

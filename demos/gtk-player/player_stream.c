@@ -529,6 +529,7 @@ static void s_get_stats(player *pp, player_stats *out)
     out->queue_depth = s->queue_depth;
     out->queue_capacity = s->queue_capacity;
     out->decode_errors = s->decode_errors;
+    g_strlcpy(out->colour, s->colour, sizeof out->colour);
     out->tick_hz = p->refresh_hz;
     out->upload_ms = ps->upload_ms;
     out->convert_ms = ps->convert_ms;

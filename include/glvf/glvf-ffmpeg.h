@@ -347,6 +347,10 @@ typedef struct glvf_ffmpeg_stats {
     uint64_t audio_chunks_dropped; /* before a seek target or flushed by a seek */
     uint64_t audio_errors;        /* damaged packets skipped (one warning logged) */
     int audio_queue_depth, audio_queue_capacity;
+    /* the colour of the last frame delivered: matrix, range, primaries,
+     * transfer, HDR metadata (glvf_colour_describe() says what the renderer
+     * does with it) */
+    glvf_colorimetry color;
 } glvf_ffmpeg_stats;
 
 /* Copies a consistent snapshot of the counters. Any thread. */

@@ -378,6 +378,9 @@ typedef struct GlvfMediaStreamStats {
                                    stream's sample aspect ratio and rotation (its
                                    display matrix) applied, as the paintable's
                                    intrinsic size will be; 0 until prepared */
+    char colour[128];           /* the last frame's colour and what the renderer
+                                   does with it (glvf_colour_describe); "" before
+                                   the first frame */
 } GlvfMediaStreamStats;
 
 /* Copies the counters. Any thread. */

@@ -795,6 +795,24 @@ GLVF_API int glvf_render(glvf_context *ctx, const glvf_frame *frame,
  */
 GLVF_API int glvf_render_prepare(glvf_context *ctx, glvf_format format);
 
+/*
+ * Describes in one line what glvf_render does with colour `c` under
+ * `params` (NULL: defaults), e.g. "bt709/bt709 SDR" or "bt2020/pq HDR,
+ * peak 1000 nits (MaxCLL) -> SDR white 203 nits, bt2390, clip". Writes at
+ * most n bytes, NUL-terminated. Any thread; never calls GL, logs nothing
+ * (glvf_render logs bad metadata once when it meets it).
+ */
+GLVF_API void glvf_colour_describe(const glvf_colorimetry *c, const glvf_render_params *params,
+                                   char *buf, size_t n);
+
+/*
+ * True when glvf_render does more with colour `c` than the YUV matrix and
+ * range (primaries other than BT.709, PQ, HLG): a CPU conversion that only
+ * applies the matrix (libswscale) would show such frames wrong. Any thread.
+ */
+GLVF_API bool glvf_colour_needs_conversion(const glvf_colorimetry *c,
+                                           const glvf_render_params *params);
+
 /* ------------------------------------------------------------------------ */
 /* Zero-copy staging                                                        */
 

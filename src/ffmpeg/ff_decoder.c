@@ -1180,6 +1180,7 @@ int glvf_ffmpeg_decoder_next(glvf_ffmpeg_decoder *d, AVFrame **out, int timeout_
             d->qlen--;
             d->stats.queue_depth = d->qlen;
             d->stats.frames_delivered++;
+            glvf_ff_colour_from_frame(*out, &d->stats.color);
             pthread_cond_broadcast(&d->cond_producer);
             r = 0;
             break;

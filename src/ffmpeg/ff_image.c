@@ -165,6 +165,35 @@ void glvf_ff_display_matrix(const int32_t m[9], int *rotation, bool *flip_h, boo
     *rotation = (int)cw;
 }
 
+void glvf_ff_colour_from_frame(const AVFrame *frame, glvf_colorimetry *out)
+{
+    memset(out, 0, sizeof *out);
+    out->matrix = matrix_from_av(frame->colorspace);
+    if (frame->color_range == AVCOL_RANGE_JPEG)
+        out->range = GLVF_RANGE_FULL;
+    else if (frame->color_range == AVCOL_RANGE_MPEG)
+        out->range = GLVF_RANGE_LIMITED;
+    out->primaries = frame->color_primaries;
+    out->transfer = frame->color_trc;
+    out->chroma_location = chroma_from_av(frame->chroma_location);
+    /* HDR metadata: SMPTE ST 2086 mastering display, CTA-861.3 light level */
+    const AVFrameSideData *hd =
+            av_frame_get_side_data(frame, AV_FRAME_DATA_MASTERING_DISPLAY_METADATA);
+    if (hd && hd->size >= sizeof(AVMasteringDisplayMetadata)) {
+        const AVMasteringDisplayMetadata *m = (const AVMasteringDisplayMetadata *)hd->data;
+        if (m->has_luminance && m->max_luminance.den && m->min_luminance.den) {
+            out->hdr.max_luminance = (float)av_q2d(m->max_luminance);
+            out->hdr.min_luminance = (float)av_q2d(m->min_luminance);
+        }
+    }
+    hd = av_frame_get_side_data(frame, AV_FRAME_DATA_CONTENT_LIGHT_LEVEL);
+    if (hd && hd->size >= sizeof(AVContentLightMetadata)) {
+        const AVContentLightMetadata *c = (const AVContentLightMetadata *)hd->data;
+        out->hdr.max_cll = (float)c->MaxCLL;
+        out->hdr.max_fall = (float)c->MaxFALL;
+    }
+}
+
 int glvf_ffmpeg_image_from_frame(const AVFrame *frame, glvf_image *out, char *why,
                                  size_t why_len)
 {
@@ -216,33 +245,12 @@ int glvf_ffmpeg_image_from_frame(const AVFrame *frame, glvf_image *out, char *wh
         out->planes[i].data = frame->data[i];
         out->planes[i].stride = frame->linesize[i];
     }
-    out->color.matrix = matrix_from_av(frame->colorspace);
-    if (full || frame->color_range == AVCOL_RANGE_JPEG)
+    glvf_ff_colour_from_frame(frame, &out->color);
+    if (full)
         out->color.range = GLVF_RANGE_FULL;
-    else if (frame->color_range == AVCOL_RANGE_MPEG)
-        out->color.range = GLVF_RANGE_LIMITED;
-    out->color.primaries = frame->color_primaries;
-    out->color.transfer = frame->color_trc;
-    out->color.chroma_location = chroma_from_av(frame->chroma_location);
     if (frame->sample_aspect_ratio.num > 0 && frame->sample_aspect_ratio.den > 0) {
         out->sar.num = frame->sample_aspect_ratio.num;
         out->sar.den = frame->sample_aspect_ratio.den;
-    }
-    /* HDR metadata: SMPTE ST 2086 mastering display, CTA-861.3 light level */
-    const AVFrameSideData *hd =
-            av_frame_get_side_data(frame, AV_FRAME_DATA_MASTERING_DISPLAY_METADATA);
-    if (hd && hd->size >= sizeof(AVMasteringDisplayMetadata)) {
-        const AVMasteringDisplayMetadata *m = (const AVMasteringDisplayMetadata *)hd->data;
-        if (m->has_luminance && m->max_luminance.den && m->min_luminance.den) {
-            out->color.hdr.max_luminance = (float)av_q2d(m->max_luminance);
-            out->color.hdr.min_luminance = (float)av_q2d(m->min_luminance);
-        }
-    }
-    hd = av_frame_get_side_data(frame, AV_FRAME_DATA_CONTENT_LIGHT_LEVEL);
-    if (hd && hd->size >= sizeof(AVContentLightMetadata)) {
-        const AVContentLightMetadata *c = (const AVContentLightMetadata *)hd->data;
-        out->color.hdr.max_cll = (float)c->MaxCLL;
-        out->color.hdr.max_fall = (float)c->MaxFALL;
     }
     const AVFrameSideData *sd = av_frame_get_side_data(frame, AV_FRAME_DATA_DISPLAYMATRIX);
     if (sd && sd->size >= 9 * sizeof(int32_t))

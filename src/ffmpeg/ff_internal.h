@@ -46,6 +46,9 @@ void glvf_ff_thread_owner(void *owner);
 /* ---- ff_image.c --------------------------------------------------------- */
 /* Clockwise rotation (0/90/180/270) and mirroring of a display matrix. */
 void glvf_ff_display_matrix(const int32_t m[9], int *rotation, bool *flip_h, bool *flip_v);
+/* The frame's colour: matrix, range, primaries, transfer, chroma siting, HDR
+ * metadata (side data). Any thread. */
+void glvf_ff_colour_from_frame(const AVFrame *frame, glvf_colorimetry *out);
 /* "yuv420p, yuv422p, ..." of every AVPixelFormat carried. */
 const char *glvf_ff_carried_list(void);
 /* The AVPixelFormats carried, terminated by AV_PIX_FMT_NONE. */

@@ -561,6 +561,8 @@ static gboolean feed_display_size(gpointer user, gpointer data, int *dw, int *dh
         return FALSE;
     if (img.rotation || img.flip_h || img.flip_v)
         return FALSE; /* the GL path rotates and mirrors */
+    if (glvf_colour_needs_conversion(&img.color, NULL))
+        return FALSE; /* and converts primaries and HDR (libswscale does not) */
     double w = img.width;
     if (img.sar.num > 0 && img.sar.den > 0)
         w = w * img.sar.num / img.sar.den;
@@ -845,6 +847,10 @@ void glvf_media_stream_get_stats(GlvfMediaStream *self, GlvfMediaStreamStats *ou
     out->audio_frames_written = as.frames_written;
     out->audio_errors = ds.audio_errors;
     out->decode_errors = ds.decode_errors;
+    if (ds.frames_delivered)
+        glvf_colour_describe(&ds.color, NULL, out->colour, sizeof out->colour);
+    else
+        out->colour[0] = '\0';
     out->queue_depth = ds.queue_depth;
     out->queue_capacity = ds.queue_capacity;
     glvf_video_paintable_get_stats(self->paintable, &out->paintable);

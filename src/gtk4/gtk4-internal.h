@@ -55,7 +55,7 @@ typedef struct glvf_gtk_source {
                                const glvf_upload_params *params);
     /* With upload_rgba: the picture's display size (sample aspect ratio and
      * rotation applied); FALSE when only the GL path can show it (rotated,
-     * mirrored). Worker thread. */
+     * mirrored, colour beyond BT.709 SDR). Worker thread. */
     gboolean (*display_size)(gpointer user, gpointer data, int *dw, int *dh);
     /* Any thread: the item's data is done with (exactly once per item). */
     void (*release)(gpointer user, gpointer data);

@@ -517,6 +517,50 @@ static void test_variants(void *arg)
     CHECK(check_log_count(GLVF_LOG_ERROR, "internal") == 0, "tracker balanced at destroy");
 }
 
+/* the one-line description and the predicate (no GL) */
+static void test_describe(void *arg)
+{
+    (void)arg;
+    char buf[160];
+    glvf_colorimetry c = { .primaries = GLVF_PRIMARIES_BT709, .transfer = GLVF_TRANSFER_BT709 };
+    glvf_colour_describe(&c, NULL, buf, sizeof buf);
+    CHECK(!strcmp(buf, "bt709/bt709 SDR"), "%s", buf);
+    CHECK(!glvf_colour_needs_conversion(&c, NULL), "BT.709 SDR: no conversion");
+    c.primaries = 22;
+    glvf_colour_describe(&c, NULL, buf, sizeof buf);
+    CHECK(!strcmp(buf, "unknown/bt709 SDR (shown as bt709)"), "%s", buf);
+    c.primaries = GLVF_PRIMARIES_DISPLAY_P3;
+    CHECK(glvf_colour_needs_conversion(&c, NULL), "P3: converted");
+    glvf_colour_describe(&c, glvf_render_params(.gamut_map = GLVF_GAMUT_MAP_DESATURATE), buf,
+                         sizeof buf);
+    CHECK(!strcmp(buf, "display-p3/bt709 SDR -> bt709, gamut desaturate"), "%s", buf);
+    c = (glvf_colorimetry){ .primaries = GLVF_PRIMARIES_BT2020, .transfer = GLVF_TRANSFER_PQ,
+                            .hdr = { .max_luminance = 4000 } };
+    glvf_colour_describe(&c, NULL, buf, sizeof buf);
+    CHECK(!strcmp(buf, "bt2020/pq HDR, peak 4000 nits (mastering) -> SDR white 203 nits, "
+                       "tone map bt2390, gamut clip"),
+          "%s", buf);
+    c.hdr.max_cll = 150;
+    glvf_colour_describe(&c, glvf_render_params(.tone_map = GLVF_TONE_MAP_HABLE), buf,
+                         sizeof buf);
+    CHECK(!strcmp(buf, "bt2020/pq HDR, peak 150 nits (MaxCLL) -> SDR white 203 nits, "
+                       "tone map clip, gamut clip"),
+          "a source under the SDR white is not compressed: %s", buf);
+    c = (glvf_colorimetry){ .primaries = GLVF_PRIMARIES_BT709, .transfer = GLVF_TRANSFER_HLG };
+    CHECK(glvf_colour_needs_conversion(&c, NULL), "HLG: converted");
+    glvf_colour_describe(&c, glvf_render_params(.hlg_peak = 600, .tone_map = GLVF_TONE_MAP_MOBIUS),
+                         buf, sizeof buf);
+    CHECK(!strcmp(buf, "bt709/hlg HDR, peak 600 nits (HLG display) -> SDR white 203 nits, "
+                       "tone map mobius, gamut clip"),
+          "%s", buf);
+    CHECK(!glvf_colour_needs_conversion(&c, glvf_render_params(.transfer = GLVF_TRANSFER_BT709)),
+          "the parameters' transfer overrides the frame's");
+    glvf_colour_describe(NULL, NULL, buf, 4);
+    CHECK(!strcmp(buf, "?"), "NULL colour");
+    glvf_colour_describe(&c, NULL, buf, 8);
+    CHECK(strlen(buf) == 7, "truncated to the buffer");
+}
+
 int main(int argc, char **argv)
 {
     int status;
@@ -529,6 +573,7 @@ int main(int argc, char **argv)
     RUN(test_hlg, NULL);
     RUN(test_metadata, NULL);
     RUN(test_variants, NULL);
+    RUN(test_describe, NULL);
     harness_ctx_destroy(H);
     check_log_clear();
     return check_finish();

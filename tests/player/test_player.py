@@ -341,7 +341,7 @@ def picture_box(w, h, rows):
     return min(xs), min(ys), max(xs) + 1, max(ys) + 1
 
 
-def check_blocks_png(png, label, whole=False):
+def check_blocks_png(png, label, whole=False, tolerance=COLOUR_TOLERANCE):
     try:
         w, h, rows = read_png(png)
     except (OSError, ValueError) as e:
@@ -365,9 +365,9 @@ def check_blocks_png(png, label, whole=False):
     for (name, want), (cx, cy) in zip(BLOCKS, centres):
         got = rows[cy][cx][:3]
         diff = max(abs(a - b) for a, b in zip(got, want))
-        check(diff <= COLOUR_TOLERANCE,
+        check(diff <= tolerance,
               "%s: %s block centre (%d,%d) is %s, want %s within %d (off by %d)" %
-              (label, name, cx, cy, got, want, COLOUR_TOLERANCE, diff))
+              (label, name, cx, cy, got, want, tolerance, diff))
 
 
 def case_blocks(r, tmp):
@@ -1569,7 +1569,103 @@ def case_cycles(r, tmp):
     check(os.path.exists(png), "cycles: the last file was shown (screenshot)")
 
 
-CASES = {"size": case_size, "cycles": case_cycles, "playlist": case_playlist, "url": case_url, "fifo": case_fifo, "fullscreen": case_fullscreen, "keys": case_keys, "chooser": case_chooser, "paused": case_paused, "blocks": case_blocks, "benchmark": case_benchmark, "errors": case_errors, "audio": case_audio, "nosound": case_nosound,
+# ---- HDR ---------------------------------------------------------------------------
+
+BT709_TO_BT2020 = [[0.6274, 0.3293, 0.0433], [0.0691, 0.9195, 0.0114], [0.0164, 0.0880, 0.8956]]
+
+
+def pq_encode(nits):
+    m1, m2 = 2610 / 16384, 2523 / 4096 * 128
+    c1, c2, c3 = 3424 / 4096, 2413 / 4096 * 32, 2392 / 4096 * 32
+    y = (max(nits, 0.0) / 10000.0) ** m1
+    return ((c1 + c2 * y) / (1 + c3 * y)) ** m2
+
+
+def make_hdr10(tmp, max_cll):
+    """The four BLOCKS as an HDR10 clip: each colour taken as BT.709 light
+    with the BT.1886 gamma (what glvf shows), white at 203 nits, converted to
+    BT.2020, PQ-encoded, BT.2020 limited-range 10-bit YUV written by hand and
+    coded losslessly by libx265 with the HDR10 metadata."""
+    w, h = 320, 240
+    yuv = []
+    for _, (r, g, b) in BLOCKS:
+        lin = [(c / 255.0) ** 2.4 for c in (r, g, b)]
+        l2020 = [sum(BT709_TO_BT2020[i][k] * lin[k] for k in range(3)) for i in range(3)]
+        e = [pq_encode(v * 203.0) for v in l2020]
+        y = 0.2627 * e[0] + 0.6780 * e[1] + 0.0593 * e[2]
+        cb, cr = (e[2] - y) / 1.8814, (e[0] - y) / 1.4746
+        yuv.append((round(64 + 876 * y), round(512 + 896 * cb), round(512 + 896 * cr)))
+
+    def plane(idx, pw, ph):
+        rows = bytearray()
+        for yy in range(ph):
+            half = 0 if yy < ph // 2 else 2
+            row = bytearray()
+            for xx in range(pw):
+                v = yuv[half + (0 if xx < pw // 2 else 1)][idx]
+                row += bytes((v & 0xff, v >> 8))
+            rows += row
+        return bytes(rows)
+
+    frame = plane(0, w, h) + plane(1, w // 2, h // 2) + plane(2, w // 2, h // 2)
+    raw = os.path.join(tmp, "hdr10.yuv")
+    with open(raw, "wb") as f:
+        f.write(frame * 10)
+    path = os.path.join(tmp, "hdr10-%d.mkv" % max_cll)
+    ffmpeg(["-f", "rawvideo", "-pix_fmt", "yuv420p10le", "-s", "%dx%d" % (w, h), "-r", "30",
+            "-color_primaries", "bt2020", "-color_trc", "smpte2084", "-colorspace", "bt2020nc",
+            "-color_range", "tv", "-i", raw, "-c:v", "libx265", "-x265-params",
+            "log-level=error:lossless=1:hdr10=1:colorprim=bt2020:transfer=smpte2084:"
+            "colormatrix=bt2020nc:range=limited:max-cll=%d,100:master-display="
+            "G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,50)" % max_cll,
+            path], tmp)
+    return path
+
+
+def case_hdr(r, tmp):
+    """An HDR10 clip is tone-mapped without being asked: with MaxCLL 203
+    (the SDR white) nothing is compressed and the blocks come back as the
+    SDR colours they were made from; with MaxCLL 1000 BT.2390 compresses the
+    highlights (darker, never black). The statistics name the path."""
+    if b"libx265" not in subprocess.run(["ffmpeg", "-hide_banner", "-encoders"],
+                                        capture_output=True).stdout:
+        check(False, "hdr: ffmpeg has no libx265 encoder")
+        return
+    shots = {}
+    for cll in (203, 1000):
+        clip = make_hdr10(tmp, cll)
+        png = os.path.join(tmp, "hdr-%d.png" % cll)
+        rc, out, err, dt = r.run(["--size", "320x240", "--frames", "5", "--screenshot", png,
+                                  "--stats", clip])
+        no_crash(rc, err, "hdr %d" % cll)
+        check(rc == 0, "hdr %d: exit 0 (got %d)" % (cll, rc))
+        kv = parse_kv(out)
+        colour = next((l[len("colour="):] for l in out.splitlines() if l.startswith("colour=")),
+                      "")
+        print("# MaxCLL %d: colour=%s" % (cll, colour))
+        check(colour.startswith("bt2020/pq HDR, peak %d nits (MaxCLL)" % cll),
+              "hdr %d: the statistics name the stream's colour and peak (%s)" % (cll, colour))
+        check(("bt2390" in colour) == (cll > 203),
+              "hdr %d: BT.2390 only when the peak is above the SDR white (%s)" % (cll, colour))
+        check(kv.get("leaked_objects") == "0", "hdr %d: leaked_objects=0" % cll)
+        if check(os.path.exists(png), "hdr %d: screenshot written" % cll):
+            shots[cll] = png
+    if 203 in shots:
+        # 10-bit PQ code values: the dark channels come back within 5
+        check_blocks_png(shots[203], "hdr 203", whole=r.output == "paintable", tolerance=5)
+    if 203 in shots and 1000 in shots:
+        _, _, a = read_png(shots[203])
+        w, h, b = read_png(shots[1000])
+        for i, (name, _) in enumerate(BLOCKS):
+            x, y = (w // 4) * (1 + 2 * (i % 2)), (h // 4) * (1 + 2 * (i // 2))
+            pa, pb = a[y][x][:3], b[y][x][:3]
+            print("# %s: MaxCLL 203 %s, MaxCLL 1000 %s" % (name, pa, pb))
+            check(max(pb) < max(pa) and max(pb) > 64,
+                  "hdr: %s is compressed by BT.2390 at MaxCLL 1000 (%s vs %s), not black" %
+                  (name, pb, pa))
+
+
+CASES = {"hdr": case_hdr, "size": case_size, "cycles": case_cycles, "playlist": case_playlist, "url": case_url, "fifo": case_fifo, "fullscreen": case_fullscreen, "keys": case_keys, "chooser": case_chooser, "paused": case_paused, "blocks": case_blocks, "benchmark": case_benchmark, "errors": case_errors, "audio": case_audio, "nosound": case_nosound,
          "sample": case_sample, "options": case_options}
 
 
