@@ -88,6 +88,9 @@ typedef struct bench_options {
     bool decode_render;         /* decode: also render */
     /* render (and decode --render) */
     glvf_scaler scaler;
+    const char *colour;         /* --colour: "" (the frame's), bt2020, pq, hlg */
+    int primaries, transfer;    /* its render overrides (0: the frame's) */
+    glvf_tone_map tone_map;     /* --tone-map (0: glvf's default) */
     int window_w, window_h;     /* the window (its framebuffer is the target) */
     bool offscreen;             /* --offscreen: draw into an FBO the frame's size */
     bool naive_skipped;         /* naive was asked for in a mode without it */

@@ -68,6 +68,14 @@ void bench_usage(FILE *f)
 "  is skipped in render and decode modes (a note on stderr).\n"
 "  --scaler bilinear|bicubic\n"
 "                        glvf's scaler (default bilinear)\n"
+"  --colour bt2020|pq|hlg\n"
+"                        draw as BT.2020 SDR, BT.2020 PQ (HDR10, peak 1000\n"
+"                        nits) or BT.2020 HLG (render parameters override the\n"
+"                        frame's colour): the cost of the conversion and tone\n"
+"                        mapping (default: the frame's own, BT.709 SDR for\n"
+"                        synthetic frames)\n"
+"  --tone-map bt2390|clip|hable|mobius\n"
+"                        HDR to SDR curve with --colour pq|hlg (default bt2390)\n"
 "  --window WxH          the window's size (default 1280x720; --quick 640x360)\n"
 "  --offscreen           draw into an FBO the frame's size, not the window\n"
 "\n"
@@ -391,6 +399,27 @@ int bench_options_parse(bench_options *o, int argc, char **argv)
             else
                 ERR("unknown --scaler '%s' (bilinear or bicubic)", val);
             have_scaler = true;
+        } else if (IS("--colour") || IS("--color")) {
+            VALUE();
+            o->primaries = GLVF_PRIMARIES_BT2020;
+            o->colour = val;
+            if (!strcmp(val, "bt2020"))
+                o->transfer = GLVF_TRANSFER_BT709;
+            else if (!strcmp(val, "pq"))
+                o->transfer = GLVF_TRANSFER_PQ;
+            else if (!strcmp(val, "hlg"))
+                o->transfer = GLVF_TRANSFER_HLG;
+            else
+                ERR("unknown --colour '%s' (bt2020, pq or hlg)", val);
+        } else if (IS("--tone-map")) {
+            VALUE();
+            static const char *curves[] = { "", "bt2390", "clip", "hable", "mobius" };
+            o->tone_map = GLVF_TONE_MAP_AUTO;
+            for (int c = 1; c < 5; c++)
+                if (!strcmp(val, curves[c]))
+                    o->tone_map = (glvf_tone_map)c;
+            if (!o->tone_map)
+                ERR("unknown --tone-map '%s' (bt2390, clip, hable or mobius)", val);
         } else if (IS("--window")) {
             VALUE();
             bench_size ws;
@@ -513,8 +542,11 @@ int bench_options_parse(bench_options *o, int argc, char **argv)
     bool draws = render || (decode && o->decode_render);
     if (!o->gpu_timer && o->gpu_frames > 0)
         ERR("--gpu-frames with --no-gpu-timer: there is no GPU pass");
-    if (!draws && (have_scaler || o->offscreen))
-        ERR("--%s is for render mode and decode --render", have_scaler ? "scaler" : "offscreen");
+    if (!draws && (have_scaler || o->offscreen || o->colour || o->tone_map))
+        ERR("--%s is for render mode and decode --render",
+            have_scaler ? "scaler" : o->offscreen ? "offscreen" : o->colour ? "colour" : "tone-map");
+    if (o->tone_map && o->transfer != GLVF_TRANSFER_PQ && o->transfer != GLVF_TRANSFER_HLG)
+        ERR("--tone-map needs --colour pq or hlg");
     if (o->json_path && o->csv_path && !strcmp(o->json_path, "-") && !strcmp(o->csv_path, "-"))
         ERR("--json - and --csv - cannot both write to stdout");
 

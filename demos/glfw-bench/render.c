@@ -140,6 +140,9 @@ bool bench_render_hook(const bench_env *env, glvf_frame *frame, void *user)
     }
     int r = glvf_render(glvf_frame_context(frame), frame,
                         glvf_render_params(.target = t, .scaler = env->opt->scaler,
+                                           .primaries = env->opt->primaries,
+                                           .transfer = env->opt->transfer,
+                                           .tone_map = env->opt->tone_map,
                                            .clear_background = true,
                                            .background = { 0, 0, 0, 1 }));
     if (env->render_fbo) {

@@ -134,8 +134,12 @@ bench_report *bench_report_open(const bench_env *env, const char *mode_name)
     if (r->decode)
         fprintf(t, "input: %s\n", env->input_desc ? env->input_desc : o->input);
     if (r->draws)
-        fprintf(t, "render: glvf_render (%s) into %s%s; rnd: CPU ms in glvf_render + %s\n",
-                o->scaler == GLVF_SCALER_BICUBIC ? "bicubic" : "bilinear", env->render_target,
+        fprintf(t, "render: glvf_render (%s%s%s%s%s) into %s%s; rnd: CPU ms in glvf_render + %s\n",
+                o->scaler == GLVF_SCALER_BICUBIC ? "bicubic" : "bilinear",
+                o->colour ? ", colour " : "", o->colour ? o->colour : "",
+                o->tone_map ? ", tone map " : "",
+                o->tone_map ? (const char *[]){ "", "bt2390", "clip", "hable", "mobius" }[o->tone_map] : "",
+                env->render_target,
                 env->render_fbo ? "" : ", swap interval 0",
                 env->render_fbo ? "FBO unbind (no swap)" : "swap");
     if (r->decode)
@@ -313,8 +317,9 @@ static void write_json(const bench_report *r, FILE *f)
         fprintf(f, ",\n  \"decode_render\": %s,\n", o->decode_render ? "true" : "false");
     }
     if (r->draws) {
-        fprintf(f, "  \"scaler\": \"%s\",\n  \"render_target\": ",
-                o->scaler == GLVF_SCALER_BICUBIC ? "bicubic" : "bilinear");
+        fprintf(f, "  \"scaler\": \"%s\",\n  \"colour\": \"%s\",\n  \"render_target\": ",
+                o->scaler == GLVF_SCALER_BICUBIC ? "bicubic" : "bilinear",
+                o->colour ? o->colour : "");
         json_str(f, env->render_target);
         fputs(",\n", f);
     }

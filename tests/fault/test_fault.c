@@ -298,13 +298,20 @@ static int step_acquire_late(run *r)
     return 0;
 }
 
-static int step_render(run *r, int i, glvf_scaler scaler)
+/* scaler 2: bilinear, drawn as BT.2020 PQ (a colour variant, its own
+ * program table) */
+static int step_render(run *r, int i, int scaler)
 {
     if (!r->frames[i])
         return -EINVAL;
+    bool hdr = scaler == 2;
     return glvf_render(r->ctx, r->frames[i],
-                       glvf_render_params(.target = { 0, 0, 64, 48 }, .scaler = scaler,
-                                          .clear_background = true, .rotation = 90 * i));
+                       glvf_render_params(.target = { 0, 0, 64, 48 },
+                                          .scaler = hdr ? GLVF_SCALER_BILINEAR
+                                                        : (glvf_scaler)scaler,
+                                          .clear_background = true, .rotation = 90 * i,
+                                          .primaries = hdr ? GLVF_PRIMARIES_BT2020 : 0,
+                                          .transfer = hdr ? GLVF_TRANSFER_PQ : 0));
 }
 
 /* uploads while the GPU lags: fence polls find the staging slots busy, so
@@ -392,6 +399,7 @@ static void build_steps(void)
     for (int i = 0; i < NFRAMES; i++)
         for (int s = 0; s < 2; s++)
             steps[nsteps++] = (step){ ST_RENDER, i, s };
+    steps[nsteps++] = (step){ ST_RENDER, 0, 2 };
     steps[nsteps++] = (step){ ST_FENCE, 0, 0 };
     for (int i = 0; i < 8; i++)
         steps[nsteps++] = (step){ ST_LAG, i, 0 };
@@ -411,7 +419,7 @@ static int do_step(run *r, const step *s)
     case ST_SUBMIT: return step_submit(r);
     case ST_KEEP: return step_keep(r);
     case ST_ACQUIRE_LATE: return step_acquire_late(r);
-    case ST_RENDER: return step_render(r, s->arg, (glvf_scaler)s->arg2);
+    case ST_RENDER: return step_render(r, s->arg, s->arg2);
     case ST_LAG: return step_lagging_upload(r);
     case ST_UNREF: return step_unref(r);
     case ST_COLLECT: return step_collect(r);
