@@ -84,7 +84,7 @@ def case_options(bench, has_decode):
     for opt in ["--format", "--size", "--strategy", "--json", "--csv", "--quick",
                 "--api", "--context-api", "--gl-version", "--seconds", "--frames",
                 "--scaler", "--window", "--offscreen", "--dr", "--render",
-                "--gpu-frames", "--no-gpu-timer"]:
+                "--gpu-frames", "--no-gpu-timer", "--colour", "--tone-map"]:
         check(opt in out, "--help mentions " + opt)
     check("timing pass" in out and "GPU pass" in out and "gpu_pass_" in out,
           "--help says which figures come from which pass")
@@ -111,6 +111,11 @@ def case_options(bench, has_decode):
         (["render", "--scaler", "lanczos"], "unknown --scaler 'lanczos'"),
         (["--scaler", "bicubic"], "--scaler is for render mode"),
         (["--offscreen"], "--offscreen is for render mode"),
+        (["--colour", "pq"], "--colour is for render mode"),
+        (["render", "--colour", "p3"], "unknown --colour 'p3'"),
+        (["render", "--tone-map", "hable"], "--tone-map needs --colour pq or hlg"),
+        (["render", "--colour", "bt2020", "--tone-map", "clip"], "--tone-map needs --colour"),
+        (["render", "--colour", "pq", "--tone-map", "reinhard"], "unknown --tone-map 'reinhard'"),
         (["render", "--window", "0x0"], "bad --window '0x0'"),
         (["render", "--strategy", "naive"], "naive strategy has no glvf frame"),
         (["--render"], "--render is for decode mode"),
@@ -270,6 +275,11 @@ def case_quick(bench, xvfb, extra):
               doc["render_target"].startswith(("window ", "fbo")),
               "render_target recorded (%r)" % doc.get("render_target"))
         check(doc.get("scaler") in ("bilinear", "bicubic"), "scaler recorded")
+        want_colour = extra[extra.index("--colour") + 1] if "--colour" in extra else ""
+        check(doc.get("colour") == want_colour, "colour %r recorded (%r)" %
+              (want_colour, doc.get("colour")))
+        if want_colour:
+            check("colour " + want_colour in err, "the table names the colour path")
     check(isinstance(doc.get("renderer"), str) and doc["renderer"],
           "JSON names the renderer")
     check(isinstance(doc.get("gl_version"), str) and doc["gl_version"], "JSON has gl_version")
