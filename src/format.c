@@ -8,7 +8,12 @@
  * recombines them (low byte + 256 * high byte).
  *
  * Every plane is uploaded as its raw bytes: a readback gives back exactly
- * the source, and channel order (BGRA, NV21, UYVY) is the shader's business.
+ * the source, and channel order (BGRA, NV21, UYVY) is the shader's business
+ * (the row's `order`, read by the renderer).
+ *
+ * Adding a format: one row here (its name is FFmpeg's, which is all the
+ * FFmpeg module needs), a value appended to glvf_format in glvf.h, and a row
+ * in the tests' tables (docs/hacking.md).
  */
 #include "internal.h"
 
@@ -17,17 +22,25 @@
 
 #define P(c, b, sx, sy) { (c), (b), (sx), (sy), 1 }
 #define PK(c, b, sx, sy, ppt) { (c), (b), (sx), (sy), (ppt) }
+#define ORDER(a, b, c, d) { (a), (b), (c), (d) }
+#define SAME ORDER(0, 1, 2, 3)
 
+/* name, planes, depth, shift, yuv, alpha, layout, order, planes */
 static const glvf_format_desc formats[GLVF_FORMAT_COUNT] = {
-    [GLVF_FORMAT_RGBA8] = { "rgba", 1, 8, 0, false, true, { P(4, 1, 0, 0) } },
-    [GLVF_FORMAT_BGRA8] = { "bgra", 1, 8, 0, false, true, { P(4, 1, 0, 0) } },
-    [GLVF_FORMAT_RGBX8] = { "rgb0", 1, 8, 0, false, false, { P(4, 1, 0, 0) } },
-    [GLVF_FORMAT_BGRX8] = { "bgr0", 1, 8, 0, false, false, { P(4, 1, 0, 0) } },
-    [GLVF_FORMAT_RGB24] = { "rgb24", 1, 8, 0, false, false, { P(3, 1, 0, 0) } },
-    [GLVF_FORMAT_GRAY8] = { "gray", 1, 8, 0, false, false, { P(1, 1, 0, 0) } },
-    [GLVF_FORMAT_GRAY16] = { "gray16", 1, 16, 0, false, false, { P(1, 2, 0, 0) } },
+#define RGB(fmt, name, alpha, comps, order)                                                 \
+    [fmt] = { name, 1, 8, 0, false, alpha, GLVF_LAYOUT_RGB, order, { P(comps, 1, 0, 0) } }
+    RGB(GLVF_FORMAT_RGBA8, "rgba", true, 4, SAME),
+    RGB(GLVF_FORMAT_BGRA8, "bgra", true, 4, ORDER(2, 1, 0, 3)),
+    RGB(GLVF_FORMAT_RGBX8, "rgb0", false, 4, SAME),
+    RGB(GLVF_FORMAT_BGRX8, "bgr0", false, 4, ORDER(2, 1, 0, 3)),
+    RGB(GLVF_FORMAT_RGB24, "rgb24", false, 3, SAME),
+#undef RGB
+    [GLVF_FORMAT_GRAY8] = { "gray", 1, 8, 0, false, false, GLVF_LAYOUT_GRAY, SAME,
+                            { P(1, 1, 0, 0) } },
+    [GLVF_FORMAT_GRAY16] = { "gray16", 1, 16, 0, false, false, GLVF_LAYOUT_GRAY, SAME,
+                             { P(1, 2, 0, 0) } },
 #define YUVP(fmt, name, depth, sx, sy, b)                                                   \
-    [fmt] = { name, 3, depth, 0, true, false,                                               \
+    [fmt] = { name, 3, depth, 0, true, false, GLVF_LAYOUT_PLANAR, SAME,                    \
               { P(1, b, 0, 0), P(1, b, sx, sy), P(1, b, sx, sy) } }
     YUVP(GLVF_FORMAT_YUV420P, "yuv420p", 8, 1, 1, 1),
     YUVP(GLVF_FORMAT_YUV422P, "yuv422p", 8, 1, 0, 1),
@@ -42,13 +55,19 @@ static const glvf_format_desc formats[GLVF_FORMAT_COUNT] = {
     YUVP(GLVF_FORMAT_YUV422P16, "yuv422p16", 16, 1, 0, 2),
     YUVP(GLVF_FORMAT_YUV444P16, "yuv444p16", 16, 0, 0, 2),
 #undef YUVP
-    [GLVF_FORMAT_NV12] = { "nv12", 2, 8, 0, true, false, { P(1, 1, 0, 0), P(2, 1, 1, 1) } },
-    [GLVF_FORMAT_NV21] = { "nv21", 2, 8, 0, true, false, { P(1, 1, 0, 0), P(2, 1, 1, 1) } },
-    [GLVF_FORMAT_P010] = { "p010", 2, 10, 6, true, false, { P(1, 2, 0, 0), P(2, 2, 1, 1) } },
-    [GLVF_FORMAT_P016] = { "p016", 2, 16, 0, true, false, { P(1, 2, 0, 0), P(2, 2, 1, 1) } },
-    [GLVF_FORMAT_YUYV422] = { "yuyv422", 1, 8, 0, true, false, { PK(4, 1, 0, 0, 2) } },
-    [GLVF_FORMAT_UYVY422] = { "uyvy422", 1, 8, 0, true, false, { PK(4, 1, 0, 0, 2) } },
-    [GLVF_FORMAT_YUVA420P] = { "yuva420p", 4, 8, 0, true, true,
+#define NV(fmt, name, depth, shift, b, order)                                               \
+    [fmt] = { name, 2, depth, shift, true, false, GLVF_LAYOUT_NV, order,                    \
+              { P(1, b, 0, 0), P(2, b, 1, 1) } }
+    NV(GLVF_FORMAT_NV12, "nv12", 8, 0, 1, SAME),
+    NV(GLVF_FORMAT_NV21, "nv21", 8, 0, 1, ORDER(1, 0, 0, 0)),
+    NV(GLVF_FORMAT_P010, "p010", 10, 6, 2, SAME),
+    NV(GLVF_FORMAT_P016, "p016", 16, 0, 2, SAME),
+#undef NV
+    [GLVF_FORMAT_YUYV422] = { "yuyv422", 1, 8, 0, true, false, GLVF_LAYOUT_PACKED422, SAME,
+                              { PK(4, 1, 0, 0, 2) } },
+    [GLVF_FORMAT_UYVY422] = { "uyvy422", 1, 8, 0, true, false, GLVF_LAYOUT_PACKED422,
+                              ORDER(1, 0, 3, 2), { PK(4, 1, 0, 0, 2) } },
+    [GLVF_FORMAT_YUVA420P] = { "yuva420p", 4, 8, 0, true, true, GLVF_LAYOUT_PLANAR, SAME,
                                { P(1, 1, 0, 0), P(1, 1, 1, 1), P(1, 1, 1, 1), P(1, 1, 0, 0) } },
 };
 

@@ -71,12 +71,33 @@ typedef struct glvf_plane_desc {
     uint8_t pixels_per_texel; /* 2 for packed 4:2:2, else 1 */
 } glvf_plane_desc;
 
+/* How the renderer reads the planes (one shader variant family each). */
+typedef enum glvf_layout {
+    GLVF_LAYOUT_RGB,        /* one RGB(A) texture */
+    GLVF_LAYOUT_GRAY,       /* one single-channel texture */
+    GLVF_LAYOUT_PLANAR,     /* Y, U, V (+ A) textures */
+    GLVF_LAYOUT_NV,         /* Y + interleaved chroma */
+    GLVF_LAYOUT_PACKED422,  /* one texture, two pixels per texel */
+    GLVF_LAYOUT_COUNT
+} glvf_layout;
+
+/*
+ * One row of the format table: everything the uploader, the renderer and
+ * the FFmpeg module need. The name is FFmpeg's pixel format name (the
+ * native-endian variant for 16-bit formats: av_get_pix_fmt() resolves
+ * "yuv420p10" to yuv420p10le on little-endian machines), which is how the
+ * FFmpeg module maps formats: a new row is carried with no other change.
+ */
 typedef struct glvf_format_desc {
     const char *name;
     uint8_t planes;
     uint8_t depth;          /* significant bits */
     uint8_t shift;          /* value stored << shift (P010: 6) */
     bool yuv, alpha;
+    uint8_t layout;         /* glvf_layout */
+    /* where each component sits in a texel: RGB: R, G, B, A; NV: U, V of
+     * the chroma texel; packed 4:2:2: Y0, U, Y1, V; others: unused */
+    uint8_t order[4];
     glvf_plane_desc plane[GLVF_MAX_PLANES];
 } glvf_format_desc;
 

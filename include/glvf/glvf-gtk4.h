@@ -343,11 +343,11 @@ GLVF_API void glvf_media_stream_set_audio_enabled(GlvfMediaStream *self, gboolea
 /* Where the stream's sound stands (stats.audio). Append-only. */
 typedef enum GlvfMediaStreamAudio {
     GLVF_MEDIA_STREAM_AUDIO_UNKNOWN = 0, /* not opened yet */
-    GLVF_MEDIA_STREAM_AUDIO_NONE,        /* the file has no audio stream */
-    GLVF_MEDIA_STREAM_AUDIO_DISABLED,    /* glvf_media_stream_set_audio_enabled(FALSE) */
-    GLVF_MEDIA_STREAM_AUDIO_NO_SERVER,   /* no sound server answered (or no libpulse) */
-    GLVF_MEDIA_STREAM_AUDIO_FAILED,      /* the audio stream cannot be decoded or played */
-    GLVF_MEDIA_STREAM_AUDIO_PLAYING,     /* sound out; the audio clock is the master */
+    GLVF_MEDIA_STREAM_AUDIO_NONE = 1,        /* the file has no audio stream */
+    GLVF_MEDIA_STREAM_AUDIO_DISABLED = 2,    /* glvf_media_stream_set_audio_enabled(FALSE) */
+    GLVF_MEDIA_STREAM_AUDIO_NO_SERVER = 3,   /* no sound server answered (or no libpulse) */
+    GLVF_MEDIA_STREAM_AUDIO_FAILED = 4,      /* the audio stream cannot be decoded or played */
+    GLVF_MEDIA_STREAM_AUDIO_PLAYING = 5,     /* sound out; the audio clock is the master */
 } GlvfMediaStreamAudio;
 
 typedef struct GlvfMediaStreamStats {
