@@ -156,12 +156,9 @@ static void plane_gl_format(const glvf_context *ctx, const glvf_plane_desc *p, G
     *comps_out = comps;
 }
 
-bool glvf_plane_layout_get(const glvf_context *ctx, glvf_format format, int width,
-                           int height, int plane, glvf_plane_layout *out)
+static void plane_layout(const glvf_context *ctx, const glvf_format_desc *d, int width,
+                         int height, int plane, glvf_plane_layout *out)
 {
-    const glvf_format_desc *d = glvf_format_desc_get(format);
-    if (!d || plane < 0 || plane >= d->planes || width <= 0 || height <= 0 || !out)
-        return false;
     const glvf_plane_desc *p = &d->plane[plane];
     int comps;
     plane_gl_format(ctx, p, &out->internal_format, &out->format, &out->type, &comps);
@@ -171,10 +168,20 @@ bool glvf_plane_layout_get(const glvf_context *ctx, glvf_format format, int widt
     out->height = ph;
     out->bytes_per_texel = p->comps * p->bytes_per_comp;
     out->row_bytes = out->width * out->bytes_per_texel;
+}
+
+bool glvf_plane_layout_get(const glvf_context *ctx, glvf_format format, int width,
+                           int height, int plane, glvf_plane_layout *out)
+{
+    const glvf_format_desc *d = glvf_format_desc_get(format);
+    if (!d || plane < 0 || plane >= d->planes || width <= 0 || height <= 0 || !out)
+        return false;
+    plane_layout(ctx, d, width, height, plane, out);
     return true;
 }
 
-int glvf_image_check(const glvf_context *ctx, const glvf_image *img, char *why, size_t why_len)
+int glvf_image_check(const glvf_context *ctx, const glvf_image *img, glvf_image_plan *plan,
+                     char *why, size_t why_len)
 {
 #define FAIL(code, ...)                                                                     \
     do {                                                                                    \
@@ -195,10 +202,15 @@ int glvf_image_check(const glvf_context *ctx, const glvf_image *img, char *why, 
         img->rotation != 270)
         FAIL(-EINVAL, "rotation %d is not a multiple of 90 in [0, 270]", img->rotation);
     int max_tex = ctx ? ctx->caps.max_texture_size : 0;
+    glvf_image_plan scratch;
+    if (!plan)
+        plan = &scratch;
+    plan->desc = d;
+    plan->planes = d->planes;
     for (int i = 0; i < d->planes; i++) {
-        glvf_plane_layout l;
-        if (!glvf_plane_layout_get(ctx, img->format, img->width, img->height, i, &l))
-            FAIL(-ENOTSUP, "format %s cannot be sampled on this context", d->name);
+        glvf_plane_layout *lp = &plan->layout[i];
+        plane_layout(ctx, d, img->width, img->height, i, lp);
+        const glvf_plane_layout l = *lp;
         if (max_tex > 0 && (l.width > max_tex || l.height > max_tex))
             FAIL(-E2BIG, "%s %dx%d: plane %d needs a %dx%d texture, over GL_MAX_TEXTURE_SIZE %d",
                  d->name, img->width, img->height, i, l.width, l.height, max_tex);
@@ -220,11 +232,16 @@ int glvf_image_check(const glvf_context *ctx, const glvf_image *img, char *why, 
 #undef FAIL
 }
 
-int glvf_image_validate(glvf_context *ctx, const glvf_image *img)
+int glvf_image_validate_plan(glvf_context *ctx, const glvf_image *img, glvf_image_plan *plan)
 {
     char why[256];
-    int r = glvf_image_check(ctx, img, why, sizeof why);
+    int r = glvf_image_check(ctx, img, plan, why, sizeof why);
     if (r < 0 && ctx)
         LOG_E(ctx, "invalid image: %s", why);
     return r;
+}
+
+int glvf_image_validate(glvf_context *ctx, const glvf_image *img)
+{
+    return glvf_image_validate_plan(ctx, img, NULL);
 }

@@ -102,9 +102,22 @@ typedef struct glvf_format_desc {
 } glvf_format_desc;
 
 const glvf_format_desc *glvf_format_desc_get(glvf_format f);
-/* Validation without logging; `why` gets a static description on failure. */
-int glvf_image_check(const glvf_context *ctx, const glvf_image *img, char *why,
-                     size_t why_len);
+
+/* An image's format row and plane layouts on a context: resolved once per
+ * upload (by the validation) and passed down to the pool, the uploader and
+ * the frame. */
+typedef struct glvf_image_plan {
+    const glvf_format_desc *desc;
+    int planes;
+    glvf_plane_layout layout[GLVF_MAX_PLANES];
+} glvf_image_plan;
+
+/* Validation without logging; `why` gets a description on failure. Fills
+ * `plan` (may be NULL) when the image is valid. */
+int glvf_image_check(const glvf_context *ctx, const glvf_image *img, glvf_image_plan *plan,
+                     char *why, size_t why_len);
+/* The same, logging the reason through ctx. */
+int glvf_image_validate_plan(glvf_context *ctx, const glvf_image *img, glvf_image_plan *plan);
 
 /* ---- tracker.c: counters, labels and the deferred-release queue --------- */
 typedef struct glvf_deferred {
@@ -248,14 +261,15 @@ struct glvf_staging {
 /* Uploads plane data into textures with the context's strategy. GL thread,
  * without lock. Returns 0 or -errno (logged). */
 int glvf_upload_planes(glvf_context *ctx, const glvf_image *img, glvf_pool_tex *const *tex,
-                       const glvf_plane_layout *layouts);
-/* Checks that a region's (possibly producer-edited) image stays inside the
- * region. 0 or -EINVAL with the reason logged. */
-int glvf_staging_check(glvf_context *ctx, const glvf_staging *st);
+                       const glvf_image_plan *plan);
+/* Checks that a region's (possibly producer-edited) image keeps its format
+ * and does not grow; with `plan` (the image validated) also that every
+ * plane stays inside the region. 0 or -EINVAL with the reason logged. */
+int glvf_staging_check(glvf_context *ctx, const glvf_staging *st, const glvf_image_plan *plan);
 /* Uploads from a filled staging region; `keep`: the region stays with its
  * owner, else it ends (returns to the ring). GL thread, without lock. */
 int glvf_staging_upload_region(glvf_context *ctx, glvf_staging *st, glvf_pool_tex *const *tex,
-                               const glvf_plane_layout *layouts, bool keep);
+                               const glvf_image_plan *plan, bool keep);
 /* Retires signalled fences, creates regions asked for. GL thread, no lock. */
 void glvf_staging_service(glvf_context *ctx);
 /* Destroy: queues (gl) or forgets every buffer and fence. Lock held. */

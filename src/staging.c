@@ -697,9 +697,10 @@ static int check_gl_error(glvf_context *ctx, const char *what)
 }
 
 int glvf_upload_planes(glvf_context *ctx, const glvf_image *img, glvf_pool_tex *const *tex,
-                       const glvf_plane_layout *layouts)
+                       const glvf_image_plan *plan)
 {
-    int planes = glvf_format_planes(img->format);
+    int planes = plan->planes;
+    const glvf_plane_layout *layouts = plan->layout;
     unpack_state st;
     while (ctx->gl.GetError() != GL_NO_ERROR) {
     }
@@ -895,7 +896,7 @@ void glvf_staging_release(glvf_staging **pst)
         glvf_ctx_free(ctx);
 }
 
-int glvf_staging_check(glvf_context *ctx, const glvf_staging *st)
+int glvf_staging_check(glvf_context *ctx, const glvf_staging *st, const glvf_image_plan *plan)
 {
     const glvf_image *img = &st->image;
     const glvf_slot *s = &ctx->ring.slots[st->slot];
@@ -907,9 +908,8 @@ int glvf_staging_check(glvf_context *ctx, const glvf_staging *st)
               st->width, st->height, glvf_format_name(st->format));
         return -EINVAL;
     }
-    for (int i = 0; i < glvf_format_planes(img->format); i++) {
-        glvf_plane_layout l;
-        glvf_plane_layout_get(ctx, img->format, img->width, img->height, i, &l);
+    for (int i = 0; plan && i < plan->planes; i++) {
+        const glvf_plane_layout l = plan->layout[i];
         const uint8_t *p = img->planes[i].data;
         ptrdiff_t stride = img->planes[i].stride;
         size_t need = stride > 0 ? (size_t)stride * (size_t)(l.height - 1) + (size_t)l.row_bytes
@@ -926,9 +926,10 @@ int glvf_staging_check(glvf_context *ctx, const glvf_staging *st)
 }
 
 int glvf_staging_upload_region(glvf_context *ctx, glvf_staging *st, glvf_pool_tex *const *tex,
-                               const glvf_plane_layout *layouts, bool keep)
+                               const glvf_image_plan *plan, bool keep)
 {
-    int planes = glvf_format_planes(st->image.format);
+    int planes = plan->planes;
+    const glvf_plane_layout *layouts = plan->layout;
     glvf_slot *s = &ctx->ring.slots[st->slot];
     unpack_state us;
     while (ctx->gl.GetError() != GL_NO_ERROR) {
