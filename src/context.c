@@ -502,12 +502,7 @@ static void context_end(glvf_context *ctx, bool gl)
     glvf_render_destroy(ctx, gl);
     if (!gl) {
         /* the GL objects died with the GL context: forget them */
-        for (size_t i = 0; i < ctx->tracker.queue_len; i++) {
-            glvf_deferred *e = &ctx->tracker.queue[i];
-            ctx->tracker.kinds[e->kind].live--;
-            ctx->tracker.kinds[e->kind].live_bytes -= e->bytes;
-        }
-        ctx->tracker.queue_len = 0;
+        glvf_tracker_forget_queue(ctx);
     }
     pthread_mutex_unlock(&ctx->lock);
 
@@ -517,9 +512,9 @@ static void context_end(glvf_context *ctx, bool gl)
     pthread_mutex_lock(&ctx->lock);
     if (gl) {
         for (int k = 0; k < GLVF_OBJECT_KIND_COUNT; k++)
-            if (ctx->tracker.kinds[k].live)
+            if (glvf_tracker_live(ctx, (glvf_object_kind)k))
                 LOG_E(ctx, "internal: %llu %s object(s) still counted live at destroy",
-                      (unsigned long long)ctx->tracker.kinds[k].live,
+                      (unsigned long long)glvf_tracker_live(ctx, (glvf_object_kind)k),
                       glvf_object_kind_name((glvf_object_kind)k));
     }
     glvf_frames_destroy(ctx); /* frees pooled frame structs; live ones are orphans */
@@ -608,33 +603,14 @@ void glvf_context_get_stats(const glvf_context *cctx, glvf_stats *out)
         return;
     glvf_context *ctx = (glvf_context *)cctx; /* the lock is not part of the value */
     pthread_mutex_lock(&ctx->lock);
-    memcpy(out->objects, ctx->tracker.kinds, sizeof out->objects);
-    out->deferred_pending = ctx->tracker.queue_len;
-    out->deferred_total = ctx->tracker.deferred_total;
-    out->collects = ctx->tracker.collects;
+    glvf_tracker_get_stats(ctx, out);
     out->rejected_calls = ctx->rejected_calls;
-    out->pool_bytes = ctx->pool.bytes;
-    out->pool_cached_bytes = ctx->pool.cached_bytes;
-    out->pool_cached_textures = ctx->pool.cached;
-    out->pool_hits = ctx->pool.hits;
-    out->pool_misses = ctx->pool.misses;
-    out->pool_evictions = ctx->pool.evictions;
+    glvf_pool_get_stats(ctx, out);
+    glvf_staging_get_stats(ctx, out);
     out->frames_live = ctx->frames_live_count;
     out->frames_uploaded = ctx->frames_uploaded;
     out->bytes_uploaded = ctx->bytes_uploaded;
     out->upload_strategy = ctx->strategy;
-    out->staging_slots = 0;
-    for (size_t i = 0; ctx->ring.slots && i < ctx->ring.count; i++)
-        out->staging_slots += ctx->ring.slots[i].size != 0; /* entries can be empty */
-    out->staging_bytes = ctx->ring.bytes;
-    out->staging_waits = ctx->ring.waits;
-    out->staging_live = ctx->ring.live;
-    out->zero_copy_submits = ctx->ring.zero_copy;
-    out->staging_read_mapped_mbps = ctx->ring.read_mapped_mbps;
-    out->staging_read_heap_mbps = ctx->ring.read_heap_mbps;
-    out->staging_reads_fast = ctx->ring.reads_fast;
-    out->pool_busy_skips = ctx->pool.busy_skips;
-    out->pool_fence_waits = ctx->pool.fence_waits;
     out->purgeable_bytes = glvf_pool_purgeable_locked(ctx);
     out->pool_budget_bytes = ctx->pool_budget;
     out->staging_budget_bytes = ctx->staging_budget;

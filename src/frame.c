@@ -377,10 +377,7 @@ void glvf_frames_end_fences(glvf_context *ctx, bool gl)
     for (glvf_frame *f = ctx->frames_live; f; f = f->next) {
         if (!f->fence)
             continue;
-        if (gl)
-            glvf_tracker_defer(ctx, GLVF_OBJECT_SYNC, (uint64_t)(uintptr_t)f->fence, 0);
-        else
-            ctx->tracker.kinds[GLVF_OBJECT_SYNC].live--;
+        glvf_tracker_release(ctx, GLVF_OBJECT_SYNC, (uint64_t)(uintptr_t)f->fence, 0, gl);
         f->fence = NULL;
     }
 }

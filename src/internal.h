@@ -140,6 +140,23 @@ bool glvf_tracker_reserve(glvf_context *ctx, size_t extra);
 /* Queues a delete; false (-ENOMEM) only for pushes beyond the reserve. */
 bool glvf_tracker_defer(glvf_context *ctx, glvf_object_kind kind, uint64_t handle,
                         uint64_t bytes);
+/* An object glvf will never delete because it died with its GL context
+ * (abandon): no longer counted live. */
+void glvf_tracker_forget(glvf_context *ctx, glvf_object_kind kind, uint64_t bytes);
+/* Destroy's choice for each object a part still owns: queued for delete
+ * when the GL context is alive (`gl`: the reserve was taken), else
+ * forgotten. */
+void glvf_tracker_release(glvf_context *ctx, glvf_object_kind kind, uint64_t handle,
+                          uint64_t bytes, bool gl);
+/* A live object's size changed (an orphaned buffer re-specified). */
+void glvf_tracker_resized(glvf_context *ctx, glvf_object_kind kind, uint64_t old_bytes,
+                          uint64_t new_bytes);
+/* Abandon: forgets what the queue holds (the GL context took it). */
+void glvf_tracker_forget_queue(glvf_context *ctx);
+/* Objects of `kind` counted live. */
+uint64_t glvf_tracker_live(const glvf_context *ctx, glvf_object_kind kind);
+/* The tracker's part of glvf_stats. */
+void glvf_tracker_get_stats(const glvf_context *ctx, glvf_stats *out);
 /* Deletes up to `max` queued objects (0: all), batched per kind. GL thread,
  * called WITHOUT ctx->lock. Returns the number deleted. */
 int glvf_tracker_drain(glvf_context *ctx, unsigned max);
@@ -203,6 +220,8 @@ typedef struct glvf_pool {
  * while the budget allows; at the budget waits (fence_timeout_ms) for the
  * oldest one the GPU may still read. NULL with *err (-ENOMEM, -EIO,
  * -ETIMEDOUT) on failure, logged. */
+/* The pool's part of glvf_stats. Lock held. */
+void glvf_pool_get_stats(const glvf_context *ctx, glvf_stats *out);
 glvf_pool_tex *glvf_pool_acquire(glvf_context *ctx, const glvf_plane_layout *l,
                                  glvf_format format, int plane, int *err);
 /* Any thread, with ctx->lock held. */
@@ -258,6 +277,8 @@ struct glvf_staging {
     int nsite;
 };
 
+/* The staging ring's part of glvf_stats. Lock held. */
+void glvf_staging_get_stats(const glvf_context *ctx, glvf_stats *out);
 /* Uploads plane data into textures with the context's strategy. GL thread,
  * without lock. Returns 0 or -errno (logged). */
 int glvf_upload_planes(glvf_context *ctx, const glvf_image *img, glvf_pool_tex *const *tex,

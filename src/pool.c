@@ -562,23 +562,28 @@ void glvf_pool_destroy(glvf_context *ctx, bool gl)
     glvf_pool_tex *t = p->all;
     while (t) {
         glvf_pool_tex *next = t->all_next;
-        if (gl) {
-            glvf_tracker_defer(ctx, GLVF_OBJECT_TEXTURE, t->name, t->bytes);
-        } else {
-            ctx->tracker.kinds[GLVF_OBJECT_TEXTURE].live--;
-            ctx->tracker.kinds[GLVF_OBJECT_TEXTURE].live_bytes -= t->bytes;
-        }
+        glvf_tracker_release(ctx, GLVF_OBJECT_TEXTURE, t->name, t->bytes, gl);
         glvf_free(t);
         t = next;
     }
     for (size_t i = 0; i < p->fence_count; i++) {
         GLsync sync = p->fences[(p->fence_head + i) % GLVF_POOL_FENCES].sync;
-        if (gl)
-            glvf_tracker_defer(ctx, GLVF_OBJECT_SYNC, (uint64_t)(uintptr_t)sync, 0);
-        else
-            ctx->tracker.kinds[GLVF_OBJECT_SYNC].live--;
+        glvf_tracker_release(ctx, GLVF_OBJECT_SYNC, (uint64_t)(uintptr_t)sync, 0, gl);
     }
     p->fence_head = p->fence_count = 0;
     p->all = p->lru_head = p->lru_tail = NULL;
     p->bytes = p->cached_bytes = p->cached = 0;
+}
+
+void glvf_pool_get_stats(const glvf_context *ctx, glvf_stats *out)
+{
+    const glvf_pool *p = &ctx->pool;
+    out->pool_bytes = p->bytes;
+    out->pool_cached_bytes = p->cached_bytes;
+    out->pool_cached_textures = p->cached;
+    out->pool_hits = p->hits;
+    out->pool_misses = p->misses;
+    out->pool_evictions = p->evictions;
+    out->pool_busy_skips = p->busy_skips;
+    out->pool_fence_waits = p->fence_waits;
 }

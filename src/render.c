@@ -302,19 +302,13 @@ void glvf_render_destroy(glvf_context *ctx, bool gl)
         for (int v = 0; progs && v < VARIANTS; v++) {
             if (!progs[v].program)
                 continue;
-            if (gl)
-                glvf_tracker_defer(ctx, GLVF_OBJECT_PROGRAM, progs[v].program, 0);
-            else
-                ctx->tracker.kinds[GLVF_OBJECT_PROGRAM].live--;
+            glvf_tracker_release(ctx, GLVF_OBJECT_PROGRAM, progs[v].program, 0, gl);
         }
         if (ci)
             glvf_free(progs);
     }
     if (r->vao) {
-        if (gl)
-            glvf_tracker_defer(ctx, GLVF_OBJECT_VERTEX_ARRAY, r->vao, 0);
-        else
-            ctx->tracker.kinds[GLVF_OBJECT_VERTEX_ARRAY].live--;
+        glvf_tracker_release(ctx, GLVF_OBJECT_VERTEX_ARRAY, r->vao, 0, gl);
     }
     glvf_free(r);
     ctx->render = NULL;

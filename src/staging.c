@@ -653,8 +653,7 @@ static int upload_orphan(glvf_context *ctx, const glvf_image *img, glvf_pool_tex
     }
     if (size != r->orphan_size) {
         pthread_mutex_lock(&ctx->lock);
-        glvf_object_stats *s = &ctx->tracker.kinds[GLVF_OBJECT_BUFFER];
-        s->live_bytes = s->live_bytes - r->orphan_size + size;
+        glvf_tracker_resized(ctx, GLVF_OBJECT_BUFFER, r->orphan_size, size);
         r->bytes = r->bytes - r->orphan_size + size;
         pthread_mutex_unlock(&ctx->lock);
         r->orphan_size = size;
@@ -1064,18 +1063,10 @@ void glvf_staging_destroy(glvf_context *ctx, bool gl)
         if (!s->size)
             continue;
         if (s->fence) {
-            if (gl)
-                glvf_tracker_defer(ctx, GLVF_OBJECT_SYNC, (uint64_t)(uintptr_t)s->fence, 0);
-            else
-                ctx->tracker.kinds[GLVF_OBJECT_SYNC].live--;
+            glvf_tracker_release(ctx, GLVF_OBJECT_SYNC, (uint64_t)(uintptr_t)s->fence, 0, gl);
         }
         if (s->buffer) {
-            if (gl) {
-                glvf_tracker_defer(ctx, GLVF_OBJECT_BUFFER, s->buffer, s->size);
-            } else {
-                ctx->tracker.kinds[GLVF_OBJECT_BUFFER].live--;
-                ctx->tracker.kinds[GLVF_OBJECT_BUFFER].live_bytes -= s->size;
-            }
+            glvf_tracker_release(ctx, GLVF_OBJECT_BUFFER, s->buffer, s->size, gl);
         } else if (s->state != SLOT_ACQUIRED) {
             glvf_free(s->map);
         }
@@ -1083,12 +1074,7 @@ void glvf_staging_destroy(glvf_context *ctx, bool gl)
          * until it cancels the region (then freed with the orphan). */
     }
     if (r->orphan_buffer) {
-        if (gl) {
-            glvf_tracker_defer(ctx, GLVF_OBJECT_BUFFER, r->orphan_buffer, r->orphan_size);
-        } else {
-            ctx->tracker.kinds[GLVF_OBJECT_BUFFER].live--;
-            ctx->tracker.kinds[GLVF_OBJECT_BUFFER].live_bytes -= r->orphan_size;
-        }
+        glvf_tracker_release(ctx, GLVF_OBJECT_BUFFER, r->orphan_buffer, r->orphan_size, gl);
         r->orphan_buffer = 0;
     }
     while (ctx->staging_free) {
@@ -1243,4 +1229,19 @@ size_t glvf_staging_free_bytes_locked(const glvf_context *ctx)
         if (ctx->ring.slots[i].size && ctx->ring.slots[i].state == SLOT_FREE)
             n += ctx->ring.slots[i].size;
     return n;
+}
+
+void glvf_staging_get_stats(const glvf_context *ctx, glvf_stats *out)
+{
+    const glvf_staging_ring *r = &ctx->ring;
+    out->staging_slots = 0;
+    for (size_t i = 0; r->slots && i < r->count; i++)
+        out->staging_slots += r->slots[i].size != 0; /* entries can be empty */
+    out->staging_bytes = r->bytes;
+    out->staging_waits = r->waits;
+    out->staging_live = r->live;
+    out->zero_copy_submits = r->zero_copy;
+    out->staging_read_mapped_mbps = r->read_mapped_mbps;
+    out->staging_read_heap_mbps = r->read_heap_mbps;
+    out->staging_reads_fast = r->reads_fast;
 }
