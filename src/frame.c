@@ -116,7 +116,7 @@ glvf_frame *glvf_upload(glvf_context *ctx, const glvf_image *img,
     int dummy;
     if (!err)
         err = &dummy;
-    int r = glvf_ctx_enter(ctx, "glvf_upload");
+    int r = glvf_ctx_enter(ctx, __func__);
     if (r < 0) {
         *err = r;
         return NULL;
@@ -129,7 +129,7 @@ glvf_frame *glvf_upload(glvf_context *ctx, const glvf_image *img,
     }
     glvf_frame *f = frame_alloc(ctx);
     if (!f) {
-        LOG_E(ctx, "glvf_upload: out of memory");
+        LOGF_E(ctx, "out of memory");
         *err = -ENOMEM;
         return NULL;
     }
@@ -139,9 +139,9 @@ glvf_frame *glvf_upload(glvf_context *ctx, const glvf_image *img,
     else if ((r = glvf_upload_planes(ctx, img, f->tex, &plan)) < 0)
         frame_abort(ctx, f, plan.planes);
     if (r < 0) {
-        if (glvf_ctx_check_lost(ctx, "glvf_upload"))
+        if (glvf_ctx_check_lost(ctx, __func__))
             r = -ENODEV;
-        LOG_E(ctx, "glvf_upload: %dx%d %s upload failed (%s)", img->width, img->height,
+        LOGF_E(ctx, "%dx%d %s upload failed (%s)", img->width, img->height,
               glvf_format_name(img->format), strerror(-r));
         *err = r;
         return NULL;
@@ -159,7 +159,7 @@ glvf_frame *glvf_frame_new(glvf_context *ctx, glvf_format format, int width, int
     int dummy;
     if (!err)
         err = &dummy;
-    int r = glvf_ctx_enter(ctx, "glvf_frame_new");
+    int r = glvf_ctx_enter(ctx, __func__);
     if (r < 0) {
         *err = r;
         return NULL;
@@ -178,7 +178,7 @@ glvf_frame *glvf_frame_new(glvf_context *ctx, glvf_format format, int width, int
     glvf_image_plan plan;
     r = glvf_image_check(ctx, &img, &plan, why, sizeof why);
     if (r < 0) {
-        LOG_E(ctx, "glvf_frame_new: %s", why);
+        LOGF_E(ctx, "%s", why);
         *err = r;
         return NULL;
     }
@@ -186,16 +186,16 @@ glvf_frame *glvf_frame_new(glvf_context *ctx, glvf_format format, int width, int
         img.planes[i] = (glvf_image_plane){ NULL, 0 };
     glvf_frame *f = frame_alloc(ctx);
     if (!f) {
-        LOG_E(ctx, "glvf_frame_new: out of memory");
+        LOGF_E(ctx, "out of memory");
         *err = -ENOMEM;
         return NULL;
     }
     r = frame_textures(ctx, f, &img, &plan);
     if (r < 0) {
         frame_abort(ctx, f, 0);
-        if (glvf_ctx_check_lost(ctx, "glvf_frame_new"))
+        if (glvf_ctx_check_lost(ctx, __func__))
             r = -ENODEV;
-        LOG_E(ctx, "glvf_frame_new: no %dx%d %s textures (%s)", width, height,
+        LOGF_E(ctx, "no %dx%d %s textures (%s)", width, height,
               glvf_format_name(format), strerror(-r));
         *err = r;
         return NULL;
@@ -272,7 +272,7 @@ glvf_frame *glvf_staging_submit(glvf_context *ctx, glvf_staging **pst,
         err = &dummy;
     bool taken;
     glvf_frame *f = staging_frame(ctx, pst ? *pst : NULL, params, err, false,
-                                  "glvf_staging_submit", &taken);
+                                  __func__, &taken);
     if (taken)
         *pst = NULL; /* taken, on success and on failure */
     return f;
@@ -283,7 +283,7 @@ glvf_frame *glvf_staging_upload(glvf_context *ctx, glvf_staging *st,
 {
     int dummy;
     bool taken;
-    return staging_frame(ctx, st, params, err ? err : &dummy, true, "glvf_staging_upload",
+    return staging_frame(ctx, st, params, err ? err : &dummy, true, __func__,
                          &taken);
 }
 
@@ -387,18 +387,18 @@ void *glvf_frame_fence(glvf_context *ctx, glvf_frame *f, int *err)
     int dummy;
     if (!err)
         err = &dummy;
-    int r = glvf_ctx_enter(ctx, "glvf_frame_fence");
+    int r = glvf_ctx_enter(ctx, __func__);
     if (r < 0) {
         *err = r;
         return NULL;
     }
     if (!f || f->magic != FRAME_MAGIC || f->ctx != ctx) {
-        LOG_E(ctx, "glvf_frame_fence: %p is not a live frame of this context", (void *)f);
+        LOGF_E(ctx, "%p is not a live frame of this context", (void *)f);
         *err = -EINVAL;
         return NULL;
     }
     if (!ctx->caps.sync) {
-        LOG_E(ctx, "glvf_frame_fence: this context has no sync objects");
+        LOGF_E(ctx, "this context has no sync objects");
         *err = -ENOTSUP;
         return NULL;
     }
@@ -411,17 +411,17 @@ void *glvf_frame_fence(glvf_context *ctx, glvf_frame *f, int *err)
         return (void *)fence;
     }
     if (!room) {
-        LOG_E(ctx, "glvf_frame_fence: out of memory");
+        LOGF_E(ctx, "out of memory");
         *err = -ENOMEM;
         return NULL;
     }
     fence = ctx->gl.FenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
     if (!fence) {
         GLenum e = ctx->gl.GetError();
-        r = glvf_ctx_check_lost(ctx, "glvf_frame_fence") ? -ENODEV
+        r = glvf_ctx_check_lost(ctx, __func__) ? -ENODEV
             : e == GL_OUT_OF_MEMORY                       ? -ENOMEM
                                                           : -EIO;
-        LOG_E(ctx, "glvf_frame_fence: glFenceSync failed (GL error 0x%x)", e);
+        LOGF_E(ctx, "glFenceSync failed (GL error 0x%x)", e);
         *err = r;
         return NULL;
     }

@@ -42,6 +42,11 @@ typedef struct glvf_log_sink {
 glvf_log_sink glvf_log_sink_get(const glvf_context *ctx); /* NULL ctx: silent */
 void glvf_log_sink_printf(const glvf_log_sink *sink, glvf_log_level level, const char *fmt,
                           ...) GLVF_PRINTF(3, 4);
+/* In a public function: the message starts with the function's name. */
+void glvf_logf_fn(const glvf_context *ctx, glvf_log_level level, const char *fn,
+                  const char *fmt, ...) GLVF_PRINTF(4, 5);
+#define LOGF_E(ctx, ...) glvf_logf_fn((ctx), GLVF_LOG_ERROR, __func__, __VA_ARGS__)
+#define LOGF_W(ctx, ...) glvf_logf_fn((ctx), GLVF_LOG_WARN, __func__, __VA_ARGS__)
 #define LOG_E(ctx, ...) glvf_logf((ctx), GLVF_LOG_ERROR, __VA_ARGS__)
 #define LOG_W(ctx, ...) glvf_logf((ctx), GLVF_LOG_WARN, __VA_ARGS__)
 #define LOG_I(ctx, ...) glvf_logf((ctx), GLVF_LOG_INFO, __VA_ARGS__)
@@ -415,6 +420,17 @@ struct glvf_context {
     glvf_staging *staging_live, *staging_free;
     uint64_t frames_live_count, frames_uploaded, bytes_uploaded;
 };
+
+/* GL errors, bounded (a lost context may report one forever: at most
+ * GLVF_GL_ERRORS are read). Before glvf's own GL work: clears what is
+ * pending; with `where`, an error found is one the application left behind
+ * and is logged (warning) as discarded; NULL: quietly (glvf's own probing,
+ * or a step inside a call that cleared already). GL thread. */
+#define GLVF_GL_ERRORS 16
+void glvf_gl_clear(glvf_context *ctx, const char *where);
+/* After glvf's own GL work: 0, or -ENOMEM (GL_OUT_OF_MEMORY) / -EIO for the
+ * first error, logged with `what`; the rest are read off (bounded). */
+int glvf_gl_check(glvf_context *ctx, const char *what);
 
 /* Entry check for GL-thread functions: valid handle (-EINVAL), owning
  * context current (-EPERM), context not lost (-ENODEV). On success (0) also

@@ -240,8 +240,7 @@ static glvf_pool_tex *texture_create(glvf_context *ctx, const glvf_plane_layout 
     GladGLContext *gl = &ctx->gl;
     GLint prev_tex = 0;
     gl->GetIntegerv(GL_TEXTURE_BINDING_2D, &prev_tex);
-    while (gl->GetError() != GL_NO_ERROR) {
-    }
+    glvf_gl_clear(ctx, NULL);
     gl->GenTextures(1, &t->name);
     if (!t->name) {
         LOG_E(ctx, "texture pool: glGenTextures failed (0x%x)", gl->GetError());
@@ -507,7 +506,7 @@ void glvf_pool_collect(glvf_context *ctx)
 int glvf_context_set_budget(glvf_context *ctx, size_t pool_budget_bytes,
                             size_t staging_budget_bytes)
 {
-    if (!glvf_ctx_valid(ctx, "glvf_context_set_budget"))
+    if (!glvf_ctx_valid(ctx, __func__))
         return -EINVAL;
     pthread_mutex_lock(&ctx->lock);
     bool dead = ctx->dead;
@@ -527,7 +526,7 @@ int glvf_context_set_budget(glvf_context *ctx, size_t pool_budget_bytes,
 
 int glvf_context_purge(glvf_context *ctx, unsigned unused_for_ms, size_t down_to_bytes)
 {
-    if (!glvf_ctx_valid(ctx, "glvf_context_purge"))
+    if (!glvf_ctx_valid(ctx, __func__))
         return -EINVAL;
     pthread_mutex_lock(&ctx->lock);
     bool dead = ctx->dead;

@@ -316,17 +316,17 @@ void glvf_render_destroy(glvf_context *ctx, bool gl)
 
 int glvf_render_prepare(glvf_context *ctx, glvf_format format)
 {
-    int r = glvf_ctx_enter(ctx, "glvf_render_prepare");
+    int r = glvf_ctx_enter(ctx, __func__);
     if (r < 0)
         return r;
     const glvf_format_desc *d = glvf_format_desc_get(format);
     if (!d) {
-        LOG_E(ctx, "glvf_render_prepare: invalid format %d", (int)format);
+        LOGF_E(ctx, "invalid format %d", (int)format);
         return -EINVAL;
     }
     for (int s = 0; s < 2; s++)
         if (!get_program(ctx, variant_index(ctx, d, (glvf_scaler)s), 0))
-            return glvf_ctx_check_lost(ctx, "glvf_render_prepare") ? -ENODEV : -EIO;
+            return glvf_ctx_check_lost(ctx, __func__) ? -ENODEV : -EIO;
     return 0;
 }
 
@@ -550,12 +550,12 @@ static int render_frame(glvf_context *ctx, const glvf_frame *frame,
 int glvf_render(glvf_context *ctx, const glvf_frame *frame, const glvf_render_params *params)
 {
     static const glvf_render_params defaults;
-    int r = glvf_ctx_enter(ctx, "glvf_render");
+    int r = glvf_ctx_enter(ctx, __func__);
     if (r < 0)
         return r;
     r = render_frame(ctx, frame, params ? params : &defaults);
     /* a graphics reset shows up as GL errors and failed object creation */
-    if (r == -EIO && glvf_ctx_check_lost(ctx, "glvf_render"))
+    if (r == -EIO && glvf_ctx_check_lost(ctx, __func__))
         r = -ENODEV;
     return r;
 }
@@ -564,11 +564,11 @@ static int render_frame(glvf_context *ctx, const glvf_frame *frame,
                         const glvf_render_params *p)
 {
     if (!frame || frame->magic != FRAME_MAGIC) {
-        LOG_E(ctx, "glvf_render: not a live frame");
+        LOGF_E(ctx, "not a live frame");
         return -EINVAL;
     }
     if (frame->ctx != ctx) {
-        LOG_E(ctx, "glvf_render: frame %p belongs to another glvf context", (const void *)frame);
+        LOGF_E(ctx, "frame %p belongs to another glvf context", (const void *)frame);
         return -EINVAL;
     }
     if ((unsigned)p->scaler > GLVF_SCALER_BICUBIC || p->rotation % 90 != 0 ||
@@ -577,7 +577,7 @@ static int render_frame(glvf_context *ctx, const glvf_frame *frame,
         p->target.width < 0 || p->target.height < 0 ||
         (long long)p->target.x + p->target.width > INT_MAX ||
         (long long)p->target.y + p->target.height > INT_MAX) {
-        LOG_E(ctx, "glvf_render: invalid parameters (scaler %d, rotation %d, target %d,%d "
+        LOGF_E(ctx, "invalid parameters (scaler %d, rotation %d, target %d,%d "
                    "%dx%d, tone_map %d, gamut_map %d)",
               (int)p->scaler, p->rotation, p->target.x, p->target.y, p->target.width,
               p->target.height, (int)p->tone_map, (int)p->gamut_map);
@@ -588,7 +588,7 @@ static int render_frame(glvf_context *ctx, const glvf_frame *frame,
     if (status != GL_FRAMEBUFFER_COMPLETE) {
         GLint fb = 0;
         gl->GetIntegerv(GL_DRAW_FRAMEBUFFER_BINDING, &fb);
-        LOG_E(ctx, "glvf_render: the draw framebuffer (%d) is not complete (0x%x)", fb, status);
+        LOGF_E(ctx, "the draw framebuffer (%d) is not complete (0x%x)", fb, status);
         return -EIO;
     }
     const glvf_image *img = &frame->image;
@@ -603,8 +603,7 @@ static int render_frame(glvf_context *ctx, const glvf_frame *frame,
         return -EIO;
 
     saved_state st;
-    while (gl->GetError() != GL_NO_ERROR) {
-    }
+    glvf_gl_clear(ctx, "glvf_render");
     state_save(ctx, &st);
 
     glvf_rect t = p->target;
@@ -613,7 +612,7 @@ static int render_frame(glvf_context *ctx, const glvf_frame *frame,
     if (t.width < 0 || t.height < 0 || (long long)t.x + t.width > INT_MAX ||
         (long long)t.y + t.height > INT_MAX) {
         state_restore(ctx, &st);
-        LOG_E(ctx, "glvf_render: the viewport %d,%d %dx%d is out of range", t.x, t.y, t.width,
+        LOGF_E(ctx, "the viewport %d,%d %dx%d is out of range", t.x, t.y, t.width,
               t.height);
         return -EINVAL;
     }
@@ -716,7 +715,7 @@ static int render_frame(glvf_context *ctx, const glvf_frame *frame,
     GLenum err = gl->GetError();
     state_restore(ctx, &st);
     if (err != GL_NO_ERROR) {
-        LOG_E(ctx, "glvf_render: GL error 0x%x while drawing", err);
+        LOGF_E(ctx, "GL error 0x%x while drawing", err);
         return -EIO;
     }
     return 0;

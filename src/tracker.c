@@ -128,10 +128,10 @@ void glvf_tracker_get_stats(const glvf_context *ctx, glvf_stats *out)
 
 int glvf_context_defer_delete(glvf_context *ctx, glvf_object_kind kind, uint64_t handle)
 {
-    if (!glvf_ctx_valid(ctx, "glvf_context_defer_delete"))
+    if (!glvf_ctx_valid(ctx, __func__))
         return -EINVAL;
     if ((unsigned)kind >= GLVF_OBJECT_KIND_COUNT || handle == 0) {
-        LOG_E(ctx, "glvf_context_defer_delete: invalid kind %d or handle 0", (int)kind);
+        LOGF_E(ctx, "invalid kind %d or handle 0", (int)kind);
         return -EINVAL;
     }
     pthread_mutex_lock(&ctx->lock);
@@ -147,7 +147,7 @@ int glvf_context_defer_delete(glvf_context *ctx, glvf_object_kind kind, uint64_t
     }
     pthread_mutex_unlock(&ctx->lock);
     if (r == -ENOMEM)
-        LOG_E(ctx, "glvf_context_defer_delete: out of memory queueing %s %llu",
+        LOGF_E(ctx, "out of memory queueing %s %llu",
               glvf_object_kind_name(kind), (unsigned long long)handle);
     return r;
 }
