@@ -807,8 +807,11 @@ static gpointer worker_main(gpointer data)
         pthread_mutex_unlock(&w->lock);
         g_source_set_ready_time(w->wake_src, 0);
     }
-    if (w->ctx && (lost || glvf_context_is_lost(w->ctx))) {
-        /* lost: nothing to wait for; textures GTK holds become orphans */
+    if (w->ctx && !w->sh && (lost || glvf_context_is_lost(w->ctx))) {
+        /* lost: nothing to wait for; textures GTK holds become orphans.
+         * (A shared worker's lane always waits below: its textures belong
+         * to the shared context, which outlives the lane and is abandoned,
+         * if it was lost, only once its last user is gone.) */
         pthread_mutex_lock(&w->lock);
         if (w->outstanding)
             atomic_fetch_add(&totals_orphaned, 1);

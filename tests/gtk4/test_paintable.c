@@ -438,6 +438,15 @@ static void test_shared_worker(void *arg)
     glvf_video_paintable_get_stats(ps[0], &st);
     CHECK(st.upload_failures == 0, "and only there");
 
+    /* a lane's own loss (simulated) restarts that paintable's lane only */
+    glvf_video_paintable_simulate_context_loss(ps[2]);
+    spin(100);
+    push_solid(ps[2], colours[4][0], colours[4][1], colours[4][2], 40, 30, NULL);
+    CHECK(wait_colour(pics[2], 0.5, 0.3, colours[4][0], colours[4][1], colours[4][2], 2, px),
+          "after a lane's loss its next picture is shown (%d,%d,%d)", px[0], px[1], px[2]);
+    glvf_video_paintable_get_stats(ps[2], &st);
+    CHECK(st.workers_started == 2 && st.context_losses == 1, "its lane restarted once");
+
     /* streams come and go: paintable 3 leaves, a new one takes its place */
     gtk_box_remove(GTK_BOX(box), pics[3]);
     g_clear_object(&ps[3]);
