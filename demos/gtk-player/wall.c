@@ -70,6 +70,8 @@ struct player_wall {
     int frames;                /* automation's frame count (0: none) */
     guint max_paintables;      /* most paintables seen on the worker at once */
     GlvfVideoWorkerStats worker_final;
+    GdkSurface *surface;       /* the window's while realized: the streams are
+                                  realized with it (scale; GL let go at unrealize) */
 };
 
 static void wlog(player_wall *w, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -383,6 +385,8 @@ static wall_tile *tile_new(player_wall *w, int index, const char *path)
 static void tile_free(gpointer data)
 {
     wall_tile *t = data;
+    if (t->ms && t->wall->surface)
+        gtk_media_stream_unrealize(t->ms, t->wall->surface);
     if (t->ms) {
         g_signal_handlers_disconnect_by_data(t->ms, t);
         gtk_media_stream_pause(t->ms);
@@ -426,6 +430,8 @@ static void drop_alone(player_wall *w)
     w->alone_frames = st.frames_shown;
     g_signal_handlers_disconnect_by_data(w->alone_ms, w);
     gtk_media_stream_pause(w->alone_ms);
+    if (w->surface)
+        gtk_media_stream_unrealize(w->alone_ms, w->surface);
     gtk_picture_set_paintable(GTK_PICTURE(w->alone_picture), NULL);
     g_clear_object(&w->alone_ms); /* its worker detaches; its textures return to the pool */
 }
@@ -451,6 +457,8 @@ static void play_alone(player_wall *w, int index)
     g_signal_connect(w->alone_ms, "notify::prepared", G_CALLBACK(on_alone_prepared), w);
     g_signal_connect(w->alone_ms, "notify::error", G_CALLBACK(on_alone_error), w);
     gtk_picture_set_paintable(GTK_PICTURE(w->alone_picture), GDK_PAINTABLE(w->alone_ms));
+    if (w->surface)
+        gtk_media_stream_realize(w->alone_ms, w->surface);
     gtk_stack_set_visible_child_name(GTK_STACK(w->stack), "alone");
     wlog(w, "tile %d alone (%s from %.3f s)", index, t->path, w->alone_from_us / 1e6);
 }
@@ -531,6 +539,35 @@ static const char *css = ".glvf-video { background-color: black; }"
                          ".glvf-tile-error { background-color: rgba(130,20,20,0.9); color: white;"
                          "  padding: 8px; }";
 
+static void on_realize(GtkWidget *win, gpointer data)
+{
+    player_wall *w = data;
+    w->surface = g_object_ref(gtk_native_get_surface(GTK_NATIVE(win)));
+    for (guint i = 0; i < w->tiles->len; i++) {
+        wall_tile *t = g_ptr_array_index(w->tiles, i);
+        if (t->ms)
+            gtk_media_stream_realize(t->ms, w->surface);
+    }
+    if (w->alone_ms)
+        gtk_media_stream_realize(w->alone_ms, w->surface);
+}
+
+static void on_unrealize(GtkWidget *win, gpointer data)
+{
+    (void)win;
+    player_wall *w = data;
+    if (!w->surface)
+        return;
+    for (guint i = 0; i < w->tiles->len; i++) {
+        wall_tile *t = g_ptr_array_index(w->tiles, i);
+        if (t->ms)
+            gtk_media_stream_unrealize(t->ms, w->surface);
+    }
+    if (w->alone_ms)
+        gtk_media_stream_unrealize(w->alone_ms, w->surface);
+    g_clear_object(&w->surface);
+}
+
 static void on_destroy(GtkWidget *win, gpointer data)
 {
     (void)win;
@@ -603,6 +640,8 @@ player_wall *player_wall_new(GtkApplication *app, const player_options *opt,
     gtk_event_controller_set_propagation_phase(keys, GTK_PHASE_CAPTURE);
     g_signal_connect(keys, "key-pressed", G_CALLBACK(on_key), w);
     gtk_widget_add_controller(w->window, keys);
+    g_signal_connect(w->window, "realize", G_CALLBACK(on_realize), w);
+    g_signal_connect(w->window, "unrealize", G_CALLBACK(on_unrealize), w);
     g_signal_connect(w->window, "destroy", G_CALLBACK(on_destroy), w);
     if (opt->fullscreen)
         gtk_window_fullscreen(GTK_WINDOW(w->window));
@@ -651,5 +690,6 @@ void player_wall_free(player_wall *w)
     drop_alone(w);
     g_ptr_array_unref(w->tiles); /* the streams: their workers detach */
     g_clear_object(&w->worker);  /* its thread ends once they have */
+    g_clear_object(&w->surface);
     g_free(w);
 }
