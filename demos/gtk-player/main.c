@@ -279,7 +279,9 @@ int main(int argc, char **argv)
                 "Without FILE, plays a sample clip made on first use in the user's cache\n"
                 "directory.\n\n"
                 "Several FILEs make a playlist: each starts when the one before ends.\n"
-                "With --wall they play side by side as a grid instead.\n\n"
+                "With --wall they play side by side as a grid instead (muted, looping):\n"
+                "click a tile to play it alone with sound, click or Escape to go back;\n"
+                "space pauses or plays every tile.\n\n"
                 "Keys: space play/pause, Left/Right seek 5 s (Shift: 1 s), . next frame,\n"
                 "n/p next/previous file, 9/0 volume down/up, m mute, f/F11/double click\n"
                 "fullscreen, i statistics, o open, ? all keys, q quit.\n"
@@ -291,7 +293,9 @@ int main(int argc, char **argv)
     g_option_context_set_description(
             oc, "Exit status: 0 success, 1 the video could not be played, 2 bad usage.\n"
                 "Automation (--frames, --screenshot, --benchmark): the window closes by itself\n"
-                "at the frame limit or the end of the file, and at once on an error.");
+                "at the frame limit or the end of the file, and at once on an error.\n"
+                "--wall: once every tile that plays has shown --frames N frames (30 with\n"
+                "--screenshot alone); the screenshot is the grid, --stats a line per tile.");
     g_option_context_add_main_entries(oc, entries, NULL);
     /* GTK's own options (--display, ...) are not needed: GDK reads the
      * environment */
