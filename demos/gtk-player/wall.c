@@ -25,6 +25,10 @@
  * error tile dark red. --stats: a line per tile, then the shared worker's
  * figures (main.c adds what the workers left at exit).
  *
+ * GLVF_PLAYER_WALL_SHARED=0 in the environment gives each stream its own
+ * worker (thread, GL context, glvf_context, pool) instead: for measuring
+ * what the sharing saves.
+ *
  * --output area cannot make a wall: each GlvfVideoArea is a GtkGLArea with
  * its own GdkGLContext (GTK's, current on the main thread), so the tiles
  * would have a glvf_context each. main.c refuses the combination.
@@ -54,7 +58,7 @@ typedef struct wall_tile {
 struct player_wall {
     GtkApplication *app;
     player_options opt;
-    GlvfVideoWorker *worker;
+    GlvfVideoWorker *worker;   /* NULL: each stream its own (GLVF_PLAYER_WALL_SHARED=0) */
     GtkWidget *window, *stack, *grid, *alone_picture;
     GPtrArray *tiles;          /* wall_tile * */
     int cols, rows;
@@ -204,7 +208,8 @@ static void remember(player_wall *w)
         wall_tile *t = g_ptr_array_index(w->tiles, i);
         tile_stats(t, &t->final);
     }
-    glvf_video_worker_get_stats(w->worker, &w->worker_final);
+    if (w->worker)
+        glvf_video_worker_get_stats(w->worker, &w->worker_final);
     w->max_paintables = MAX(w->max_paintables, w->worker_final.paintables);
 }
 
@@ -244,8 +249,9 @@ static void request_quit(player_wall *w, int status)
 static gboolean poll_cb(gpointer data)
 {
     player_wall *w = data;
-    GlvfVideoWorkerStats ws;
-    glvf_video_worker_get_stats(w->worker, &ws);
+    GlvfVideoWorkerStats ws = { 0 };
+    if (w->worker)
+        glvf_video_worker_get_stats(w->worker, &ws);
     w->max_paintables = MAX(w->max_paintables, ws.paintables);
     if (!w->frames || w->alone >= 0)
         return G_SOURCE_CONTINUE;
@@ -354,7 +360,8 @@ static wall_tile *tile_new(player_wall *w, int index, const char *path)
                                 : glvf_media_stream_new_for_filename(path);
     GlvfMediaStream *gms = GLVF_MEDIA_STREAM(t->ms);
     glvf_video_paintable_set_log(glvf_media_stream_get_paintable(gms), wall_glvf_log, NULL);
-    glvf_media_stream_set_worker(gms, w->worker);
+    if (w->worker)
+        glvf_media_stream_set_worker(gms, w->worker);
     /* tiles are muted: no sound opened at all */
     glvf_media_stream_set_audio_enabled(gms, FALSE);
     g_signal_connect(t->ms, "notify::prepared", G_CALLBACK(on_tile_prepared), t);
@@ -451,7 +458,8 @@ static void play_alone(player_wall *w, int index)
                           : glvf_media_stream_new_for_filename(t->path);
     GlvfMediaStream *gms = GLVF_MEDIA_STREAM(w->alone_ms);
     glvf_video_paintable_set_log(glvf_media_stream_get_paintable(gms), wall_glvf_log, NULL);
-    glvf_media_stream_set_worker(gms, w->worker);
+    if (w->worker)
+        glvf_media_stream_set_worker(gms, w->worker);
     glvf_media_stream_set_audio_enabled(gms, !w->opt.no_audio);
     gtk_media_stream_set_volume(w->alone_ms, w->opt.volume / 100.0);
     g_signal_connect(w->alone_ms, "notify::prepared", G_CALLBACK(on_alone_prepared), w);
@@ -594,8 +602,13 @@ player_wall *player_wall_new(GtkApplication *app, const player_options *opt,
     w->alone = -1;
     verbose_log = opt->verbose;
     w->frames = opt->frames ? opt->frames : opt->screenshot ? WALL_SCREENSHOT_FRAMES : 0;
-    w->worker = glvf_video_worker_new(NULL);
-    glvf_video_worker_set_log(w->worker, wall_glvf_log, NULL);
+    /* GLVF_PLAYER_WALL_SHARED=0: each stream its own worker and context, to
+     * measure what sharing saves */
+    const char *shared = g_getenv("GLVF_PLAYER_WALL_SHARED");
+    if (!shared || strcmp(shared, "0")) {
+        w->worker = glvf_video_worker_new(NULL);
+        glvf_video_worker_set_log(w->worker, wall_glvf_log, NULL);
+    }
     w->tiles = g_ptr_array_new_with_free_func(tile_free);
     int n = 0;
     while (paths && paths[n])
@@ -647,7 +660,8 @@ player_wall *player_wall_new(GtkApplication *app, const player_options *opt,
         gtk_window_fullscreen(GTK_WINDOW(w->window));
     w->poll_timer = g_timeout_add(WALL_POLL_MS, poll_cb, w);
     gtk_window_present(GTK_WINDOW(w->window));
-    wlog(w, "%d tile(s), %dx%d, one GlvfVideoWorker", n, w->cols, w->rows);
+    wlog(w, "%d tile(s), %dx%d, %s", n, w->cols, w->rows,
+         w->worker ? "one GlvfVideoWorker" : "a worker each (GLVF_PLAYER_WALL_SHARED=0)");
     return w;
 }
 
@@ -673,7 +687,7 @@ void player_wall_get_stats(player_wall *w, player_wall_stats *out)
         out->tile[i] = t->final;
         g_strlcpy(out->tile[i].file, t->path, sizeof out->tile[i].file);
     }
-    out->workers = 1; /* every stream was set on w->worker */
+    out->workers = w->worker ? 1 : 0; /* every stream was set on w->worker */
     out->worker_threads_started = w->worker_final.threads_started;
     out->worker_jobs = w->worker_final.jobs;
     out->max_paintables = w->max_paintables;
