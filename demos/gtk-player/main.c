@@ -163,9 +163,11 @@ static void print_wall_stats(const player_wall_stats *s, const GlvfGtk4Totals *t
     guint failed = 0;
     for (guint i = 0; i < s->tiles; i++) {
         const player_wall_tile_stats *ts = &s->tile[i];
-        printf("tile=%u presented=%llu dropped=%llu painted=%llu decoded=%llu "
+        printf("tile=%u presented=%llu dropped=%llu late=%llu replaced=%llu painted=%llu "
+               "decoded=%llu "
                "upload_failures=%llu texture=%dx%d failed=%s file=%s%s%s\n",
                i, (unsigned long long)ts->presented, (unsigned long long)ts->dropped,
+               (unsigned long long)ts->late, (unsigned long long)ts->replaced,
                (unsigned long long)ts->painted, (unsigned long long)ts->decoded,
                (unsigned long long)ts->upload_failures, ts->texture_w, ts->texture_h,
                ts->failed ? "yes" : "no", ts->file, ts->failed ? " error=" : "",

@@ -267,6 +267,7 @@ typedef struct player_wall_tile_stats {
     char error[256];
     uint64_t presented;        /* frames the tile's stream showed */
     uint64_t dropped;          /* late + replaced */
+    uint64_t late, replaced;   /* the drops, by cause */
     uint64_t painted;          /* of those, painted by GTK */
     uint64_t decoded;
     uint64_t upload_failures;

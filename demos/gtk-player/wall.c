@@ -112,6 +112,8 @@ static void tile_stats(wall_tile *t, player_wall_tile_stats *out)
     glvf_media_stream_get_stats(GLVF_MEDIA_STREAM(t->ms), &st);
     out->presented = st.frames_shown;
     out->dropped = st.frames_dropped;
+    out->late = st.paintable.frames_late;
+    out->replaced = st.paintable.frames_replaced;
     out->painted = st.paintable.frames_painted;
     out->decoded = st.frames_decoded;
     out->upload_failures = st.paintable.upload_failures;

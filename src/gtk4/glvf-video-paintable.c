@@ -226,6 +226,8 @@ typedef struct worker {
      * `gl` is unused, ctx and fbo are the shared thread's (borrowed, set
      * by the first job, used only inside jobs). */
     struct shared_gl *sh;
+    gint64 job_queued_us;       /* shared: when the running job was queued (the
+                                   lane's thread writes it, the job reads it) */
 
     /* worker thread only */
     glvf_context *ctx;
@@ -520,9 +522,12 @@ static void count_converted(worker *w, gint64 t0, gint64 t1, gint64 t2, int tw, 
     w->stats.frames_converted++;
     w->upload_us_sum += t1 - t0;
     w->convert_us_sum += t2 - t1;
-    /* the first conversion compiles shaders: not a sample of the cost */
+    /* the first conversion compiles shaders: not a sample of the cost. A
+     * shared worker's lane counts from when its job was queued: the wait
+     * for the shared thread is part of what a frame costs it. */
+    gint64 cost = t2 - (w->job_queued_us ? MIN(t0, w->job_queued_us) : t0);
     if (w->stats.frames_converted > 1)
-        w->cost_est_us = w->cost_est_us ? (w->cost_est_us * 7 + (t2 - t0)) / 8 : t2 - t0;
+        w->cost_est_us = w->cost_est_us ? (w->cost_est_us * 7 + cost) / 8 : cost;
     w->stats.texture_width = tw;
     w->stats.texture_height = th;
     w->stats.pool_bytes = st.pool_bytes;
@@ -1127,7 +1132,10 @@ static glvf_frame *shared_lane_convert(worker *w, const glvf_gtk_source *src, gp
 {
     *sync = NULL;
     convert_job j = { w, src, user, it, dw, dh, sync, NULL };
-    if (!shared_run(w->sh, lane_convert_job, &j)) {
+    w->job_queued_us = g_get_monotonic_time();
+    gboolean ran = shared_run(w->sh, lane_convert_job, &j);
+    w->job_queued_us = 0;
+    if (!ran) {
         item_release(src, user, it);
         count_failure(w);
         pthread_mutex_lock(&w->lock);
