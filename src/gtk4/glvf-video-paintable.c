@@ -14,6 +14,11 @@
  *   textures   a glvf_frame (RGBA8, from glvf_frame_new) wrapped in a
  *              GdkGLTexture on the main thread; its destroy notify drops the
  *              frame (any thread, no GL call) and the worker reference.
+ *   shared_gl  with a GlvfVideoWorker set: one thread, GL context and
+ *              glvf_context running the GL work of several paintables'
+ *              workers ("lanes"), which then make no GL call themselves
+ *              (see "the shared GL thread" below). References: the
+ *              GlvfVideoWorker's and each lane's; the last one ends it.
  *
  * Two GdkGLContexts per worker: `gl` is current on the worker thread only;
  * `tex_gl` is the one named in the GdkGLTextures (GTK makes it current on
