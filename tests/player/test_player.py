@@ -96,8 +96,10 @@ Cases:
              right tile plays it alone ("wall: tile 3 alone"), a click goes
              back to the grid ("wall: grid (tile 3 showed N frames
              alone)", N > 0); the same with the top left tile and Escape;
-             q: exit 0, one glvf context, leaked_objects=0, the screenshot
-             (the grid) shows the four colours in place.
+             q: exit 0, one glvf context (the alone streams came and went
+             on the tiles' worker: 5 paintables on it at most),
+             leaked_objects=0, the screenshot (the grid) shows the four
+             colours in place.
   nosound    a clip with sound and no reachable server: plays, exit 0, the
              one line `glvf-player: no sound server: playing without
              sound`, clock=video; a clip without audio: no such line,
@@ -1740,7 +1742,10 @@ def case_wall_click(r, tmp):
     rc, out, err = p.finish("wall-click")
     no_crash(rc, err, "wall-click")
     check(rc == 0, "wall-click: exit 0 (got %d)" % rc)
-    check_wall_stats(out, 4, 1, "wall-click")
+    kv = check_wall_stats(out, 4, 1, "wall-click")
+    # the stream playing alone came and went on the same worker and context
+    check(kv.get("worker_paintables_max") == "5", "wall-click: the alone stream joined the 4 "
+          "tiles on the worker (%s at most)" % kv.get("worker_paintables_max"))
     check_wall_png(png, 2, 2, [c for _, c in BLOCKS], "wall-click")
 
 CASES = {"size": case_size, "cycles": case_cycles, "playlist": case_playlist, "url": case_url, "fifo": case_fifo, "fullscreen": case_fullscreen, "keys": case_keys, "chooser": case_chooser, "paused": case_paused, "blocks": case_blocks, "benchmark": case_benchmark, "errors": case_errors, "audio": case_audio, "nosound": case_nosound,
