@@ -263,12 +263,19 @@ static bool detect_caps(glvf_context *ctx)
     if (!check_required(ctx))
         return false;
 
-    if (c->is_gles)
-        c->glsl_version = c->gl_major * 100 + c->gl_minor * 10;
-    else if (c->gl_major == 3)
-        c->glsl_version = 330;
-    else
-        c->glsl_version = c->gl_major * 100 + c->gl_minor * 10;
+    /* what the context says it compiles (the shaders are written for GLSL
+     * 330 core / 300 es, which every context glvf accepts compiles) */
+    const char *sl = (const char *)gl->GetString(GL_SHADING_LANGUAGE_VERSION);
+    int sl_major = 0, sl_minor = 0;
+    if (sl) {
+        while (*sl && (*sl < '0' || *sl > '9'))
+            sl++; /* "OpenGL ES GLSL ES 3.20" */
+        if (sscanf(sl, "%d.%d", &sl_major, &sl_minor) != 2)
+            sl_major = sl_minor = 0;
+    }
+    c->glsl_version = sl_major * 100 + (sl_minor < 10 ? sl_minor * 10 : sl_minor);
+    if (c->glsl_version < 300)
+        c->glsl_version = c->is_gles ? 300 : 330;
 
     GLint max_tex = 0;
     gl->GetIntegerv(GL_MAX_TEXTURE_SIZE, &max_tex);

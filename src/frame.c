@@ -397,11 +397,6 @@ void *glvf_frame_fence(glvf_context *ctx, glvf_frame *f, int *err)
         *err = -EINVAL;
         return NULL;
     }
-    if (!ctx->caps.sync) {
-        LOGF_E(ctx, "this context has no sync objects");
-        *err = -ENOTSUP;
-        return NULL;
-    }
     pthread_mutex_lock(&ctx->lock);
     GLsync fence = f->fence;
     bool room = fence || glvf_tracker_reserve(ctx, 1);

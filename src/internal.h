@@ -178,7 +178,6 @@ typedef struct glvf_pool_tex {
     GLenum internal_format;
     int width, height;
     size_t bytes;
-    bool in_use;
     /* cached textures: the fence epoch of the release (the GPU may read the
      * texture until every epoch up to it has signalled) and when it was
      * released (CLOCK_MONOTONIC ns, for purges) */
