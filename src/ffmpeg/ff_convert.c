@@ -93,7 +93,7 @@ int glvf_ff_convert_frame(glvf_ff_convert *c, const AVFrame *src, AVFrame *dst)
         /* keep the matrix and range through YUV->YUV; RGB out is full range */
         int space = src->colorspace;
         if (space == AVCOL_SPC_UNSPECIFIED || space == AVCOL_SPC_RGB || space < 0 ||
-            space > AVCOL_SPC_NB)
+            space >= AVCOL_SPC_NB)
             space = SWS_CS_DEFAULT;
         const int *coef = sws_getCoefficients(space);
         int src_full = src->color_range == AVCOL_RANGE_JPEG || is_rgb(sf);
