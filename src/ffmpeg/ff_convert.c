@@ -47,7 +47,7 @@ enum AVPixelFormat glvf_ff_convert_target(enum AVPixelFormat src)
 
 glvf_ff_convert *glvf_ff_convert_create(void)
 {
-    glvf_ff_convert *c = glvf_ff_calloc(1, sizeof *c);
+    glvf_ff_convert *c = glvf_priv_calloc(1, sizeof *c);
     if (c)
         c->src_fmt = AV_PIX_FMT_NONE;
     return c;
@@ -61,7 +61,7 @@ void glvf_ff_convert_destroy(glvf_ff_convert **pc)
     *pc = NULL;
     sws_freeContext(c->sws);
     av_buffer_pool_uninit(&c->pool);
-    glvf_ff_free(c);
+    glvf_priv_free(c);
 }
 
 static bool is_rgb(enum AVPixelFormat f)
