@@ -122,7 +122,8 @@ GLVF_API bool glvf_ffmpeg_frame_is_direct(const struct AVFrame *frame);
  * FFmpeg prints its own messages (av_log) to stderr unless the process sets
  * an av_log callback. With `enable`, this installs a process-wide av_log
  * callback that sends the messages of FFmpeg contexts owned by glvf decoders
- * to that decoder's log callback (FFmpeg levels mapped to glvf's) and passes
+ * to that decoder's log (its callback, or its context's: see
+ * glvf_ffmpeg_decoder_params.log; FFmpeg levels mapped to glvf's) and passes
  * every other message on to av_log_default_callback, as before; !enable
  * restores av_log_default_callback. It replaces any callback the host set
  * (av_log_set_callback is global): a host with its own callback should not
@@ -318,7 +319,8 @@ typedef struct glvf_ffmpeg_info {
  * next picture libavcodec allocates, pictures go to ctx's staging memory.
  * Returns true when DR is on (info.direct_rendering becomes true), false
  * when it stays off, the decoder was not opened that way or already had
- * its attach. `ctx` is borrowed as params.ctx is: it must outlive the
+ * its attach. A decoder opened without a log callback logs through `ctx`
+ * from the attach on (whether DR went on or not). `ctx` is borrowed as params.ctx is: it must outlive the
  * decoder AND every AVFrame it hands out. Once per decoder; any thread,
  * but info.direct_rendering changes: call it on the thread that reads the
  * info (the consumer), before reading it.
