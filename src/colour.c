@@ -61,15 +61,31 @@ typedef struct chroma {
 static bool primaries_get(int p, chroma *c)
 {
     switch (p) {
-    case GLVF_PRIMARIES_BT709: *c = (chroma){ 0.640, 0.330, 0.300, 0.600, 0.150, 0.060, D65 }; break;
-    case GLVF_PRIMARIES_BT470M: *c = (chroma){ 0.670, 0.330, 0.210, 0.710, 0.140, 0.080, ILL_C }; break;
-    case GLVF_PRIMARIES_BT601_625: *c = (chroma){ 0.640, 0.330, 0.290, 0.600, 0.150, 0.060, D65 }; break;
+    case GLVF_PRIMARIES_BT709:
+        *c = (chroma){ 0.640, 0.330, 0.300, 0.600, 0.150, 0.060, D65 };
+        break;
+    case GLVF_PRIMARIES_BT470M:
+        *c = (chroma){ 0.670, 0.330, 0.210, 0.710, 0.140, 0.080, ILL_C };
+        break;
+    case GLVF_PRIMARIES_BT601_625:
+        *c = (chroma){ 0.640, 0.330, 0.290, 0.600, 0.150, 0.060, D65 };
+        break;
     case GLVF_PRIMARIES_BT601_525:
-    case GLVF_PRIMARIES_SMPTE240M: *c = (chroma){ 0.630, 0.340, 0.310, 0.595, 0.155, 0.070, D65 }; break;
-    case GLVF_PRIMARIES_FILM: *c = (chroma){ 0.681, 0.319, 0.243, 0.692, 0.145, 0.049, ILL_C }; break;
-    case GLVF_PRIMARIES_BT2020: *c = (chroma){ 0.708, 0.292, 0.170, 0.797, 0.131, 0.046, D65 }; break;
-    case GLVF_PRIMARIES_DCI_P3: *c = (chroma){ 0.680, 0.320, 0.265, 0.690, 0.150, 0.060, 0.314, 0.351 }; break;
-    case GLVF_PRIMARIES_DISPLAY_P3: *c = (chroma){ 0.680, 0.320, 0.265, 0.690, 0.150, 0.060, D65 }; break;
+    case GLVF_PRIMARIES_SMPTE240M:
+        *c = (chroma){ 0.630, 0.340, 0.310, 0.595, 0.155, 0.070, D65 };
+        break;
+    case GLVF_PRIMARIES_FILM:
+        *c = (chroma){ 0.681, 0.319, 0.243, 0.692, 0.145, 0.049, ILL_C };
+        break;
+    case GLVF_PRIMARIES_BT2020:
+        *c = (chroma){ 0.708, 0.292, 0.170, 0.797, 0.131, 0.046, D65 };
+        break;
+    case GLVF_PRIMARIES_DCI_P3:
+        *c = (chroma){ 0.680, 0.320, 0.265, 0.690, 0.150, 0.060, 0.314, 0.351 };
+        break;
+    case GLVF_PRIMARIES_DISPLAY_P3:
+        *c = (chroma){ 0.680, 0.320, 0.265, 0.690, 0.150, 0.060, D65 };
+        break;
     default: return false;
     }
     return true;
@@ -92,11 +108,14 @@ static void m3_inv(const m3 a, m3 out)
                  a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) +
                  a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
     m3 r = {
-        { (a[1][1] * a[2][2] - a[1][2] * a[2][1]) / det, (a[0][2] * a[2][1] - a[0][1] * a[2][2]) / det,
+        { (a[1][1] * a[2][2] - a[1][2] * a[2][1]) / det,
+          (a[0][2] * a[2][1] - a[0][1] * a[2][2]) / det,
           (a[0][1] * a[1][2] - a[0][2] * a[1][1]) / det },
-        { (a[1][2] * a[2][0] - a[1][0] * a[2][2]) / det, (a[0][0] * a[2][2] - a[0][2] * a[2][0]) / det,
+        { (a[1][2] * a[2][0] - a[1][0] * a[2][2]) / det,
+          (a[0][0] * a[2][2] - a[0][2] * a[2][0]) / det,
           (a[0][2] * a[1][0] - a[0][0] * a[1][2]) / det },
-        { (a[1][0] * a[2][1] - a[1][1] * a[2][0]) / det, (a[0][1] * a[2][0] - a[0][0] * a[2][1]) / det,
+        { (a[1][0] * a[2][1] - a[1][1] * a[2][0]) / det,
+          (a[0][1] * a[2][0] - a[0][0] * a[2][1]) / det,
           (a[0][0] * a[1][1] - a[0][1] * a[1][0]) / det },
     };
     memcpy(out, r, sizeof r);
@@ -271,8 +290,7 @@ void glvf_colour_plan_make(glvf_context *ctx, glvf_colour_memory *mem, const glv
         if (md->max_cll != 0.0f && !nits_ok(md->max_cll))
             log_bad(ctx, &mem->bad_cll, md->max_cll, "the stream's MaxCLL", peak);
         if (md->max_luminance != 0.0f && !nits_ok(md->max_luminance))
-            log_bad(ctx, &mem->bad_master, md->max_luminance, "the stream's mastering peak",
-                    peak);
+            log_bad(ctx, &mem->bad_master, md->max_luminance, "the stream's mastering peak", peak);
     }
     out->target_peak = (float)target;
     out->source_peak = (float)peak;
@@ -329,8 +347,8 @@ bool glvf_colour_needs_conversion(const glvf_colorimetry *c, const glvf_render_p
     return plan.path != GLVF_COLOUR_NONE;
 }
 
-void glvf_colour_describe(const glvf_colorimetry *c, const glvf_render_params *params,
-                          char *buf, size_t n)
+void glvf_colour_describe(const glvf_colorimetry *c, const glvf_render_params *params, char *buf,
+                          size_t n)
 {
     static const glvf_render_params defaults;
     static const char *curves[] = { "auto", "bt2390", "clip", "hable", "mobius" };
@@ -365,7 +383,8 @@ void glvf_colour_describe(const glvf_colorimetry *c, const glvf_render_params *p
             from = "MaxCLL";
         else if (nits_ok(c->hdr.max_luminance))
             from = "mastering";
-        snprintf(buf, n, "%s/%s HDR, peak %.0f nits (%s) -> SDR white %.0f nits, tone map %s, "
+        snprintf(buf, n,
+                 "%s/%s HDR, peak %.0f nits (%s) -> SDR white %.0f nits, tone map %s, "
                  "gamut %s",
                  pn, tn, (double)plan.source_peak, from, (double)plan.target_peak,
                  curves[plan.tone_map], gm);

@@ -28,7 +28,6 @@ unsigned glvf_version_number(void)
     return GLVF_VERSION_NUMBER;
 }
 
-
 /* ---- entry checks ------------------------------------------------------- */
 
 bool glvf_ctx_valid(const glvf_context *ctx, const char *fn)
@@ -86,8 +85,9 @@ void glvf_gl_clear(glvf_context *ctx, const char *where)
     while (n < GLVF_GL_ERRORS && ctx->gl.GetError() != GL_NO_ERROR)
         n++;
     if (where)
-        LOG_W(ctx, "%s: discarded GL error 0x%x%s left pending before the call (the "
-                   "application's: glvf reads its own errors)",
+        LOG_W(ctx,
+              "%s: discarded GL error 0x%x%s left pending before the call (the "
+              "application's: glvf reads its own errors)",
               where, first, n > 1 ? " and more" : "");
 }
 
@@ -415,7 +415,7 @@ glvf_context *glvf_context_create(const glvf_context_params *params)
 
     if (!ctx->is_current(ctx->is_current_user)) {
         LOGF_E(ctx, "is_current() says the owning GL context is not "
-                   "current on this thread");
+                    "current on this thread");
         goto fail;
     }
     if (!detect_caps(ctx))
@@ -579,7 +579,7 @@ bool glvf_context_destroy(glvf_context **pctx)
     bool lost = glvf_ctx_check_lost(ctx, __func__);
     if (lost)
         LOGF_W(ctx, "the GL context was lost; its GL objects went with "
-                   "it: freeing CPU state only, no GL call");
+                    "it: freeing CPU state only, no GL call");
     context_end(ctx, !lost);
     *pctx = NULL;
     return true;
@@ -612,8 +612,7 @@ const glvf_caps *glvf_context_get_caps(const glvf_context *ctx)
 
 glvf_upload_strategy glvf_context_get_upload_strategy(const glvf_context *ctx)
 {
-    return glvf_ctx_valid(ctx, __func__) ? ctx->strategy
-                                                                    : GLVF_UPLOAD_AUTO;
+    return glvf_ctx_valid(ctx, __func__) ? ctx->strategy : GLVF_UPLOAD_AUTO;
 }
 
 void glvf_context_get_stats(const glvf_context *cctx, glvf_stats *out)

@@ -24,12 +24,15 @@
 
 #define P(c, b, sx, sy) { (c), (b), (sx), (sy), 1 }
 #define PK(c, b, sx, sy, ppt) { (c), (b), (sx), (sy), (ppt) }
-#define ORDER(a, b, c, d) { (a), (b), (c), (d) }
+#define ORDER(a, b, c, d)                                                                          \
+    {                                                                                              \
+        (a), (b), (c), (d)                                                                         \
+    }
 #define SAME ORDER(0, 1, 2, 3)
 
 /* name, planes, depth, shift, yuv, alpha, layout, order, planes */
 static const glvf_format_desc formats[GLVF_FORMAT_COUNT] = {
-#define RGB(fmt, name, alpha, comps, order)                                                 \
+#define RGB(fmt, name, alpha, comps, order)                                                        \
     [fmt] = { name, 1, 8, 0, false, alpha, GLVF_LAYOUT_RGB, order, { P(comps, 1, 0, 0) } }
     RGB(GLVF_FORMAT_RGBA8, "rgba", true, 4, SAME),
     RGB(GLVF_FORMAT_BGRA8, "bgra", true, 4, ORDER(2, 1, 0, 3)),
@@ -37,12 +40,33 @@ static const glvf_format_desc formats[GLVF_FORMAT_COUNT] = {
     RGB(GLVF_FORMAT_BGRX8, "bgr0", false, 4, ORDER(2, 1, 0, 3)),
     RGB(GLVF_FORMAT_RGB24, "rgb24", false, 3, SAME),
 #undef RGB
-    [GLVF_FORMAT_GRAY8] = { "gray", 1, 8, 0, false, false, GLVF_LAYOUT_GRAY, SAME,
+    [GLVF_FORMAT_GRAY8] = { "gray",
+                            1,
+                            8,
+                            0,
+                            false,
+                            false,
+                            GLVF_LAYOUT_GRAY,
+                            SAME,
                             { P(1, 1, 0, 0) } },
-    [GLVF_FORMAT_GRAY16] = { "gray16", 1, 16, 0, false, false, GLVF_LAYOUT_GRAY, SAME,
+    [GLVF_FORMAT_GRAY16] = { "gray16",
+                             1,
+                             16,
+                             0,
+                             false,
+                             false,
+                             GLVF_LAYOUT_GRAY,
+                             SAME,
                              { P(1, 2, 0, 0) } },
-#define YUVP(fmt, name, depth, sx, sy, b)                                                   \
-    [fmt] = { name, 3, depth, 0, true, false, GLVF_LAYOUT_PLANAR, SAME,                    \
+#define YUVP(fmt, name, depth, sx, sy, b)                                                          \
+    [fmt] = { name,                                                                                \
+              3,                                                                                   \
+              depth,                                                                               \
+              0,                                                                                   \
+              true,                                                                                \
+              false,                                                                               \
+              GLVF_LAYOUT_PLANAR,                                                                  \
+              SAME,                                                                                \
               { P(1, b, 0, 0), P(1, b, sx, sy), P(1, b, sx, sy) } }
     YUVP(GLVF_FORMAT_YUV420P, "yuv420p", 8, 1, 1, 1),
     YUVP(GLVF_FORMAT_YUV422P, "yuv422p", 8, 1, 0, 1),
@@ -57,19 +81,41 @@ static const glvf_format_desc formats[GLVF_FORMAT_COUNT] = {
     YUVP(GLVF_FORMAT_YUV422P16, "yuv422p16", 16, 1, 0, 2),
     YUVP(GLVF_FORMAT_YUV444P16, "yuv444p16", 16, 0, 0, 2),
 #undef YUVP
-#define NV(fmt, name, depth, shift, b, order)                                               \
-    [fmt] = { name, 2, depth, shift, true, false, GLVF_LAYOUT_NV, order,                    \
-              { P(1, b, 0, 0), P(2, b, 1, 1) } }
+#define NV(fmt, name, depth, shift, b, order)                                                      \
+    [fmt] = { name,           2,     depth,                                                        \
+              shift,          true,  false,                                                        \
+              GLVF_LAYOUT_NV, order, { P(1, b, 0, 0), P(2, b, 1, 1) } }
     NV(GLVF_FORMAT_NV12, "nv12", 8, 0, 1, SAME),
     NV(GLVF_FORMAT_NV21, "nv21", 8, 0, 1, ORDER(1, 0, 0, 0)),
     NV(GLVF_FORMAT_P010, "p010", 10, 6, 2, SAME),
     NV(GLVF_FORMAT_P016, "p016", 16, 0, 2, SAME),
 #undef NV
-    [GLVF_FORMAT_YUYV422] = { "yuyv422", 1, 8, 0, true, false, GLVF_LAYOUT_PACKED422, SAME,
+    [GLVF_FORMAT_YUYV422] = { "yuyv422",
+                              1,
+                              8,
+                              0,
+                              true,
+                              false,
+                              GLVF_LAYOUT_PACKED422,
+                              SAME,
                               { PK(4, 1, 0, 0, 2) } },
-    [GLVF_FORMAT_UYVY422] = { "uyvy422", 1, 8, 0, true, false, GLVF_LAYOUT_PACKED422,
-                              ORDER(1, 0, 3, 2), { PK(4, 1, 0, 0, 2) } },
-    [GLVF_FORMAT_YUVA420P] = { "yuva420p", 4, 8, 0, true, true, GLVF_LAYOUT_PLANAR, SAME,
+    [GLVF_FORMAT_UYVY422] = { "uyvy422",
+                              1,
+                              8,
+                              0,
+                              true,
+                              false,
+                              GLVF_LAYOUT_PACKED422,
+                              ORDER(1, 0, 3, 2),
+                              { PK(4, 1, 0, 0, 2) } },
+    [GLVF_FORMAT_YUVA420P] = { "yuva420p",
+                               4,
+                               8,
+                               0,
+                               true,
+                               true,
+                               GLVF_LAYOUT_PLANAR,
+                               SAME,
                                { P(1, 1, 0, 0), P(1, 1, 1, 1), P(1, 1, 1, 1), P(1, 1, 0, 0) } },
 };
 
@@ -103,10 +149,11 @@ int glvf_format_parse(const char *name)
             return f;
     }
     /* a few common aliases */
-    static const struct { const char *alias; glvf_format f; } aliases[] = {
-        { "rgba8", GLVF_FORMAT_RGBA8 }, { "bgra8", GLVF_FORMAT_BGRA8 },
-        { "rgbx", GLVF_FORMAT_RGBX8 }, { "bgrx", GLVF_FORMAT_BGRX8 },
-        { "gray8", GLVF_FORMAT_GRAY8 }, { "i420", GLVF_FORMAT_YUV420P },
+    static const struct { const char *alias; glvf_format f;
+    } aliases[] = {
+        { "rgba8", GLVF_FORMAT_RGBA8 },  { "bgra8", GLVF_FORMAT_BGRA8 },
+        { "rgbx", GLVF_FORMAT_RGBX8 },   { "bgrx", GLVF_FORMAT_BGRX8 },
+        { "gray8", GLVF_FORMAT_GRAY8 },  { "i420", GLVF_FORMAT_YUV420P },
         { "yuyv", GLVF_FORMAT_YUYV422 }, { "uyvy", GLVF_FORMAT_UYVY422 },
     };
     for (size_t i = 0; i < GLVF_ARRAY_LEN(aliases); i++)
@@ -161,8 +208,8 @@ static void plane_gl_format(const glvf_context *ctx, const glvf_plane_desc *p, G
     *comps_out = comps;
 }
 
-static void plane_layout(const glvf_context *ctx, const glvf_format_desc *d, int width,
-                         int height, int plane, glvf_plane_layout *out)
+static void plane_layout(const glvf_context *ctx, const glvf_format_desc *d, int width, int height,
+                         int plane, glvf_plane_layout *out)
 {
     const glvf_plane_desc *p = &d->plane[plane];
     int comps;
@@ -175,8 +222,8 @@ static void plane_layout(const glvf_context *ctx, const glvf_format_desc *d, int
     out->row_bytes = out->width * out->bytes_per_texel;
 }
 
-bool glvf_plane_layout_get(const glvf_context *ctx, glvf_format format, int width,
-                           int height, int plane, glvf_plane_layout *out)
+bool glvf_plane_layout_get(const glvf_context *ctx, glvf_format format, int width, int height,
+                           int plane, glvf_plane_layout *out)
 {
     const glvf_format_desc *d = glvf_format_desc_get(format);
     if (!d || plane < 0 || plane >= d->planes || width <= 0 || height <= 0 || !out)

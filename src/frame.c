@@ -51,10 +51,9 @@ static int frame_textures(glvf_context *ctx, glvf_frame *f, const glvf_image *im
 
 /* Publishes a filled frame: one reference, on the live list. */
 static glvf_frame *frame_publish(glvf_context *ctx, glvf_frame *f, const glvf_image *img,
-                                 const glvf_image_plan *plan,
-                                 const glvf_upload_params *params,
-                                 glvf_frame_origin origin, bool zero_copy,
-                                 bool uploaded, void *const *site, int nsite)
+                                 const glvf_image_plan *plan, const glvf_upload_params *params,
+                                 glvf_frame_origin origin, bool zero_copy, bool uploaded,
+                                 void *const *site, int nsite)
 {
     int planes = plan->planes;
     const glvf_plane_layout *layouts = plan->layout;
@@ -144,7 +143,7 @@ glvf_frame *glvf_upload(glvf_context *ctx, const glvf_image *img,
         if (glvf_ctx_check_lost(ctx, __func__))
             r = -ENODEV;
         LOGF_E(ctx, "%dx%d %s upload failed (%s)", img->width, img->height,
-              glvf_format_name(img->format), strerror(-r));
+               glvf_format_name(img->format), strerror(-r));
         *err = r;
         return NULL;
     }
@@ -197,16 +196,15 @@ glvf_frame *glvf_frame_new(glvf_context *ctx, glvf_format format, int width, int
         frame_abort(ctx, f, 0);
         if (glvf_ctx_check_lost(ctx, __func__))
             r = -ENODEV;
-        LOGF_E(ctx, "no %dx%d %s textures (%s)", width, height,
-              glvf_format_name(format), strerror(-r));
+        LOGF_E(ctx, "no %dx%d %s textures (%s)", width, height, glvf_format_name(format),
+               strerror(-r));
         *err = r;
         return NULL;
     }
     void *site[GLVF_MAX_SITE];
     int nsite = ctx->track_sites ? glvf_capture_site(site, GLVF_MAX_SITE) : 0;
     *err = 0;
-    return frame_publish(ctx, f, &img, &plan, params, GLVF_ORIGIN_POOL, false, false, site,
-                         nsite);
+    return frame_publish(ctx, f, &img, &plan, params, GLVF_ORIGIN_POOL, false, false, site, nsite);
 }
 
 /* Shared by glvf_staging_submit (keep = false: the region ends) and
@@ -275,8 +273,7 @@ glvf_frame *glvf_staging_submit(glvf_context *ctx, glvf_staging **pst,
     if (!err)
         err = &dummy;
     bool taken;
-    glvf_frame *f = staging_frame(ctx, pst ? *pst : NULL, params, err, false,
-                                  __func__, &taken);
+    glvf_frame *f = staging_frame(ctx, pst ? *pst : NULL, params, err, false, __func__, &taken);
     if (taken)
         *pst = NULL; /* taken, on success and on failure */
     return f;
@@ -287,8 +284,7 @@ glvf_frame *glvf_staging_upload(glvf_context *ctx, glvf_staging *st,
 {
     int dummy;
     bool taken;
-    return staging_frame(ctx, st, params, err ? err : &dummy, true, __func__,
-                         &taken);
+    return staging_frame(ctx, st, params, err ? err : &dummy, true, __func__, &taken);
 }
 
 glvf_frame *glvf_frame_ref(glvf_frame *f)
@@ -422,9 +418,7 @@ void *glvf_frame_fence(glvf_context *ctx, glvf_frame *f, int *err)
     fence = ctx->gl.FenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
     if (!fence) {
         GLenum e = ctx->gl.GetError();
-        r = glvf_ctx_check_lost(ctx, __func__) ? -ENODEV
-            : e == GL_OUT_OF_MEMORY                       ? -ENOMEM
-                                                          : -EIO;
+        r = glvf_ctx_check_lost(ctx, __func__) ? -ENODEV : e == GL_OUT_OF_MEMORY ? -ENOMEM : -EIO;
         LOGF_E(ctx, "glFenceSync failed (GL error 0x%x)", e);
         *err = r;
         return NULL;

@@ -35,10 +35,10 @@ GLVF_PRIV_API void glvf_priv_alloc_fail_nth(uint64_t n);
 /* Logs through `ctx`'s callback, filtered by its level, exactly as the core
  * logs (one line formatted into a stack buffer; no heap). NULL ctx: silent.
  * `ctx` must be alive. Any thread. */
-GLVF_PRIV_API void glvf_priv_logf(const glvf_context *ctx, glvf_log_level level,
-                                  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-GLVF_PRIV_API void glvf_priv_vlogf(const glvf_context *ctx, glvf_log_level level,
-                                   const char *fmt, va_list ap);
+GLVF_PRIV_API void glvf_priv_logf(const glvf_context *ctx, glvf_log_level level, const char *fmt,
+                                  ...) __attribute__((format(printf, 3, 4)));
+GLVF_PRIV_API void glvf_priv_vlogf(const glvf_context *ctx, glvf_log_level level, const char *fmt,
+                                   va_list ap);
 /* True when a message at `level` would reach ctx's callback. */
 GLVF_PRIV_API bool glvf_priv_log_enabled(const glvf_context *ctx, glvf_log_level level);
 

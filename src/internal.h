@@ -43,8 +43,8 @@ glvf_log_sink glvf_log_sink_get(const glvf_context *ctx); /* NULL ctx: silent */
 void glvf_log_sink_printf(const glvf_log_sink *sink, glvf_log_level level, const char *fmt,
                           ...) GLVF_PRINTF(3, 4);
 /* In a public function: the message starts with the function's name. */
-void glvf_logf_fn(const glvf_context *ctx, glvf_log_level level, const char *fn,
-                  const char *fmt, ...) GLVF_PRINTF(4, 5);
+void glvf_logf_fn(const glvf_context *ctx, glvf_log_level level, const char *fn, const char *fmt,
+                  ...) GLVF_PRINTF(4, 5);
 #define LOGF_E(ctx, ...) glvf_logf_fn((ctx), GLVF_LOG_ERROR, __func__, __VA_ARGS__)
 #define LOGF_W(ctx, ...) glvf_logf_fn((ctx), GLVF_LOG_WARN, __func__, __VA_ARGS__)
 #define LOG_E(ctx, ...) glvf_logf((ctx), GLVF_LOG_ERROR, __VA_ARGS__)
@@ -78,11 +78,11 @@ typedef struct glvf_plane_desc {
 
 /* How the renderer reads the planes (one shader variant family each). */
 typedef enum glvf_layout {
-    GLVF_LAYOUT_RGB,        /* one RGB(A) texture */
-    GLVF_LAYOUT_GRAY,       /* one single-channel texture */
-    GLVF_LAYOUT_PLANAR,     /* Y, U, V (+ A) textures */
-    GLVF_LAYOUT_NV,         /* Y + interleaved chroma */
-    GLVF_LAYOUT_PACKED422,  /* one texture, two pixels per texel */
+    GLVF_LAYOUT_RGB,       /* one RGB(A) texture */
+    GLVF_LAYOUT_GRAY,      /* one single-channel texture */
+    GLVF_LAYOUT_PLANAR,    /* Y, U, V (+ A) textures */
+    GLVF_LAYOUT_NV,        /* Y + interleaved chroma */
+    GLVF_LAYOUT_PACKED422, /* one texture, two pixels per texel */
     GLVF_LAYOUT_COUNT
 } glvf_layout;
 
@@ -99,7 +99,7 @@ typedef struct glvf_format_desc {
     uint8_t depth;          /* significant bits */
     uint8_t shift;          /* value stored << shift (P010: 6) */
     bool yuv, alpha;
-    uint8_t layout;         /* glvf_layout */
+    uint8_t layout; /* glvf_layout */
     /* where each component sits in a texel: RGB: R, G, B, A; NV: U, V of
      * the chroma texel; packed 4:2:2: Y0, U, Y1, V; others: unused */
     uint8_t order[4];
@@ -151,8 +151,8 @@ void glvf_tracker_forget(glvf_context *ctx, glvf_object_kind kind, uint64_t byte
 /* Destroy's choice for each object a part still owns: queued for delete
  * when the GL context is alive (`gl`: the reserve was taken), else
  * forgotten. */
-void glvf_tracker_release(glvf_context *ctx, glvf_object_kind kind, uint64_t handle,
-                          uint64_t bytes, bool gl);
+void glvf_tracker_release(glvf_context *ctx, glvf_object_kind kind, uint64_t handle, uint64_t bytes,
+                          bool gl);
 /* A live object's size changed (an orphaned buffer re-specified). */
 void glvf_tracker_resized(glvf_context *ctx, glvf_object_kind kind, uint64_t old_bytes,
                           uint64_t new_bytes);
@@ -340,8 +340,8 @@ size_t glvf_staging_free_bytes_locked(const glvf_context *ctx);
  * the last reference drops. A texture the host made (an import) would be
  * one more origin: its textures go back to the host, not the pool. */
 typedef enum glvf_frame_origin {
-    GLVF_ORIGIN_POOL,       /* glvf_upload, glvf_frame_new: pool textures */
-    GLVF_ORIGIN_STAGING,    /* a staging region submitted: pool textures
+    GLVF_ORIGIN_POOL,    /* glvf_upload, glvf_frame_new: pool textures */
+    GLVF_ORIGIN_STAGING, /* a staging region submitted: pool textures
                                filled from the region */
 } glvf_frame_origin;
 
@@ -355,7 +355,7 @@ struct glvf_frame {
     glvf_frame_plane plane[GLVF_MAX_PLANES];
     void *user_data;
     glvf_frame_origin origin;
-    bool zero_copy;         /* filled from mapped staging memory, no copy */
+    bool zero_copy; /* filled from mapped staging memory, no copy */
     size_t bytes;
     GLsync fence;           /* glvf_frame_fence(), owned by the frame */
     glvf_frame *prev, *next;    /* ctx->frames_live or ctx->frames_free */
@@ -380,13 +380,13 @@ typedef enum glvf_colour_path {
 
 typedef struct glvf_colour_plan {
     glvf_colour_path path;
-    glvf_tone_map tone_map;      /* PQ, HLG: never AUTO */
-    glvf_gamut_map gamut_map;    /* not NONE: never AUTO */
-    int primaries, transfer;     /* what was asked for */
+    glvf_tone_map tone_map;         /* PQ, HLG: never AUTO */
+    glvf_gamut_map gamut_map;       /* not NONE: never AUTO */
+    int primaries, transfer;        /* what was asked for */
     float target_peak, source_peak; /* nits (PQ, HLG) */
-    float gamut[9];              /* source -> BT.709, linear, column-major */
-    float lin[2];                /* PQ: 10000/target; HLG: Lw/target, gamma-1 */
-    float tm[4];                 /* the curve's constants (colour.c) */
+    float gamut[9];                 /* source -> BT.709, linear, column-major */
+    float lin[2];                   /* PQ: 10000/target; HLG: Lw/target, gamma-1 */
+    float tm[4];                    /* the curve's constants (colour.c) */
 } glvf_colour_plan;
 
 /* What was logged already (one line per distinct bad value). */

@@ -1,6 +1,6 @@
 /* Logging: formatted into a stack buffer (no heap), filtered by level. */
-#include "internal.h"
 #include "glvf_priv.h"
+#include "internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,8 +48,8 @@ void glvf_log_sink_printf(const glvf_log_sink *sink, glvf_log_level level, const
     va_end(ap);
 }
 
-void glvf_logf_fn(const glvf_context *ctx, glvf_log_level level, const char *fn,
-                  const char *fmt, ...)
+void glvf_logf_fn(const glvf_context *ctx, glvf_log_level level, const char *fn, const char *fmt,
+                  ...)
 {
     glvf_log_sink sink = glvf_log_sink_get(ctx);
     if (!sink.fn || level > sink.level)

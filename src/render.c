@@ -29,8 +29,11 @@ static const char *layout_defines[GLVF_LAYOUT_COUNT] = {
     [GLVF_LAYOUT_PACKED422] = "#define LAYOUT_PACKED422 1\n",
 };
 static const char *layout_names[GLVF_LAYOUT_COUNT] = {
-    [GLVF_LAYOUT_RGB] = "rgb",       [GLVF_LAYOUT_GRAY] = "gray", [GLVF_LAYOUT_PLANAR] = "planar",
-    [GLVF_LAYOUT_NV] = "nv",         [GLVF_LAYOUT_PACKED422] = "packed422",
+    [GLVF_LAYOUT_RGB] = "rgb",
+    [GLVF_LAYOUT_GRAY] = "gray",
+    [GLVF_LAYOUT_PLANAR] = "planar",
+    [GLVF_LAYOUT_NV] = "nv",
+    [GLVF_LAYOUT_PACKED422] = "packed422",
 };
 #define VARIANTS (GLVF_LAYOUT_COUNT * 8)
 
@@ -44,13 +47,13 @@ static const char *layout_names[GLVF_LAYOUT_COUNT] = {
 typedef struct glvf_program {
     GLuint program;
     bool failed;
-    GLint u_transform, u_tex[4], u_size, u_csub, u_coff, u_tsize0, u_tsize1, u_m, u_off,
-        u_ascale, u_swap, u_sel[4], u_gamut, u_lin, u_tm;
+    GLint u_transform, u_tex[4], u_size, u_csub, u_coff, u_tsize0, u_tsize1, u_m, u_off, u_ascale,
+            u_swap, u_sel[4], u_gamut, u_lin, u_tm;
 } glvf_program;
 
 struct glvf_renderer {
-    glvf_program progs[VARIANTS];          /* colour variant 0 */
-    glvf_program *cprogs[COLOURS - 1];     /* the others, allocated on first use */
+    glvf_program progs[VARIANTS];      /* colour variant 0 */
+    glvf_program *cprogs[COLOURS - 1]; /* the others, allocated on first use */
     GLuint vao;
     glvf_colour_memory colour_log;
 };
@@ -61,8 +64,7 @@ static int colour_index(const glvf_colour_plan *c)
     switch (c->path) {
     case GLVF_COLOUR_SDR: return 1 + g;
     case GLVF_COLOUR_PQ: return 1 + GAMUTS + ((int)c->tone_map - 1) * GAMUTS + g;
-    case GLVF_COLOUR_HLG:
-        return 1 + GAMUTS + CURVES * GAMUTS + ((int)c->tone_map - 1) * GAMUTS + g;
+    case GLVF_COLOUR_HLG: return 1 + GAMUTS + CURVES * GAMUTS + ((int)c->tone_map - 1) * GAMUTS + g;
     default: return 0;
     }
 }
@@ -573,14 +575,14 @@ static int render_frame(glvf_context *ctx, const glvf_frame *frame,
     }
     if ((unsigned)p->scaler > GLVF_SCALER_BICUBIC || p->rotation % 90 != 0 ||
         (unsigned)p->tone_map > GLVF_TONE_MAP_MOBIUS ||
-        (unsigned)p->gamut_map > GLVF_GAMUT_MAP_DESATURATE ||
-        p->target.width < 0 || p->target.height < 0 ||
-        (long long)p->target.x + p->target.width > INT_MAX ||
+        (unsigned)p->gamut_map > GLVF_GAMUT_MAP_DESATURATE || p->target.width < 0 ||
+        p->target.height < 0 || (long long)p->target.x + p->target.width > INT_MAX ||
         (long long)p->target.y + p->target.height > INT_MAX) {
-        LOGF_E(ctx, "invalid parameters (scaler %d, rotation %d, target %d,%d "
-                   "%dx%d, tone_map %d, gamut_map %d)",
-              (int)p->scaler, p->rotation, p->target.x, p->target.y, p->target.width,
-              p->target.height, (int)p->tone_map, (int)p->gamut_map);
+        LOGF_E(ctx,
+               "invalid parameters (scaler %d, rotation %d, target %d,%d "
+               "%dx%d, tone_map %d, gamut_map %d)",
+               (int)p->scaler, p->rotation, p->target.x, p->target.y, p->target.width,
+               p->target.height, (int)p->tone_map, (int)p->gamut_map);
         return -EINVAL;
     }
     GladGLContext *gl = &ctx->gl;
@@ -597,8 +599,7 @@ static int render_frame(glvf_context *ctx, const glvf_frame *frame,
     glvf_colour_plan plan;
     glvf_colour_plan_make(ctx, &ctx->render->colour_log, img, p, &plan);
     const glvf_format_desc *d = glvf_format_desc_get(img->format);
-    glvf_program *prog =
-        get_program(ctx, variant_index(ctx, d, p->scaler), colour_index(&plan));
+    glvf_program *prog = get_program(ctx, variant_index(ctx, d, p->scaler), colour_index(&plan));
     if (!prog)
         return -EIO;
 
@@ -612,8 +613,7 @@ static int render_frame(glvf_context *ctx, const glvf_frame *frame,
     if (t.width < 0 || t.height < 0 || (long long)t.x + t.width > INT_MAX ||
         (long long)t.y + t.height > INT_MAX) {
         state_restore(ctx, &st);
-        LOGF_E(ctx, "the viewport %d,%d %dx%d is out of range", t.x, t.y, t.width,
-              t.height);
+        LOGF_E(ctx, "the viewport %d,%d %dx%d is out of range", t.x, t.y, t.width, t.height);
         return -EINVAL;
     }
 

@@ -504,8 +504,8 @@ glvf_staging *glvf_staging_acquire(glvf_context *ctx, glvf_format format, int wi
     }
     size_t offsets[GLVF_MAX_PLANES], total;
     ptrdiff_t strides[GLVF_MAX_PLANES];
-    if ((*err = region_request(ctx, __func__, format, width, height, align,
-                               offsets, strides, &total)) < 0)
+    if ((*err = region_request(ctx, __func__, format, width, height, align, offsets, strides,
+                               &total)) < 0)
         return NULL;
     bool gpu = ring_persistent(ctx);
 
@@ -541,9 +541,10 @@ glvf_staging *glvf_staging_acquire(glvf_context *ctx, glvf_format format, int wi
         return NULL;
     }
     if (!s && !(s = slot_create_cpu(ctx, total))) {
-        LOGF_E(ctx, "no memory for a %zu-byte region within the "
-                   "staging budget",
-              total);
+        LOGF_E(ctx,
+               "no memory for a %zu-byte region within the "
+               "staging budget",
+               total);
         *err = -ENOMEM;
         return NULL;
     }
@@ -738,8 +739,7 @@ int glvf_staging_reserve(glvf_context *ctx, glvf_format format, int width, int h
         return r;
     size_t offsets[GLVF_MAX_PLANES], total;
     ptrdiff_t strides[GLVF_MAX_PLANES];
-    r = region_request(ctx, __func__, format, width, height, align, offsets,
-                       strides, &total);
+    r = region_request(ctx, __func__, format, width, height, align, offsets, strides, &total);
     if (r < 0)
         return r;
     if (count < 0 || count > MAX_SLOTS) {
@@ -758,9 +758,10 @@ int glvf_staging_reserve(glvf_context *ctx, glvf_format format, int width, int h
     for (; have < count; have++) {
         glvf_slot *s = gpu ? slot_create_gl(ctx, total) : slot_create_cpu(ctx, total);
         if (!s) {
-            LOGF_E(ctx, "could not create region %d of %d (%zu bytes, "
-                       "budget %zu)",
-                  have + 1, count, total, ctx->staging_budget);
+            LOGF_E(ctx,
+                   "could not create region %d of %d (%zu bytes, "
+                   "budget %zu)",
+                   have + 1, count, total, ctx->staging_budget);
             return glvf_ctx_check_lost(ctx, __func__) ? -ENODEV : -ENOMEM;
         }
         slot_release(ctx, s);

@@ -88,8 +88,8 @@ void glvf_tracker_forget(glvf_context *ctx, glvf_object_kind kind, uint64_t byte
     s->live_bytes -= bytes;
 }
 
-void glvf_tracker_release(glvf_context *ctx, glvf_object_kind kind, uint64_t handle,
-                          uint64_t bytes, bool gl)
+void glvf_tracker_release(glvf_context *ctx, glvf_object_kind kind, uint64_t handle, uint64_t bytes,
+                          bool gl)
 {
     if (gl)
         glvf_tracker_defer(ctx, kind, handle, bytes);
@@ -147,8 +147,8 @@ int glvf_context_defer_delete(glvf_context *ctx, glvf_object_kind kind, uint64_t
     }
     pthread_mutex_unlock(&ctx->lock);
     if (r == -ENOMEM)
-        LOGF_E(ctx, "out of memory queueing %s %llu",
-              glvf_object_kind_name(kind), (unsigned long long)handle);
+        LOGF_E(ctx, "out of memory queueing %s %llu", glvf_object_kind_name(kind),
+               (unsigned long long)handle);
     return r;
 }
 

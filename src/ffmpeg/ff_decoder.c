@@ -483,7 +483,8 @@ static void handle_frame(glvf_ffmpeg_decoder *d, run_state *rs, AVFrame **pf)
     }
     /* HDR metadata: the frame's own (HEVC/AV1 SEI and OBUs), else the
      * container's */
-    if (d->stream_mastering && !av_frame_get_side_data(f, AV_FRAME_DATA_MASTERING_DISPLAY_METADATA)) {
+    if (d->stream_mastering &&
+        !av_frame_get_side_data(f, AV_FRAME_DATA_MASTERING_DISPLAY_METADATA)) {
         AVFrameSideData *sd = av_frame_new_side_data(f, AV_FRAME_DATA_MASTERING_DISPLAY_METADATA,
                                                      sizeof(AVMasteringDisplayMetadata));
         if (sd)

@@ -160,8 +160,7 @@ static atomic_int requests_pending;
 
 enum { LIMIT_LOST = 1 << 8, LIMIT_CAPPED = 1 << 9 }; /* glvf_ff_dr.logged bits */
 
-void glvf_ff_dr_request(glvf_ff_dr *dr, glvf_context *ctx, glvf_format f, int w, int h,
-                        int align)
+void glvf_ff_dr_request(glvf_ff_dr *dr, glvf_context *ctx, glvf_format f, int w, int h, int align)
 {
     const void *owner = dr->owner;
     pthread_mutex_lock(&req_lock);
@@ -269,8 +268,7 @@ static void requests_service(glvf_context *ctx)
         pthread_mutex_unlock(&req_lock);
         if (!todo.owner)
             return;
-        glvf_staging_reserve(ctx, todo.format, todo.width, todo.height, todo.align,
-                             todo.count);
+        glvf_staging_reserve(ctx, todo.format, todo.width, todo.height, todo.align, todo.count);
     }
 }
 

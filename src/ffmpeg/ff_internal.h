@@ -89,7 +89,7 @@ typedef struct glvf_ff_dr {
     /* reserve requests not recorded (the table could not grow) and not
      * added (DR_RESERVE_MAX regions of that layout already asked for) */
     _Atomic uint64_t requests_lost, requests_capped;
-    _Atomic int logged;           /* one line per kind of fallback or limit */
+    _Atomic int logged; /* one line per kind of fallback or limit */
 } glvf_ff_dr;
 
 /* The get_buffer2 callback: avctx->opaque must point at a glvf_ff_dr (the
@@ -103,8 +103,7 @@ void glvf_ff_dr_forget(const void *owner);
  * a request the table cannot record (out of memory) counts in
  * dr->requests_lost, one beyond DR_RESERVE_MAX pending for the layout in
  * dr->requests_capped, each logged once through dr->log. Any thread. */
-void glvf_ff_dr_request(glvf_ff_dr *dr, glvf_context *ctx, glvf_format f, int w, int h,
-                        int align);
+void glvf_ff_dr_request(glvf_ff_dr *dr, glvf_context *ctx, glvf_format f, int w, int h, int align);
 /* Test hooks (no GL): regions asked for in ctx and not yet made; a DR tag
  * claimed and released as get_buffer2 and the AVBuffer's free do (the
  * AVBuffer's opaque that glvf_ffmpeg_frame_is_direct() recognises). */

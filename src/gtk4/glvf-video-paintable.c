@@ -231,7 +231,7 @@ typedef struct worker {
      * `gl` is unused, ctx and fbo are the shared thread's (borrowed, set
      * by the first job, used only inside jobs). */
     struct shared_gl *sh;
-    gint64 job_queued_us;       /* shared: when the running job was queued (the
+    gint64 job_queued_us; /* shared: when the running job was queued (the
                                    lane's thread writes it, the job reads it) */
 
     /* worker thread only */
@@ -678,7 +678,7 @@ static void hand_off(worker *w, const glvf_gtk_source *src, gpointer user, glvf_
 }
 
 static glvf_frame *shared_lane_convert(worker *w, const glvf_gtk_source *src, gpointer user,
-                                      glvf_gtk_item *it, int *dw, int *dh, GLsync *sync);
+                                       glvf_gtk_item *it, int *dw, int *dh, GLsync *sync);
 
 /* Worker thread: one item from the source to the hand-off slot. */
 static void process(worker *w, const glvf_gtk_source *src, gpointer user, glvf_gtk_item *it)
@@ -905,16 +905,16 @@ typedef struct shared_gl {
     pthread_cond_t cond;
 
     /* set at creation (main thread), read-only afterwards */
-    glvf_gtk_glctx gl;          /* current on the shared thread only */
-    GdkGLContext *tex_gl;       /* named in the lanes' GdkGLTextures */
+    glvf_gtk_glctx gl;    /* current on the shared thread only */
+    GdkGLContext *tex_gl; /* named in the lanes' GdkGLTextures */
     glvf_log_fn log;
     gpointer log_user;
 
     /* lock */
     gl_job *jobs, **jobs_tail;
-    gboolean quit;              /* users reached 0 */
-    gboolean failed;            /* no glvf_context could be made */
-    gboolean lost;              /* the GL context was lost */
+    gboolean quit;   /* users reached 0 */
+    gboolean failed; /* no glvf_context could be made */
+    gboolean lost;   /* the GL context was lost */
     guint64 jobs_run;
     guint64 pool_bytes;
     char renderer[128];
@@ -1006,8 +1006,8 @@ static gpointer shared_main(gpointer data)
     /* every lane is gone, and with it every texture GTK held */
     gboolean turn = turn_take();
     if (sh->ctx) {
-        gboolean gl = !lost && !glvf_context_is_lost(sh->ctx) &&
-                      glvf_gtk_glctx_make_current(&sh->gl);
+        gboolean gl =
+                !lost && !glvf_context_is_lost(sh->ctx) && glvf_gtk_glctx_make_current(&sh->gl);
         if (gl) {
             glvf_stats st;
             glvf_context_get_stats(sh->ctx, &st);
@@ -1074,8 +1074,7 @@ static void lane_begin_job(shared_gl *sh, gpointer arg)
     pthread_mutex_lock(&w->lock);
     w->software = sh->software;
     w->cpu_convert = sh->cpu_convert;
-    g_strlcpy(w->stats.renderer, caps->renderer ? caps->renderer : "?",
-              sizeof w->stats.renderer);
+    g_strlcpy(w->stats.renderer, caps->renderer ? caps->renderer : "?", sizeof w->stats.renderer);
     g_strlcpy(w->stats.upload_strategy,
               glvf_upload_strategy_name(glvf_context_get_upload_strategy(sh->ctx)),
               sizeof w->stats.upload_strategy);
@@ -1133,7 +1132,7 @@ static void lane_convert_job(shared_gl *sh, gpointer arg)
 
 /* Lane thread: process()'s GL section, run on the shared thread. */
 static glvf_frame *shared_lane_convert(worker *w, const glvf_gtk_source *src, gpointer user,
-                                      glvf_gtk_item *it, int *dw, int *dh, GLsync *sync)
+                                       glvf_gtk_item *it, int *dw, int *dh, GLsync *sync)
 {
     *sync = NULL;
     convert_job j = { w, src, user, it, dw, dh, sync, NULL };
@@ -1475,8 +1474,8 @@ struct _GlvfVideoWorker {
     GdkDisplay *display;
     glvf_log_fn log;
     gpointer log_user;
-    pthread_mutex_t lock;       /* sh and the counters, for readers on other threads */
-    shared_gl *sh;              /* the shared thread in use (one user reference), or NULL */
+    pthread_mutex_t lock; /* sh and the counters, for readers on other threads */
+    shared_gl *sh;        /* the shared thread in use (one user reference), or NULL */
     guint64 threads_started;
     guint64 retired_jobs;
 };

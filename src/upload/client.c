@@ -4,12 +4,12 @@
 #include "upload.h"
 
 int glvf_upload_client_planes(glvf_context *ctx, const glvf_image *img, glvf_pool_tex *const *tex,
-                         const glvf_plane_layout *layouts, int planes)
+                              const glvf_plane_layout *layouts, int planes)
 {
     ctx->gl.BindBuffer(GL_PIXEL_UNPACK_BUFFER, 0);
     for (int i = 0; i < planes; i++)
         glvf_tex_sub_image(ctx, tex[i]->name, &layouts[i], img->planes[i].data,
-                      img->planes[i].stride);
+                           img->planes[i].stride);
     return 0;
 }
 

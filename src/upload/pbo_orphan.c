@@ -11,8 +11,8 @@ static int upload(glvf_context *ctx, const glvf_image *img, glvf_pool_tex *const
     GladGLContext *gl = &ctx->gl;
     size_t offsets[GLVF_MAX_PLANES];
     ptrdiff_t strides[GLVF_MAX_PLANES];
-    size_t total = glvf_staging_layout(ctx, img->format, img->width, img->height, GLVF_STAGING_ALIGN,
-                                 offsets, strides);
+    size_t total = glvf_staging_layout(ctx, img->format, img->width, img->height,
+                                       GLVF_STAGING_ALIGN, offsets, strides);
     glvf_staging_ring *r = &ctx->ring;
     if (!r->orphan_buffer) {
         pthread_mutex_lock(&ctx->lock);

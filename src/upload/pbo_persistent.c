@@ -15,8 +15,8 @@ static int upload(glvf_context *ctx, const glvf_image *img, glvf_pool_tex *const
     int planes = plan->planes;
     size_t offsets[GLVF_MAX_PLANES];
     ptrdiff_t strides[GLVF_MAX_PLANES];
-    size_t total = glvf_staging_layout(ctx, img->format, img->width, img->height, GLVF_STAGING_ALIGN,
-                                 offsets, strides);
+    size_t total = glvf_staging_layout(ctx, img->format, img->width, img->height,
+                                       GLVF_STAGING_ALIGN, offsets, strides);
     int err = 0;
     glvf_slot *s = glvf_ring_take_gl(ctx, total, &err);
     if (!s && err == -ENOSPC) {
@@ -33,10 +33,11 @@ static int upload(glvf_context *ctx, const glvf_image *img, glvf_pool_tex *const
                 held += ctx->ring.slots[i].size && ctx->ring.slots[i].state == SLOT_ACQUIRED;
             size_t count = ctx->ring.count, bytes = ctx->ring.bytes;
             pthread_mutex_unlock(&ctx->lock);
-            LOG_W(ctx, "staging: no slot of %zu bytes to be had (%zu of the ring's %zu slots, "
-                       "at most %d, held as producers' regions; %zu of %zu budget bytes in "
-                       "use): uploading from client memory instead while that lasts (logged "
-                       "once)",
+            LOG_W(ctx,
+                  "staging: no slot of %zu bytes to be had (%zu of the ring's %zu slots, "
+                  "at most %d, held as producers' regions; %zu of %zu budget bytes in "
+                  "use): uploading from client memory instead while that lasts (logged "
+                  "once)",
                   total, held, count, MAX_SLOTS, bytes, ctx->staging_budget);
         }
         return glvf_upload_client_planes(ctx, img, tex, layouts, planes);

@@ -78,7 +78,7 @@ void glvf_unpack_restore(glvf_context *ctx, const glvf_unpack_state *s)
 /* Updates texture `tex` from `src` (a client pointer, or an offset into the
  * bound pixel-unpack buffer) whose rows are `stride` bytes apart. */
 void glvf_tex_sub_image(glvf_context *ctx, GLuint tex, const glvf_plane_layout *l,
-                          const uint8_t *src, ptrdiff_t stride)
+                        const uint8_t *src, ptrdiff_t stride)
 {
     GladGLContext *gl = &ctx->gl;
     gl->BindTexture(GL_TEXTURE_2D, tex);
@@ -86,8 +86,7 @@ void glvf_tex_sub_image(glvf_context *ctx, GLuint tex, const glvf_plane_layout *
     if (stride > 0 && stride % bpt == 0) {
         gl->PixelStorei(GL_UNPACK_ALIGNMENT, 1);
         gl->PixelStorei(GL_UNPACK_ROW_LENGTH, (GLint)(stride / bpt));
-        gl->TexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, l->width, l->height, l->format, l->type,
-                          src);
+        gl->TexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, l->width, l->height, l->format, l->type, src);
         return;
     }
     gl->PixelStorei(GL_UNPACK_ROW_LENGTH, 0);
@@ -95,8 +94,7 @@ void glvf_tex_sub_image(glvf_context *ctx, GLuint tex, const glvf_plane_layout *
         if ((ptrdiff_t)glvf_align_up((size_t)l->row_bytes, (size_t)a) == stride &&
             ((uintptr_t)src % (uintptr_t)a) == 0) {
             gl->PixelStorei(GL_UNPACK_ALIGNMENT, a);
-            gl->TexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, l->width, l->height, l->format, l->type,
-                              src);
+            gl->TexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, l->width, l->height, l->format, l->type, src);
             return;
         }
     }
@@ -108,7 +106,7 @@ void glvf_tex_sub_image(glvf_context *ctx, GLuint tex, const glvf_plane_layout *
 }
 
 void glvf_copy_plane(uint8_t *dst, size_t dst_stride, const uint8_t *src, ptrdiff_t stride,
-                       size_t row_bytes, int rows)
+                     size_t row_bytes, int rows)
 {
     if (stride > 0 && (size_t)stride == row_bytes && dst_stride == row_bytes) {
         memcpy(dst, src, row_bytes * (size_t)rows);
@@ -121,9 +119,8 @@ void glvf_copy_plane(uint8_t *dst, size_t dst_stride, const uint8_t *src, ptrdif
 /* Staging layout of an image: plane offsets and strides in one region.
  * Strides are multiples of lcm(align, bytes per texel) so that GL can
  * express them with GL_UNPACK_ROW_LENGTH. */
-size_t glvf_staging_layout(const glvf_context *ctx, glvf_format format, int w, int h,
-                            size_t align, size_t offsets[GLVF_MAX_PLANES],
-                            ptrdiff_t strides[GLVF_MAX_PLANES])
+size_t glvf_staging_layout(const glvf_context *ctx, glvf_format format, int w, int h, size_t align,
+                           size_t offsets[GLVF_MAX_PLANES], ptrdiff_t strides[GLVF_MAX_PLANES])
 {
     size_t total = 0;
     int planes = glvf_format_planes(format);
@@ -143,19 +140,19 @@ size_t glvf_staging_layout(const glvf_context *ctx, glvf_format format, int w, i
 }
 
 void glvf_fill_region(uint8_t *dst, const glvf_image *img, const glvf_plane_layout *layouts,
-                        int planes, const size_t *offsets, const ptrdiff_t *strides)
+                      int planes, const size_t *offsets, const ptrdiff_t *strides)
 {
     for (int i = 0; i < planes; i++)
         glvf_copy_plane(dst + offsets[i], (size_t)strides[i], img->planes[i].data,
-                   img->planes[i].stride, (size_t)layouts[i].row_bytes, layouts[i].height);
+                        img->planes[i].stride, (size_t)layouts[i].row_bytes, layouts[i].height);
 }
 
 void glvf_upload_from_buffer(glvf_context *ctx, GLuint buffer, glvf_pool_tex *const *tex,
-                               const glvf_plane_layout *layouts, int planes,
-                               const size_t *offsets, const ptrdiff_t *strides)
+                             const glvf_plane_layout *layouts, int planes, const size_t *offsets,
+                             const ptrdiff_t *strides)
 {
     ctx->gl.BindBuffer(GL_PIXEL_UNPACK_BUFFER, buffer);
     for (int i = 0; i < planes; i++)
         glvf_tex_sub_image(ctx, tex[i]->name, &layouts[i], (const uint8_t *)(uintptr_t)offsets[i],
-                      strides[i]);
+                           strides[i]);
 }

@@ -44,18 +44,16 @@ void glvf_fill_region(uint8_t *dst, const glvf_image *img, const glvf_plane_layo
                       int planes, const size_t *offsets, const ptrdiff_t *strides);
 /* Updates the textures from `buffer` laid out at `offsets`/`strides`. */
 void glvf_upload_from_buffer(glvf_context *ctx, GLuint buffer, glvf_pool_tex *const *tex,
-                             const glvf_plane_layout *layouts, int planes,
-                             const size_t *offsets, const ptrdiff_t *strides);
+                             const glvf_plane_layout *layouts, int planes, const size_t *offsets,
+                             const ptrdiff_t *strides);
 /* Staging layout of an image: plane offsets and strides in one region.
  * Strides are multiples of lcm(align, bytes per texel) so that GL can
  * express them with GL_UNPACK_ROW_LENGTH. Returns the total size. */
-size_t glvf_staging_layout(const glvf_context *ctx, glvf_format format, int w, int h,
-                           size_t align, size_t offsets[GLVF_MAX_PLANES],
-                           ptrdiff_t strides[GLVF_MAX_PLANES]);
+size_t glvf_staging_layout(const glvf_context *ctx, glvf_format format, int w, int h, size_t align,
+                           size_t offsets[GLVF_MAX_PLANES], ptrdiff_t strides[GLVF_MAX_PLANES]);
 /* The client upload of every plane (the fallback of the buffer strategies). */
-int glvf_upload_client_planes(glvf_context *ctx, const glvf_image *img,
-                              glvf_pool_tex *const *tex, const glvf_plane_layout *layouts,
-                              int planes);
+int glvf_upload_client_planes(glvf_context *ctx, const glvf_image *img, glvf_pool_tex *const *tex,
+                              const glvf_plane_layout *layouts, int planes);
 
 /* The staging ring (staging.c), for pbo-persistent: takes a slot of at
  * least `need` bytes (ACQUIRED) or NULL with *err; marks a filled slot in
