@@ -17,14 +17,31 @@ static glvf_frame *frame_alloc(glvf_context *ctx)
     if (f)
         ctx->frames_free = f->next;
     pthread_mutex_unlock(&ctx->lock);
-    if (!f)
+    if (!f) {
         f = glvf_malloc(sizeof *f);
+        if (f && !glvf_handle_fits(f)) {
+            LOG_E(ctx, "frame memory at %p is above the 48-bit addresses handles carry", (void *)f);
+            glvf_free(f);
+            return NULL;
+        }
+        if (f)
+            f->gen = 1;
+    }
+    return f;
+}
+
+glvf_frame *glvf_frame_resolve(const glvf_frame *h)
+{
+    glvf_frame *f = glvf_handle_obj(h);
+    if (!f || f->magic != FRAME_MAGIC || f->gen != glvf_handle_gen(h))
+        return NULL;
     return f;
 }
 
 static void frame_recycle_locked(glvf_context *ctx, glvf_frame *f)
 {
     f->magic = FRAME_MAGIC_FREE;
+    f->gen++; /* handles to this life are stale from now on */
     f->ctx = ctx;
     f->next = ctx->frames_free;
     ctx->frames_free = f;
@@ -99,7 +116,7 @@ static glvf_frame *frame_publish(glvf_context *ctx, glvf_frame *f, const glvf_im
         ctx->bytes_uploaded += bytes;
     }
     pthread_mutex_unlock(&ctx->lock);
-    return f;
+    return glvf_handle(f, f->gen);
 }
 
 static void frame_abort(glvf_context *ctx, glvf_frame *f, int planes)
@@ -209,12 +226,13 @@ glvf_frame *glvf_frame_new(glvf_context *ctx, glvf_format format, int width, int
 
 /* Shared by glvf_staging_submit (keep = false: the region ends) and
  * glvf_staging_upload (keep = true: the region stays with its owner). */
-static glvf_frame *staging_frame(glvf_context *ctx, glvf_staging *st,
+static glvf_frame *staging_frame(glvf_context *ctx, glvf_staging *h,
                                  const glvf_upload_params *params, int *err, bool keep,
                                  const char *fn, bool *taken)
 {
     *taken = false;
-    if (!st || st->magic != STAGING_MAGIC) {
+    glvf_staging *st = glvf_staging_resolve(h);
+    if (!st) {
         if (glvf_ctx_valid(ctx, fn))
             LOG_E(ctx, "%s: not a live staging region", fn);
         *err = -EINVAL;
@@ -254,7 +272,7 @@ static glvf_frame *staging_frame(glvf_context *ctx, glvf_staging *st,
         if (r != -EINVAL && glvf_ctx_check_lost(ctx, fn))
             r = -ENODEV;
         if (!keep)
-            glvf_staging_release(&st);
+            glvf_staging_release(&h);
         *err = r;
         return NULL;
     }
@@ -287,28 +305,31 @@ glvf_frame *glvf_staging_upload(glvf_context *ctx, glvf_staging *st,
     return staging_frame(ctx, st, params, err ? err : &dummy, true, __func__, &taken);
 }
 
-glvf_frame *glvf_frame_ref(glvf_frame *f)
+glvf_frame *glvf_frame_ref(glvf_frame *h)
 {
-    if (!f || f->magic != FRAME_MAGIC)
+    glvf_frame *f = glvf_frame_resolve(h);
+    if (!f)
         return NULL;
     atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
-    return f;
+    return h;
 }
 
 void glvf_frame_unref(glvf_frame **pf)
 {
     if (!pf || !*pf)
         return;
-    glvf_frame *f = *pf;
+    glvf_frame *h = *pf;
     *pf = NULL;
+    glvf_frame *f = glvf_handle_obj(h);
     glvf_context *ctx = f->ctx;
-    if (f->magic != FRAME_MAGIC) {
-        /* still pooled memory: a double unref or use after the last unref */
-        if (f->magic == FRAME_MAGIC_FREE && ctx)
+    if (f->magic != FRAME_MAGIC || f->gen != glvf_handle_gen(h)) {
+        /* still pooled memory: a double unref or use after the last unref,
+         * the memory free or (generation) already another frame's */
+        if ((f->magic == FRAME_MAGIC_FREE || f->magic == FRAME_MAGIC) && ctx)
             glvf_logf(ctx, GLVF_LOG_ERROR,
                       "glvf_frame_unref: frame %p has no reference left (unref after the "
-                      "last unref); ignored",
-                      (void *)f);
+                      "last unref%s); ignored",
+                      (void *)h, f->magic == FRAME_MAGIC ? ": its memory is another frame's now" : "");
         return;
     }
     int old = atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel);
@@ -397,8 +418,10 @@ void *glvf_frame_fence(glvf_context *ctx, glvf_frame *f, int *err)
         *err = r;
         return NULL;
     }
-    if (!f || f->magic != FRAME_MAGIC || f->ctx != ctx) {
-        LOGF_E(ctx, "%p is not a live frame of this context", (void *)f);
+    glvf_frame *h = f;
+    f = glvf_frame_resolve(h);
+    if (!f || f->ctx != ctx) {
+        LOGF_E(ctx, "%p is not a live frame of this context", (void *)h);
         *err = -EINVAL;
         return NULL;
     }
@@ -435,57 +458,63 @@ void *glvf_frame_fence(glvf_context *ctx, glvf_frame *f, int *err)
 
 /* ---- accessors ---------------------------------------------------------- */
 
-static bool frame_ok(const glvf_frame *f)
+#define FRAME(h) const glvf_frame *f = glvf_frame_resolve(h)
+
+glvf_format glvf_frame_format(const glvf_frame *h)
 {
-    return f && f->magic == FRAME_MAGIC;
+    FRAME(h);
+    return f ? f->image.format : GLVF_FORMAT_NONE;
 }
 
-glvf_format glvf_frame_format(const glvf_frame *f)
+int glvf_frame_width(const glvf_frame *h)
 {
-    return frame_ok(f) ? f->image.format : GLVF_FORMAT_NONE;
+    FRAME(h);
+    return f ? f->image.width : 0;
 }
 
-int glvf_frame_width(const glvf_frame *f)
+int glvf_frame_height(const glvf_frame *h)
 {
-    return frame_ok(f) ? f->image.width : 0;
+    FRAME(h);
+    return f ? f->image.height : 0;
 }
 
-int glvf_frame_height(const glvf_frame *f)
+int glvf_frame_planes(const glvf_frame *h)
 {
-    return frame_ok(f) ? f->image.height : 0;
+    FRAME(h);
+    return f ? f->planes : 0;
 }
 
-int glvf_frame_planes(const glvf_frame *f)
+bool glvf_frame_get_plane(const glvf_frame *h, int plane, glvf_frame_plane *out)
 {
-    return frame_ok(f) ? f->planes : 0;
-}
-
-bool glvf_frame_get_plane(const glvf_frame *f, int plane, glvf_frame_plane *out)
-{
-    if (!frame_ok(f) || plane < 0 || plane >= f->planes || !out)
+    FRAME(h);
+    if (!f || plane < 0 || plane >= f->planes || !out)
         return false;
     *out = f->plane[plane];
     return true;
 }
 
-const glvf_image *glvf_frame_image(const glvf_frame *f)
+const glvf_image *glvf_frame_image(const glvf_frame *h)
 {
-    return frame_ok(f) ? &f->image : NULL;
+    FRAME(h);
+    return f ? &f->image : NULL;
 }
 
-int64_t glvf_frame_pts(const glvf_frame *f)
+int64_t glvf_frame_pts(const glvf_frame *h)
 {
-    return frame_ok(f) ? f->image.pts : 0;
+    FRAME(h);
+    return f ? f->image.pts : 0;
 }
 
-void *glvf_frame_user_data(const glvf_frame *f)
+void *glvf_frame_user_data(const glvf_frame *h)
 {
-    return frame_ok(f) ? f->user_data : NULL;
+    FRAME(h);
+    return f ? f->user_data : NULL;
 }
 
-glvf_context *glvf_frame_context(const glvf_frame *f)
+glvf_context *glvf_frame_context(const glvf_frame *h)
 {
-    if (!frame_ok(f))
+    FRAME(h);
+    if (!f)
         return NULL;
     glvf_context *ctx = f->ctx;
     pthread_mutex_lock(&ctx->lock);
@@ -494,7 +523,8 @@ glvf_context *glvf_frame_context(const glvf_frame *f)
     return dead ? NULL : ctx;
 }
 
-bool glvf_frame_zero_copy(const glvf_frame *f)
+bool glvf_frame_zero_copy(const glvf_frame *h)
 {
-    return frame_ok(f) && f->zero_copy;
+    FRAME(h);
+    return f && f->zero_copy;
 }

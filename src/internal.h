@@ -19,6 +19,57 @@
 
 #define CTX_MAGIC 0x676c7663u      /* "glvc" */
 #define CTX_MAGIC_DEAD 0x64656164u /* "dead" */
+/*
+ * Generation-counted handles (frames, staging regions). The pointer an
+ * application holds is the object's address with the object's generation
+ * in its top 16 bits (user-space addresses on x86-64 and AArch64 fit in 48
+ * bits; an allocation above that is refused). An object's generation moves
+ * on every reuse of its memory, so a stale handle, kept after the last
+ * unref or release, is told from the object's next life and refused with a
+ * log line instead of acting on the newer object. 16 bits: a handle kept
+ * across exactly a multiple of 65,536 reuses of the same memory would pass.
+ * Memory freed at context destroy cannot be checked (glvf.h says so).
+ */
+#if UINTPTR_MAX > 0xffffffffu
+#define GLVF_HANDLE_SHIFT 48
+static inline void *glvf_handle(const void *obj, uint16_t gen)
+{
+    return (void *)((uintptr_t)obj | (uintptr_t)gen << GLVF_HANDLE_SHIFT);
+}
+static inline void *glvf_handle_obj(const void *h)
+{
+    return (void *)((uintptr_t)h & (((uintptr_t)1 << GLVF_HANDLE_SHIFT) - 1));
+}
+static inline uint16_t glvf_handle_gen(const void *h)
+{
+    return (uint16_t)((uintptr_t)h >> GLVF_HANDLE_SHIFT);
+}
+static inline bool glvf_handle_fits(const void *obj)
+{
+    return ((uintptr_t)obj >> GLVF_HANDLE_SHIFT) == 0;
+}
+#else /* 32-bit: no spare bits; the magic number alone */
+static inline void *glvf_handle(const void *obj, uint16_t gen)
+{
+    (void)gen;
+    return (void *)obj;
+}
+static inline void *glvf_handle_obj(const void *h)
+{
+    return (void *)h;
+}
+static inline uint16_t glvf_handle_gen(const void *h)
+{
+    (void)h;
+    return 0;
+}
+static inline bool glvf_handle_fits(const void *obj)
+{
+    (void)obj;
+    return true;
+}
+#endif
+
 #define FRAME_MAGIC 0x676c7666u    /* "glvf" */
 #define FRAME_MAGIC_FREE 0x66726565u
 #define STAGING_MAGIC 0x676c7673u
@@ -296,6 +347,7 @@ typedef struct glvf_staging_ring {
 
 struct glvf_staging {
     uint32_t magic;
+    uint16_t gen;           /* the handle's generation (moves on reuse) */
     glvf_context *ctx;
     size_t slot;            /* index into ring.slots */
     glvf_format format;         /* as allocated */
@@ -306,6 +358,8 @@ struct glvf_staging {
     int nsite;
 };
 
+/* The live region behind a handle, or NULL (stale, released, not one). */
+glvf_staging *glvf_staging_resolve(const glvf_staging *handle);
 /* The staging ring's part of glvf_stats. Lock held. */
 void glvf_staging_get_stats(const glvf_context *ctx, glvf_stats *out);
 /* Uploads plane data into textures with the context's strategy. GL thread,
@@ -347,6 +401,7 @@ typedef enum glvf_frame_origin {
 
 struct glvf_frame {
     uint32_t magic;
+    uint16_t gen;           /* the handle's generation (moves on reuse) */
     atomic_int refs;
     glvf_context *ctx;      /* NULL once orphaned */
     glvf_image image;       /* plane pointers cleared */
@@ -364,6 +419,8 @@ struct glvf_frame {
 };
 
 void glvf_frames_destroy(glvf_context *ctx); /* orphans live frames, frees free list */
+/* The live frame behind a handle, or NULL (stale, freed, not a frame). */
+glvf_frame *glvf_frame_resolve(const glvf_frame *handle);
 /* Destroy: queues (gl) or forgets the fences of live frames. Lock held. */
 void glvf_frames_end_fences(glvf_context *ctx, bool gl);
 

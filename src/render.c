@@ -565,12 +565,14 @@ int glvf_render(glvf_context *ctx, const glvf_frame *frame, const glvf_render_pa
 static int render_frame(glvf_context *ctx, const glvf_frame *frame,
                         const glvf_render_params *p)
 {
-    if (!frame || frame->magic != FRAME_MAGIC) {
+    const glvf_frame *handle = frame;
+    frame = glvf_frame_resolve(handle);
+    if (!frame) {
         LOGF_E(ctx, "not a live frame");
         return -EINVAL;
     }
     if (frame->ctx != ctx) {
-        LOGF_E(ctx, "frame %p belongs to another glvf context", (const void *)frame);
+        LOGF_E(ctx, "frame %p belongs to another glvf context", (const void *)handle);
         return -EINVAL;
     }
     if ((unsigned)p->scaler > GLVF_SCALER_BICUBIC || p->rotation % 90 != 0 ||

@@ -104,6 +104,28 @@ static glvf_slot *ring_empty_entry(glvf_context *ctx)
     return NULL;
 }
 
+/* A new region struct: its generation starts at 1; memory above the
+ * addresses a handle carries is refused (NULL). */
+static glvf_staging *handle_new(void)
+{
+    glvf_staging *st = glvf_malloc(sizeof *st);
+    if (st && !glvf_handle_fits(st)) {
+        glvf_free(st);
+        return NULL;
+    }
+    if (st)
+        st->gen = 1;
+    return st;
+}
+
+glvf_staging *glvf_staging_resolve(const glvf_staging *h)
+{
+    glvf_staging *st = glvf_handle_obj(h);
+    if (!st || st->magic != STAGING_MAGIC || st->gen != glvf_handle_gen(h))
+        return NULL;
+    return st;
+}
+
 /* Every slot comes with a region handle on the free list, so handles never
  * number fewer than slots and, once the slots stop growing, acquiring a
  * region allocates nothing (however many slots two threads racing to
@@ -132,7 +154,7 @@ static glvf_slot *slot_create_gl(glvf_context *ctx, size_t size)
 {
     GladGLContext *gl = &ctx->gl;
     size = glvf_align_up(size, 4096);
-    glvf_staging *handle = glvf_malloc(sizeof *handle);
+    glvf_staging *handle = handle_new();
     if (!handle) {
         LOG_E(ctx, "staging: out of memory for the ring's bookkeeping");
         return NULL;
@@ -214,7 +236,7 @@ static glvf_slot *slot_create_cpu(glvf_context *ctx, size_t size)
     void *mem = NULL;
     if (glvf_memalign(&mem, 4096, size) != 0)
         return NULL;
-    glvf_staging *handle = glvf_malloc(sizeof *handle);
+    glvf_staging *handle = handle_new();
     if (!handle) {
         glvf_free(mem);
         return NULL;
@@ -479,7 +501,7 @@ static glvf_staging *region_alloc(glvf_context *ctx)
     if (st)
         ctx->staging_free = st->next;
     pthread_mutex_unlock(&ctx->lock);
-    if (!st && (st = glvf_malloc(sizeof *st))) {
+    if (!st && (st = handle_new())) {
         pthread_mutex_lock(&ctx->lock);
         ctx->ring.handles++;
         pthread_mutex_unlock(&ctx->lock);
@@ -555,7 +577,9 @@ glvf_staging *glvf_staging_acquire(glvf_context *ctx, glvf_format format, int wi
         *err = -ENOMEM;
         return NULL;
     }
+    uint16_t gen = st->gen;
     memset(st, 0, sizeof *st);
+    st->gen = gen;
     st->magic = STAGING_MAGIC;
     st->ctx = ctx;
     st->format = st->image.format = format;
@@ -578,12 +602,13 @@ glvf_staging *glvf_staging_acquire(glvf_context *ctx, glvf_format format, int wi
     ctx->live_refs++;
     pthread_mutex_unlock(&ctx->lock);
     *err = 0;
-    return st;
+    return glvf_handle(st, st->gen);
 }
 
-glvf_image *glvf_staging_image(glvf_staging *st)
+glvf_image *glvf_staging_image(glvf_staging *h)
 {
-    return st && st->magic == STAGING_MAGIC ? &st->image : NULL;
+    glvf_staging *st = glvf_staging_resolve(h);
+    return st ? &st->image : NULL;
 }
 
 /* Unlinks a region and returns its slot (lock held). Returns true when the
@@ -607,6 +632,7 @@ static bool region_end_locked(glvf_context *ctx, glvf_staging *st, bool free_slo
         s->state = s->fence ? SLOT_IN_FLIGHT : SLOT_FREE;
     }
     st->magic = STAGING_MAGIC_FREE;
+    st->gen++; /* handles to this life are stale from now on */
     ctx->live_refs--;
     if (ctx->dead) {
         return ctx->live_refs == 0;
@@ -620,15 +646,17 @@ void glvf_staging_release(glvf_staging **pst)
 {
     if (!pst || !*pst)
         return;
-    glvf_staging *st = *pst;
+    glvf_staging *h = *pst;
     *pst = NULL;
-    if (st->magic != STAGING_MAGIC) {
-        /* still pooled memory: released (or submitted) already */
-        if (st->magic == STAGING_MAGIC_FREE && st->ctx)
+    glvf_staging *st = glvf_handle_obj(h);
+    if (st->magic != STAGING_MAGIC || st->gen != glvf_handle_gen(h)) {
+        /* still pooled memory: released (or submitted) already, and
+         * perhaps (generation) another region's now */
+        if ((st->magic == STAGING_MAGIC_FREE || st->magic == STAGING_MAGIC) && st->ctx)
             glvf_logf(st->ctx, GLVF_LOG_ERROR,
-                      "glvf_staging_release: region %p was already released or submitted; "
+                      "glvf_staging_release: region %p was already released or submitted%s; "
                       "ignored",
-                      (void *)st);
+                      (void *)h, st->magic == STAGING_MAGIC ? " (its memory is another region's now)" : "");
         return;
     }
     glvf_context *ctx = st->ctx;

@@ -646,13 +646,13 @@ GLVF_API glvf_frame *glvf_frame_ref(glvf_frame *frame);
  * textures to the pool (no GL call); the pool hands them out again only
  * once a fence recorded after the release has signalled (a draw still
  * queued may read them), and deletes the frame's glvf_frame_fence(). A frame of a destroyed context (an
- * orphan) frees only CPU memory and logs a warning. Unref of a frame that
- * has no reference left is detected while the frame's memory is still
- * pooled and logged as an error. Any thread. Accepts NULL and a pointer
- * to NULL. Limits (as with free()): once a later upload has reused the
- * pooled memory, a stale pointer designates the new frame and dropping it
- * drops the new frame's reference; a stale pointer to an orphan, or to any
- * frame after its context was destroyed, is a use after free.
+ * orphan) frees only CPU memory and logs a warning. Frame handles are
+ * generation-counted: a stale copy of a handle (kept after the last unref)
+ * is refused by every function and logged as an error, also after a later
+ * upload reused the frame's pooled memory: it never acts on the new frame.
+ * Any thread. Accepts NULL and a pointer to NULL. Limit (as with free()):
+ * a stale handle to an orphan, or to any frame after its context was
+ * destroyed, is a use after free (the memory is gone).
  */
 GLVF_API void glvf_frame_unref(glvf_frame **pframe);
 
@@ -901,9 +901,11 @@ GLVF_API glvf_frame *glvf_staging_upload(glvf_context *ctx, glvf_staging *st,
  * Gives a region back without submitting it (or after glvf_staging_upload).
  * With pbo-persistent, memory the GPU may still be reading returns to the
  * ring only once its fence has signalled. Clears *pst. Any thread; never
- * calls GL. Accepts NULL and a pointer to NULL. Releasing a region again
- * through a stale copy of the pointer is detected while its memory is
- * pooled, and logged. A region of a destroyed
+ * calls GL. Accepts NULL and a pointer to NULL. Region handles are
+ * generation-counted: releasing or submitting through a stale copy of a
+ * handle is refused and logged, also once the memory holds a newer region
+ * (never acting on it); after the context's destroy it is a use after
+ * free. A region of a destroyed
  * context is an orphan: this frees its CPU memory (GPU-visible memory of an
  * orphaned region is gone with the context and must not be touched).
  */

@@ -1,10 +1,13 @@
 /*
  * Misuse on the fake GL: each case behaves as include/glvf/glvf.h documents
  * it -- detected and logged, never undefined behaviour inside glvf (ASan
- * and UBSan watch in CI). The cases glvf cannot detect (a stale pointer
- * whose memory was freed or reused) are stated in glvf.h and not run here:
- * they are undefined behaviour in the caller, as with free().
+ * and UBSan watch in CI). The case glvf cannot detect (a stale handle
+ * whose memory was freed, with its context) is stated in glvf.h and not
+ * run here: it is undefined behaviour in the caller, as with free().
  *
+ *  - stale handles: a frame or region handle kept after its last unref or
+ *    release, its memory reused by the next frame or region, is refused
+ *    everywhere (generation) and never acts on the new object;
  *  - unref after the last reference (and ref after it); a staging region
  *    released twice, submitted after release;
  *  - destroy twice through the same pointer (harmless), through a stale
@@ -104,6 +107,64 @@ static void test_unref_after_last(void *arg)
     CHECK(!glvf_staging_image(st_copy), "no image from a released region");
     CHECK(glvf_context_destroy(&ctx), "destroy");
     CHECK(fakegl_get_stats().live[FAKEGL_TEXTURE] == 0, "nothing left");
+}
+
+static void test_stale_handles(void *arg)
+{
+    (void)arg;
+    setup();
+    glvf_context *ctx = make_ctx();
+    REQUIRE(ctx, "create");
+    glvf_frame *a = upload(ctx, NULL);
+    REQUIRE(a, "upload");
+    glvf_frame *stale = a;
+    glvf_frame_unref(&a);
+    glvf_frame *b = upload(ctx, NULL); /* the pooled frame memory, reused */
+    REQUIRE(b, "upload");
+    printf("# frame handles: released %p, new %p\n", (void *)stale, (void *)b);
+    CHECK(stale != b, "the new frame's handle differs from the stale one");
+    check_log_clear();
+    CHECK(glvf_frame_width(stale) == 0 && !glvf_frame_image(stale) && !glvf_frame_ref(stale) &&
+              !glvf_frame_context(stale),
+          "the stale handle answers nothing");
+    CHECK(glvf_render(ctx, stale, NULL) == -EINVAL, "render refuses it");
+    int err = 0;
+    CHECK(!glvf_frame_fence(ctx, stale, &err) && err == -EINVAL, "fence refuses it");
+    glvf_frame *s2 = stale;
+    glvf_frame_unref(&s2);
+    CHECK(check_log_count(GLVF_LOG_ERROR, "another frame's now") == 1,
+          "the stale unref is logged as such");
+    glvf_stats s;
+    glvf_context_get_stats(ctx, &s);
+    CHECK(s.frames_live == 1 && glvf_frame_width(b) == 16, "the new frame is untouched");
+    glvf_frame_unref(&b);
+    glvf_context_get_stats(ctx, &s);
+    CHECK(s.frames_live == 0, "and its own unref releases it");
+
+    glvf_staging *r = glvf_staging_acquire(ctx, GLVF_FORMAT_GRAY8, 16, 16, 0, NULL);
+    if (!r) { /* the first acquire asks the GL thread for a region */
+        glvf_context_collect(ctx);
+        r = glvf_staging_acquire(ctx, GLVF_FORMAT_GRAY8, 16, 16, 0, NULL);
+    }
+    REQUIRE(r, "acquire");
+    glvf_staging *rstale = r;
+    glvf_staging_release(&r);
+    glvf_staging *r2 = glvf_staging_acquire(ctx, GLVF_FORMAT_GRAY8, 16, 16, 0, NULL);
+    REQUIRE(r2, "acquire again");
+    printf("# region handles: released %p, new %p\n", (void *)rstale, (void *)r2);
+    CHECK(rstale != r2 && !glvf_staging_image(rstale) && glvf_staging_image(r2),
+          "the stale region handle answers nothing, the new one works");
+    check_log_clear();
+    glvf_staging *rs = rstale;
+    CHECK(!glvf_staging_submit(ctx, &rs, NULL, &err) && err == -EINVAL,
+          "submit through the stale handle is refused");
+    rs = rstale;
+    glvf_staging_release(&rs);
+    CHECK(check_log_count(GLVF_LOG_ERROR, "another region's now") == 1, "release logged");
+    glvf_frame *g = glvf_staging_submit(ctx, &r2, NULL, &err);
+    CHECK(g && !r2, "the new region submits (%d)", err);
+    glvf_frame_unref(&g);
+    CHECK(glvf_context_destroy(&ctx), "destroy");
 }
 
 static void test_destroy_twice(void *arg)
@@ -325,6 +386,7 @@ int main(void)
 {
     check_log_echo = false;
     RUN(test_unref_after_last, NULL);
+    RUN(test_stale_handles, NULL);
     RUN(test_destroy_twice, NULL);
     RUN(test_frame_of_another_context, NULL);
     RUN(test_wrong_thread, NULL);
