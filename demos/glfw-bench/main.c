@@ -90,7 +90,9 @@ static int run_render(const bench_env *env0)
 #ifdef HAVE_GLVF_FFMPEG
 #define DECODE_UNAVAILABLE NULL
 #define DECODE_RUN bench_run_decode_scenarios
+#define WALL_RUN bench_run_wall
 #else
+#define WALL_RUN NULL
 #define DECODE_UNAVAILABLE "built without the FFmpeg module, libglvf-ffmpeg"
 #define DECODE_RUN NULL
 #endif
@@ -102,6 +104,8 @@ static int run_render(const bench_env *env0)
  * the naive strategy has no glvf frame to draw and is left out (options.c).
  * decode (built with the FFmpeg module, meson: HAVE_GLVF_FFMPEG): its own
  * loop over the decoder's frames (decode.c), reporting like upload.
+ * wall (FFmpeg module too): N streams through one glvf context into the
+ * tiles of the window (wall.c); -BENCH_EXIT_STREAMS: some streams failed.
  */
 typedef struct bench_mode {
     const char *name;
@@ -113,6 +117,7 @@ static const bench_mode modes[] = {
     { "upload", NULL, run_upload },
     { "render", NULL, run_render },
     { "decode", DECODE_UNAVAILABLE, DECODE_RUN },
+    { "wall", DECODE_UNAVAILABLE, WALL_RUN },
 };
 
 static const bench_mode *mode_find(const char *name)
@@ -251,7 +256,11 @@ int main(int argc, char **argv)
             .input_desc = input_desc[0] ? input_desc : NULL,
         };
         int failures = mode->run(&env);
-        if (failures < 0) {
+        if (failures == -BENCH_EXIT_STREAMS) {
+            fprintf(stderr, BENCH_NAME ": some streams failed (see the report); the others "
+                            "played\n");
+            status = BENCH_EXIT_STREAMS;
+        } else if (failures < 0) {
             status = BENCH_EXIT_FAILED;
         } else if (failures > 0) {
             fprintf(stderr, BENCH_NAME ": %d scenario%s failed\n", failures,
