@@ -450,7 +450,7 @@ int bench_options_parse(bench_options *o, int argc, char **argv)
             VALUE();
             if (!parse_int(val, 1, 256, &o->wall_streams))
                 ERR("bad --streams '%s' (1..256)", val);
-            wall_opt = name;
+            wall_opt = "--streams";
         } else if (IS("--grid")) {
             VALUE();
             bench_size g;
@@ -458,7 +458,7 @@ int bench_options_parse(bench_options *o, int argc, char **argv)
                 ERR("bad --grid '%s' (expected CxR, columns x rows, each 1..64)", val);
             o->wall_cols = g.w;
             o->wall_rows = g.h;
-            wall_opt = name;
+            wall_opt = "--grid";
         } else if (IS("--untimed")) {
             NOVALUE();
             o->wall_untimed = true;
