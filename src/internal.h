@@ -207,6 +207,10 @@ typedef struct glvf_staging_ring {
     /* mapped-read probe: MB/s, 0 when not probed */
     uint64_t read_mapped_mbps, read_heap_mbps;
     bool reads_fast;                /* mapped >= half of heap */
+    /* pbo-persistent uploads that found no slot to take (every slot held as
+     * a producer's region, or the budget held) and went through client
+     * memory instead; the first one is logged (GL thread only) */
+    uint64_t client_fallbacks;
     /* pbo-orphan: one buffer, re-specified every upload */
     GLuint orphan_buffer;
     size_t orphan_size;

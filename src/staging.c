@@ -527,8 +527,8 @@ static glvf_slot *ring_take_gl(glvf_context *ctx, size_t need, int *err)
             fence = oldest->fence;
         pthread_mutex_unlock(&ctx->lock);
         if (!oldest) {
-            LOG_E(ctx, "staging: no slot of %zu bytes fits the staging budget of %zu bytes",
-                  need, ctx->staging_budget);
+            /* every slot is a producer's region (or the budget is): no
+             * wait can free one; the caller falls back (upload_persistent) */
             *err = -ENOSPC;
             return NULL;
         }
@@ -678,6 +678,28 @@ static int upload_persistent(glvf_context *ctx, const glvf_image *img,
                                  offsets, strides);
     int err = 0;
     glvf_slot *s = ring_take_gl(ctx, total, &err);
+    if (!s && err == -ENOSPC) {
+        /* No slot can be had: the ring's every entry is held as a
+         * producer's region (decoders doing direct rendering; many of
+         * them share one context in a video wall) or the staging budget
+         * is. The upload goes through client memory instead of failing:
+         * the staging budget bounds staging memory, it never makes an
+         * upload fail. */
+        if (!ctx->ring.client_fallbacks++) {
+            size_t held = 0;
+            pthread_mutex_lock(&ctx->lock);
+            for (size_t i = 0; i < ctx->ring.count; i++)
+                held += ctx->ring.slots[i].size && ctx->ring.slots[i].state == SLOT_ACQUIRED;
+            size_t count = ctx->ring.count, bytes = ctx->ring.bytes;
+            pthread_mutex_unlock(&ctx->lock);
+            LOG_W(ctx, "staging: no slot of %zu bytes to be had (%zu of the ring's %zu slots, "
+                       "at most %d, held as producers' regions; %zu of %zu budget bytes in "
+                       "use): uploading from client memory instead while that lasts (logged "
+                       "once)",
+                  total, held, count, MAX_SLOTS, bytes, ctx->staging_budget);
+        }
+        return upload_client(ctx, img, tex, layouts, planes);
+    }
     if (!s)
         return err;
     fill_region(s->map, img, layouts, planes, offsets, strides);
