@@ -52,6 +52,10 @@ wall-*:  the wall mode (glvf-bench wall FILE...) on block-colour clips made
                   added from the churn thread while the GL thread draws;
                   nothing fails, no frame left, no leak report (also in the
                   'threading' suite, run under TSan)
+         churn-dr the same with pbo-persistent and direct rendering forced:
+                  decoders' staging regions go back to the one ring from the
+                  churn thread; DR frames counted (more regions than the
+                  ring holds: uploads fall back to client memory)
          budget   --pool-budget half: the wall keeps playing, no stream
                   fails, evictions counted, the pool never above budget +
                   in use
@@ -692,9 +696,10 @@ def case_wall(kind, bench, xvfb, ffmpeg, extra):
             for s in doc["stream"]:
                 check(s["ok"] and s["presented"] > 0 and s["nominal_fps"] > 0,
                       "%s: stream %d shows frames (%r)" % (tag, s["index"], s.get("error")))
-        elif kind == "churn":
+        elif kind in ("churn", "churn-dr"):
+            dr = ["--strategy", "pbo-persistent", "--dr", "on"] if kind == "churn-dr" else []
             doc, err = wall_run(bench, xvfb, paths + ["--streams", "16", "--seconds", "3",
-                                                      "--warmup", "5", "--churn", "0.2"],
+                                                      "--warmup", "5", "--churn", "0.2"] + dr,
                                 extra)
             if not doc:
                 return 0
@@ -706,6 +711,10 @@ def case_wall(kind, bench, xvfb, ffmpeg, extra):
                   (tag, doc["churn_removals"], doc["churn_adds"], doc["churn_failures"]))
             check(sum(s["removals"] for s in doc["stream"]) == doc["churn_removals"],
                   "%s: per-stream removals add up" % tag)
+            if dr:
+                check(doc["strategy_used"] == "pbo-persistent" and doc["dr_frames"] > 0,
+                      "%s: frames decoded into staging memory (%r DR, %r fallbacks)" %
+                      (tag, doc["dr_frames"], doc["dr_fallbacks"]))
         elif kind == "budget":
             doc, err = wall_run(bench, xvfb, paths + ["--streams", "16", "--seconds", "3",
                                                       "--warmup", "5", "--pool-budget", "half"],
@@ -765,7 +774,8 @@ def main():
     ap.add_argument("--bench", required=True)
     ap.add_argument("--xvfb")
     ap.add_argument("--case", required=True, choices=["options", "quick", "decode", "passes", "steady", "wall-mixed",
-                             "wall-sixteen", "wall-churn", "wall-budget", "wall-bad"])
+                             "wall-sixteen", "wall-churn", "wall-churn-dr", "wall-budget",
+                             "wall-bad"])
     ap.add_argument("--has-decode", type=int, default=0)
     ap.add_argument("--ffmpeg")
     ap.add_argument("--check-rss", type=int, default=1)
