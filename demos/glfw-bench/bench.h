@@ -281,6 +281,7 @@ typedef struct bench_wall_result {
     double fps;                          /* aggregate stream-frames/s */
     double cpu_ms_per_stream_frame;      /* process CPU time / stream-frames */
     uint64_t ticks;                      /* loop iterations measured */
+    uint64_t redraws;                    /* of them, those that drew and swapped */
     double tick_gap_max_ms;              /* the longest gap between two */
     uint64_t dropped, late;
     int failed;

@@ -557,12 +557,12 @@ static void wall_table(const bench_env *env, const bench_wall_result *w, FILE *t
     fmt_size(b4, sizeof b4, w->pool_needed);
     fmt_size(b5, sizeof b5, w->inuse_peak);
     fprintf(t, "aggregate: %.1f stream-frames/s (%llu shown), %.3f CPU ms per stream-frame, "
-               "%llu dropped (%.2f%%), %llu late, %d failed; %llu ticks, longest gap %.1f ms\n",
+               "%llu dropped (%.2f%%), %llu late, %d failed; %llu ticks, %llu redraws, longest gap %.1f ms\n",
             w->fps, (unsigned long long)shown, w->cpu_ms_per_stream_frame,
             (unsigned long long)w->dropped,
             shown + w->dropped ? 100.0 * (double)w->dropped / (double)(shown + w->dropped) : 0.0,
             (unsigned long long)w->late, w->failed, (unsigned long long)w->ticks,
-            w->tick_gap_max_ms);
+            (unsigned long long)w->redraws, w->tick_gap_max_ms);
     fprintf(t, "pool: peak %s, steady %s, budget %s (warm-up needed %s), in use at most %s, "
                "%llu evictions, %llu samples over budget + in use\n",
             b1, b2, b3, b4, b5, (unsigned long long)w->evictions,
@@ -619,7 +619,8 @@ static void wall_json(const bench_env *env, const bench_wall_result *w, FILE *f)
     json_num(f, w->fps, true);
     fputs(",\n  \"cpu_ms_per_stream_frame\": ", f);
     json_num(f, w->cpu_ms_per_stream_frame, w->cpu_ms_per_stream_frame >= 0);
-    fprintf(f, ",\n  \"ticks\": %llu,\n  \"tick_gap_max_ms\": ", (unsigned long long)w->ticks);
+    fprintf(f, ",\n  \"ticks\": %llu,\n  \"redraws\": %llu,\n  \"tick_gap_max_ms\": ",
+            (unsigned long long)w->ticks, (unsigned long long)w->redraws);
     json_num(f, w->tick_gap_max_ms, true);
     uint64_t shown = w->stream_frames;
     double per = shown ? (double)shown : 1.0;

@@ -118,7 +118,7 @@ typedef struct wall {
     uint64_t pool_peak, pool_cached_peak, over_budget_ticks, inuse_peak;
     size_t budget;
     /* ticks of the measurement, and the longest gap between two */
-    uint64_t ticks;
+    uint64_t ticks, redraws;
     double tick_gap_max;
 } wall;
 
@@ -429,6 +429,7 @@ static int tick(wall *w, double now)
     if (changed && target_begin(w)) {
         draw_wall(w);
         target_end(w, true);
+        w->redraws++;
     }
     for (int i = 0; i < w->n; i++) {
         wall_stream *s = &w->s[i];
@@ -711,7 +712,7 @@ int bench_run_wall(const bench_env *env0)
     uint64_t pool_peak_warm = w.pool_peak;
     w.pool_peak = w.pool_cached_peak = w.inuse_peak = 0;
     w.over_budget_ticks = 0;
-    w.ticks = 0;
+    w.ticks = w.redraws = 0;
     w.tick_gap_max = 0;
     uint64_t allocs0 = glvf_allocs();
     long long rss0 = bench_rss_bytes();
@@ -750,7 +751,7 @@ int bench_run_wall(const bench_env *env0)
         .rss_growth = rss1 - rss0, .churn_removals = w.churn_removals,
         .churn_adds = w.churn_adds, .churn_failures = w.churn_failures,
         .verify = o->wall_verify, .verify_bad = verify_bad,
-        .ticks = w.ticks, .tick_gap_max_ms = w.tick_gap_max * 1e3,
+        .ticks = w.ticks, .redraws = w.redraws, .tick_gap_max_ms = w.tick_gap_max * 1e3,
     };
     for (int k = 0; k < GLVF_OBJECT_KIND_COUNT; k++)
         res.created[k] = st1.objects[k].created - st0.objects[k].created;
