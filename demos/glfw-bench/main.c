@@ -14,6 +14,7 @@
 #define GLFW_INCLUDE_NONE
 #include <GLFW/glfw3.h>
 #include <epoxy/gl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -44,11 +45,18 @@ void bench_clear_glvf_error(void)
     last_glvf_error[0] = 0;
 }
 
-/* Single GL thread: no locking needed for the buffer. */
+static pthread_t gl_thread;
+
+/* Called on any thread that calls into glvf (wall mode's churn thread
+ * drops frames and opens decoders): every message is printed, and only
+ * the GL thread's are kept as the last error (the GL thread alone reads
+ * it, after its own calls), so the buffer needs no lock. */
 static void bench_log(void *user, glvf_log_level level, const char *msg)
 {
     (void)user;
     fprintf(stderr, BENCH_NAME ": glvf %s: %s\n", glvf_log_level_name(level), msg);
+    if (!pthread_equal(pthread_self(), gl_thread))
+        return;
     if (level <= GLVF_LOG_WARN && (level == GLVF_LOG_ERROR || !last_glvf_error[0]))
         snprintf(last_glvf_error, sizeof last_glvf_error, "%s", msg);
 }
@@ -162,6 +170,7 @@ static void pin_loaded_libraries(void)
 
 int main(int argc, char **argv)
 {
+    gl_thread = pthread_self();
     bench_options opt;
     int r = bench_options_parse(&opt, argc, argv);
     if (r < 0)

@@ -484,8 +484,9 @@ static void write_csv(const bench_report *r, FILE *f)
     }
 }
 
-static bool write_file(const bench_report *r, const char *path,
-                       void (*fn)(const bench_report *, FILE *))
+/* Writes `path` ("-": stdout) with fn(arg, f); false (said on stderr) when
+ * it could not be written. */
+static bool write_out(const char *path, void (*fn)(const void *arg, FILE *f), const void *arg)
 {
     bool to_stdout = !strcmp(path, "-");
     FILE *f = to_stdout ? stdout : fopen(path, "w");
@@ -493,7 +494,7 @@ static bool write_file(const bench_report *r, const char *path,
         fprintf(stderr, BENCH_NAME ": cannot write %s: %m\n", path);
         return false;
     }
-    fn(r, f);
+    fn(arg, f);
     bool ok = !ferror(f);
     if (to_stdout)
         ok = fflush(f) == 0 && ok;
@@ -504,6 +505,16 @@ static bool write_file(const bench_report *r, const char *path,
     return ok;
 }
 
+static void write_json_cb(const void *r, FILE *f)
+{
+    write_json(r, f);
+}
+
+static void write_csv_cb(const void *r, FILE *f)
+{
+    write_csv(r, f);
+}
+
 bool bench_report_close(bench_report *r)
 {
     if (!r)
@@ -511,9 +522,9 @@ bool bench_report_close(bench_report *r)
     const bench_options *o = r->env->opt;
     bool ok = true;
     if (o->json_path)
-        ok = write_file(r, o->json_path, write_json) && ok;
+        ok = write_out(o->json_path, write_json_cb, r) && ok;
     if (o->csv_path)
-        ok = write_file(r, o->csv_path, write_csv) && ok;
+        ok = write_out(o->csv_path, write_csv_cb, r) && ok;
     free(r->res);
     free(r->mem);
     free(r);
@@ -693,6 +704,17 @@ static void wall_json(const bench_env *env, const bench_wall_result *w, FILE *f)
     fputs("  ]\n}\n", f);
 }
 
+typedef struct wall_doc {
+    const bench_env *env;
+    const bench_wall_result *w;
+} wall_doc;
+
+static void wall_json_cb(const void *arg, FILE *f)
+{
+    const wall_doc *d = arg;
+    wall_json(d->env, d->w, f);
+}
+
 bool bench_report_wall(const bench_env *env, const bench_wall_result *w)
 {
     const bench_options *o = env->opt;
@@ -700,15 +722,7 @@ bool bench_report_wall(const bench_env *env, const bench_wall_result *w)
     wall_table(env, w, json_stdout ? stderr : stdout);
     if (!o->json_path)
         return true;
-    FILE *f = json_stdout ? stdout : fopen(o->json_path, "w");
-    if (!f) {
-        fprintf(stderr, BENCH_NAME ": cannot write %s: %m\n", o->json_path);
-        return false;
-    }
-    wall_json(env, w, f);
-    bool ok = !ferror(f);
-    ok = (json_stdout ? fflush(f) == 0 : fclose(f) == 0) && ok;
-    if (!ok)
-        fprintf(stderr, BENCH_NAME ": error writing %s\n", o->json_path);
+    wall_doc doc = { env, w };
+    bool ok = write_out(o->json_path, wall_json_cb, &doc);
     return ok;
 }
