@@ -293,6 +293,7 @@ typedef struct bench_wall_result {
     uint64_t staging_bytes;
     uint64_t created[GLVF_OBJECT_KIND_COUNT]; /* GL objects, measured period */
     uint64_t allocs;                     /* glvf heap allocations, same */
+    uint64_t allocs_ffmpeg;              /* of them, the FFmpeg module's */
     long long rss_growth;
     uint64_t dr_frames, dr_fallbacks;
     uint64_t churn_removals, churn_adds, churn_failures;

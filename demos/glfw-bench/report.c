@@ -658,8 +658,9 @@ static void wall_json(const bench_env *env, const bench_wall_result *w, FILE *f)
     json_num(f, (double)w->created[GLVF_OBJECT_TEXTURE] / per, true);
     fputs(",\n  \"buffers_per_stream_frame\": ", f);
     json_num(f, (double)w->created[GLVF_OBJECT_BUFFER] / per, true);
-    fprintf(f, ",\n  \"heap_allocs\": %llu,\n  \"heap_allocs_per_stream_frame\": ",
-            (unsigned long long)w->allocs);
+    fprintf(f, ",\n  \"heap_allocs\": %llu,\n  \"heap_allocs_ffmpeg_module\": %llu,\n"
+               "  \"heap_allocs_per_stream_frame\": ",
+            (unsigned long long)w->allocs, (unsigned long long)w->allocs_ffmpeg);
     json_num(f, (double)w->allocs / per, true);
     fprintf(f, ",\n  \"rss_growth_bytes\": %lld,\n  \"dr_frames\": %llu,\n"
                "  \"dr_fallbacks\": %llu,\n  \"churn_seconds\": ",

@@ -714,7 +714,7 @@ int bench_run_wall(const bench_env *env0)
     w.over_budget_ticks = 0;
     w.ticks = w.redraws = 0;
     w.tick_gap_max = 0;
-    uint64_t allocs0 = glvf_allocs();
+    uint64_t allocs0 = glvf_allocs(), ff_allocs0 = glvf_ffmpeg_alloc_count();
     long long rss0 = bench_rss_bytes();
     double cpu0 = cpu_now_s(), t0 = bench_now_s();
     bench_progress(o, "measuring %.3g s%s", o->seconds, o->wall_untimed ? ", untimed" : "");
@@ -723,7 +723,7 @@ int bench_run_wall(const bench_env *env0)
     glFinish();
     double t1 = bench_now_s(), cpu1 = cpu_now_s();
     long long rss1 = bench_rss_bytes();
-    uint64_t allocs1 = glvf_allocs();
+    uint64_t allocs1 = glvf_allocs(), ff_allocs1 = glvf_ffmpeg_alloc_count();
     glvf_context_get_stats(w.ctx, &st1);
     bench_progress_done(o);
 
@@ -756,6 +756,7 @@ int bench_run_wall(const bench_env *env0)
     for (int k = 0; k < GLVF_OBJECT_KIND_COUNT; k++)
         res.created[k] = st1.objects[k].created - st0.objects[k].created;
     res.allocs = allocs1 - allocs0;
+    res.allocs_ffmpeg = ff_allocs1 - ff_allocs0;
     res.stream = calloc((size_t)w.n, sizeof *res.stream);
     uint64_t frames = 0;
     for (int i = 0; i < w.n && res.stream; i++) {
