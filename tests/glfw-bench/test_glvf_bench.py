@@ -691,7 +691,7 @@ def case_wall(kind, bench, xvfb, ffmpeg, extra):
             check(len(descs) == len(paths), "%s: %d different streams (%r)" %
                   (tag, len(paths), descs))
         elif kind == "sixteen":
-            doc, err = wall_run(bench, xvfb, [paths[0], "--seconds", "3", "--warmup", "10"],
+            doc, err = wall_run(bench, xvfb, [paths[0], "--seconds", "3", "--warmup", "60"],
                                 extra)
             if not doc:
                 return 0
