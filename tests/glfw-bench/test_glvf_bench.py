@@ -47,7 +47,8 @@ wall-*:  the wall mode (glvf-bench wall FILE...) on block-colour clips made
          sixteen  16 streams of one clip in real time: every stream shows
                   frames, steady state (0 textures, 0 buffers, 0 glvf
                   allocations), the pool never above budget + in use, no
-                  frame left at the end (dropped frames printed, not asserted)
+                  frame left at the end (dropped frames printed, not
+                  asserted); then --untimed in an 8x2 grid, nothing dropped
          churn    16 mixed streams with --churn 0.2: streams removed and
                   added from the churn thread while the GL thread draws;
                   nothing fails, no frame left, no leak report (also in the
@@ -702,6 +703,14 @@ def case_wall(kind, bench, xvfb, ffmpeg, extra):
             for s in doc["stream"]:
                 check(s["ok"] and s["presented"] > 0 and s["nominal_fps"] > 0,
                       "%s: stream %d shows frames (%r)" % (tag, s["index"], s.get("error")))
+            # untimed: as fast as it goes; no frame is ever due, none dropped
+            doc, err = wall_run(bench, xvfb, [paths[0], "--untimed", "--seconds", "2",
+                                              "--warmup", "60", "--grid", "8x2"], extra)
+            if doc:
+                check_wall_common(doc, err, 16, tag + " untimed")
+                check_steady(doc, tag + " untimed")
+                check(doc["untimed"] is True and doc["grid"] == [8, 2] and
+                      doc["dropped"] == 0, "%s: untimed, 8x2, nothing dropped" % tag)
         elif kind in ("churn", "churn-dr"):
             dr = ["--strategy", "pbo-persistent", "--dr", "on"] if kind == "churn-dr" else []
             doc, err = wall_run(bench, xvfb, paths + ["--streams", "16", "--seconds", "3",
