@@ -271,11 +271,9 @@ static bool stream_tick(wall *w, wall_stream *s, double now)
         return false;
     bool untimed = w->o->wall_untimed;
     struct AVFrame *newest = NULL;
-    int taken = 0;
     if (untimed) {
         if (stream_next(s, &newest) < 0)
             return true;
-        taken = newest ? 1 : 0;
     } else {
         /* every frame due by now; the newest is shown */
         for (;;) {
@@ -303,7 +301,6 @@ static bool stream_tick(wall *w, wall_stream *s, double now)
                 glvf_ffmpeg_decoder_release(s->dec, &newest);
             }
             newest = af;
-            taken++;
         }
     }
     if (!newest)
@@ -323,7 +320,6 @@ static bool stream_tick(wall *w, wall_stream *s, double now)
     glvf_frame_unref(&s->old);
     s->old = s->frame;
     s->frame = gf;
-    (void)taken;
     return true;
 }
 
@@ -368,8 +364,8 @@ static void target_end(wall *w, bool swap)
     }
 }
 
-/* Draws every tile (each stream's lock taken in turn). False when a draw
- * failed (that stream is marked failed). */
+/* Draws every tile (each stream's lock taken in turn); a stream whose draw
+ * fails is marked failed and its tile cleared red. */
 static void draw_wall(wall *w)
 {
     for (int i = 0; i < w->n; i++) {
