@@ -55,6 +55,7 @@ enum {
     BENCH_EXIT_FAILED = 1,      /* a scenario or the GL setup failed */
     BENCH_EXIT_USAGE = 2,       /* bad command line */
     BENCH_EXIT_UNAVAILABLE = 3, /* mode not available in this build */
+    BENCH_EXIT_STREAMS = 4,     /* wall: some streams failed, the others played */
 };
 
 /* Strategies: the glvf ones plus the naive baseline. */
@@ -114,6 +115,18 @@ typedef struct bench_options {
     const char *json_path;      /* "-": stdout */
     const char *csv_path;
     bool verbose;               /* glvf log at info level */
+    /* wall mode */
+    const char *wall_inputs[BENCH_MAX_LIST];
+    int wall_ninputs;
+    int wall_streams;           /* N (default: 16) */
+    int wall_cols, wall_rows;   /* --grid; 0: ceil(sqrt(N)) columns */
+    bool wall_untimed;
+    double wall_churn_s;        /* > 0: remove/re-add a stream this often */
+    size_t wall_pool_budget;    /* bytes; 0: glvf's default */
+    bool wall_budget_half;      /* --pool-budget half */
+    bool wall_verify;
+    int wall_display_fps;       /* real-time ticks per second */
+    int wall_decoder_threads;   /* libavcodec threads per stream */
     /* the command line, for the reports */
     int argc;
     char **argv;
@@ -209,6 +222,8 @@ typedef struct bench_render_state {
     unsigned fbo, tex;          /* the FBO target, made on first use */
     int fbo_w, fbo_h;
 } bench_render_state;
+/* Makes (or remakes) st's FBO, an RGBA8 texture of w x h. */
+bool bench_render_fbo_make(bench_render_state *st, int w, int h);
 bool bench_render_hook(const bench_env *env, glvf_frame *frame, void *user);
 void bench_render_finish(bench_render_state *st);
 
@@ -239,6 +254,59 @@ int bench_decode_check(const bench_options *o, char *desc, size_t desc_len);
 /* decode.c: the decode mode's scenarios (strategy x DR). Returns the number
  * of failed scenarios or a negative value when the run could not start. */
 int bench_run_decode_scenarios(const bench_env *env);
+
+/* wall.c (HAVE_GLVF_FFMPEG): the wall mode. Returns 0, a negative value
+ * when the run failed (setup, every stream, --verify), or
+ * -BENCH_EXIT_STREAMS when some streams failed and the others played. */
+int bench_run_wall(const bench_env *env);
+
+/* The wall's figures (report.c prints them). */
+typedef struct bench_wall_stream_result {
+    const char *path;
+    char desc[160];
+    char error[200];
+    bool failed;
+    uint64_t presented, dropped, late;   /* measured period */
+    double fps, nominal_fps;
+    uint64_t dr_frames, dr_fallbacks, loops, adds, removals;
+    bool verified, verify_ok;
+    uint8_t tile_rgb[3], solo_rgb[3];
+} bench_wall_stream_result;
+
+typedef struct bench_wall_result {
+    const char *renderer;
+    char target[64];
+    int streams, cols, rows, win_w, win_h;
+    bool untimed;
+    const char *strategy_used;
+    double seconds;                      /* measured */
+    uint64_t stream_frames;              /* presented, all streams */
+    double fps;                          /* aggregate stream-frames/s */
+    double cpu_ms_per_stream_frame;      /* process CPU time / stream-frames */
+    uint64_t ticks;                      /* loop iterations measured */
+    uint64_t redraws;                    /* of them, those that drew and swapped */
+    double tick_gap_max_ms;              /* the longest gap between two */
+    uint64_t dropped, late;
+    int failed;
+    /* pool (bytes) */
+    uint64_t pool_budget, pool_needed;   /* needed: the warm-up's peak */
+    uint64_t pool_peak, pool_peak_warmup, pool_steady, pool_cached_peak, inuse_peak;
+    uint64_t over_budget_ticks;          /* ticks with pool > budget + in use */
+    uint64_t evictions;
+    uint64_t staging_bytes;
+    uint64_t created[GLVF_OBJECT_KIND_COUNT]; /* GL objects, measured period */
+    uint64_t allocs;                     /* glvf heap allocations, same */
+    long long rss_growth;
+    uint64_t dr_frames, dr_fallbacks;
+    uint64_t churn_removals, churn_adds, churn_failures;
+    uint64_t frames_live_at_end;         /* after every stream was closed */
+    bool verify;
+    int verify_bad;
+    bench_wall_stream_result *stream;
+} bench_wall_result;
+
+/* report.c: the wall's table (stdout, or stderr when --json -) and JSON. */
+bool bench_report_wall(const bench_env *env, const bench_wall_result *res);
 
 /* upload.c: runs every format x size x strategy of the options through the
  * upload loop, calling `hook` (may be NULL) after each upload, and reports

@@ -20,10 +20,9 @@
  * read before and after it. GPU times come from a separate GPU pass per
  * scenario after the repetitions (bench.h): a fresh decoder and context,
  * the warm-up, --gpu-frames frames with a GL_TIME_ELAPSED query around the
- * upload (and the draw) of each. Heap allocations counted are glvf's: the
- * core's (glvf_alloc_count) and the FFmpeg module's
- * (glvf_ffmpeg_alloc_count), whichever thread made them; FFmpeg's own are
- * not counted.
+ * upload (and the draw) of each. Heap allocations counted are glvf's
+ * (glvf_alloc_count: the core's and the FFmpeg module's, which shares the
+ * core's heap), whichever thread made them; FFmpeg's own are not counted.
  */
 #include "bench.h"
 
@@ -33,7 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ffmpeg/ff_internal.h" /* glvf_ffmpeg_alloc_count() */
 #include "glvf_alloc.h"
 
 /* How long next() may keep us waiting before the decoder counts as stuck. */
@@ -244,7 +242,7 @@ static uint64_t objects_created(const glvf_stats *st)
 
 static uint64_t glvf_allocs(void)
 {
-    return glvf_alloc_count() + glvf_ffmpeg_alloc_count();
+    return glvf_alloc_count(); /* the FFmpeg module's included */
 }
 
 static bool bytes_of(glvf_format f, int w, int h, size_t *out)

@@ -14,6 +14,7 @@
 #define GLFW_INCLUDE_NONE
 #include <GLFW/glfw3.h>
 #include <epoxy/gl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -44,11 +45,18 @@ void bench_clear_glvf_error(void)
     last_glvf_error[0] = 0;
 }
 
-/* Single GL thread: no locking needed for the buffer. */
+static pthread_t gl_thread;
+
+/* Called on any thread that calls into glvf (wall mode's churn thread
+ * drops frames and opens decoders): every message is printed, and only
+ * the GL thread's are kept as the last error (the GL thread alone reads
+ * it, after its own calls), so the buffer needs no lock. */
 static void bench_log(void *user, glvf_log_level level, const char *msg)
 {
     (void)user;
     fprintf(stderr, BENCH_NAME ": glvf %s: %s\n", glvf_log_level_name(level), msg);
+    if (!pthread_equal(pthread_self(), gl_thread))
+        return;
     if (level <= GLVF_LOG_WARN && (level == GLVF_LOG_ERROR || !last_glvf_error[0]))
         snprintf(last_glvf_error, sizeof last_glvf_error, "%s", msg);
 }
@@ -90,7 +98,9 @@ static int run_render(const bench_env *env0)
 #ifdef HAVE_GLVF_FFMPEG
 #define DECODE_UNAVAILABLE NULL
 #define DECODE_RUN bench_run_decode_scenarios
+#define WALL_RUN bench_run_wall
 #else
+#define WALL_RUN NULL
 #define DECODE_UNAVAILABLE "built without the FFmpeg module, libglvf-ffmpeg"
 #define DECODE_RUN NULL
 #endif
@@ -102,6 +112,8 @@ static int run_render(const bench_env *env0)
  * the naive strategy has no glvf frame to draw and is left out (options.c).
  * decode (built with the FFmpeg module, meson: HAVE_GLVF_FFMPEG): its own
  * loop over the decoder's frames (decode.c), reporting like upload.
+ * wall (FFmpeg module too): N streams through one glvf context into the
+ * tiles of the window (wall.c); -BENCH_EXIT_STREAMS: some streams failed.
  */
 typedef struct bench_mode {
     const char *name;
@@ -113,6 +125,7 @@ static const bench_mode modes[] = {
     { "upload", NULL, run_upload },
     { "render", NULL, run_render },
     { "decode", DECODE_UNAVAILABLE, DECODE_RUN },
+    { "wall", DECODE_UNAVAILABLE, WALL_RUN },
 };
 
 static const bench_mode *mode_find(const char *name)
@@ -157,6 +170,7 @@ static void pin_loaded_libraries(void)
 
 int main(int argc, char **argv)
 {
+    gl_thread = pthread_self();
     bench_options opt;
     int r = bench_options_parse(&opt, argc, argv);
     if (r < 0)
@@ -251,7 +265,11 @@ int main(int argc, char **argv)
             .input_desc = input_desc[0] ? input_desc : NULL,
         };
         int failures = mode->run(&env);
-        if (failures < 0) {
+        if (failures == -BENCH_EXIT_STREAMS) {
+            fprintf(stderr, BENCH_NAME ": some streams failed (see the report); the others "
+                            "played\n");
+            status = BENCH_EXIT_STREAMS;
+        } else if (failures < 0) {
             status = BENCH_EXIT_FAILED;
         } else if (failures > 0) {
             fprintf(stderr, BENCH_NAME ": %d scenario%s failed\n", failures,

@@ -45,6 +45,7 @@ void bench_usage(FILE *f)
 {
     fprintf(f,
 "usage: glvf-bench [upload|render|decode FILE] [OPTIONS]\n"
+"       glvf-bench wall FILE... [--streams N] [--grid CxR] [--window WxH] [OPTIONS]\n"
 "\n"
 "Measures how fast video frames reach OpenGL textures through glvf, in a\n"
 "hidden GLFW window with vsync off, against a naive new-texture-per-frame\n"
@@ -56,6 +57,9 @@ void bench_usage(FILE *f)
                             "                        with glvf_render and swap (naive skipped)");
     usage_mode(f, "decode", "  decode FILE           decode FILE with the FFmpeg module, direct\n"
                             "                        rendering on and off, upload, optionally draw");
+    usage_mode(f, "wall", "  wall FILE...          a video wall: N streams decoded at once through\n"
+                          "                        one glvf context and one texture pool, each\n"
+                          "                        drawn into its tile of the window");
     fprintf(f,
 "\n"
 "Render (render mode, decode --render):\n"
@@ -90,6 +94,43 @@ void bench_usage(FILE *f)
 "                        GLVF_FFMPEG_DR_FORCE (any strategy), off = none\n"
 "                        (default both: two scenarios per strategy)\n"
 "  --render              also draw each decoded frame (as in render mode)\n"
+"\n"
+"Wall (wall mode):\n"
+"  N decoders (the FILEs reused round-robin when fewer), one glvf context:\n"
+"  one texture pool and one staging ring for every stream. Each tick takes\n"
+"  the frames due from every decoder without waiting, uploads each stream's\n"
+"  newest (glvf_ffmpeg_upload), draws every tile (glvf_render into its\n"
+"  rectangle of the window; a failed stream's tile red, an empty one grey),\n"
+"  swaps and collects. After a warm-up (--warmup frames shown by every\n"
+"  stream) it measures --seconds (default 10, --quick 3).\n"
+"  --streams N           streams (default 16)\n"
+"  --grid CxR            tiles, columns x rows (default: ceil(sqrt(N)) columns)\n"
+"  --window WxH          the window (default 1280x720)\n"
+"  --untimed             as fast as possible: every tick takes one frame from\n"
+"                        every stream that has one (default: real time, each\n"
+"                        stream paced at its own frame rate; of frames due at\n"
+"                        one tick only the newest is shown, the others count\n"
+"                        as dropped)\n"
+"  --display-fps N       real-time ticks per second (default 60)\n"
+"  --churn S             a second thread removes a random stream every S\n"
+"                        seconds and adds it back S seconds later\n"
+"  --pool-budget MiB|half\n"
+"                        the texture pool's byte budget (default glvf's,\n"
+"                        512 MiB); half: after the warm-up, half of the pool\n"
+"                        bytes the wall needed (glvf_context_set_budget)\n"
+"  --verify              after the run, read back each tile's centre and\n"
+"                        compare it with its stream's frame drawn alone\n"
+"  --decoder-threads N   libavcodec threads per stream (default 1; 0: auto)\n"
+"  --strategy S          one glvf upload strategy (default auto); --dr on|off\n"
+"                        (default: the decoder's automatic choice)\n"
+"  Figures: aggregate stream-frames/s and per stream fps, CPU ms per\n"
+"  stream-frame (the process's CPU time, decoder threads included, over the\n"
+"  frames shown), dropped and late frames, pool bytes (peak, steady, against\n"
+"  the budget; pool_over_budget_ticks counts samples where the pool held\n"
+"  more than budget + in use), evictions, GL objects and glvf heap\n"
+"  allocations during the measurement, DR frames and fallbacks, churn.\n"
+"  A stream whose file cannot be opened or whose decoding fails shows a red\n"
+"  tile and its error in the report; the others play on (exit status 4).\n"
 "\n"
 "Context:\n"
 "  --api gl|gles         desktop OpenGL core profile or OpenGL ES (default gl)\n"
@@ -164,8 +205,9 @@ void bench_usage(FILE *f)
 "allocated itself while DR was on).\n"
 "Figures are ratios measured in one run; compare rows of the same run.\n"
 "\n"
-"Exit status: 0 ok, 1 a scenario or the GL setup failed, 2 bad options,\n"
-"3 mode not available in this build.\n");
+"Exit status: 0 ok, 1 a scenario or the GL setup failed (wall: every stream\n"
+"failed, or --verify found a tile that differs), 2 bad options, 3 mode not\n"
+"available in this build, 4 wall: some streams failed, the others played.\n");
 }
 
 #define ERR(...)                                                                           \
@@ -301,9 +343,11 @@ int bench_options_parse(bench_options *o, int argc, char **argv)
     o->gpu_timer = true;
     o->gpu_frames = -1;
     o->dr = 2;
+    o->wall_decoder_threads = -1;
     long source_mb = -1;
     bool have_formats = false, have_sizes = false, have_strategies = false;
-    bool have_scaler = false, have_dr = false;
+    bool have_scaler = false, have_dr = false, have_frames = false, have_repeat = false;
+    const char *wall_opt = NULL; /* a wall-only option given */
     const char *positional_mode = NULL;
 
     for (int i = 1; i < argc; i++) {
@@ -431,6 +475,56 @@ int bench_options_parse(bench_options *o, int argc, char **argv)
         } else if (IS("--offscreen")) {
             NOVALUE();
             o->offscreen = true;
+        } else if (IS("--streams")) {
+            VALUE();
+            if (!parse_int(val, 1, 256, &o->wall_streams))
+                ERR("bad --streams '%s' (1..256)", val);
+            wall_opt = "--streams";
+        } else if (IS("--grid")) {
+            VALUE();
+            bench_size g;
+            if (!parse_size(val, &g) || g.w > 64 || g.h > 64)
+                ERR("bad --grid '%s' (expected CxR, columns x rows, each 1..64)", val);
+            o->wall_cols = g.w;
+            o->wall_rows = g.h;
+            wall_opt = "--grid";
+        } else if (IS("--untimed")) {
+            NOVALUE();
+            o->wall_untimed = true;
+            wall_opt = "--untimed";
+        } else if (IS("--churn")) {
+            VALUE();
+            char *end;
+            errno = 0;
+            double c = strtod(val, &end);
+            if (errno || end == val || *end || !(c >= 0.01 && c <= 3600))
+                ERR("bad --churn '%s' (seconds, in [0.01, 3600])", val);
+            o->wall_churn_s = c;
+            wall_opt = "--churn";
+        } else if (IS("--pool-budget")) {
+            VALUE();
+            int mb;
+            if (!strcmp(val, "half"))
+                o->wall_budget_half = true;
+            else if (parse_int(val, 1, 1 << 20, &mb))
+                o->wall_pool_budget = (size_t)mb << 20;
+            else
+                ERR("bad --pool-budget '%s' (MiB, 1..1048576, or 'half')", val);
+            wall_opt = "--pool-budget";
+        } else if (IS("--verify")) {
+            NOVALUE();
+            o->wall_verify = true;
+            wall_opt = "--verify";
+        } else if (IS("--display-fps")) {
+            VALUE();
+            if (!parse_int(val, 1, 1000, &o->wall_display_fps))
+                ERR("bad --display-fps '%s' (1..1000)", val);
+            wall_opt = "--display-fps";
+        } else if (IS("--decoder-threads")) {
+            VALUE();
+            if (!parse_int(val, 0, 64, &o->wall_decoder_threads))
+                ERR("bad --decoder-threads '%s' (0..64; 0: one per CPU)", val);
+            wall_opt = "--decoder-threads";
         } else if (IS("--format") || IS("--formats")) {
             VALUE();
             if (!have_formats)
@@ -454,6 +548,7 @@ int bench_options_parse(bench_options *o, int argc, char **argv)
             if (!parse_int(val, 1, 1000000, &o->frames))
                 ERR("bad --frames '%s' (1..1000000)", val);
             o->seconds = -1;
+            have_frames = true;
         } else if (IS("--seconds")) {
             VALUE();
             char *end;
@@ -467,6 +562,7 @@ int bench_options_parse(bench_options *o, int argc, char **argv)
             VALUE();
             if (!parse_int(val, 1, 100, &o->repeats))
                 ERR("bad --repeat '%s' (1..100)", val);
+            have_repeat = true;
         } else if (IS("--warmup")) {
             VALUE();
             if (!parse_int(val, 1, 10000, &o->warmup))
@@ -512,6 +608,10 @@ int bench_options_parse(bench_options *o, int argc, char **argv)
             positional_mode = arg;
             if (!strcmp(arg, "decode") && i + 1 < argc && argv[i + 1][0] != '-')
                 o->input = argv[++i];
+        } else if (!strcmp(positional_mode, "wall")) {
+            if (o->wall_ninputs >= BENCH_MAX_LIST)
+                ERR("too many files for the wall (at most %d)", BENCH_MAX_LIST);
+            o->wall_inputs[o->wall_ninputs++] = arg;
         } else {
             ERR("unexpected argument '%s' (see --help)", arg);
         }
@@ -526,10 +626,73 @@ int bench_options_parse(bench_options *o, int argc, char **argv)
         ERR("mode given twice ('%s' and --mode %s)", positional_mode, o->mode);
     if (!o->mode)
         o->mode = positional_mode ? positional_mode : "upload";
-    if (strcmp(o->mode, "upload") && strcmp(o->mode, "render") && strcmp(o->mode, "decode"))
-        ERR("unknown mode '%s' (upload, render or decode FILE)", o->mode);
+    if (strcmp(o->mode, "upload") && strcmp(o->mode, "render") && strcmp(o->mode, "decode") &&
+        strcmp(o->mode, "wall"))
+        ERR("unknown mode '%s' (upload, render, decode FILE or wall FILE...)", o->mode);
     if (!strcmp(o->mode, "decode") && !o->input)
         ERR("decode needs a FILE: glvf-bench decode FILE (or --input FILE)");
+    bool wall = !strcmp(o->mode, "wall");
+    if (wall && !o->wall_ninputs)
+        ERR("wall needs at least one FILE: glvf-bench wall FILE... [--streams N]");
+    if (!wall && wall_opt)
+        ERR("%s is for wall mode only", wall_opt);
+    if (wall) {
+        if (have_frames)
+            ERR("--frames does not apply to wall mode (it runs --seconds)");
+        if (have_repeat)
+            ERR("--repeat does not apply to wall mode (one run; repeat it)");
+        if (have_formats || have_sizes)
+            ERR("--format and --size do not apply to wall mode (the files decide)");
+        if (o->decode_render)
+            ERR("--render does not apply to wall mode (it always draws)");
+        if (o->offscreen)
+            ERR("--offscreen does not apply to wall mode (it draws into the window)");
+        if (have_strategies && o->nstrategies != 1)
+            ERR("wall mode takes one --strategy (one context for all streams)");
+        if (have_strategies && o->strategies[0] == BENCH_NAIVE)
+            ERR("the naive strategy has no glvf frame to draw: wall mode needs a glvf "
+                "strategy (client, pbo-orphan, pbo-persistent, auto)");
+        if (o->dr == 2 && have_dr)
+            ERR("--dr both does not apply to wall mode (on, off; default auto)");
+        if (!o->wall_streams)
+            o->wall_streams = 16;
+        if (o->wall_cols && o->wall_cols * o->wall_rows < o->wall_streams)
+            ERR("--grid %dx%d has fewer tiles than the %d streams", o->wall_cols,
+                o->wall_rows, o->wall_streams);
+        if (!have_strategies) {
+            o->strategies[0] = BENCH_AUTO;
+            o->nstrategies = 1;
+        }
+        if (!have_dr)
+            o->dr = 2; /* auto */
+        if (!o->wall_display_fps)
+            o->wall_display_fps = 60;
+        if (o->wall_decoder_threads < 0)
+            o->wall_decoder_threads = 1;
+        if (o->seconds < 0)
+            o->seconds = o->quick ? 3 : 10;
+        if (o->warmup < 0)
+            o->warmup = o->quick ? 10 : 30;
+        o->repeats = 1;
+        o->gpu_timer = false;
+        o->gpu_frames = 0;
+        if (!o->window_w) {
+            o->window_w = 1280;
+            o->window_h = 720;
+        }
+        if (!o->gl_major) {
+            o->gl_major = 3;
+            o->gl_minor = o->gles ? 0 : 3;
+        }
+        if (o->gles ? o->gl_major < 3
+                    : (o->gl_major < 3 || (o->gl_major == 3 && o->gl_minor < 3)))
+            ERR("--gl-version %d.%d: glvf needs desktop GL 3.3 or GLES 3.0 at least",
+                o->gl_major, o->gl_minor);
+        if (o->csv_path)
+            ERR("wall mode writes JSON only (--csv does not apply)");
+        o->source_bytes = 0;
+        return BENCH_EXIT_OK;
+    }
     bool decode = !strcmp(o->mode, "decode"), render = !strcmp(o->mode, "render");
     if (!decode && o->input)
         ERR("--input is for decode mode only");

@@ -57,7 +57,7 @@ static bool test_draw(const bench_env *env, GLuint fbo, int w, int h)
     return r == 0 && near;
 }
 
-static bool fbo_make(bench_render_state *st, int w, int h)
+bool bench_render_fbo_make(bench_render_state *st, int w, int h)
 {
     bench_render_finish(st);
     glGenTextures(1, &st->tex);
@@ -110,7 +110,7 @@ bool bench_render_init(bench_env *env)
                 env->opt->visible ? "" : "hidden", w, h);
     }
     bench_render_state st = { 0 };
-    bool ok = fbo_make(&st, 64, 64) && test_draw(env, st.fbo, 64, 64);
+    bool ok = bench_render_fbo_make(&st, 64, 64) && test_draw(env, st.fbo, 64, 64);
     bench_render_finish(&st);
     if (!ok) {
         fprintf(stderr, BENCH_NAME ": glvf_render draws neither into the window nor into an "
@@ -131,7 +131,7 @@ bool bench_render_hook(const bench_env *env, glvf_frame *frame, void *user)
     glvf_rect t;
     if (env->render_fbo) {
         int w = glvf_frame_width(frame), h = glvf_frame_height(frame);
-        if ((st->fbo_w != w || st->fbo_h != h) && !fbo_make(st, w, h))
+        if ((st->fbo_w != w || st->fbo_h != h) && !bench_render_fbo_make(st, w, h))
             return false;
         glBindFramebuffer(GL_DRAW_FRAMEBUFFER, st->fbo);
         t = (glvf_rect){ 0, 0, w, h };

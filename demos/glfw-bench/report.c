@@ -77,6 +77,14 @@ static void fmt_bytes(char *buf, size_t len, long long b)
         snprintf(buf, len, "%s%.1f MiB", sign, a / (1024 * 1024));
 }
 
+/* a size, without fmt_bytes' sign */
+static void fmt_size(char *buf, size_t len, uint64_t b)
+{
+    char tmp[32];
+    fmt_bytes(tmp, sizeof tmp, (long long)b);
+    snprintf(buf, len, "%s", tmp[0] == '+' ? tmp + 1 : tmp);
+}
+
 static void fmt_ms(char *buf, size_t len, double ms)
 {
     if (ms < 0)
@@ -481,8 +489,9 @@ static void write_csv(const bench_report *r, FILE *f)
     }
 }
 
-static bool write_file(const bench_report *r, const char *path,
-                       void (*fn)(const bench_report *, FILE *))
+/* Writes `path` ("-": stdout) with fn(arg, f); false (said on stderr) when
+ * it could not be written. */
+static bool write_out(const char *path, void (*fn)(const void *arg, FILE *f), const void *arg)
 {
     bool to_stdout = !strcmp(path, "-");
     FILE *f = to_stdout ? stdout : fopen(path, "w");
@@ -490,7 +499,7 @@ static bool write_file(const bench_report *r, const char *path,
         fprintf(stderr, BENCH_NAME ": cannot write %s: %m\n", path);
         return false;
     }
-    fn(r, f);
+    fn(arg, f);
     bool ok = !ferror(f);
     if (to_stdout)
         ok = fflush(f) == 0 && ok;
@@ -501,6 +510,16 @@ static bool write_file(const bench_report *r, const char *path,
     return ok;
 }
 
+static void write_json_cb(const void *r, FILE *f)
+{
+    write_json(r, f);
+}
+
+static void write_csv_cb(const void *r, FILE *f)
+{
+    write_csv(r, f);
+}
+
 bool bench_report_close(bench_report *r)
 {
     if (!r)
@@ -508,11 +527,207 @@ bool bench_report_close(bench_report *r)
     const bench_options *o = r->env->opt;
     bool ok = true;
     if (o->json_path)
-        ok = write_file(r, o->json_path, write_json) && ok;
+        ok = write_out(o->json_path, write_json_cb, r) && ok;
     if (o->csv_path)
-        ok = write_file(r, o->csv_path, write_csv) && ok;
+        ok = write_out(o->csv_path, write_csv_cb, r) && ok;
     free(r->res);
     free(r->mem);
     free(r);
+    return ok;
+}
+
+/* ---- wall --------------------------------------------------------------- */
+
+static void wall_table(const bench_env *env, const bench_wall_result *w, FILE *t)
+{
+    const glvf_caps *c = env->caps;
+    const bench_options *o = env->opt;
+    char b1[32], b2[32], b3[32], b4[32], b5[32];
+    fprintf(t, "glvf-bench %s, mode wall\n", glvf_version());
+    fprintf(t, "renderer: %s (%s)%s\n", c->renderer, c->vendor,
+            c->software ? ", a software renderer" : "");
+    fprintf(t, "GL version: %s (%s; %s %d.%d)\n", c->version, env->context_desc,
+            c->is_gles ? "ES" : "desktop", c->gl_major, c->gl_minor);
+    fprintf(t, "wall: %d streams, grid %dx%d in %s, %s, upload %s, %.2f s measured after "
+               "%d warm-up frames per stream\n",
+            w->streams, w->cols, w->rows, w->target,
+            w->untimed ? "untimed" : "real time", w->strategy_used, w->seconds, o->warmup);
+    fprintf(t, "%3s %-28s %-34s %8s %7s %7s %6s %5s %6s %s\n", "#", "file", "stream",
+            "shown", "fps", "dropped", "late", "DR", "DRfb", "status");
+    for (int i = 0; i < w->streams; i++) {
+        const bench_wall_stream_result *s = &w->stream[i];
+        const char *base = strrchr(s->path, '/');
+        base = base ? base + 1 : s->path;
+        fprintf(t, "%3d %-28.28s %-34.34s %8llu %7.2f %7llu %6llu %5llu %6llu %s%s\n", i, base,
+                s->desc[0] ? s->desc : "-", (unsigned long long)s->presented, s->fps,
+                (unsigned long long)s->dropped, (unsigned long long)s->late,
+                (unsigned long long)s->dr_frames, (unsigned long long)s->dr_fallbacks,
+                s->failed ? "FAILED: " : s->verified ? (s->verify_ok ? "verified" : "MISMATCH")
+                                                      : "ok",
+                s->failed ? s->error : "");
+    }
+    uint64_t shown = w->stream_frames;
+    fmt_size(b1, sizeof b1, w->pool_peak);
+    fmt_size(b2, sizeof b2, w->pool_steady);
+    fmt_size(b3, sizeof b3, w->pool_budget);
+    fmt_size(b4, sizeof b4, w->pool_needed);
+    fmt_size(b5, sizeof b5, w->inuse_peak);
+    fprintf(t, "aggregate: %.1f stream-frames/s (%llu shown), %.3f CPU ms per stream-frame, "
+               "%llu dropped (%.2f%%), %llu late, %d failed; %llu ticks, %llu redraws, longest gap %.1f ms\n",
+            w->fps, (unsigned long long)shown, w->cpu_ms_per_stream_frame,
+            (unsigned long long)w->dropped,
+            shown + w->dropped ? 100.0 * (double)w->dropped / (double)(shown + w->dropped) : 0.0,
+            (unsigned long long)w->late, w->failed, (unsigned long long)w->ticks,
+            (unsigned long long)w->redraws, w->tick_gap_max_ms);
+    fprintf(t, "pool: peak %s, steady %s, budget %s (warm-up needed %s), in use at most %s, "
+               "%llu evictions, %llu samples over budget + in use\n",
+            b1, b2, b3, b4, b5, (unsigned long long)w->evictions,
+            (unsigned long long)w->over_budget_ticks);
+    double f = shown ? (double)shown : 1.0;
+    fprintf(t, "per stream-frame: %.4f textures, %.4f buffers, %.4f fences created; %.4f glvf "
+               "allocations; RSS %+.1f MiB over the run\n",
+            (double)w->created[GLVF_OBJECT_TEXTURE] / f,
+            (double)w->created[GLVF_OBJECT_BUFFER] / f, (double)w->created[GLVF_OBJECT_SYNC] / f,
+            (double)w->allocs / f, (double)w->rss_growth / (1024.0 * 1024.0));
+    fprintf(t, "DR: %llu frames, %llu fallbacks", (unsigned long long)w->dr_frames,
+            (unsigned long long)w->dr_fallbacks);
+    if (o->wall_churn_s > 0)
+        fprintf(t, "; churn every %.3g s: %llu removed, %llu added, %llu failed re-adds",
+                o->wall_churn_s, (unsigned long long)w->churn_removals,
+                (unsigned long long)w->churn_adds, (unsigned long long)w->churn_failures);
+    fputc('\n', t);
+    if (w->verify)
+        fprintf(t, "verify: %d of %d tiles differ from their stream's frame\n", w->verify_bad,
+                w->streams);
+}
+
+static void wall_json_rgb(FILE *f, const uint8_t rgb[3], bool present)
+{
+    if (!present)
+        fputs("null", f);
+    else
+        fprintf(f, "[%u, %u, %u]", rgb[0], rgb[1], rgb[2]);
+}
+
+static void wall_json(const bench_env *env, const bench_wall_result *w, FILE *f)
+{
+    const bench_options *o = env->opt;
+    const glvf_caps *c = env->caps;
+    fputs("{\n  \"tool\": \"glvf-bench\",\n  \"glvf_version\": ", f);
+    json_str(f, glvf_version());
+    fputs(",\n  \"command\": ", f);
+    json_command(f, o);
+    fputs(",\n  \"mode\": \"wall\",\n  \"renderer\": ", f);
+    json_str(f, c->renderer);
+    fputs(",\n  \"gl_version\": ", f);
+    json_str(f, c->version);
+    fprintf(f, ",\n  \"api\": \"%s\",\n  \"software_renderer\": %s,\n  \"target\": ",
+            api_name(env), c->software ? "true" : "false");
+    json_str(f, w->target);
+    fprintf(f, ",\n  \"streams\": %d,\n  \"grid\": [%d, %d],\n  \"window\": [%d, %d],\n"
+               "  \"untimed\": %s,\n  \"strategy_used\": ",
+            w->streams, w->cols, w->rows, w->win_w, w->win_h, w->untimed ? "true" : "false");
+    json_str(f, w->strategy_used);
+    fprintf(f, ",\n  \"seconds\": ");
+    json_num(f, w->seconds, true);
+    fprintf(f, ",\n  \"warmup_frames\": %d,\n  \"stream_frames\": %llu,\n  \"fps\": ", o->warmup,
+            (unsigned long long)w->stream_frames);
+    json_num(f, w->fps, true);
+    fputs(",\n  \"cpu_ms_per_stream_frame\": ", f);
+    json_num(f, w->cpu_ms_per_stream_frame, w->cpu_ms_per_stream_frame >= 0);
+    fprintf(f, ",\n  \"ticks\": %llu,\n  \"redraws\": %llu,\n  \"tick_gap_max_ms\": ",
+            (unsigned long long)w->ticks, (unsigned long long)w->redraws);
+    json_num(f, w->tick_gap_max_ms, true);
+    uint64_t shown = w->stream_frames;
+    double per = shown ? (double)shown : 1.0;
+    fprintf(f, ",\n  \"dropped\": %llu,\n  \"late\": %llu,\n  \"dropped_percent\": ",
+            (unsigned long long)w->dropped, (unsigned long long)w->late);
+    json_num(f, shown + w->dropped ? 100.0 * (double)w->dropped / (double)(shown + w->dropped)
+                                   : 0.0, true);
+    fprintf(f, ",\n  \"failed_streams\": %d,\n"
+               "  \"pool_budget_bytes\": %llu,\n  \"pool_needed_bytes\": %llu,\n"
+               "  \"pool_peak_bytes\": %llu,\n  \"pool_peak_warmup_bytes\": %llu,\n"
+               "  \"pool_steady_bytes\": %llu,\n  \"pool_cached_peak_bytes\": %llu,\n"
+               "  \"pool_in_use_peak_bytes\": %llu,\n  \"pool_over_budget_ticks\": %llu,\n"
+               "  \"evictions\": %llu,\n  \"staging_bytes\": %llu,\n",
+            w->failed, (unsigned long long)w->pool_budget, (unsigned long long)w->pool_needed,
+            (unsigned long long)w->pool_peak, (unsigned long long)w->pool_peak_warmup,
+            (unsigned long long)w->pool_steady, (unsigned long long)w->pool_cached_peak,
+            (unsigned long long)w->inuse_peak, (unsigned long long)w->over_budget_ticks,
+            (unsigned long long)w->evictions, (unsigned long long)w->staging_bytes);
+    fputs("  \"created\": {", f);
+    for (int k = 0; k < GLVF_OBJECT_KIND_COUNT; k++)
+        fprintf(f, "%s\"%s\": %llu", k ? ", " : "", glvf_object_kind_name((glvf_object_kind)k),
+                (unsigned long long)w->created[k]);
+    fputs("},\n  \"textures_per_stream_frame\": ", f);
+    json_num(f, (double)w->created[GLVF_OBJECT_TEXTURE] / per, true);
+    fputs(",\n  \"buffers_per_stream_frame\": ", f);
+    json_num(f, (double)w->created[GLVF_OBJECT_BUFFER] / per, true);
+    fprintf(f, ",\n  \"heap_allocs\": %llu,\n  \"heap_allocs_per_stream_frame\": ",
+            (unsigned long long)w->allocs);
+    json_num(f, (double)w->allocs / per, true);
+    fprintf(f, ",\n  \"rss_growth_bytes\": %lld,\n  \"dr_frames\": %llu,\n"
+               "  \"dr_fallbacks\": %llu,\n  \"churn_seconds\": ",
+            w->rss_growth, (unsigned long long)w->dr_frames,
+            (unsigned long long)w->dr_fallbacks);
+    json_num(f, o->wall_churn_s, o->wall_churn_s > 0);
+    fprintf(f, ",\n  \"churn_removals\": %llu,\n  \"churn_adds\": %llu,\n"
+               "  \"churn_failures\": %llu,\n  \"frames_live_at_end\": %llu,\n"
+               "  \"verify\": %s,\n  \"verify_mismatches\": %d,\n  \"stream\": [\n",
+            (unsigned long long)w->churn_removals, (unsigned long long)w->churn_adds,
+            (unsigned long long)w->churn_failures, (unsigned long long)w->frames_live_at_end,
+            w->verify ? "true" : "false", w->verify_bad);
+    for (int i = 0; i < w->streams; i++) {
+        const bench_wall_stream_result *s = &w->stream[i];
+        fprintf(f, "    {\"index\": %d, \"file\": ", i);
+        json_str(f, s->path);
+        fputs(", \"desc\": ", f);
+        json_str(f, s->desc);
+        fprintf(f, ", \"ok\": %s, \"error\": ", s->failed ? "false" : "true");
+        if (s->failed)
+            json_str(f, s->error);
+        else
+            fputs("null", f);
+        fprintf(f, ", \"presented\": %llu, \"dropped\": %llu, \"late\": %llu, \"fps\": ",
+                (unsigned long long)s->presented, (unsigned long long)s->dropped,
+                (unsigned long long)s->late);
+        json_num(f, s->fps, true);
+        fputs(", \"nominal_fps\": ", f);
+        json_num(f, s->nominal_fps, s->nominal_fps > 0);
+        fprintf(f, ", \"dr_frames\": %llu, \"dr_fallbacks\": %llu, \"loops\": %llu, "
+                   "\"adds\": %llu, \"removals\": %llu, \"tile_rgb\": ",
+                (unsigned long long)s->dr_frames, (unsigned long long)s->dr_fallbacks,
+                (unsigned long long)s->loops, (unsigned long long)s->adds,
+                (unsigned long long)s->removals);
+        wall_json_rgb(f, s->tile_rgb, w->verify);
+        fputs(", \"solo_rgb\": ", f);
+        wall_json_rgb(f, s->solo_rgb, s->verified);
+        fprintf(f, ", \"verify_ok\": %s}%s\n",
+                !s->verified ? "null" : s->verify_ok ? "true" : "false",
+                i + 1 < w->streams ? "," : "");
+    }
+    fputs("  ]\n}\n", f);
+}
+
+typedef struct wall_doc {
+    const bench_env *env;
+    const bench_wall_result *w;
+} wall_doc;
+
+static void wall_json_cb(const void *arg, FILE *f)
+{
+    const wall_doc *d = arg;
+    wall_json(d->env, d->w, f);
+}
+
+bool bench_report_wall(const bench_env *env, const bench_wall_result *w)
+{
+    const bench_options *o = env->opt;
+    bool json_stdout = o->json_path && !strcmp(o->json_path, "-");
+    wall_table(env, w, json_stdout ? stderr : stdout);
+    if (!o->json_path)
+        return true;
+    wall_doc doc = { env, w };
+    bool ok = write_out(o->json_path, wall_json_cb, &doc);
     return ok;
 }

@@ -24,14 +24,6 @@
  * fails them, with the core's. */
 #include "glvf_priv.h"
 
-/* Formerly the module's own heap counter. The module's allocations are the
- * core's now (glvf_alloc_count counts them): 0, kept only so that the one
- * caller left (demos/glfw-bench/decode.c adds it to glvf_alloc_count)
- * builds and counts right. Remove with that caller. */
-static inline uint64_t glvf_ffmpeg_alloc_count(void)
-{
-    return 0;
-}
 
 /* ---- ff_common.c: logging, av_log routing -------------------------------- */
 

@@ -6,6 +6,7 @@
   test_glvf_bench.py --bench PATH --xvfb PATH --case decode --ffmpeg PATH -- [ARGS...]
   test_glvf_bench.py --bench PATH --xvfb PATH --case passes -- [BENCH ARGS...]
   test_glvf_bench.py --bench PATH --xvfb PATH --case steady -- [BENCH ARGS...]
+  test_glvf_bench.py --bench PATH --xvfb PATH --case wall-KIND --ffmpeg PATH -- [ARGS...]
 
 options: --help exits 0; bad options exit 2 with one message starting
          'glvf-bench:' (no display needed: the command line is checked
@@ -36,6 +37,32 @@ steady:  the steady state after the warm-up, for every glvf strategy and
          0 and rss_growth_min_bytes is within 1 MiB (--check-rss 0: not checked,
          only printed; for sanitizer builds, where ASan's quarantine keeps
          the memory the driver frees and reallocates under pbo-orphan).
+wall-*:  the wall mode (glvf-bench wall FILE...) on block-colour clips made
+         by the ffmpeg CLI (each clip one solid colour; skipped, exit 77,
+         without the CLI; a codec the CLI lacks leaves its clip out):
+         mixed    H.264 yuv420p, VP9, HEVC 10-bit, FFV1 and H.264 4:4:4 at
+                  odd sizes in one wall, --verify: every tile's centre is its
+                  clip's colour and matches its frame drawn alone; no texture,
+                  buffer or glvf allocation during the measurement
+         sixteen  16 streams of one clip in real time: every stream shows
+                  frames, steady state (0 textures, 0 buffers, 0 glvf
+                  allocations), the pool never above budget + in use, no
+                  frame left at the end (dropped frames printed, not
+                  asserted); then --untimed in an 8x2 grid, nothing dropped
+         churn    16 mixed streams with --churn 0.2: streams removed and
+                  added from the churn thread while the GL thread draws;
+                  nothing fails, no frame left, no leak report (also in the
+                  'threading' suite, run under TSan)
+         churn-dr the same with pbo-persistent and direct rendering forced:
+                  decoders' staging regions go back to the one ring from the
+                  churn thread; DR frames counted (more regions than the
+                  ring holds: uploads fall back to client memory)
+         budget   --pool-budget half: the wall keeps playing, no stream
+                  fails, evictions counted, the pool never above budget +
+                  in use
+         bad      good clips with an unreadable file and a missing one: exit
+                  status 4, those tiles red with a per-stream error, the
+                  others verified; a wall of bad files only: exit status 1
 
 Every record's GPU figures (gpu_pass_*) are checked against the run's
 "passes": present and plausible where a GPU pass ran, null where none did.
@@ -84,7 +111,9 @@ def case_options(bench, has_decode):
     for opt in ["--format", "--size", "--strategy", "--json", "--csv", "--quick",
                 "--api", "--context-api", "--gl-version", "--seconds", "--frames",
                 "--scaler", "--window", "--offscreen", "--dr", "--render",
-                "--gpu-frames", "--no-gpu-timer", "--colour", "--tone-map"]:
+                "--gpu-frames", "--no-gpu-timer", "--colour", "--tone-map", "--streams",
+                "--grid", "--untimed", "--churn", "--pool-budget", "--verify", "--display-fps",
+                "--decoder-threads"]:
         check(opt in out, "--help mentions " + opt)
     check("timing pass" in out and "GPU pass" in out and "gpu_pass_" in out,
           "--help says which figures come from which pass")
@@ -123,6 +152,18 @@ def case_options(bench, has_decode):
         (["decode", "x.mkv", "--dr", "maybe"], "bad --dr 'maybe'"),
         (["decode", "x.mkv", "--format", "nv12"], "do not apply to decode mode"),
         (["decode", "x.mkv", "--size", "720p"], "do not apply to decode mode"),
+        (["wall"], "wall needs at least one FILE"),
+        (["--streams", "4"], "--streams is for wall mode only"),
+        (["decode", "x.mkv", "--churn", "1"], "--churn is for wall mode only"),
+        (["wall", "x.mp4", "--streams", "0"], "bad --streams '0'"),
+        (["wall", "x.mp4", "--grid", "2x2", "--streams", "5"], "fewer tiles"),
+        (["wall", "x.mp4", "--grid", "2"], "bad --grid '2'"),
+        (["wall", "x.mp4", "--frames", "10"], "--frames does not apply to wall mode"),
+        (["wall", "x.mp4", "--pool-budget", "lots"], "bad --pool-budget 'lots'"),
+        (["wall", "x.mp4", "--churn", "0"], "bad --churn '0'"),
+        (["wall", "x.mp4", "--strategy", "client,auto"], "one --strategy"),
+        (["wall", "x.mp4", "--dr", "both"], "--dr both does not apply"),
+        (["wall", "x.mp4", "--csv", "-"], "JSON only"),
     ]
     for args, expect in bad:
         rc, out, err = run([bench] + args)
@@ -534,11 +575,233 @@ def case_steady(bench, xvfb, extra, check_rss):
           sorted(want - seen))
 
 
+# ---- wall ------------------------------------------------------------------
+
+# name, lavfi colour, size, rate, encoder arguments, expected RGB (odd sizes:
+# lavfi's colour source rounds its size down to even, a scale filter does not)
+WALL_CLIPS = [
+    ("h264.mp4", "red", "160x90", 30, ["-c:v", "libx264", "-preset", "ultrafast",
+                                       "-pix_fmt", "yuv420p"], (255, 0, 0)),
+    ("vp9.webm", "lime", "176x144", 25, ["-c:v", "libvpx-vp9", "-deadline", "realtime",
+                                         "-cpu-used", "8", "-pix_fmt", "yuv420p"],
+     (0, 255, 0)),
+    ("hevc10.mp4", "blue", "128x72", 30, ["-c:v", "libx265", "-preset", "ultrafast",
+                                          "-x265-params", "log-level=error",
+                                          "-pix_fmt", "yuv420p10le"], (0, 0, 255)),
+    ("odd.mkv", "yellow", "97x61", 24, ["-c:v", "ffv1"],
+     (255, 255, 0)),
+    ("h264-444.mp4", "magenta", "123x77", 30, ["-c:v", "libx264", "-preset", "ultrafast"],
+     (255, 0, 255)),
+    ("mpeg4.avi", "cyan", "96x64", 20, ["-c:v", "mpeg4", "-q:v", "2",
+                                        "-pix_fmt", "yuv420p"], (0, 255, 255)),
+]
+
+
+def make_wall_clips(ffmpeg, tmp, seconds=2):
+    """The clips the CLI can make: {path: expected RGB}."""
+    out = {}
+    for name, colour, size, rate, enc, rgb in WALL_CLIPS:
+        path = os.path.join(tmp, name)
+        w, h = (int(v) for v in size.split("x"))
+        src = "color=c=%s:s=%dx%d:r=%d:d=%d" % (colour, w + w % 2, h + h % 2, rate, seconds)
+        if w % 2 or h % 2:
+            src += ",scale=%d:%d,format=yuv444p" % (w, h)
+        cmd = [ffmpeg, "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i", src] + enc + [path]
+        rc, _, err = run(cmd, timeout=120)
+        if rc == 0 and os.path.getsize(path) > 0:
+            out[path] = rgb
+        else:
+            print("note: no %s clip (%s)" % (name, err.strip()[-200:]))
+    return out
+
+
+def wall_run(bench, xvfb, args, extra, want_rc=0, timeout=240):
+    cmd = [xvfb, bench, "wall"] + args + ["--json", "-"] + extra
+    rc, out, err = run(cmd, timeout=timeout)
+    print(err[-6000:])
+    check(rc == want_rc, "wall %s: exit status %d (got %d)" % (" ".join(args[-6:]), want_rc, rc))
+    try:
+        return json.loads(out), err
+    except ValueError as e:
+        check(False, "wall: JSON parses (%s; %r)" % (e, out[:300]))
+        return None, err
+
+
+def near(a, b, tol=24):
+    return a is not None and all(abs(x - y) <= tol for x, y in zip(a, b))
+
+
+def check_wall_common(doc, err, n, tag):
+    check(doc["mode"] == "wall" and doc["streams"] == n and len(doc["stream"]) == n,
+          "%s: %d streams in the JSON" % (tag, n))
+    for f in ("fps", "cpu_ms_per_stream_frame", "seconds", "tick_gap_max_ms"):
+        check(finite_num(doc.get(f)) and doc[f] >= 0, "%s: %s (%r)" % (tag, f, doc.get(f)))
+    check(doc["stream_frames"] > 0, "%s: frames shown" % tag)
+    check(doc["frames_live_at_end"] == 0,
+          "%s: no frame left once the streams closed (%r)" % (tag, doc["frames_live_at_end"]))
+    check("leak report" not in err, "%s: no leak report from glvf" % tag)
+    check(doc["pool_over_budget_ticks"] == 0,
+          "%s: the pool never above budget + in use (%r samples)" %
+          (tag, doc["pool_over_budget_ticks"]))
+    check(doc["pool_peak_bytes"] <= doc["pool_budget_bytes"] + doc["pool_in_use_peak_bytes"],
+          "%s: pool peak %r <= budget %r + in use %r" %
+          (tag, doc["pool_peak_bytes"], doc["pool_budget_bytes"],
+           doc["pool_in_use_peak_bytes"]))
+    print("%s: %.1f stream-frames/s, %.3f CPU ms per stream-frame, %d dropped (%.2f%%), "
+          "%d late, pool peak %d bytes, %d evictions, created %r, %d glvf allocations" %
+          (tag, doc["fps"], doc["cpu_ms_per_stream_frame"], doc["dropped"],
+           doc["dropped_percent"], doc["late"], doc["pool_peak_bytes"], doc["evictions"],
+           doc["created"], doc["heap_allocs"]))
+
+
+def check_steady(doc, tag):
+    check(doc["created"]["texture"] == 0 and doc["created"]["buffer"] == 0,
+          "%s: no texture or buffer created during the measurement (%r)" %
+          (tag, doc["created"]))
+    check(doc["heap_allocs"] == 0,
+          "%s: no glvf heap allocation (the core's and the FFmpeg module's) during the "
+          "measurement (%r)" % (tag, doc["heap_allocs"]))
+
+
+def case_wall(kind, bench, xvfb, ffmpeg, extra):
+    if not ffmpeg or not shutil.which(ffmpeg):
+        print("SKIP: no ffmpeg CLI to make the clips")
+        return 77
+    tmp = tempfile.mkdtemp(prefix="glvf-bench-wall.")
+    try:
+        clips = make_wall_clips(ffmpeg, tmp)
+        if not clips:
+            print("SKIP: ffmpeg made no clip")
+            return 77
+        paths = sorted(clips)
+        tag = "wall-" + kind
+        if kind == "mixed":
+            # a warm-up of 60 frames a stream (2 s clips: each loops once)
+            # reaches the wall's high-water mark: with 5, the ASan build
+            # made 2 core allocations in the measurement (no texture or
+            # buffer created: the frame structs glvf pools, for more frames
+            # held at once than in the warm-up, replaced + new per tile)
+            n = 2 * len(paths)
+            doc, err = wall_run(bench, xvfb, paths + ["--streams", str(n), "--seconds", "2",
+                                                      "--warmup", "60", "--verify"], extra)
+            if not doc:
+                return 0
+            check_wall_common(doc, err, n, tag)
+            check_steady(doc, tag)
+            check(doc["verify"] is True and doc["verify_mismatches"] == 0,
+                  "%s: every tile matches its frame drawn alone" % tag)
+            descs = set()
+            for s in doc["stream"]:
+                want = clips[s["file"]]
+                descs.add(s["desc"])
+                check(s["ok"] and s["presented"] > 0, "%s: stream %d shows frames (%r)" %
+                      (tag, s["index"], s.get("error")))
+                check(s["verify_ok"] is True, "%s: stream %d verified" % (tag, s["index"]))
+                check(near(s["tile_rgb"], want),
+                      "%s: stream %d (%s): tile centre %r is its clip's colour %r" %
+                      (tag, s["index"], os.path.basename(s["file"]), s["tile_rgb"], want))
+            check(len(descs) == len(paths), "%s: %d different streams (%r)" %
+                  (tag, len(paths), descs))
+        elif kind == "sixteen":
+            doc, err = wall_run(bench, xvfb, [paths[0], "--seconds", "3", "--warmup", "60"],
+                                extra)
+            if not doc:
+                return 0
+            check_wall_common(doc, err, 16, tag)
+            check_steady(doc, tag)
+            check(doc["grid"] == [4, 4], "%s: a 4x4 grid (%r)" % (tag, doc["grid"]))
+            check(doc["untimed"] is False, "%s: real time" % tag)
+            for s in doc["stream"]:
+                check(s["ok"] and s["presented"] > 0 and s["nominal_fps"] > 0,
+                      "%s: stream %d shows frames (%r)" % (tag, s["index"], s.get("error")))
+            # untimed: as fast as it goes; no frame is ever due, none dropped
+            doc, err = wall_run(bench, xvfb, [paths[0], "--untimed", "--seconds", "2",
+                                              "--warmup", "60", "--grid", "8x2"], extra)
+            if doc:
+                check_wall_common(doc, err, 16, tag + " untimed")
+                check_steady(doc, tag + " untimed")
+                check(doc["untimed"] is True and doc["grid"] == [8, 2] and
+                      doc["dropped"] == 0, "%s: untimed, 8x2, nothing dropped" % tag)
+        elif kind in ("churn", "churn-dr"):
+            dr = ["--strategy", "pbo-persistent", "--dr", "on"] if kind == "churn-dr" else []
+            doc, err = wall_run(bench, xvfb, paths + ["--streams", "16", "--seconds", "3",
+                                                      "--warmup", "5", "--churn", "0.2"] + dr,
+                                extra)
+            if not doc:
+                return 0
+            check_wall_common(doc, err, 16, tag)
+            check(doc["failed_streams"] == 0, "%s: no stream failed" % tag)
+            check(doc["churn_removals"] >= 3 and doc["churn_adds"] >= 2 and
+                  doc["churn_failures"] == 0,
+                  "%s: streams removed and added (%r removed, %r added, %r failed)" %
+                  (tag, doc["churn_removals"], doc["churn_adds"], doc["churn_failures"]))
+            check(sum(s["removals"] for s in doc["stream"]) == doc["churn_removals"],
+                  "%s: per-stream removals add up" % tag)
+            if dr:
+                check(doc["strategy_used"] == "pbo-persistent" and doc["dr_frames"] > 0,
+                      "%s: frames decoded into staging memory (%r DR, %r fallbacks)" %
+                      (tag, doc["dr_frames"], doc["dr_fallbacks"]))
+        elif kind == "budget":
+            doc, err = wall_run(bench, xvfb, paths + ["--streams", "16", "--seconds", "3",
+                                                      "--warmup", "5", "--pool-budget", "half"],
+                                extra)
+            if not doc:
+                return 0
+            check_wall_common(doc, err, 16, tag)
+            check(doc["failed_streams"] == 0 and ") failed: " not in err,
+                  "%s: no frame fails because of the budget" % tag)
+            check(doc["pool_needed_bytes"] > 0 and
+                  abs(doc["pool_budget_bytes"] - doc["pool_needed_bytes"] // 2) <= 1,
+                  "%s: budget is half of what the wall needed (%r of %r)" %
+                  (tag, doc["pool_budget_bytes"], doc["pool_needed_bytes"]))
+            check(doc["evictions"] > 0, "%s: evictions counted (%r)" % (tag, doc["evictions"]))
+            for s in doc["stream"]:
+                check(s["ok"] and s["presented"] > 0,
+                      "%s: stream %d keeps playing (%r)" % (tag, s["index"], s.get("error")))
+        elif kind == "bad":
+            garbage = os.path.join(tmp, "garbage.mp4")
+            with open(garbage, "wb") as f:
+                f.write(b"this is not a video file\n" * 40)
+            missing = os.path.join(tmp, "missing.mkv")
+            files = paths[:2] + [garbage, missing]
+            doc, err = wall_run(bench, xvfb, files + ["--streams", "8", "--seconds", "1",
+                                                      "--warmup", "5", "--verify"],
+                                extra, want_rc=4)
+            if doc:
+                check(doc["failed_streams"] == 4, "%s: 4 failed streams (%r)" %
+                      (tag, doc["failed_streams"]))
+                check("some streams failed" in err, "%s: stderr says some streams failed" % tag)
+                for s in doc["stream"]:
+                    if s["file"] in (garbage, missing):
+                        check(not s["ok"] and s["error"] and os.path.basename(s["file"])
+                              in s["error"], "%s: stream %d has its error (%r)" %
+                              (tag, s["index"], s["error"]))
+                        check(near(s["tile_rgb"], (191, 0, 0), 8),
+                              "%s: stream %d's tile is red (%r)" % (tag, s["index"],
+                                                                    s["tile_rgb"]))
+                    else:
+                        check(s["ok"] and s["presented"] > 0 and s["verify_ok"] is True and
+                              near(s["tile_rgb"], clips[s["file"]]),
+                              "%s: stream %d plays on (%r)" % (tag, s["index"], s["tile_rgb"]))
+                check(doc["frames_live_at_end"] == 0, "%s: no frame left" % tag)
+            doc, err = wall_run(bench, xvfb, [garbage, missing, "--seconds", "1"], extra,
+                                want_rc=1)
+            if doc:
+                check(doc["failed_streams"] == 16, "%s: all 16 failed" % tag)
+        else:
+            check(False, "unknown wall case " + kind)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bench", required=True)
     ap.add_argument("--xvfb")
-    ap.add_argument("--case", required=True, choices=["options", "quick", "decode", "passes", "steady"])
+    ap.add_argument("--case", required=True, choices=["options", "quick", "decode", "passes", "steady", "wall-mixed",
+                             "wall-sixteen", "wall-churn", "wall-churn-dr", "wall-budget",
+                             "wall-bad"])
     ap.add_argument("--has-decode", type=int, default=0)
     ap.add_argument("--ffmpeg")
     ap.add_argument("--check-rss", type=int, default=1)
@@ -552,6 +815,9 @@ def main():
         case_steady(a.bench, a.xvfb, a.extra, bool(a.check_rss))
     elif a.case == "passes":
         if case_passes(a.bench, a.xvfb, a.extra) == 77:
+            return 77
+    elif a.case.startswith("wall-"):
+        if case_wall(a.case[5:], a.bench, a.xvfb, a.ffmpeg, a.extra) == 77:
             return 77
     elif case_decode(a.bench, a.xvfb, a.ffmpeg, a.extra) == 77:
         return 77
