@@ -32,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glvf/glvf-ffmpeg.h>
+
 #include "glvf_alloc.h"
 
 /* How long next() may keep us waiting before the decoder counts as stuck. */
