@@ -1,6 +1,8 @@
 #include "glvf_alloc.h"
 #include "glvf_priv.h"
 
+#include <glvf/glvf.h>
+
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -45,6 +47,11 @@ void glvf_free(void *p)
 uint64_t glvf_alloc_count(void)
 {
     return atomic_load(&alloc_count);
+}
+
+uint64_t glvf_heap_allocations(void)
+{
+    return glvf_alloc_count();
 }
 
 void glvf_alloc_fail_nth(uint64_t n)

@@ -3,12 +3,15 @@
  *
  *   main.c     window and GL context (GLFW), the mode table, main()
  *   options.c  command line
+ *   util.c     the measuring helpers every mode shares: clock, RSS,
+ *              percentiles, GPU timer queries
  *   upload.c   the upload scenarios: glvf strategies, the naive baseline and
- *              the memcpy floor, timed in the same run; shared measuring
- *              helpers (GPU timer queries, percentiles, RSS)
+ *              the memcpy floor, timed in the same run
  *   render.c   drawing a frame to the window (glvf_render + swap), or to an
  *              FBO where the window's framebuffer cannot be drawn
  *   decode.c   decode mode (built with the FFmpeg module only)
+ *   wall.c     wall mode: N streams through one context into tiles (FFmpeg
+ *              module only)
  *   report.c   table (stdout), JSON and CSV
  *
  * A mode is one row of the mode table in main.c: its name, whether this

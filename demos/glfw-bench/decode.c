@@ -21,7 +21,7 @@
  * scenario after the repetitions (bench.h): a fresh decoder and context,
  * the warm-up, --gpu-frames frames with a GL_TIME_ELAPSED query around the
  * upload (and the draw) of each. Heap allocations counted are glvf's
- * (glvf_alloc_count: the core's and the FFmpeg module's, which shares the
+ * (glvf_heap_allocations: the core's and the FFmpeg module's, which shares the
  * core's heap), whichever thread made them; FFmpeg's own are not counted.
  */
 #include "bench.h"
@@ -34,7 +34,6 @@
 
 #include <glvf/glvf-ffmpeg.h>
 
-#include "glvf_alloc.h"
 
 /* How long next() may keep us waiting before the decoder counts as stuck. */
 #define DECODE_TIMEOUT_MS 30000
@@ -244,7 +243,7 @@ static uint64_t objects_created(const glvf_stats *st)
 
 static uint64_t glvf_allocs(void)
 {
-    return glvf_alloc_count(); /* the FFmpeg module's included */
+    return glvf_heap_allocations(); /* the FFmpeg module's included */
 }
 
 static bool bytes_of(glvf_format f, int w, int h, size_t *out)

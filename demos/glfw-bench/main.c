@@ -24,13 +24,6 @@
 #include <link.h>
 #endif
 
-double bench_now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* ---- glvf callbacks ----------------------------------------------------- */
 
 static char last_glvf_error[256];

@@ -190,7 +190,7 @@ void bench_usage(FILE *f)
 "CPU ms per frame (upload + collect + release), GL objects created per\n"
 "steady-state frame (glvf's statistics; for naive the textures it\n"
 "generates), heap allocations per steady-state frame (glvf's own\n"
-"allocations, glvf_alloc_count(): not the driver's nor libc's in general),\n"
+"allocations, glvf_heap_allocations(): not the driver's nor libc's in general),\n"
 "resident memory growth from the end of the warm-up to the end of the run\n"
 "(largest over the repetitions). GPU pass: p50/p99 GPU ms per frame\n"
 "(null with --no-gpu-timer or where the context has no timer queries).\n"

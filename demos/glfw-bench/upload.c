@@ -12,7 +12,7 @@
  * Each glvf strategy gets a fresh glvf context per repetition; after
  * --warmup untimed frames (pool and staging ring filled) the measured frames
  * count glvf's GL objects created (glvf_context_get_stats), glvf's heap
- * allocations (glvf_alloc_count) and the resident memory, all read before
+ * allocations (glvf_heap_allocations) and the resident memory, all read before
  * and after the timed loop, never inside it. The naive strategy creates its
  * textures itself and counts them.
  *
@@ -34,7 +34,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "glvf_alloc.h"
 
 #ifndef GL_TIME_ELAPSED
 #define GL_TIME_ELAPSED 0x88BF
@@ -119,96 +118,6 @@ static bool sources_make(source_set *s, glvf_format f, int w, int h, size_t min_
         }
     }
     return true;
-}
-
-/* ---- measurements ------------------------------------------------------- */
-
-long long bench_rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f)
-        return 0;
-    long long size = 0, resident = 0;
-    if (fscanf(f, "%lld %lld", &size, &resident) != 2)
-        resident = 0;
-    fclose(f);
-    return resident * (long long)sysconf(_SC_PAGESIZE);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile (sorts v). */
-double bench_percentile(double *v, size_t n, double p)
-{
-    if (!n)
-        return -1;
-    qsort(v, n, sizeof(double), cmp_double);
-    size_t rank = (size_t)(p / 100.0 * (double)n + 0.999999);
-    if (rank < 1)
-        rank = 1;
-    if (rank > n)
-        rank = n;
-    return v[rank - 1];
-}
-
-/* GL_TIME_ELAPSED queries in a ring, each read back RING frames after it
- * was issued, when it is normally long done. */
-static void gpu_timer_read_one(bench_gpu_timer *t)
-{
-    GLuint q = t->q[t->read % BENCH_GPU_RING];
-    GLuint64 ns = 0;
-    if (t->es)
-        glGetQueryObjectui64vEXT(q, GL_QUERY_RESULT, &ns);
-    else
-        glGetQueryObjectui64v(q, GL_QUERY_RESULT, &ns);
-    t->read++;
-    if (t->es) {
-        GLint disjoint = 0;
-        glGetIntegerv(GL_GPU_DISJOINT_EXT, &disjoint);
-        if (disjoint)
-            return; /* the GPU clock jumped: the sample means nothing */
-    }
-    if (*t->nout < t->cap)
-        t->out[(*t->nout)++] = (double)ns * 1e-6;
-}
-
-void bench_gpu_timer_init(bench_gpu_timer *t)
-{
-    if (t->on)
-        glGenQueries(BENCH_GPU_RING, t->q);
-}
-
-void bench_gpu_timer_fini(bench_gpu_timer *t)
-{
-    if (t->on)
-        glDeleteQueries(BENCH_GPU_RING, t->q);
-}
-
-void bench_gpu_timer_begin(bench_gpu_timer *t)
-{
-    if (!t->on)
-        return;
-    if (t->issued - t->read >= BENCH_GPU_RING)
-        gpu_timer_read_one(t);
-    glBeginQuery(GL_TIME_ELAPSED, t->q[t->issued % BENCH_GPU_RING]);
-}
-
-void bench_gpu_timer_end(bench_gpu_timer *t)
-{
-    if (!t->on)
-        return;
-    glEndQuery(GL_TIME_ELAPSED);
-    t->issued++;
-}
-
-void bench_gpu_timer_drain(bench_gpu_timer *t)
-{
-    while (t->on && t->read < t->issued)
-        gpu_timer_read_one(t);
 }
 
 /* Samples of one scenario, across strategies' repetitions. Allocated before
@@ -393,7 +302,7 @@ static void run_strategy(const run_args *a, bench_strategy strat, rep_result *rr
         if (s.ctx)
             glvf_context_get_stats(s.ctx, &st0);
         long long rss0 = bench_rss_bytes();
-        uint64_t allocs0 = glvf_alloc_count();
+        uint64_t allocs0 = glvf_heap_allocations();
         uint64_t naive0 = s.naive_objects;
         samples *smp = a->smp;
         double t1;
@@ -415,7 +324,7 @@ static void run_strategy(const run_args *a, bench_strategy strat, rep_result *rr
          * the clock */
         glFinish();
         t_end = bench_now_s();
-        uint64_t allocs1 = glvf_alloc_count();
+        uint64_t allocs1 = glvf_heap_allocations();
         long long rss1 = bench_rss_bytes();
         rr->allocs = allocs1 - allocs0;
         rr->rss_growth = rss1 - rss0;

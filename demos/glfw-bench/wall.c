@@ -58,7 +58,6 @@
 
 #include <glvf/glvf-ffmpeg.h>
 
-#include "glvf_alloc.h"
 
 /* How long the warm-up may take at most. */
 #define WALL_WARMUP_MAX_S 15.0
@@ -135,7 +134,7 @@ static glvf_log_level log_level(const bench_options *o)
 
 static uint64_t glvf_allocs(void)
 {
-    return glvf_alloc_count(); /* the FFmpeg module's included */
+    return glvf_heap_allocations(); /* the FFmpeg module's included */
 }
 
 static double cpu_now_s(void)

@@ -221,6 +221,9 @@ typedef struct glvf_ffmpeg_decoder_params {
      * touches a glvf context, and the pictures decoded before the attach
      * are FFmpeg's own. Ignored with `ctx` or direct_rendering OFF. */
     bool defer_context;
+    /* zero: room for parameters added later without breaking binaries (the
+     * glvf_ffmpeg_decoder_params() macro zeroes it) */
+    uint64_t reserved[8];
 } glvf_ffmpeg_decoder_params;
 
 /* glvf_ffmpeg_decoder_open(glvf_ffmpeg_decoder_params(.path = p), &err) */
@@ -367,6 +370,8 @@ typedef struct glvf_ffmpeg_stats {
      * made (one debug line logged). */
     uint64_t dr_requests_lost;
     uint64_t dr_requests_capped;
+    uint64_t reserved[16];        /* room for fields added later (the size
+                                     stays); written as zero */
 } glvf_ffmpeg_stats;
 
 /* Copies a consistent snapshot of the counters. Any thread. */

@@ -65,6 +65,11 @@ GLVF_API const char *glvf_version(void);
 /* GLVF_VERSION_NUMBER of the library actually linked. Any thread. */
 GLVF_API unsigned glvf_version_number(void);
 
+/* Heap allocations glvf (the core and the FFmpeg module, which shares its
+ * heap) has made in this process so far, from every thread. For benchmarks
+ * and tests: in steady state this stops moving. Any thread. */
+GLVF_API uint64_t glvf_heap_allocations(void);
+
 /* ------------------------------------------------------------------------ */
 /* Logging                                                                  */
 
