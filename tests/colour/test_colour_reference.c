@@ -93,6 +93,9 @@
 #define TOL_ZIMG_MAX 1
 #define TOL_PLACEBO_MEAN 0.1
 #define TOL_PLACEBO_MAX 2
+/* before rounding (glvf into an RGBA32F framebuffer, zimg in float) */
+#define TOL_ZIMG_FLOAT_MEAN 0.01
+#define TOL_ZIMG_FLOAT_MAX 0.1
 
 enum { W = 256, H = 144, BW = 32, BH = 48, RAMP_Y0 = 104, RAMP_Y1 = 136 };
 
@@ -254,7 +257,7 @@ static const char *curve_name(glvf_tone_map tm)
 }
 
 /* Reference A: zimg (+ vf_tonemap for HDR) to RGBA8. */
-static bool ref_zimg(const clip_spec *c, glvf_tone_map tm, uint8_t *out)
+static bool ref_zimg(const clip_spec *c, glvf_tone_map tm, uint8_t *out, float *outf)
 {
     char tmf[128] = "", cmd[2048], name[64];
     if (c->kind != K_SDR)
@@ -282,8 +285,10 @@ static bool ref_zimg(const clip_spec *c, glvf_tone_map tm, uint8_t *out)
             memcpy(&v, d + ((size_t)plane_of[ch] * W * H + i) * 4, 4);
             double q = isnan(v) ? 0 : fmin(fmax(v, 0.0), 1.0);
             out[i * 4 + (size_t)ch] = (uint8_t)lround(q * 255);
+            outf[i * 4 + (size_t)ch] = (float)q;
         }
         out[i * 4 + 3] = 255;
+        outf[i * 4 + 3] = 1;
     }
     free(d);
     return true;
@@ -338,6 +343,49 @@ static bool glvf_draw(const AVFrame *av, const glvf_render_params *p, uint8_t *o
     harness_fbo_destroy(&fbo);
     glvf_frame_unref(&f);
     return r == 0;
+}
+
+/* The same into an RGBA32F framebuffer, read back as floats (top row first):
+ * the output before its 8-bit rounding. False (with a note) where float
+ * colour buffers are not renderable (GLES 3.0 without
+ * EXT_color_buffer_float). */
+static bool glvf_draw_float(const AVFrame *av, const glvf_render_params *p, float *out)
+{
+    if (harness_ctx_api(HC) == HARNESS_GLES30 &&
+        !epoxy_has_gl_extension("GL_EXT_color_buffer_float")) {
+        printf("# no EXT_color_buffer_float: float comparison skipped\n");
+        return false;
+    }
+    int err = 0;
+    glvf_frame *f = glvf_ffmpeg_upload(CTX, av, NULL, &err);
+    if (!f)
+        return false;
+    GLuint tex, fb;
+    glGenTextures(1, &tex);
+    glBindTexture(GL_TEXTURE_2D, tex);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA32F, W, H, 0, GL_RGBA, GL_FLOAT, NULL);
+    glBindTexture(GL_TEXTURE_2D, 0);
+    glGenFramebuffers(1, &fb);
+    glBindFramebuffer(GL_FRAMEBUFFER, fb);
+    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, tex, 0);
+    bool ok = glCheckFramebufferStatus(GL_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE;
+    glViewport(0, 0, W, H);
+    ok = ok && glvf_render(CTX, f, p) == 0;
+    float *rows = malloc((size_t)W * H * 4 * sizeof(float));
+    glPixelStorei(GL_PACK_ALIGNMENT, 4);
+    glReadPixels(0, 0, W, H, GL_RGBA, GL_FLOAT, rows);
+    for (int y = 0; y < H; y++) /* GL rows are bottom first */
+        memcpy(out + (size_t)y * W * 4, rows + (size_t)(H - 1 - y) * W * 4,
+               (size_t)W * 4 * sizeof(float));
+    for (size_t i = 0; i < (size_t)W * H * 4; i++)
+        out[i] = fminf(fmaxf(out[i], 0.0f), 1.0f); /* as the 8-bit buffer would */
+    free(rows);
+    glBindFramebuffer(GL_FRAMEBUFFER, 0);
+    glDeleteFramebuffers(1, &fb);
+    glDeleteTextures(1, &tex);
+    glvf_frame_unref(&f);
+    ok = ok && harness_gl_error("float framebuffer") == 0;
+    return ok;
 }
 
 /* ---- comparison --------------------------------------------------------- */
@@ -441,6 +489,45 @@ static void compare_case(const char *clip, const char *curve, const char *refnam
           ramp.mean, ramp.max, tol_mean, tol_max);
 }
 
+/* Before rounding: glvf's float output against zimg's float output, in
+ * 8-bit levels (|a - b| * 255), blocks (all 16) and ramp. */
+static void compare_float(const char *clip, const char *curve, const float *ref, const float *got)
+{
+    double fig[2][2] = { { 0, 0 }, { 0, 0 } }; /* [blocks|ramp][mean|worst] */
+    long n[2] = { 0, 0 };
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            int r;
+            if (y < 96 && (x % BW) >= 8 && (x % BW) < 24 && (y % BH) >= 16 && (y % BH) < 32)
+                r = 0;
+            else if (y >= RAMP_Y0 && y < RAMP_Y1)
+                r = 1;
+            else
+                continue;
+            for (int ch = 0; ch < 3; ch++) {
+                size_t i = ((size_t)y * W + (size_t)x) * 4 + (size_t)ch;
+                double e = fabs((double)ref[i] - (double)got[i]) * 255.0;
+                fig[r][0] += e;
+                fig[r][1] = e > fig[r][1] ? e : fig[r][1];
+                n[r]++;
+            }
+        }
+    fig[0][0] /= (double)n[0];
+    fig[1][0] /= (double)n[1];
+    printf("# %-10s %-6s vs zimg float blocks mean %.4f/255 worst %.4f/255  ramp mean %.4f/255 "
+           "worst %.4f/255\n",
+           clip, curve, fig[0][0], fig[0][1], fig[1][0], fig[1][1]);
+    if (n_summary < 64)
+        snprintf(summary[n_summary++], sizeof summary[0],
+                 "%-10s %-6s vs zimg float blocks mean %.4f worst %.4f; ramp mean %.4f worst %.4f",
+                 clip, curve, fig[0][0], fig[0][1], fig[1][0], fig[1][1]);
+    for (int r = 0; r < 2; r++)
+        CHECK(fig[r][0] <= TOL_ZIMG_FLOAT_MEAN && fig[r][1] <= TOL_ZIMG_FLOAT_MAX,
+              "%s %s vs zimg, float, %s: mean %.4f worst %.4f (tolerance %.3f, %.3f)", clip,
+              curve, r ? "ramp" : "blocks", fig[r][0], fig[r][1], TOL_ZIMG_FLOAT_MEAN,
+              TOL_ZIMG_FLOAT_MAX);
+}
+
 typedef struct clip_case {
     const clip_spec *clip;
 } clip_case;
@@ -453,6 +540,8 @@ static void test_clip(const clip_case *cc)
     AVFrame *av = decode_first(c, &refs);
     REQUIRE(av, "%s: decoding failed", c->name);
     uint8_t *got = malloc((size_t)W * H * 4), *ref = malloc((size_t)W * H * 4);
+    float *gotf = malloc((size_t)W * H * 4 * sizeof(float)),
+          *reff = malloc((size_t)W * H * 4 * sizeof(float));
     glvf_colorimetry col;
     static const glvf_tone_map zimg_curves[] = { GLVF_TONE_MAP_CLIP, GLVF_TONE_MAP_HABLE,
                                                  GLVF_TONE_MAP_MOBIUS };
@@ -476,18 +565,23 @@ static void test_clip(const clip_case *cc)
     }
     if (c->kind == K_SDR) {
         /* no tone mapping: one rendering against both references */
-        if (drawn && ref_zimg(c, GLVF_TONE_MAP_AUTO, ref))
+        if (drawn && ref_zimg(c, GLVF_TONE_MAP_AUTO, ref, reff)) {
             compare_case(c->name, "-", "zimg", ref, got, TOL_ZIMG_MEAN, TOL_ZIMG_MAX, 0);
-        else
+            if (glvf_draw_float(av, NULL, gotf))
+                compare_float(c->name, "-", reff, gotf);
+        } else {
             CHECK(false, "%s: zimg reference failed", c->name);
+        }
     } else {
         for (size_t i = 0; i < 3; i++) {
             bool ok = glvf_draw(av, glvf_render_params(.tone_map = zimg_curves[i]), got, NULL);
             CHECK(ok, "%s %s: glvf_render failed", c->name, curve_name(zimg_curves[i]));
-            if (ok && ref_zimg(c, zimg_curves[i], ref))
+            if (ok && ref_zimg(c, zimg_curves[i], ref, reff)) {
                 compare_case(c->name, curve_name(zimg_curves[i]), "zimg", ref, got,
                              TOL_ZIMG_MEAN, TOL_ZIMG_MAX, 0);
-            else
+                if (glvf_draw_float(av, glvf_render_params(.tone_map = zimg_curves[i]), gotf))
+                    compare_float(c->name, curve_name(zimg_curves[i]), reff, gotf);
+            } else
                 CHECK(false, "%s %s: zimg reference failed", c->name, curve_name(zimg_curves[i]));
         }
         drawn = glvf_draw(av, glvf_render_params(.tone_map = GLVF_TONE_MAP_BT2390), got, NULL);
@@ -512,6 +606,8 @@ static void test_clip(const clip_case *cc)
     }
     free(got);
     free(ref);
+    free(gotf);
+    free(reff);
     ref_free(&refs);
 }
 
