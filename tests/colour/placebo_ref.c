@@ -17,9 +17,16 @@
  *              crosstalk 0, LUT of 1024 entries, no peak detection
  *   gamut      PL_GAMUT_CLIP, relative colorimetric intent
  *   no dither, no deband, no sigmoid, no scaling (1:1)
+ *   HDR        two passes: libplacebo 4.208 tone-maps in the source
+ *              primaries, glvf after converting them to BT.709; so the
+ *              source is first rendered to BT.709 primaries, PQ, the same
+ *              peak (no tone mapping) into an RGBA32F texture, which is
+ *              then rendered to the output (tone mapping in BT.709)
  *
- * usage: placebo-ref gl33|gles30 IN OUT.rgba SOURCE_PEAK_NITS
- * Writes width*height*4 bytes, top row first. Exit 0 on success.
+ * usage: placebo-ref gl33|gles30 IN OUT SOURCE_PEAK_NITS [f32]
+ * Writes width*height RGBA pixels, top row first: bytes (an RGBA8 target),
+ * or with f32 native floats (an RGBA32F target: the output before
+ * rounding). Exit 0 on success.
  */
 #include "egl_harness.h"
 #include "ff_media.h"
@@ -41,10 +48,13 @@ static void log_cb(void *priv, enum pl_log_level level, const char *msg)
 int main(int argc, char **argv)
 {
     harness_api api;
-    if (argc != 5 || !harness_api_parse(argv[1], &api)) {
-        fprintf(stderr, "usage: %s gl33|gles30 IN OUT.rgba SOURCE_PEAK_NITS\n", argv[0]);
+    if (argc < 5 || argc > 6 || !harness_api_parse(argv[1], &api) ||
+        (argc == 6 && strcmp(argv[5], "f32") != 0)) {
+        fprintf(stderr, "usage: %s gl33|gles30 IN OUT SOURCE_PEAK_NITS [f32]\n", argv[0]);
         return 2;
     }
+    bool f32 = argc == 6;
+    size_t bpp = f32 ? 4 * sizeof(float) : 4;
     float peak = strtof(argv[4], NULL);
     ref_frames refs;
     if (ref_decode(argv[2], &refs) < 1) {
@@ -69,14 +79,16 @@ int main(int argc, char **argv)
     GLuint tex, fb;
     glGenTextures(1, &tex);
     glBindTexture(GL_TEXTURE_2D, tex);
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, w, h, 0, GL_RGBA, GL_UNSIGNED_BYTE, NULL);
+    glTexImage2D(GL_TEXTURE_2D, 0, f32 ? GL_RGBA32F : GL_RGBA8, w, h, 0, GL_RGBA,
+                 f32 ? GL_FLOAT : GL_UNSIGNED_BYTE, NULL);
     glBindTexture(GL_TEXTURE_2D, 0);
     glGenFramebuffers(1, &fb);
     glBindFramebuffer(GL_FRAMEBUFFER, fb);
     glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, tex, 0);
     glBindFramebuffer(GL_FRAMEBUFFER, 0);
     pl_tex target_tex = pl_opengl_wrap(gl->gpu, pl_opengl_wrap_params(
-            .texture = tex, .framebuffer = fb, .width = w, .height = h, .iformat = GL_RGBA8));
+            .texture = tex, .framebuffer = fb, .width = w, .height = h,
+            .iformat = f32 ? GL_RGBA32F : GL_RGBA8));
 
     pl_tex src_tex[4] = { 0 };
     struct pl_frame image;
@@ -151,16 +163,16 @@ int main(int argc, char **argv)
     if (was_mapped)
         pl_unmap_avframe(gl->gpu, &mapped);
     if (ok) {
-        uint8_t *buf = malloc((size_t)w * (size_t)h * 4);
+        uint8_t *buf = malloc((size_t)w * (size_t)h * bpp);
         glBindFramebuffer(GL_FRAMEBUFFER, fb);
         glPixelStorei(GL_PACK_ALIGNMENT, 1);
-        glReadPixels(0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, buf);
+        glReadPixels(0, 0, w, h, GL_RGBA, f32 ? GL_FLOAT : GL_UNSIGNED_BYTE, buf);
         glBindFramebuffer(GL_FRAMEBUFFER, 0);
         FILE *f = fopen(argv[3], "wb");
         bool wr = f != NULL;
         /* libplacebo draws a wrapped framebuffer top row first (row 0 of
          * glReadPixels is the picture's top) */
-        wr = wr && fwrite(buf, 1, (size_t)w * (size_t)h * 4, f) == (size_t)w * (size_t)h * 4;
+        wr = wr && fwrite(buf, bpp, (size_t)w * (size_t)h, f) == (size_t)w * (size_t)h;
         if (f)
             wr = fclose(f) == 0 && wr;
         free(buf);
