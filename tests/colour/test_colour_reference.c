@@ -92,9 +92,9 @@
  * rounding hides. A control checks that a wrong curve (glvf's hable against
  * zimg's mobius) is far outside the tolerance.
  *
- * Also: a BT.709-tagged SDR frame drawn with primaries 1 (BT.709) and 0
- * (unspecified) is the same bit for bit, and the same as with the colour
- * overrides zeroed.
+ * Also: a BT.709-tagged SDR frame drawn with primaries 1 (BT.709), 0 (the
+ * frame's) and 2 (unspecified) is the same bit for bit; codes below black
+ * (footroom) show as black on every colour path, as in zimg.
  *
  * Without libplacebo at configure time (no placebo-ref argument) the
  * libplacebo comparisons are skipped with a note; without ffmpeg/ffprobe the
@@ -711,6 +711,67 @@ static void test_bt709_unchanged(void *arg)
     ref_free(&refs);
 }
 
+/* Codes below black (10-bit luma 4..63, neutral chroma: footroom that real
+ * streams carry) decode to negative signal values; every reference clamps
+ * them to black before its transfer function (zimg's BT.1886 EOTF and HLG
+ * inverse OETF take max(x, 0), its PQ EOTF too). glvf must show black, not
+ * a grey (HLG's x^2/3 of a negative is positive) nor NaN (pow of a negative
+ * is undefined in GLSL). */
+static void test_below_black(void *arg)
+{
+    (void)arg;
+    enum { SW = 64, SH = 16 };
+    static uint16_t y[SH][SW], u[SH / 2][SW / 2], v[SH / 2][SW / 2];
+    for (int j = 0; j < SH; j++)
+        for (int i = 0; i < SW; i++)
+            y[j][i] = (uint16_t)(4 + (i * 59) / (SW - 1)); /* 4 .. 63 */
+    for (int j = 0; j < SH / 2; j++)
+        for (int i = 0; i < SW / 2; i++)
+            u[j][i] = v[j][i] = 512;
+    static const struct {
+        const char *name;
+        int primaries, transfer;
+    } cases[] = {
+        { "bt2020 sdr", GLVF_PRIMARIES_BT2020, 14 },
+        { "display-p3 sdr", GLVF_PRIMARIES_DISPLAY_P3, GLVF_TRANSFER_BT709 },
+        { "pq", GLVF_PRIMARIES_BT2020, GLVF_TRANSFER_PQ },
+        { "hlg", GLVF_PRIMARIES_BT2020, GLVF_TRANSFER_HLG },
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        glvf_image img = { .format = GLVF_FORMAT_YUV420P10, .width = SW, .height = SH };
+        img.planes[0].data = y;
+        img.planes[0].stride = SW * 2;
+        img.planes[1].data = u;
+        img.planes[1].stride = SW;
+        img.planes[2].data = v;
+        img.planes[2].stride = SW;
+        img.color.matrix = GLVF_MATRIX_BT2020_NCL;
+        img.color.range = GLVF_RANGE_LIMITED;
+        img.color.primaries = cases[k].primaries;
+        img.color.transfer = cases[k].transfer;
+        glvf_frame *f = glvf_upload(CTX, &img, NULL, NULL);
+        REQUIRE(f, "upload");
+        uint8_t out[SW * SH * 4];
+        harness_fbo fbo;
+        harness_fbo_create(&fbo, SW, SH);
+        CHECK(glvf_render(CTX, f, NULL) == 0, "render");
+        harness_fbo_read_rgba(&fbo, out);
+        harness_fbo_destroy(&fbo);
+        glvf_frame_unref(&f);
+        int worst = 0, wx = 0;
+        for (int i = 0; i < SW * SH; i++)
+            for (int c = 0; c < 3; c++)
+                if (out[i * 4 + c] > worst) {
+                    worst = out[i * 4 + c];
+                    wx = i % SW;
+                }
+        printf("# below black, %s: brightest output %d/255 (luma code %d)\n", cases[k].name,
+               worst, 4 + (wx * 59) / (SW - 1));
+        CHECK(worst == 0, "%s: codes below black show as %d/255 at luma code %d (black in zimg)",
+              cases[k].name, worst, 4 + (wx * 59) / (SW - 1));
+    }
+}
+
 int main(int argc, char **argv)
 {
     harness_api api;
@@ -750,6 +811,7 @@ int main(int argc, char **argv)
         RUN_NAMED(name, test_clip, &cases[i]);
     }
     RUN(test_bt709_unchanged, NULL);
+    RUN(test_below_black, NULL);
     printf("# summary (mean and worst channel error /255):\n");
     for (int i = 0; i < n_summary; i++)
         printf("#   %s\n", summary[i]);
