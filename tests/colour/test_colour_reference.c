@@ -86,6 +86,12 @@
  *    ("Failed picking any compatible texture format"): placebo-ref always
  *    uses GL 3.3 (the reference image does not depend on glvf's context).
  *
+ * The desaturating gamut map has no counterpart in either library (libplacebo's
+ * PL_GAMUT_DESATURATE moves towards white): it is checked against zimg's
+ * linear BT.709 light (HDR: after vf_tonemap's hable) desaturated here as
+ * specified (towards the grey of the same BT.709 luminance, just far enough
+ * to fit) and encoded with pow(1/2.4).
+ *
  * Each comparison is made twice: on the 8-bit output (what a display gets)
  * and before rounding (glvf into an RGBA32F framebuffer; zimg's float
  * output; libplacebo into an RGBA32F target), which shows errors the 8-bit
@@ -128,6 +134,13 @@
 /* before rounding (glvf into an RGBA32F framebuffer, the references in float) */
 #define TOL_ZIMG_FLOAT_MEAN 0.01
 #define TOL_ZIMG_FLOAT_MAX 0.1
+/* the desaturating gamut map against zimg's linear light desaturated here:
+ * glvf clamps the non-linear RGB signal to [0, 1] before linearising, zimg
+ * does not; a BT.2020 SDR orange whose red is at the top code decodes to
+ * R' = 1.0009, so zimg's linear red is 0.2% higher and the desaturation
+ * (which, unlike clipping, sees the excess) differs by 0.32/255 in blue. */
+#define TOL_DESAT_FLOAT_MEAN 0.02
+#define TOL_DESAT_FLOAT_MAX 0.5
 #define TOL_PLACEBO_FLOAT_MEAN 0.15
 #define TOL_PLACEBO_FLOAT_MAX 1.5
 
@@ -291,18 +304,38 @@ static const char *curve_name(glvf_tone_map tm)
 }
 
 /* Reference A: zimg (+ vf_tonemap for HDR) to RGBA8. */
-static bool ref_zimg(const clip_spec *c, glvf_tone_map tm, uint8_t *out, float *outf)
+/* Desaturating gamut map, as specified: towards the grey of the same BT.709
+ * luminance (clamped to [0, 1]), just far enough for every channel to fit. */
+static void desaturate(double l[3])
+{
+    double y = fmin(fmax(0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2], 0.0), 1.0), t = 1.0;
+    for (int i = 0; i < 3; i++) {
+        if (l[i] > 1.0)
+            t = fmin(t, (1.0 - y) / (l[i] - y));
+        else if (l[i] < 0.0)
+            t = fmin(t, y / (y - l[i]));
+    }
+    for (int i = 0; i < 3; i++)
+        l[i] = y + t * (l[i] - y);
+}
+
+/* Reference A: zimg (+ vf_tonemap for HDR) to RGBA8 (out) and float (outf).
+ * With desat, zimg stops at linear BT.709 and the desaturating gamut map
+ * and the encoding are done here. */
+static bool ref_zimg(const clip_spec *c, glvf_tone_map tm, bool desat, uint8_t *out,
+                     float *outf)
 {
     char tmf[128] = "", cmd[2048], name[64];
     if (c->kind != K_SDR)
         snprintf(tmf, sizeof tmf, "tonemap=tonemap=%s:desat=0:peak=%.6f,", curve_name(tm),
                  c->peak / 203.0);
-    snprintf(name, sizeof name, "%s-%s.zimg", c->name, c->kind == K_SDR ? "sdr" : curve_name(tm));
+    snprintf(name, sizeof name, "%s-%s%s.zimg", c->name, c->kind == K_SDR ? "sdr" : curve_name(tm),
+             desat ? "-linear" : "");
     snprintf(cmd, sizeof cmd,
              "ffmpeg -nostdin -hide_banner -v error -y -i '%s/%s.mkv' -frames:v 1 -vf "
              "'zscale=t=linear:npl=203:agamma=0,format=gbrpf32le,zscale=p=bt709,%s"
-             "zscale=t=bt709,format=gbrpf32le' -f rawvideo -pix_fmt gbrpf32le '%s'",
-             media_dir, c->name, tmf, media_path(name));
+             "%sformat=gbrpf32le' -f rawvideo -pix_fmt gbrpf32le '%s'",
+             media_dir, c->name, tmf, desat ? "" : "zscale=t=bt709,", media_path(name));
     if (!media_sh(cmd))
         return false;
     size_t n = 0;
@@ -314,10 +347,18 @@ static bool ref_zimg(const clip_spec *c, glvf_tone_map tm, uint8_t *out, float *
     }
     static const int plane_of[3] = { 2, 0, 1 }; /* gbrp: G, B, R planes */
     for (size_t i = 0; i < (size_t)W * H; i++) {
+        double l[3];
         for (int ch = 0; ch < 3; ch++) {
             float v;
             memcpy(&v, d + ((size_t)plane_of[ch] * W * H + i) * 4, 4);
-            double q = isnan(v) ? 0 : fmin(fmax(v, 0.0), 1.0);
+            l[ch] = isnan(v) ? 0 : v;
+        }
+        if (desat)
+            desaturate(l);
+        for (int ch = 0; ch < 3; ch++) {
+            double q = fmin(fmax(l[ch], 0.0), 1.0);
+            if (desat)
+                q = pow(q, 1 / 2.4);
             out[i * 4 + (size_t)ch] = (uint8_t)lround(q * 255);
             outf[i * 4 + (size_t)ch] = (float)q;
         }
@@ -610,7 +651,7 @@ static void test_clip(const clip_case *cc)
     }
     if (c->kind == K_SDR) {
         /* no tone mapping: one rendering against both references */
-        if (drawn && ref_zimg(c, GLVF_TONE_MAP_AUTO, ref, reff)) {
+        if (drawn && ref_zimg(c, GLVF_TONE_MAP_AUTO, false, ref, reff)) {
             compare_case(c->name, "-", "zimg", ref, got, TOL_ZIMG_MEAN, TOL_ZIMG_MAX, 0);
             if (glvf_draw_float(av, NULL, gotf))
                 compare_float(c->name, "-", "zimg", reff, gotf, TOL_ZIMG_FLOAT_MEAN,
@@ -622,7 +663,7 @@ static void test_clip(const clip_case *cc)
         for (size_t i = 0; i < 3; i++) {
             bool ok = glvf_draw(av, glvf_render_params(.tone_map = zimg_curves[i]), got, NULL);
             CHECK(ok, "%s %s: glvf_render failed", c->name, curve_name(zimg_curves[i]));
-            if (ok && ref_zimg(c, zimg_curves[i], ref, reff)) {
+            if (ok && ref_zimg(c, zimg_curves[i], false, ref, reff)) {
                 compare_case(c->name, curve_name(zimg_curves[i]), "zimg", ref, got,
                              TOL_ZIMG_MEAN, TOL_ZIMG_MAX, 0);
                 if (glvf_draw_float(av, glvf_render_params(.tone_map = zimg_curves[i]), gotf))
@@ -633,11 +674,28 @@ static void test_clip(const clip_case *cc)
         }
         /* the comparison sees a wrong curve: glvf's hable against zimg's mobius */
         if (glvf_draw(av, glvf_render_params(.tone_map = GLVF_TONE_MAP_HABLE), got, NULL) &&
-            ref_zimg(c, GLVF_TONE_MAP_MOBIUS, ref, reff)) {
+            ref_zimg(c, GLVF_TONE_MAP_MOBIUS, false, ref, reff)) {
             stats s = compare_region(ref, got, 0, 0, W, 96, NULL, NULL, NULL);
             printf("# %s: control, glvf hable vs zimg mobius: worst %d/255\n", c->name, s.max);
             CHECK(s.max > 10 * TOL_ZIMG_MAX, "%s: hable and mobius within %d levels", c->name,
                   s.max);
+        }
+        drawn = glvf_draw(av, glvf_render_params(.tone_map = GLVF_TONE_MAP_BT2390), got, NULL);
+    }
+    {
+        /* the desaturating gamut map (HDR: after hable), zimg's linear light
+         * desaturated as specified */
+        glvf_tone_map tm = c->kind == K_SDR ? GLVF_TONE_MAP_AUTO : GLVF_TONE_MAP_HABLE;
+        const char *curve = c->kind == K_SDR ? "desat" : "hab+ds";
+        const glvf_render_params *p = glvf_render_params(
+                .tone_map = tm, .gamut_map = GLVF_GAMUT_MAP_DESATURATE);
+        if (glvf_draw(av, p, got, NULL) && ref_zimg(c, tm, true, ref, reff)) {
+            compare_case(c->name, curve, "zimg", ref, got, TOL_ZIMG_MEAN, TOL_ZIMG_MAX, 0);
+            if (glvf_draw_float(av, p, gotf))
+                compare_float(c->name, curve, "zimg", reff, gotf, TOL_DESAT_FLOAT_MEAN,
+                              TOL_DESAT_FLOAT_MAX, 0);
+        } else {
+            CHECK(false, "%s: desaturating rendering or reference failed", c->name);
         }
         drawn = glvf_draw(av, glvf_render_params(.tone_map = GLVF_TONE_MAP_BT2390), got, NULL);
     }
