@@ -93,23 +93,64 @@ bool glvf_ctx_check_lost(glvf_context *ctx, const char *fn)
     return true;
 }
 
-int glvf_ctx_enter(glvf_context *ctx, const char *fn)
+void glvf_gl_clear(glvf_context *ctx, const char *where)
+{
+    GLenum first = ctx->gl.GetError();
+    if (first == GL_NO_ERROR)
+        return;
+    int n = 1;
+    while (n < GLVF_GL_ERRORS && ctx->gl.GetError() != GL_NO_ERROR)
+        n++;
+    if (where)
+        LOG_W(ctx, "%s: discarded GL error 0x%x%s left pending before the call (the "
+                   "application's: glvf reads its own errors)",
+              where, first, n > 1 ? " and more" : "");
+}
+
+int glvf_gl_check(glvf_context *ctx, const char *what)
+{
+    GLenum e = ctx->gl.GetError();
+    if (e == GL_NO_ERROR)
+        return 0;
+    for (int n = 1; n < GLVF_GL_ERRORS && ctx->gl.GetError() != GL_NO_ERROR; n++) {
+    }
+    LOG_E(ctx, "%s: GL error 0x%x", what, e);
+    return e == GL_OUT_OF_MEMORY ? -ENOMEM : -EIO;
+}
+
+/* The one "not current" path: counts the rejected call and says what was
+ * not done. */
+static bool require_current(glvf_context *ctx, const char *fn, const char *not_done)
+{
+    if (ctx->is_current(ctx->is_current_user))
+        return true;
+    pthread_mutex_lock(&ctx->lock);
+    ctx->rejected_calls++;
+    pthread_mutex_unlock(&ctx->lock);
+    LOG_E(ctx, "%s: the owning GL context is not current on this thread; %s", fn, not_done);
+    return false;
+}
+
+/* A valid context, current, not lost: 0 or -EINVAL / -EPERM / -ENODEV
+ * (logged). */
+static int enter_checks(glvf_context *ctx, const char *fn)
 {
     if (!glvf_ctx_valid(ctx, fn))
         return -EINVAL;
-    if (!ctx->is_current(ctx->is_current_user)) {
-        pthread_mutex_lock(&ctx->lock);
-        ctx->rejected_calls++;
-        pthread_mutex_unlock(&ctx->lock);
-        LOG_E(ctx, "%s: the owning GL context is not current on this thread; "
-                   "no GL call made",
-              fn);
+    if (!require_current(ctx, fn, "no GL call made"))
         return -EPERM;
-    }
     if (atomic_load_explicit(&ctx->lost, memory_order_acquire)) {
         LOG_E(ctx, "%s: the GL context was lost (graphics reset); no GL call made", fn);
         return -ENODEV;
     }
+    return 0;
+}
+
+int glvf_ctx_enter(glvf_context *ctx, const char *fn)
+{
+    int r = enter_checks(ctx, fn);
+    if (r < 0)
+        return r;
     glvf_tracker_drain(ctx, ctx->max_deletes);
     glvf_staging_service(ctx);
     return 0;
@@ -278,9 +319,7 @@ static bool detect_caps(glvf_context *ctx)
     c->buffer_storage = ctx->buffer_storage != NULL;
     c->khr_debug = ctx->object_label != NULL;
     c->software = renderer_is_software(ctx->renderer);
-    /* clear any error the probing left */
-    while (gl->GetError() != GL_NO_ERROR) {
-    }
+    glvf_gl_clear(ctx, NULL); /* errors the probing left */
     return true;
 }
 
@@ -346,7 +385,7 @@ glvf_context *glvf_context_create(const glvf_context_params *params)
             ctx->track_sites = true;
     }
     if ((unsigned)params->upload >= GLVF_UPLOAD_STRATEGY_COUNT) {
-        LOG_E(ctx, "glvf_context_create: invalid upload strategy %d", (int)params->upload);
+        LOGF_E(ctx, "invalid upload strategy %d", (int)params->upload);
         glvf_free(ctx);
         return NULL;
     }
@@ -376,7 +415,7 @@ glvf_context *glvf_context_create(const glvf_context_params *params)
     }
 
     if (!ctx->is_current(ctx->is_current_user)) {
-        LOG_E(ctx, "glvf_context_create: is_current() says the owning GL context is not "
+        LOGF_E(ctx, "is_current() says the owning GL context is not "
                    "current on this thread");
         goto fail;
     }
@@ -385,7 +424,7 @@ glvf_context *glvf_context_create(const glvf_context_params *params)
     ctx->labels = ctx->caps.khr_debug && !(ctx->flags & GLVF_CONTEXT_NO_LABELS);
     ctx->strategy = resolve_strategy(ctx, params->upload);
     if (pthread_mutex_init(&ctx->lock, NULL) != 0) {
-        LOG_E(ctx, "glvf_context_create: pthread_mutex_init failed");
+        LOGF_E(ctx, "pthread_mutex_init failed");
         goto fail;
     }
     ctx->magic = CTX_MAGIC;
@@ -414,23 +453,11 @@ fail:
 
 int glvf_context_collect(glvf_context *ctx)
 {
-    if (!glvf_ctx_valid(ctx, "glvf_context_collect"))
-        return -EINVAL;
-    if (!ctx->is_current(ctx->is_current_user)) {
-        pthread_mutex_lock(&ctx->lock);
-        ctx->rejected_calls++;
-        pthread_mutex_unlock(&ctx->lock);
-        LOG_E(ctx, "glvf_context_collect: the owning GL context is not current on this "
-                   "thread; no GL call made");
-        return -EPERM;
-    }
-    if (atomic_load_explicit(&ctx->lost, memory_order_acquire)) {
-        LOG_E(ctx, "glvf_context_collect: the GL context was lost (graphics reset); no GL "
-                   "call made");
-        return -ENODEV;
-    }
+    int r = enter_checks(ctx, __func__);
+    if (r < 0)
+        return r;
     /* once a frame: the cheap place to notice a graphics reset */
-    if (glvf_ctx_check_lost(ctx, "glvf_context_collect"))
+    if (glvf_ctx_check_lost(ctx, __func__))
         return -ENODEV;
     /* staging first (it notes which slots are in use, for purges); then the
      * pool's part: budget and purge requests (their deletes are queued),
@@ -502,12 +529,7 @@ static void context_end(glvf_context *ctx, bool gl)
     glvf_render_destroy(ctx, gl);
     if (!gl) {
         /* the GL objects died with the GL context: forget them */
-        for (size_t i = 0; i < ctx->tracker.queue_len; i++) {
-            glvf_deferred *e = &ctx->tracker.queue[i];
-            ctx->tracker.kinds[e->kind].live--;
-            ctx->tracker.kinds[e->kind].live_bytes -= e->bytes;
-        }
-        ctx->tracker.queue_len = 0;
+        glvf_tracker_forget_queue(ctx);
     }
     pthread_mutex_unlock(&ctx->lock);
 
@@ -517,9 +539,9 @@ static void context_end(glvf_context *ctx, bool gl)
     pthread_mutex_lock(&ctx->lock);
     if (gl) {
         for (int k = 0; k < GLVF_OBJECT_KIND_COUNT; k++)
-            if (ctx->tracker.kinds[k].live)
+            if (glvf_tracker_live(ctx, (glvf_object_kind)k))
                 LOG_E(ctx, "internal: %llu %s object(s) still counted live at destroy",
-                      (unsigned long long)ctx->tracker.kinds[k].live,
+                      (unsigned long long)glvf_tracker_live(ctx, (glvf_object_kind)k),
                       glvf_object_kind_name((glvf_object_kind)k));
     }
     glvf_frames_destroy(ctx); /* frees pooled frame structs; live ones are orphans */
@@ -547,21 +569,16 @@ bool glvf_context_destroy(glvf_context **pctx)
     if (!pctx || !*pctx)
         return true;
     glvf_context *ctx = *pctx;
-    if (!glvf_ctx_valid(ctx, "glvf_context_destroy"))
+    if (!glvf_ctx_valid(ctx, __func__))
         return false;
-    if (!ctx->is_current(ctx->is_current_user)) {
-        pthread_mutex_lock(&ctx->lock);
-        ctx->rejected_calls++;
-        pthread_mutex_unlock(&ctx->lock);
-        LOG_E(ctx, "glvf_context_destroy: the owning GL context is not current on this "
-                   "thread; nothing destroyed (use glvf_context_abandon() if it is gone)");
+    if (!require_current(ctx, __func__,
+                         "nothing destroyed (use glvf_context_abandon() if it is gone)"))
         return false;
-    }
     /* After a graphics reset the GL objects are gone with the context's
      * state: free CPU state only, as abandon does. */
-    bool lost = glvf_ctx_check_lost(ctx, "glvf_context_destroy");
+    bool lost = glvf_ctx_check_lost(ctx, __func__);
     if (lost)
-        LOG_W(ctx, "glvf_context_destroy: the GL context was lost; its GL objects went with "
+        LOGF_W(ctx, "the GL context was lost; its GL objects went with "
                    "it: freeing CPU state only, no GL call");
     context_end(ctx, !lost);
     *pctx = NULL;
@@ -570,7 +587,7 @@ bool glvf_context_destroy(glvf_context **pctx)
 
 bool glvf_context_is_lost(const glvf_context *ctx)
 {
-    if (!glvf_ctx_valid(ctx, "glvf_context_is_lost"))
+    if (!glvf_ctx_valid(ctx, __func__))
         return false;
     return atomic_load_explicit(&ctx->lost, memory_order_acquire);
 }
@@ -581,7 +598,7 @@ void glvf_context_abandon(glvf_context **pctx)
         return;
     glvf_context *ctx = *pctx;
     *pctx = NULL;
-    if (!glvf_ctx_valid(ctx, "glvf_context_abandon"))
+    if (!glvf_ctx_valid(ctx, __func__))
         return;
     context_end(ctx, false);
 }
@@ -590,12 +607,12 @@ void glvf_context_abandon(glvf_context **pctx)
 
 const glvf_caps *glvf_context_get_caps(const glvf_context *ctx)
 {
-    return glvf_ctx_valid(ctx, "glvf_context_get_caps") ? &ctx->caps : NULL;
+    return glvf_ctx_valid(ctx, __func__) ? &ctx->caps : NULL;
 }
 
 glvf_upload_strategy glvf_context_get_upload_strategy(const glvf_context *ctx)
 {
-    return glvf_ctx_valid(ctx, "glvf_context_get_upload_strategy") ? ctx->strategy
+    return glvf_ctx_valid(ctx, __func__) ? ctx->strategy
                                                                     : GLVF_UPLOAD_AUTO;
 }
 
@@ -604,37 +621,18 @@ void glvf_context_get_stats(const glvf_context *cctx, glvf_stats *out)
     if (!out)
         return;
     memset(out, 0, sizeof *out);
-    if (!glvf_ctx_valid(cctx, "glvf_context_get_stats"))
+    if (!glvf_ctx_valid(cctx, __func__))
         return;
     glvf_context *ctx = (glvf_context *)cctx; /* the lock is not part of the value */
     pthread_mutex_lock(&ctx->lock);
-    memcpy(out->objects, ctx->tracker.kinds, sizeof out->objects);
-    out->deferred_pending = ctx->tracker.queue_len;
-    out->deferred_total = ctx->tracker.deferred_total;
-    out->collects = ctx->tracker.collects;
+    glvf_tracker_get_stats(ctx, out);
     out->rejected_calls = ctx->rejected_calls;
-    out->pool_bytes = ctx->pool.bytes;
-    out->pool_cached_bytes = ctx->pool.cached_bytes;
-    out->pool_cached_textures = ctx->pool.cached;
-    out->pool_hits = ctx->pool.hits;
-    out->pool_misses = ctx->pool.misses;
-    out->pool_evictions = ctx->pool.evictions;
+    glvf_pool_get_stats(ctx, out);
+    glvf_staging_get_stats(ctx, out);
     out->frames_live = ctx->frames_live_count;
     out->frames_uploaded = ctx->frames_uploaded;
     out->bytes_uploaded = ctx->bytes_uploaded;
     out->upload_strategy = ctx->strategy;
-    out->staging_slots = 0;
-    for (size_t i = 0; ctx->ring.slots && i < ctx->ring.count; i++)
-        out->staging_slots += ctx->ring.slots[i].size != 0; /* entries can be empty */
-    out->staging_bytes = ctx->ring.bytes;
-    out->staging_waits = ctx->ring.waits;
-    out->staging_live = ctx->ring.live;
-    out->zero_copy_submits = ctx->ring.zero_copy;
-    out->staging_read_mapped_mbps = ctx->ring.read_mapped_mbps;
-    out->staging_read_heap_mbps = ctx->ring.read_heap_mbps;
-    out->staging_reads_fast = ctx->ring.reads_fast;
-    out->pool_busy_skips = ctx->pool.busy_skips;
-    out->pool_fence_waits = ctx->pool.fence_waits;
     out->purgeable_bytes = glvf_pool_purgeable_locked(ctx);
     out->pool_budget_bytes = ctx->pool_budget;
     out->staging_budget_bytes = ctx->staging_budget;

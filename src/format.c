@@ -8,7 +8,12 @@
  * recombines them (low byte + 256 * high byte).
  *
  * Every plane is uploaded as its raw bytes: a readback gives back exactly
- * the source, and channel order (BGRA, NV21, UYVY) is the shader's business.
+ * the source, and channel order (BGRA, NV21, UYVY) is the shader's business
+ * (the row's `order`, read by the renderer).
+ *
+ * Adding a format: one row here (its name is FFmpeg's, which is all the
+ * FFmpeg module needs), a value appended to glvf_format in glvf.h, and a row
+ * in the tests' tables (docs/hacking.md).
  */
 #include "internal.h"
 
@@ -17,17 +22,25 @@
 
 #define P(c, b, sx, sy) { (c), (b), (sx), (sy), 1 }
 #define PK(c, b, sx, sy, ppt) { (c), (b), (sx), (sy), (ppt) }
+#define ORDER(a, b, c, d) { (a), (b), (c), (d) }
+#define SAME ORDER(0, 1, 2, 3)
 
+/* name, planes, depth, shift, yuv, alpha, layout, order, planes */
 static const glvf_format_desc formats[GLVF_FORMAT_COUNT] = {
-    [GLVF_FORMAT_RGBA8] = { "rgba", 1, 8, 0, false, true, { P(4, 1, 0, 0) } },
-    [GLVF_FORMAT_BGRA8] = { "bgra", 1, 8, 0, false, true, { P(4, 1, 0, 0) } },
-    [GLVF_FORMAT_RGBX8] = { "rgb0", 1, 8, 0, false, false, { P(4, 1, 0, 0) } },
-    [GLVF_FORMAT_BGRX8] = { "bgr0", 1, 8, 0, false, false, { P(4, 1, 0, 0) } },
-    [GLVF_FORMAT_RGB24] = { "rgb24", 1, 8, 0, false, false, { P(3, 1, 0, 0) } },
-    [GLVF_FORMAT_GRAY8] = { "gray", 1, 8, 0, false, false, { P(1, 1, 0, 0) } },
-    [GLVF_FORMAT_GRAY16] = { "gray16", 1, 16, 0, false, false, { P(1, 2, 0, 0) } },
+#define RGB(fmt, name, alpha, comps, order)                                                 \
+    [fmt] = { name, 1, 8, 0, false, alpha, GLVF_LAYOUT_RGB, order, { P(comps, 1, 0, 0) } }
+    RGB(GLVF_FORMAT_RGBA8, "rgba", true, 4, SAME),
+    RGB(GLVF_FORMAT_BGRA8, "bgra", true, 4, ORDER(2, 1, 0, 3)),
+    RGB(GLVF_FORMAT_RGBX8, "rgb0", false, 4, SAME),
+    RGB(GLVF_FORMAT_BGRX8, "bgr0", false, 4, ORDER(2, 1, 0, 3)),
+    RGB(GLVF_FORMAT_RGB24, "rgb24", false, 3, SAME),
+#undef RGB
+    [GLVF_FORMAT_GRAY8] = { "gray", 1, 8, 0, false, false, GLVF_LAYOUT_GRAY, SAME,
+                            { P(1, 1, 0, 0) } },
+    [GLVF_FORMAT_GRAY16] = { "gray16", 1, 16, 0, false, false, GLVF_LAYOUT_GRAY, SAME,
+                             { P(1, 2, 0, 0) } },
 #define YUVP(fmt, name, depth, sx, sy, b)                                                   \
-    [fmt] = { name, 3, depth, 0, true, false,                                               \
+    [fmt] = { name, 3, depth, 0, true, false, GLVF_LAYOUT_PLANAR, SAME,                    \
               { P(1, b, 0, 0), P(1, b, sx, sy), P(1, b, sx, sy) } }
     YUVP(GLVF_FORMAT_YUV420P, "yuv420p", 8, 1, 1, 1),
     YUVP(GLVF_FORMAT_YUV422P, "yuv422p", 8, 1, 0, 1),
@@ -42,13 +55,19 @@ static const glvf_format_desc formats[GLVF_FORMAT_COUNT] = {
     YUVP(GLVF_FORMAT_YUV422P16, "yuv422p16", 16, 1, 0, 2),
     YUVP(GLVF_FORMAT_YUV444P16, "yuv444p16", 16, 0, 0, 2),
 #undef YUVP
-    [GLVF_FORMAT_NV12] = { "nv12", 2, 8, 0, true, false, { P(1, 1, 0, 0), P(2, 1, 1, 1) } },
-    [GLVF_FORMAT_NV21] = { "nv21", 2, 8, 0, true, false, { P(1, 1, 0, 0), P(2, 1, 1, 1) } },
-    [GLVF_FORMAT_P010] = { "p010", 2, 10, 6, true, false, { P(1, 2, 0, 0), P(2, 2, 1, 1) } },
-    [GLVF_FORMAT_P016] = { "p016", 2, 16, 0, true, false, { P(1, 2, 0, 0), P(2, 2, 1, 1) } },
-    [GLVF_FORMAT_YUYV422] = { "yuyv422", 1, 8, 0, true, false, { PK(4, 1, 0, 0, 2) } },
-    [GLVF_FORMAT_UYVY422] = { "uyvy422", 1, 8, 0, true, false, { PK(4, 1, 0, 0, 2) } },
-    [GLVF_FORMAT_YUVA420P] = { "yuva420p", 4, 8, 0, true, true,
+#define NV(fmt, name, depth, shift, b, order)                                               \
+    [fmt] = { name, 2, depth, shift, true, false, GLVF_LAYOUT_NV, order,                    \
+              { P(1, b, 0, 0), P(2, b, 1, 1) } }
+    NV(GLVF_FORMAT_NV12, "nv12", 8, 0, 1, SAME),
+    NV(GLVF_FORMAT_NV21, "nv21", 8, 0, 1, ORDER(1, 0, 0, 0)),
+    NV(GLVF_FORMAT_P010, "p010", 10, 6, 2, SAME),
+    NV(GLVF_FORMAT_P016, "p016", 16, 0, 2, SAME),
+#undef NV
+    [GLVF_FORMAT_YUYV422] = { "yuyv422", 1, 8, 0, true, false, GLVF_LAYOUT_PACKED422, SAME,
+                              { PK(4, 1, 0, 0, 2) } },
+    [GLVF_FORMAT_UYVY422] = { "uyvy422", 1, 8, 0, true, false, GLVF_LAYOUT_PACKED422,
+                              ORDER(1, 0, 3, 2), { PK(4, 1, 0, 0, 2) } },
+    [GLVF_FORMAT_YUVA420P] = { "yuva420p", 4, 8, 0, true, true, GLVF_LAYOUT_PLANAR, SAME,
                                { P(1, 1, 0, 0), P(1, 1, 1, 1), P(1, 1, 1, 1), P(1, 1, 0, 0) } },
 };
 
@@ -137,12 +156,9 @@ static void plane_gl_format(const glvf_context *ctx, const glvf_plane_desc *p, G
     *comps_out = comps;
 }
 
-bool glvf_plane_layout_get(const glvf_context *ctx, glvf_format format, int width,
-                           int height, int plane, glvf_plane_layout *out)
+static void plane_layout(const glvf_context *ctx, const glvf_format_desc *d, int width,
+                         int height, int plane, glvf_plane_layout *out)
 {
-    const glvf_format_desc *d = glvf_format_desc_get(format);
-    if (!d || plane < 0 || plane >= d->planes || width <= 0 || height <= 0 || !out)
-        return false;
     const glvf_plane_desc *p = &d->plane[plane];
     int comps;
     plane_gl_format(ctx, p, &out->internal_format, &out->format, &out->type, &comps);
@@ -152,10 +168,20 @@ bool glvf_plane_layout_get(const glvf_context *ctx, glvf_format format, int widt
     out->height = ph;
     out->bytes_per_texel = p->comps * p->bytes_per_comp;
     out->row_bytes = out->width * out->bytes_per_texel;
+}
+
+bool glvf_plane_layout_get(const glvf_context *ctx, glvf_format format, int width,
+                           int height, int plane, glvf_plane_layout *out)
+{
+    const glvf_format_desc *d = glvf_format_desc_get(format);
+    if (!d || plane < 0 || plane >= d->planes || width <= 0 || height <= 0 || !out)
+        return false;
+    plane_layout(ctx, d, width, height, plane, out);
     return true;
 }
 
-int glvf_image_check(const glvf_context *ctx, const glvf_image *img, char *why, size_t why_len)
+int glvf_image_check(const glvf_context *ctx, const glvf_image *img, glvf_image_plan *plan,
+                     char *why, size_t why_len)
 {
 #define FAIL(code, ...)                                                                     \
     do {                                                                                    \
@@ -176,10 +202,15 @@ int glvf_image_check(const glvf_context *ctx, const glvf_image *img, char *why, 
         img->rotation != 270)
         FAIL(-EINVAL, "rotation %d is not a multiple of 90 in [0, 270]", img->rotation);
     int max_tex = ctx ? ctx->caps.max_texture_size : 0;
+    glvf_image_plan scratch;
+    if (!plan)
+        plan = &scratch;
+    plan->desc = d;
+    plan->planes = d->planes;
     for (int i = 0; i < d->planes; i++) {
-        glvf_plane_layout l;
-        if (!glvf_plane_layout_get(ctx, img->format, img->width, img->height, i, &l))
-            FAIL(-ENOTSUP, "format %s cannot be sampled on this context", d->name);
+        glvf_plane_layout *lp = &plan->layout[i];
+        plane_layout(ctx, d, img->width, img->height, i, lp);
+        const glvf_plane_layout l = *lp;
         if (max_tex > 0 && (l.width > max_tex || l.height > max_tex))
             FAIL(-E2BIG, "%s %dx%d: plane %d needs a %dx%d texture, over GL_MAX_TEXTURE_SIZE %d",
                  d->name, img->width, img->height, i, l.width, l.height, max_tex);
@@ -201,11 +232,16 @@ int glvf_image_check(const glvf_context *ctx, const glvf_image *img, char *why, 
 #undef FAIL
 }
 
-int glvf_image_validate(glvf_context *ctx, const glvf_image *img)
+int glvf_image_validate_plan(glvf_context *ctx, const glvf_image *img, glvf_image_plan *plan)
 {
     char why[256];
-    int r = glvf_image_check(ctx, img, why, sizeof why);
+    int r = glvf_image_check(ctx, img, plan, why, sizeof why);
     if (r < 0 && ctx)
         LOG_E(ctx, "invalid image: %s", why);
     return r;
+}
+
+int glvf_image_validate(glvf_context *ctx, const glvf_image *img)
+{
+    return glvf_image_validate_plan(ctx, img, NULL);
 }

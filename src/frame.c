@@ -33,13 +33,11 @@ static void frame_recycle_locked(glvf_context *ctx, glvf_frame *f)
 /* Prepares the textures of a new frame; on failure returns textures taken
  * so far to the pool. */
 static int frame_textures(glvf_context *ctx, glvf_frame *f, const glvf_image *img,
-                          glvf_plane_layout *layouts)
+                          const glvf_image_plan *plan)
 {
-    int planes = glvf_format_planes(img->format);
-    for (int i = 0; i < planes; i++) {
-        glvf_plane_layout_get(ctx, img->format, img->width, img->height, i, &layouts[i]);
+    for (int i = 0; i < plan->planes; i++) {
         int err = -ENOMEM;
-        f->tex[i] = glvf_pool_acquire(ctx, &layouts[i], img->format, i, &err);
+        f->tex[i] = glvf_pool_acquire(ctx, &plan->layout[i], img->format, i, &err);
         if (!f->tex[i]) {
             pthread_mutex_lock(&ctx->lock);
             for (int k = 0; k < i; k++)
@@ -53,11 +51,12 @@ static int frame_textures(glvf_context *ctx, glvf_frame *f, const glvf_image *im
 
 /* Publishes a filled frame: one reference, on the live list. */
 static glvf_frame *frame_publish(glvf_context *ctx, glvf_frame *f, const glvf_image *img,
-                                 const glvf_plane_layout *layouts,
+                                 const glvf_image_plan *plan,
                                  const glvf_upload_params *params, bool zero_copy,
                                  bool uploaded, void *const *site, int nsite)
 {
-    int planes = glvf_format_planes(img->format);
+    int planes = plan->planes;
+    const glvf_plane_layout *layouts = plan->layout;
     f->magic = FRAME_MAGIC;
     atomic_init(&f->refs, 1);
     f->ctx = ctx;
@@ -117,32 +116,32 @@ glvf_frame *glvf_upload(glvf_context *ctx, const glvf_image *img,
     int dummy;
     if (!err)
         err = &dummy;
-    int r = glvf_ctx_enter(ctx, "glvf_upload");
+    int r = glvf_ctx_enter(ctx, __func__);
     if (r < 0) {
         *err = r;
         return NULL;
     }
-    r = glvf_image_validate(ctx, img);
+    glvf_image_plan plan;
+    r = glvf_image_validate_plan(ctx, img, &plan);
     if (r < 0) {
         *err = r;
         return NULL;
     }
     glvf_frame *f = frame_alloc(ctx);
     if (!f) {
-        LOG_E(ctx, "glvf_upload: out of memory");
+        LOGF_E(ctx, "out of memory");
         *err = -ENOMEM;
         return NULL;
     }
-    glvf_plane_layout layouts[GLVF_MAX_PLANES];
-    r = frame_textures(ctx, f, img, layouts);
+    r = frame_textures(ctx, f, img, &plan);
     if (r < 0)
         frame_abort(ctx, f, 0);
-    else if ((r = glvf_upload_planes(ctx, img, f->tex, layouts)) < 0)
-        frame_abort(ctx, f, glvf_format_planes(img->format));
+    else if ((r = glvf_upload_planes(ctx, img, f->tex, &plan)) < 0)
+        frame_abort(ctx, f, plan.planes);
     if (r < 0) {
-        if (glvf_ctx_check_lost(ctx, "glvf_upload"))
+        if (glvf_ctx_check_lost(ctx, __func__))
             r = -ENODEV;
-        LOG_E(ctx, "glvf_upload: %dx%d %s upload failed (%s)", img->width, img->height,
+        LOGF_E(ctx, "%dx%d %s upload failed (%s)", img->width, img->height,
               glvf_format_name(img->format), strerror(-r));
         *err = r;
         return NULL;
@@ -151,7 +150,7 @@ glvf_frame *glvf_upload(glvf_context *ctx, const glvf_image *img,
     void *site[GLVF_MAX_SITE];
     int nsite = ctx->track_sites ? glvf_capture_site(site, GLVF_MAX_SITE) : 0;
     *err = 0;
-    return frame_publish(ctx, f, img, layouts, params, false, true, site, nsite);
+    return frame_publish(ctx, f, img, &plan, params, false, true, site, nsite);
 }
 
 glvf_frame *glvf_frame_new(glvf_context *ctx, glvf_format format, int width, int height,
@@ -160,7 +159,7 @@ glvf_frame *glvf_frame_new(glvf_context *ctx, glvf_format format, int width, int
     int dummy;
     if (!err)
         err = &dummy;
-    int r = glvf_ctx_enter(ctx, "glvf_frame_new");
+    int r = glvf_ctx_enter(ctx, __func__);
     if (r < 0) {
         *err = r;
         return NULL;
@@ -176,9 +175,10 @@ glvf_frame *glvf_frame_new(glvf_context *ctx, glvf_format format, int width, int
             img.planes[i] = (glvf_image_plane){ &stand_in, l.row_bytes };
     }
     char why[256];
-    r = glvf_image_check(ctx, &img, why, sizeof why);
+    glvf_image_plan plan;
+    r = glvf_image_check(ctx, &img, &plan, why, sizeof why);
     if (r < 0) {
-        LOG_E(ctx, "glvf_frame_new: %s", why);
+        LOGF_E(ctx, "%s", why);
         *err = r;
         return NULL;
     }
@@ -186,17 +186,16 @@ glvf_frame *glvf_frame_new(glvf_context *ctx, glvf_format format, int width, int
         img.planes[i] = (glvf_image_plane){ NULL, 0 };
     glvf_frame *f = frame_alloc(ctx);
     if (!f) {
-        LOG_E(ctx, "glvf_frame_new: out of memory");
+        LOGF_E(ctx, "out of memory");
         *err = -ENOMEM;
         return NULL;
     }
-    glvf_plane_layout layouts[GLVF_MAX_PLANES];
-    r = frame_textures(ctx, f, &img, layouts);
+    r = frame_textures(ctx, f, &img, &plan);
     if (r < 0) {
         frame_abort(ctx, f, 0);
-        if (glvf_ctx_check_lost(ctx, "glvf_frame_new"))
+        if (glvf_ctx_check_lost(ctx, __func__))
             r = -ENODEV;
-        LOG_E(ctx, "glvf_frame_new: no %dx%d %s textures (%s)", width, height,
+        LOGF_E(ctx, "no %dx%d %s textures (%s)", width, height,
               glvf_format_name(format), strerror(-r));
         *err = r;
         return NULL;
@@ -204,7 +203,7 @@ glvf_frame *glvf_frame_new(glvf_context *ctx, glvf_format format, int width, int
     void *site[GLVF_MAX_SITE];
     int nsite = ctx->track_sites ? glvf_capture_site(site, GLVF_MAX_SITE) : 0;
     *err = 0;
-    return frame_publish(ctx, f, &img, layouts, params, false, false, site, nsite);
+    return frame_publish(ctx, f, &img, &plan, params, false, false, site, nsite);
 }
 
 /* Shared by glvf_staging_submit (keep = false: the region ends) and
@@ -233,20 +232,22 @@ static glvf_frame *staging_frame(glvf_context *ctx, glvf_staging *st,
     }
     *taken = !keep;
     glvf_image img = st->image;
-    glvf_plane_layout layouts[GLVF_MAX_PLANES];
+    glvf_image_plan plan;
     glvf_frame *f = NULL;
-    r = glvf_staging_check(ctx, st);
+    r = glvf_staging_check(ctx, st, NULL);
     if (r == 0)
-        r = glvf_image_validate(ctx, &img);
+        r = glvf_image_validate_plan(ctx, &img, &plan);
+    if (r == 0)
+        r = glvf_staging_check(ctx, st, &plan);
     if (r == 0 && !(f = frame_alloc(ctx))) {
         LOG_E(ctx, "%s: out of memory", fn);
         r = -ENOMEM;
     }
-    if (r == 0 && (r = frame_textures(ctx, f, &img, layouts)) < 0)
+    if (r == 0 && (r = frame_textures(ctx, f, &img, &plan)) < 0)
         frame_abort(ctx, f, 0);
-    if (r == 0 && (r = glvf_staging_upload_region(ctx, st, f->tex, layouts, keep)) < 0) {
+    if (r == 0 && (r = glvf_staging_upload_region(ctx, st, f->tex, &plan, keep)) < 0) {
         LOG_E(ctx, "%s: upload from staging failed (%s)", fn, strerror(-r));
-        frame_abort(ctx, f, glvf_format_planes(img.format));
+        frame_abort(ctx, f, plan.planes);
     }
     if (r < 0) {
         if (r != -EINVAL && glvf_ctx_check_lost(ctx, fn))
@@ -260,7 +261,7 @@ static glvf_frame *staging_frame(glvf_context *ctx, glvf_staging *st,
     int nsite = ctx->track_sites ? glvf_capture_site(site, GLVF_MAX_SITE) : 0;
     *err = 0;
     bool zero_copy = ctx->strategy == GLVF_UPLOAD_PBO_PERSISTENT;
-    return frame_publish(ctx, f, &img, layouts, params, zero_copy, true, site, nsite);
+    return frame_publish(ctx, f, &img, &plan, params, zero_copy, true, site, nsite);
 }
 
 glvf_frame *glvf_staging_submit(glvf_context *ctx, glvf_staging **pst,
@@ -271,7 +272,7 @@ glvf_frame *glvf_staging_submit(glvf_context *ctx, glvf_staging **pst,
         err = &dummy;
     bool taken;
     glvf_frame *f = staging_frame(ctx, pst ? *pst : NULL, params, err, false,
-                                  "glvf_staging_submit", &taken);
+                                  __func__, &taken);
     if (taken)
         *pst = NULL; /* taken, on success and on failure */
     return f;
@@ -282,7 +283,7 @@ glvf_frame *glvf_staging_upload(glvf_context *ctx, glvf_staging *st,
 {
     int dummy;
     bool taken;
-    return staging_frame(ctx, st, params, err ? err : &dummy, true, "glvf_staging_upload",
+    return staging_frame(ctx, st, params, err ? err : &dummy, true, __func__,
                          &taken);
 }
 
@@ -376,10 +377,7 @@ void glvf_frames_end_fences(glvf_context *ctx, bool gl)
     for (glvf_frame *f = ctx->frames_live; f; f = f->next) {
         if (!f->fence)
             continue;
-        if (gl)
-            glvf_tracker_defer(ctx, GLVF_OBJECT_SYNC, (uint64_t)(uintptr_t)f->fence, 0);
-        else
-            ctx->tracker.kinds[GLVF_OBJECT_SYNC].live--;
+        glvf_tracker_release(ctx, GLVF_OBJECT_SYNC, (uint64_t)(uintptr_t)f->fence, 0, gl);
         f->fence = NULL;
     }
 }
@@ -389,18 +387,18 @@ void *glvf_frame_fence(glvf_context *ctx, glvf_frame *f, int *err)
     int dummy;
     if (!err)
         err = &dummy;
-    int r = glvf_ctx_enter(ctx, "glvf_frame_fence");
+    int r = glvf_ctx_enter(ctx, __func__);
     if (r < 0) {
         *err = r;
         return NULL;
     }
     if (!f || f->magic != FRAME_MAGIC || f->ctx != ctx) {
-        LOG_E(ctx, "glvf_frame_fence: %p is not a live frame of this context", (void *)f);
+        LOGF_E(ctx, "%p is not a live frame of this context", (void *)f);
         *err = -EINVAL;
         return NULL;
     }
     if (!ctx->caps.sync) {
-        LOG_E(ctx, "glvf_frame_fence: this context has no sync objects");
+        LOGF_E(ctx, "this context has no sync objects");
         *err = -ENOTSUP;
         return NULL;
     }
@@ -413,17 +411,17 @@ void *glvf_frame_fence(glvf_context *ctx, glvf_frame *f, int *err)
         return (void *)fence;
     }
     if (!room) {
-        LOG_E(ctx, "glvf_frame_fence: out of memory");
+        LOGF_E(ctx, "out of memory");
         *err = -ENOMEM;
         return NULL;
     }
     fence = ctx->gl.FenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
     if (!fence) {
         GLenum e = ctx->gl.GetError();
-        r = glvf_ctx_check_lost(ctx, "glvf_frame_fence") ? -ENODEV
+        r = glvf_ctx_check_lost(ctx, __func__) ? -ENODEV
             : e == GL_OUT_OF_MEMORY                       ? -ENOMEM
                                                           : -EIO;
-        LOG_E(ctx, "glvf_frame_fence: glFenceSync failed (GL error 0x%x)", e);
+        LOGF_E(ctx, "glFenceSync failed (GL error 0x%x)", e);
         *err = r;
         return NULL;
     }

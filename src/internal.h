@@ -42,6 +42,11 @@ typedef struct glvf_log_sink {
 glvf_log_sink glvf_log_sink_get(const glvf_context *ctx); /* NULL ctx: silent */
 void glvf_log_sink_printf(const glvf_log_sink *sink, glvf_log_level level, const char *fmt,
                           ...) GLVF_PRINTF(3, 4);
+/* In a public function: the message starts with the function's name. */
+void glvf_logf_fn(const glvf_context *ctx, glvf_log_level level, const char *fn,
+                  const char *fmt, ...) GLVF_PRINTF(4, 5);
+#define LOGF_E(ctx, ...) glvf_logf_fn((ctx), GLVF_LOG_ERROR, __func__, __VA_ARGS__)
+#define LOGF_W(ctx, ...) glvf_logf_fn((ctx), GLVF_LOG_WARN, __func__, __VA_ARGS__)
 #define LOG_E(ctx, ...) glvf_logf((ctx), GLVF_LOG_ERROR, __VA_ARGS__)
 #define LOG_W(ctx, ...) glvf_logf((ctx), GLVF_LOG_WARN, __VA_ARGS__)
 #define LOG_I(ctx, ...) glvf_logf((ctx), GLVF_LOG_INFO, __VA_ARGS__)
@@ -71,19 +76,53 @@ typedef struct glvf_plane_desc {
     uint8_t pixels_per_texel; /* 2 for packed 4:2:2, else 1 */
 } glvf_plane_desc;
 
+/* How the renderer reads the planes (one shader variant family each). */
+typedef enum glvf_layout {
+    GLVF_LAYOUT_RGB,        /* one RGB(A) texture */
+    GLVF_LAYOUT_GRAY,       /* one single-channel texture */
+    GLVF_LAYOUT_PLANAR,     /* Y, U, V (+ A) textures */
+    GLVF_LAYOUT_NV,         /* Y + interleaved chroma */
+    GLVF_LAYOUT_PACKED422,  /* one texture, two pixels per texel */
+    GLVF_LAYOUT_COUNT
+} glvf_layout;
+
+/*
+ * One row of the format table: everything the uploader, the renderer and
+ * the FFmpeg module need. The name is FFmpeg's pixel format name (the
+ * native-endian variant for 16-bit formats: av_get_pix_fmt() resolves
+ * "yuv420p10" to yuv420p10le on little-endian machines), which is how the
+ * FFmpeg module maps formats: a new row is carried with no other change.
+ */
 typedef struct glvf_format_desc {
     const char *name;
     uint8_t planes;
     uint8_t depth;          /* significant bits */
     uint8_t shift;          /* value stored << shift (P010: 6) */
     bool yuv, alpha;
+    uint8_t layout;         /* glvf_layout */
+    /* where each component sits in a texel: RGB: R, G, B, A; NV: U, V of
+     * the chroma texel; packed 4:2:2: Y0, U, Y1, V; others: unused */
+    uint8_t order[4];
     glvf_plane_desc plane[GLVF_MAX_PLANES];
 } glvf_format_desc;
 
 const glvf_format_desc *glvf_format_desc_get(glvf_format f);
-/* Validation without logging; `why` gets a static description on failure. */
-int glvf_image_check(const glvf_context *ctx, const glvf_image *img, char *why,
-                     size_t why_len);
+
+/* An image's format row and plane layouts on a context: resolved once per
+ * upload (by the validation) and passed down to the pool, the uploader and
+ * the frame. */
+typedef struct glvf_image_plan {
+    const glvf_format_desc *desc;
+    int planes;
+    glvf_plane_layout layout[GLVF_MAX_PLANES];
+} glvf_image_plan;
+
+/* Validation without logging; `why` gets a description on failure. Fills
+ * `plan` (may be NULL) when the image is valid. */
+int glvf_image_check(const glvf_context *ctx, const glvf_image *img, glvf_image_plan *plan,
+                     char *why, size_t why_len);
+/* The same, logging the reason through ctx. */
+int glvf_image_validate_plan(glvf_context *ctx, const glvf_image *img, glvf_image_plan *plan);
 
 /* ---- tracker.c: counters, labels and the deferred-release queue --------- */
 typedef struct glvf_deferred {
@@ -106,6 +145,23 @@ bool glvf_tracker_reserve(glvf_context *ctx, size_t extra);
 /* Queues a delete; false (-ENOMEM) only for pushes beyond the reserve. */
 bool glvf_tracker_defer(glvf_context *ctx, glvf_object_kind kind, uint64_t handle,
                         uint64_t bytes);
+/* An object glvf will never delete because it died with its GL context
+ * (abandon): no longer counted live. */
+void glvf_tracker_forget(glvf_context *ctx, glvf_object_kind kind, uint64_t bytes);
+/* Destroy's choice for each object a part still owns: queued for delete
+ * when the GL context is alive (`gl`: the reserve was taken), else
+ * forgotten. */
+void glvf_tracker_release(glvf_context *ctx, glvf_object_kind kind, uint64_t handle,
+                          uint64_t bytes, bool gl);
+/* A live object's size changed (an orphaned buffer re-specified). */
+void glvf_tracker_resized(glvf_context *ctx, glvf_object_kind kind, uint64_t old_bytes,
+                          uint64_t new_bytes);
+/* Abandon: forgets what the queue holds (the GL context took it). */
+void glvf_tracker_forget_queue(glvf_context *ctx);
+/* Objects of `kind` counted live. */
+uint64_t glvf_tracker_live(const glvf_context *ctx, glvf_object_kind kind);
+/* The tracker's part of glvf_stats. */
+void glvf_tracker_get_stats(const glvf_context *ctx, glvf_stats *out);
 /* Deletes up to `max` queued objects (0: all), batched per kind. GL thread,
  * called WITHOUT ctx->lock. Returns the number deleted. */
 int glvf_tracker_drain(glvf_context *ctx, unsigned max);
@@ -169,6 +225,8 @@ typedef struct glvf_pool {
  * while the budget allows; at the budget waits (fence_timeout_ms) for the
  * oldest one the GPU may still read. NULL with *err (-ENOMEM, -EIO,
  * -ETIMEDOUT) on failure, logged. */
+/* The pool's part of glvf_stats. Lock held. */
+void glvf_pool_get_stats(const glvf_context *ctx, glvf_stats *out);
 glvf_pool_tex *glvf_pool_acquire(glvf_context *ctx, const glvf_plane_layout *l,
                                  glvf_format format, int plane, int *err);
 /* Any thread, with ctx->lock held. */
@@ -224,17 +282,20 @@ struct glvf_staging {
     int nsite;
 };
 
+/* The staging ring's part of glvf_stats. Lock held. */
+void glvf_staging_get_stats(const glvf_context *ctx, glvf_stats *out);
 /* Uploads plane data into textures with the context's strategy. GL thread,
  * without lock. Returns 0 or -errno (logged). */
 int glvf_upload_planes(glvf_context *ctx, const glvf_image *img, glvf_pool_tex *const *tex,
-                       const glvf_plane_layout *layouts);
-/* Checks that a region's (possibly producer-edited) image stays inside the
- * region. 0 or -EINVAL with the reason logged. */
-int glvf_staging_check(glvf_context *ctx, const glvf_staging *st);
+                       const glvf_image_plan *plan);
+/* Checks that a region's (possibly producer-edited) image keeps its format
+ * and does not grow; with `plan` (the image validated) also that every
+ * plane stays inside the region. 0 or -EINVAL with the reason logged. */
+int glvf_staging_check(glvf_context *ctx, const glvf_staging *st, const glvf_image_plan *plan);
 /* Uploads from a filled staging region; `keep`: the region stays with its
  * owner, else it ends (returns to the ring). GL thread, without lock. */
 int glvf_staging_upload_region(glvf_context *ctx, glvf_staging *st, glvf_pool_tex *const *tex,
-                               const glvf_plane_layout *layouts, bool keep);
+                               const glvf_image_plan *plan, bool keep);
 /* Retires signalled fences, creates regions asked for. GL thread, no lock. */
 void glvf_staging_service(glvf_context *ctx);
 /* Destroy: queues (gl) or forgets every buffer and fence. Lock held. */
@@ -359,6 +420,17 @@ struct glvf_context {
     glvf_staging *staging_live, *staging_free;
     uint64_t frames_live_count, frames_uploaded, bytes_uploaded;
 };
+
+/* GL errors, bounded (a lost context may report one forever: at most
+ * GLVF_GL_ERRORS are read). Before glvf's own GL work: clears what is
+ * pending; with `where`, an error found is one the application left behind
+ * and is logged (warning) as discarded; NULL: quietly (glvf's own probing,
+ * or a step inside a call that cleared already). GL thread. */
+#define GLVF_GL_ERRORS 16
+void glvf_gl_clear(glvf_context *ctx, const char *where);
+/* After glvf's own GL work: 0, or -ENOMEM (GL_OUT_OF_MEMORY) / -EIO for the
+ * first error, logged with `what`; the rest are read off (bounded). */
+int glvf_gl_check(glvf_context *ctx, const char *what);
 
 /* Entry check for GL-thread functions: valid handle (-EINVAL), owning
  * context current (-EPERM), context not lost (-ENODEV). On success (0) also

@@ -47,6 +47,20 @@ void glvf_log_sink_printf(const glvf_log_sink *sink, glvf_log_level level, const
     va_end(ap);
 }
 
+void glvf_logf_fn(const glvf_context *ctx, glvf_log_level level, const char *fn,
+                  const char *fmt, ...)
+{
+    glvf_log_sink sink = glvf_log_sink_get(ctx);
+    if (!sink.fn || level > sink.level)
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    glvf_log_sink_printf(&sink, level, "%s: %s", fn, msg);
+}
+
 void glvf_logf(const glvf_context *ctx, glvf_log_level level, const char *fmt, ...)
 {
     if (!ctx)

@@ -240,8 +240,7 @@ static glvf_pool_tex *texture_create(glvf_context *ctx, const glvf_plane_layout 
     GladGLContext *gl = &ctx->gl;
     GLint prev_tex = 0;
     gl->GetIntegerv(GL_TEXTURE_BINDING_2D, &prev_tex);
-    while (gl->GetError() != GL_NO_ERROR) {
-    }
+    glvf_gl_clear(ctx, NULL);
     gl->GenTextures(1, &t->name);
     if (!t->name) {
         LOG_E(ctx, "texture pool: glGenTextures failed (0x%x)", gl->GetError());
@@ -507,7 +506,7 @@ void glvf_pool_collect(glvf_context *ctx)
 int glvf_context_set_budget(glvf_context *ctx, size_t pool_budget_bytes,
                             size_t staging_budget_bytes)
 {
-    if (!glvf_ctx_valid(ctx, "glvf_context_set_budget"))
+    if (!glvf_ctx_valid(ctx, __func__))
         return -EINVAL;
     pthread_mutex_lock(&ctx->lock);
     bool dead = ctx->dead;
@@ -527,7 +526,7 @@ int glvf_context_set_budget(glvf_context *ctx, size_t pool_budget_bytes,
 
 int glvf_context_purge(glvf_context *ctx, unsigned unused_for_ms, size_t down_to_bytes)
 {
-    if (!glvf_ctx_valid(ctx, "glvf_context_purge"))
+    if (!glvf_ctx_valid(ctx, __func__))
         return -EINVAL;
     pthread_mutex_lock(&ctx->lock);
     bool dead = ctx->dead;
@@ -562,23 +561,28 @@ void glvf_pool_destroy(glvf_context *ctx, bool gl)
     glvf_pool_tex *t = p->all;
     while (t) {
         glvf_pool_tex *next = t->all_next;
-        if (gl) {
-            glvf_tracker_defer(ctx, GLVF_OBJECT_TEXTURE, t->name, t->bytes);
-        } else {
-            ctx->tracker.kinds[GLVF_OBJECT_TEXTURE].live--;
-            ctx->tracker.kinds[GLVF_OBJECT_TEXTURE].live_bytes -= t->bytes;
-        }
+        glvf_tracker_release(ctx, GLVF_OBJECT_TEXTURE, t->name, t->bytes, gl);
         glvf_free(t);
         t = next;
     }
     for (size_t i = 0; i < p->fence_count; i++) {
         GLsync sync = p->fences[(p->fence_head + i) % GLVF_POOL_FENCES].sync;
-        if (gl)
-            glvf_tracker_defer(ctx, GLVF_OBJECT_SYNC, (uint64_t)(uintptr_t)sync, 0);
-        else
-            ctx->tracker.kinds[GLVF_OBJECT_SYNC].live--;
+        glvf_tracker_release(ctx, GLVF_OBJECT_SYNC, (uint64_t)(uintptr_t)sync, 0, gl);
     }
     p->fence_head = p->fence_count = 0;
     p->all = p->lru_head = p->lru_tail = NULL;
     p->bytes = p->cached_bytes = p->cached = 0;
+}
+
+void glvf_pool_get_stats(const glvf_context *ctx, glvf_stats *out)
+{
+    const glvf_pool *p = &ctx->pool;
+    out->pool_bytes = p->bytes;
+    out->pool_cached_bytes = p->cached_bytes;
+    out->pool_cached_textures = p->cached;
+    out->pool_hits = p->hits;
+    out->pool_misses = p->misses;
+    out->pool_evictions = p->evictions;
+    out->pool_busy_skips = p->busy_skips;
+    out->pool_fence_waits = p->fence_waits;
 }

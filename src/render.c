@@ -21,12 +21,18 @@
 #include <stdio.h>
 #include <string.h>
 
-enum layout { L_RGB, L_GRAY, L_PLANAR, L_NV, L_PACKED422, L_COUNT };
-static const char *layout_defines[L_COUNT] = {
-    "#define LAYOUT_RGB 1\n",    "#define LAYOUT_GRAY 1\n",       "#define LAYOUT_PLANAR 1\n",
-    "#define LAYOUT_NV 1\n",     "#define LAYOUT_PACKED422 1\n",
+static const char *layout_defines[GLVF_LAYOUT_COUNT] = {
+    [GLVF_LAYOUT_RGB] = "#define LAYOUT_RGB 1\n",
+    [GLVF_LAYOUT_GRAY] = "#define LAYOUT_GRAY 1\n",
+    [GLVF_LAYOUT_PLANAR] = "#define LAYOUT_PLANAR 1\n",
+    [GLVF_LAYOUT_NV] = "#define LAYOUT_NV 1\n",
+    [GLVF_LAYOUT_PACKED422] = "#define LAYOUT_PACKED422 1\n",
 };
-#define VARIANTS (L_COUNT * 8)
+static const char *layout_names[GLVF_LAYOUT_COUNT] = {
+    [GLVF_LAYOUT_RGB] = "rgb",       [GLVF_LAYOUT_GRAY] = "gray", [GLVF_LAYOUT_PLANAR] = "planar",
+    [GLVF_LAYOUT_NV] = "nv",         [GLVF_LAYOUT_PACKED422] = "packed422",
+};
+#define VARIANTS (GLVF_LAYOUT_COUNT * 8)
 
 /* Colour variants: 0 is BT.709 SDR (no linearisation); then SDR with other
  * primaries, PQ and HLG, each per gamut map (x2), the HDR ones per tone
@@ -94,33 +100,11 @@ void glvf_testing_break_shaders(const char *glsl)
 
 /* ---- programs ----------------------------------------------------------- */
 
-static enum layout format_layout(glvf_format f)
+static int variant_index(const glvf_context *ctx, const glvf_format_desc *d, glvf_scaler scaler)
 {
-    switch (f) {
-    case GLVF_FORMAT_RGBA8:
-    case GLVF_FORMAT_BGRA8:
-    case GLVF_FORMAT_RGBX8:
-    case GLVF_FORMAT_BGRX8:
-    case GLVF_FORMAT_RGB24: return L_RGB;
-    case GLVF_FORMAT_GRAY8:
-    case GLVF_FORMAT_GRAY16: return L_GRAY;
-    case GLVF_FORMAT_NV12:
-    case GLVF_FORMAT_NV21:
-    case GLVF_FORMAT_P010:
-    case GLVF_FORMAT_P016: return L_NV;
-    case GLVF_FORMAT_YUYV422:
-    case GLVF_FORMAT_UYVY422: return L_PACKED422;
-    default: return L_PLANAR;
-    }
-}
-
-static int variant_index(const glvf_context *ctx, glvf_format f, glvf_scaler scaler)
-{
-    const glvf_format_desc *d = glvf_format_desc_get(f);
     bool pair16 = d->plane[0].bytes_per_comp == 2 && !ctx->caps.texture_norm16;
     bool alpha_plane = d->planes == 4;
-    return (int)format_layout(f) * 8 + (scaler == GLVF_SCALER_BICUBIC) * 4 + pair16 * 2 +
-           alpha_plane;
+    return (int)d->layout * 8 + (scaler == GLVF_SCALER_BICUBIC) * 4 + pair16 * 2 + alpha_plane;
 }
 
 /* Why a program could not be built: resources (glCreate* failed, out of
@@ -170,7 +154,6 @@ static enum build_result build_program(glvf_context *ctx, int v, int ci, glvf_pr
     snprintf(defines, sizeof defines, "%s%s%s%s%s", layout_defines[v / 8],
              (v & 4) ? "#define BICUBIC 1\n" : "", (v & 2) ? "#define PAIR16 1\n" : "",
              (v & 1) ? "#define ALPHA_PLANE 1\n" : "", cdefines);
-    static const char *layout_names[L_COUNT] = { "rgb", "gray", "planar", "nv", "packed422" };
     char variant[112];
     snprintf(variant, sizeof variant, "%s %s%s%s%s", layout_names[v / 8],
              (v & 4) ? "bicubic" : "bilinear", (v & 2) ? " pair16" : "",
@@ -319,19 +302,13 @@ void glvf_render_destroy(glvf_context *ctx, bool gl)
         for (int v = 0; progs && v < VARIANTS; v++) {
             if (!progs[v].program)
                 continue;
-            if (gl)
-                glvf_tracker_defer(ctx, GLVF_OBJECT_PROGRAM, progs[v].program, 0);
-            else
-                ctx->tracker.kinds[GLVF_OBJECT_PROGRAM].live--;
+            glvf_tracker_release(ctx, GLVF_OBJECT_PROGRAM, progs[v].program, 0, gl);
         }
         if (ci)
             glvf_free(progs);
     }
     if (r->vao) {
-        if (gl)
-            glvf_tracker_defer(ctx, GLVF_OBJECT_VERTEX_ARRAY, r->vao, 0);
-        else
-            ctx->tracker.kinds[GLVF_OBJECT_VERTEX_ARRAY].live--;
+        glvf_tracker_release(ctx, GLVF_OBJECT_VERTEX_ARRAY, r->vao, 0, gl);
     }
     glvf_free(r);
     ctx->render = NULL;
@@ -339,16 +316,17 @@ void glvf_render_destroy(glvf_context *ctx, bool gl)
 
 int glvf_render_prepare(glvf_context *ctx, glvf_format format)
 {
-    int r = glvf_ctx_enter(ctx, "glvf_render_prepare");
+    int r = glvf_ctx_enter(ctx, __func__);
     if (r < 0)
         return r;
-    if (!glvf_format_desc_get(format)) {
-        LOG_E(ctx, "glvf_render_prepare: invalid format %d", (int)format);
+    const glvf_format_desc *d = glvf_format_desc_get(format);
+    if (!d) {
+        LOGF_E(ctx, "invalid format %d", (int)format);
         return -EINVAL;
     }
     for (int s = 0; s < 2; s++)
-        if (!get_program(ctx, variant_index(ctx, format, (glvf_scaler)s), 0))
-            return glvf_ctx_check_lost(ctx, "glvf_render_prepare") ? -ENODEV : -EIO;
+        if (!get_program(ctx, variant_index(ctx, d, (glvf_scaler)s), 0))
+            return glvf_ctx_check_lost(ctx, __func__) ? -ENODEV : -EIO;
     return 0;
 }
 
@@ -378,36 +356,35 @@ static glvf_matrix default_matrix(const glvf_image *img)
     return img->width >= 1280 || img->height > 576 ? GLVF_MATRIX_BT709 : GLVF_MATRIX_BT601;
 }
 
-static void colour_transform(const glvf_frame *f, const glvf_render_params *p, colour_xform *x)
+static void colour_transform(const glvf_frame *f, const glvf_format_desc *d,
+                             const glvf_render_params *p, colour_xform *x)
 {
     const glvf_image *img = &f->image;
-    const glvf_format_desc *d = glvf_format_desc_get(img->format);
     int depth = d->depth;
     double cmax = d->plane[0].bytes_per_comp == 2 ? 65535.0 : 255.0;
     double k = cmax / (double)(1 << d->shift); /* fetched value -> stored integer */
     double maxv = (double)((1 << depth) - 1);
     double s = (double)(1 << (depth - 8));
     glvf_range range = p->range ? p->range : img->color.range;
-    enum layout lay = format_layout(img->format);
-    static const double I[3][3] = { { 1, 0, 0 }, { 0, 1, 0 }, { 0, 0, 1 } };
     x->ascale = 0;
 
-    if (lay == L_RGB || lay == L_GRAY) {
+    if (d->layout == GLVF_LAYOUT_RGB || d->layout == GLVF_LAYOUT_GRAY) {
         /* RGB and gray: full range unless said otherwise */
         double a = range == GLVF_RANGE_LIMITED ? k / (219.0 * s) : k / maxv;
         double b = range == GLVF_RANGE_LIMITED ? -16.0 / 219.0 : 0.0;
         double av[3] = { a, a, a }, bv[3] = { b, b, b };
-        if (lay == L_GRAY) {
+        if (d->layout == GLVF_LAYOUT_GRAY) {
             static const double G[3][3] = { { 1, 0, 0 }, { 1, 0, 0 }, { 1, 0, 0 } };
             set_colour(x, G, av, bv);
-        } else if (img->format == GLVF_FORMAT_BGRA8 || img->format == GLVF_FORMAT_BGRX8) {
-            static const double S[3][3] = { { 0, 0, 1 }, { 0, 1, 0 }, { 1, 0, 0 } };
-            set_colour(x, S, av, bv);
         } else {
-            set_colour(x, I, av, bv);
+            /* output channel r reads texel channel order[r] */
+            double S[3][3] = { { 0 } };
+            for (int r = 0; r < 3; r++)
+                S[r][d->order[r]] = 1;
+            set_colour(x, S, av, bv);
         }
-        if (img->format == GLVF_FORMAT_RGBA8 || img->format == GLVF_FORMAT_BGRA8)
-            x->ascale = 1.0f;
+        if (d->alpha)
+            x->ascale = 1.0f; /* the shader reads alpha from the texel's .a */
         return;
     }
 
@@ -573,12 +550,12 @@ static int render_frame(glvf_context *ctx, const glvf_frame *frame,
 int glvf_render(glvf_context *ctx, const glvf_frame *frame, const glvf_render_params *params)
 {
     static const glvf_render_params defaults;
-    int r = glvf_ctx_enter(ctx, "glvf_render");
+    int r = glvf_ctx_enter(ctx, __func__);
     if (r < 0)
         return r;
     r = render_frame(ctx, frame, params ? params : &defaults);
     /* a graphics reset shows up as GL errors and failed object creation */
-    if (r == -EIO && glvf_ctx_check_lost(ctx, "glvf_render"))
+    if (r == -EIO && glvf_ctx_check_lost(ctx, __func__))
         r = -ENODEV;
     return r;
 }
@@ -587,11 +564,11 @@ static int render_frame(glvf_context *ctx, const glvf_frame *frame,
                         const glvf_render_params *p)
 {
     if (!frame || frame->magic != FRAME_MAGIC) {
-        LOG_E(ctx, "glvf_render: not a live frame");
+        LOGF_E(ctx, "not a live frame");
         return -EINVAL;
     }
     if (frame->ctx != ctx) {
-        LOG_E(ctx, "glvf_render: frame %p belongs to another glvf context", (const void *)frame);
+        LOGF_E(ctx, "frame %p belongs to another glvf context", (const void *)frame);
         return -EINVAL;
     }
     if ((unsigned)p->scaler > GLVF_SCALER_BICUBIC || p->rotation % 90 != 0 ||
@@ -600,7 +577,7 @@ static int render_frame(glvf_context *ctx, const glvf_frame *frame,
         p->target.width < 0 || p->target.height < 0 ||
         (long long)p->target.x + p->target.width > INT_MAX ||
         (long long)p->target.y + p->target.height > INT_MAX) {
-        LOG_E(ctx, "glvf_render: invalid parameters (scaler %d, rotation %d, target %d,%d "
+        LOGF_E(ctx, "invalid parameters (scaler %d, rotation %d, target %d,%d "
                    "%dx%d, tone_map %d, gamut_map %d)",
               (int)p->scaler, p->rotation, p->target.x, p->target.y, p->target.width,
               p->target.height, (int)p->tone_map, (int)p->gamut_map);
@@ -611,7 +588,7 @@ static int render_frame(glvf_context *ctx, const glvf_frame *frame,
     if (status != GL_FRAMEBUFFER_COMPLETE) {
         GLint fb = 0;
         gl->GetIntegerv(GL_DRAW_FRAMEBUFFER_BINDING, &fb);
-        LOG_E(ctx, "glvf_render: the draw framebuffer (%d) is not complete (0x%x)", fb, status);
+        LOGF_E(ctx, "the draw framebuffer (%d) is not complete (0x%x)", fb, status);
         return -EIO;
     }
     const glvf_image *img = &frame->image;
@@ -619,14 +596,14 @@ static int render_frame(glvf_context *ctx, const glvf_frame *frame,
         return -EIO;
     glvf_colour_plan plan;
     glvf_colour_plan_make(ctx, &ctx->render->colour_log, img, p, &plan);
+    const glvf_format_desc *d = glvf_format_desc_get(img->format);
     glvf_program *prog =
-        get_program(ctx, variant_index(ctx, img->format, p->scaler), colour_index(&plan));
+        get_program(ctx, variant_index(ctx, d, p->scaler), colour_index(&plan));
     if (!prog)
         return -EIO;
 
     saved_state st;
-    while (gl->GetError() != GL_NO_ERROR) {
-    }
+    glvf_gl_clear(ctx, "glvf_render");
     state_save(ctx, &st);
 
     glvf_rect t = p->target;
@@ -635,7 +612,7 @@ static int render_frame(glvf_context *ctx, const glvf_frame *frame,
     if (t.width < 0 || t.height < 0 || (long long)t.x + t.width > INT_MAX ||
         (long long)t.y + t.height > INT_MAX) {
         state_restore(ctx, &st);
-        LOG_E(ctx, "glvf_render: the viewport %d,%d %dx%d is out of range", t.x, t.y, t.width,
+        LOGF_E(ctx, "the viewport %d,%d %dx%d is out of range", t.x, t.y, t.width,
               t.height);
         return -EINVAL;
     }
@@ -670,15 +647,13 @@ static int render_frame(glvf_context *ctx, const glvf_frame *frame,
             transform[c * 3 + r] = (float)inv.a[r][c];
 
     colour_xform cx;
-    colour_transform(frame, p, &cx);
+    colour_transform(frame, d, p, &cx);
 
-    const glvf_format_desc *d = glvf_format_desc_get(img->format);
-    enum layout lay = format_layout(img->format);
     float csub[2] = { 1, 1 }, coff[2] = { 0, 0 };
-    if (lay == L_PLANAR || lay == L_NV) {
+    if (d->layout == GLVF_LAYOUT_PLANAR || d->layout == GLVF_LAYOUT_NV) {
         csub[0] = (float)(1 << d->plane[1].sub_x);
         csub[1] = (float)(1 << d->plane[1].sub_y);
-    } else if (lay == L_PACKED422) {
+    } else if (d->layout == GLVF_LAYOUT_PACKED422) {
         csub[0] = 2;
     }
     glvf_chroma_location loc = p->chroma_location ? p->chroma_location
@@ -722,27 +697,25 @@ static int render_frame(glvf_context *ctx, const glvf_frame *frame,
     gl->UniformMatrix3fv(prog->u_m, 1, GL_FALSE, cx.m);
     gl->Uniform3f(prog->u_off, cx.off[0], cx.off[1], cx.off[2]);
     gl->Uniform1f(prog->u_ascale, cx.ascale);
-    gl->Uniform1i(prog->u_swap, img->format == GLVF_FORMAT_NV21);
+    gl->Uniform1i(prog->u_swap, d->layout == GLVF_LAYOUT_NV && d->order[0] == 1);
     if (plan.path != GLVF_COLOUR_NONE) {
         gl->UniformMatrix3fv(prog->u_gamut, 1, GL_FALSE, plan.gamut);
         gl->Uniform2f(prog->u_lin, plan.lin[0], plan.lin[1]);
         gl->Uniform4f(prog->u_tm, plan.tm[0], plan.tm[1], plan.tm[2], plan.tm[3]);
     }
-    if (lay == L_PACKED422) {
-        /* channel positions of Y0, U, Y1, V in a texel */
-        static const float yuyv[4][4] = { { 1, 0, 0, 0 }, { 0, 1, 0, 0 }, { 0, 0, 1, 0 },
-                                          { 0, 0, 0, 1 } };
-        static const float uyvy[4][4] = { { 0, 1, 0, 0 }, { 1, 0, 0, 0 }, { 0, 0, 0, 1 },
-                                          { 0, 0, 1, 0 } };
-        const float(*sel)[4] = img->format == GLVF_FORMAT_YUYV422 ? yuyv : uyvy;
-        for (int i = 0; i < 4; i++)
-            gl->Uniform4fv(prog->u_sel[i], 1, sel[i]);
+    if (d->layout == GLVF_LAYOUT_PACKED422) {
+        /* which channel of a texel holds Y0, U, Y1, V */
+        for (int i = 0; i < 4; i++) {
+            float sel[4] = { 0, 0, 0, 0 };
+            sel[d->order[i]] = 1;
+            gl->Uniform4fv(prog->u_sel[i], 1, sel);
+        }
     }
     gl->DrawArrays(GL_TRIANGLE_STRIP, 0, 4);
     GLenum err = gl->GetError();
     state_restore(ctx, &st);
     if (err != GL_NO_ERROR) {
-        LOG_E(ctx, "glvf_render: GL error 0x%x while drawing", err);
+        LOGF_E(ctx, "GL error 0x%x while drawing", err);
         return -EIO;
     }
     return 0;

@@ -269,8 +269,7 @@ static glvf_slot *slot_create_gl(glvf_context *ctx, size_t size)
 
     GLint prev = 0;
     gl->GetIntegerv(GL_PIXEL_UNPACK_BUFFER_BINDING, &prev);
-    while (gl->GetError() != GL_NO_ERROR) {
-    }
+    glvf_gl_clear(ctx, NULL);
     GLuint buf = 0;
     gl->GenBuffers(1, &buf);
     void *map = NULL;
@@ -635,8 +634,7 @@ static int upload_orphan(glvf_context *ctx, const glvf_image *img, glvf_pool_tex
         glvf_tracker_created(ctx, GLVF_OBJECT_BUFFER, 0);
         pthread_mutex_unlock(&ctx->lock);
     }
-    while (gl->GetError() != GL_NO_ERROR) {
-    }
+    glvf_gl_clear(ctx, NULL);
     gl->BindBuffer(GL_PIXEL_UNPACK_BUFFER, r->orphan_buffer);
     size_t size = total > r->orphan_size ? total : r->orphan_size;
     gl->BufferData(GL_PIXEL_UNPACK_BUFFER, (GLsizeiptr)size, NULL, GL_STREAM_DRAW);
@@ -653,8 +651,7 @@ static int upload_orphan(glvf_context *ctx, const glvf_image *img, glvf_pool_tex
     }
     if (size != r->orphan_size) {
         pthread_mutex_lock(&ctx->lock);
-        glvf_object_stats *s = &ctx->tracker.kinds[GLVF_OBJECT_BUFFER];
-        s->live_bytes = s->live_bytes - r->orphan_size + size;
+        glvf_tracker_resized(ctx, GLVF_OBJECT_BUFFER, r->orphan_size, size);
         r->bytes = r->bytes - r->orphan_size + size;
         pthread_mutex_unlock(&ctx->lock);
         r->orphan_size = size;
@@ -685,24 +682,13 @@ static int upload_persistent(glvf_context *ctx, const glvf_image *img,
     return slot_fence(ctx, s);
 }
 
-static int check_gl_error(glvf_context *ctx, const char *what)
-{
-    GLenum e = ctx->gl.GetError();
-    if (e == GL_NO_ERROR)
-        return 0;
-    while (ctx->gl.GetError() != GL_NO_ERROR) {
-    }
-    LOG_E(ctx, "%s: GL error 0x%x", what, e);
-    return e == GL_OUT_OF_MEMORY ? -ENOMEM : -EIO;
-}
-
 int glvf_upload_planes(glvf_context *ctx, const glvf_image *img, glvf_pool_tex *const *tex,
-                       const glvf_plane_layout *layouts)
+                       const glvf_image_plan *plan)
 {
-    int planes = glvf_format_planes(img->format);
+    int planes = plan->planes;
+    const glvf_plane_layout *layouts = plan->layout;
     unpack_state st;
-    while (ctx->gl.GetError() != GL_NO_ERROR) {
-    }
+    glvf_gl_clear(ctx, "glvf_upload");
     unpack_save(ctx, &st);
     int r;
     switch (ctx->strategy) {
@@ -712,7 +698,7 @@ int glvf_upload_planes(glvf_context *ctx, const glvf_image *img, glvf_pool_tex *
         break;
     default: r = upload_client(ctx, img, tex, layouts, planes); break;
     }
-    int e = check_gl_error(ctx, "upload");
+    int e = glvf_gl_check(ctx, "upload");
     unpack_restore(ctx, &st);
     return r ? r : e;
 }
@@ -740,18 +726,18 @@ glvf_staging *glvf_staging_acquire(glvf_context *ctx, glvf_format format, int wi
     int dummy;
     if (!err)
         err = &dummy;
-    if (!glvf_ctx_valid(ctx, "glvf_staging_acquire")) {
+    if (!glvf_ctx_valid(ctx, __func__)) {
         *err = -EINVAL;
         return NULL;
     }
     if (atomic_load_explicit(&ctx->lost, memory_order_acquire)) {
-        LOG_E(ctx, "glvf_staging_acquire: the GL context was lost (graphics reset)");
+        LOGF_E(ctx, "the GL context was lost (graphics reset)");
         *err = -ENODEV;
         return NULL;
     }
     size_t offsets[GLVF_MAX_PLANES], total;
     ptrdiff_t strides[GLVF_MAX_PLANES];
-    if ((*err = region_request(ctx, "glvf_staging_acquire", format, width, height, align,
+    if ((*err = region_request(ctx, __func__, format, width, height, align,
                                offsets, strides, &total)) < 0)
         return NULL;
     bool gpu = ring_persistent(ctx);
@@ -788,7 +774,7 @@ glvf_staging *glvf_staging_acquire(glvf_context *ctx, glvf_format format, int wi
         return NULL;
     }
     if (!s && !(s = slot_create_cpu(ctx, total))) {
-        LOG_E(ctx, "glvf_staging_acquire: no memory for a %zu-byte region within the "
+        LOGF_E(ctx, "no memory for a %zu-byte region within the "
                    "staging budget",
               total);
         *err = -ENOMEM;
@@ -797,7 +783,7 @@ glvf_staging *glvf_staging_acquire(glvf_context *ctx, glvf_format format, int wi
     glvf_staging *st = region_alloc(ctx);
     if (!st) {
         slot_release(ctx, s);
-        LOG_E(ctx, "glvf_staging_acquire: out of memory");
+        LOGF_E(ctx, "out of memory");
         *err = -ENOMEM;
         return NULL;
     }
@@ -895,7 +881,7 @@ void glvf_staging_release(glvf_staging **pst)
         glvf_ctx_free(ctx);
 }
 
-int glvf_staging_check(glvf_context *ctx, const glvf_staging *st)
+int glvf_staging_check(glvf_context *ctx, const glvf_staging *st, const glvf_image_plan *plan)
 {
     const glvf_image *img = &st->image;
     const glvf_slot *s = &ctx->ring.slots[st->slot];
@@ -907,9 +893,8 @@ int glvf_staging_check(glvf_context *ctx, const glvf_staging *st)
               st->width, st->height, glvf_format_name(st->format));
         return -EINVAL;
     }
-    for (int i = 0; i < glvf_format_planes(img->format); i++) {
-        glvf_plane_layout l;
-        glvf_plane_layout_get(ctx, img->format, img->width, img->height, i, &l);
+    for (int i = 0; plan && i < plan->planes; i++) {
+        const glvf_plane_layout l = plan->layout[i];
         const uint8_t *p = img->planes[i].data;
         ptrdiff_t stride = img->planes[i].stride;
         size_t need = stride > 0 ? (size_t)stride * (size_t)(l.height - 1) + (size_t)l.row_bytes
@@ -926,13 +911,13 @@ int glvf_staging_check(glvf_context *ctx, const glvf_staging *st)
 }
 
 int glvf_staging_upload_region(glvf_context *ctx, glvf_staging *st, glvf_pool_tex *const *tex,
-                               const glvf_plane_layout *layouts, bool keep)
+                               const glvf_image_plan *plan, bool keep)
 {
-    int planes = glvf_format_planes(st->image.format);
+    int planes = plan->planes;
+    const glvf_plane_layout *layouts = plan->layout;
     glvf_slot *s = &ctx->ring.slots[st->slot];
     unpack_state us;
-    while (ctx->gl.GetError() != GL_NO_ERROR) {
-    }
+    glvf_gl_clear(ctx, "glvf_staging_upload");
     unpack_save(ctx, &us);
     size_t offsets[GLVF_MAX_PLANES];
     ptrdiff_t strides[GLVF_MAX_PLANES];
@@ -947,7 +932,7 @@ int glvf_staging_upload_region(glvf_context *ctx, glvf_staging *st, glvf_pool_te
         for (int i = 0; i < planes; i++)
             tex_sub_image(ctx, tex[i]->name, &layouts[i], s->map + offsets[i], strides[i]);
     }
-    int e = check_gl_error(ctx, "staging upload");
+    int e = glvf_gl_check(ctx, "staging upload");
     unpack_restore(ctx, &us);
     int r = 0;
     if (s->buffer) {
@@ -981,17 +966,17 @@ int glvf_staging_upload_region(glvf_context *ctx, glvf_staging *st, glvf_pool_te
 int glvf_staging_reserve(glvf_context *ctx, glvf_format format, int width, int height,
                          int align, int count)
 {
-    int r = glvf_ctx_enter(ctx, "glvf_staging_reserve");
+    int r = glvf_ctx_enter(ctx, __func__);
     if (r < 0)
         return r;
     size_t offsets[GLVF_MAX_PLANES], total;
     ptrdiff_t strides[GLVF_MAX_PLANES];
-    r = region_request(ctx, "glvf_staging_reserve", format, width, height, align, offsets,
+    r = region_request(ctx, __func__, format, width, height, align, offsets,
                        strides, &total);
     if (r < 0)
         return r;
     if (count < 0 || count > MAX_SLOTS) {
-        LOG_E(ctx, "glvf_staging_reserve: count %d is not in [0, %d]", count, MAX_SLOTS);
+        LOGF_E(ctx, "count %d is not in [0, %d]", count, MAX_SLOTS);
         return -EINVAL;
     }
     bool gpu = ring_persistent(ctx);
@@ -1006,10 +991,10 @@ int glvf_staging_reserve(glvf_context *ctx, glvf_format format, int width, int h
     for (; have < count; have++) {
         glvf_slot *s = gpu ? slot_create_gl(ctx, total) : slot_create_cpu(ctx, total);
         if (!s) {
-            LOG_E(ctx, "glvf_staging_reserve: could not create region %d of %d (%zu bytes, "
+            LOGF_E(ctx, "could not create region %d of %d (%zu bytes, "
                        "budget %zu)",
                   have + 1, count, total, ctx->staging_budget);
-            return glvf_ctx_check_lost(ctx, "glvf_staging_reserve") ? -ENODEV : -ENOMEM;
+            return glvf_ctx_check_lost(ctx, __func__) ? -ENODEV : -ENOMEM;
         }
         slot_release(ctx, s);
     }
@@ -1063,18 +1048,10 @@ void glvf_staging_destroy(glvf_context *ctx, bool gl)
         if (!s->size)
             continue;
         if (s->fence) {
-            if (gl)
-                glvf_tracker_defer(ctx, GLVF_OBJECT_SYNC, (uint64_t)(uintptr_t)s->fence, 0);
-            else
-                ctx->tracker.kinds[GLVF_OBJECT_SYNC].live--;
+            glvf_tracker_release(ctx, GLVF_OBJECT_SYNC, (uint64_t)(uintptr_t)s->fence, 0, gl);
         }
         if (s->buffer) {
-            if (gl) {
-                glvf_tracker_defer(ctx, GLVF_OBJECT_BUFFER, s->buffer, s->size);
-            } else {
-                ctx->tracker.kinds[GLVF_OBJECT_BUFFER].live--;
-                ctx->tracker.kinds[GLVF_OBJECT_BUFFER].live_bytes -= s->size;
-            }
+            glvf_tracker_release(ctx, GLVF_OBJECT_BUFFER, s->buffer, s->size, gl);
         } else if (s->state != SLOT_ACQUIRED) {
             glvf_free(s->map);
         }
@@ -1082,12 +1059,7 @@ void glvf_staging_destroy(glvf_context *ctx, bool gl)
          * until it cancels the region (then freed with the orphan). */
     }
     if (r->orphan_buffer) {
-        if (gl) {
-            glvf_tracker_defer(ctx, GLVF_OBJECT_BUFFER, r->orphan_buffer, r->orphan_size);
-        } else {
-            ctx->tracker.kinds[GLVF_OBJECT_BUFFER].live--;
-            ctx->tracker.kinds[GLVF_OBJECT_BUFFER].live_bytes -= r->orphan_size;
-        }
+        glvf_tracker_release(ctx, GLVF_OBJECT_BUFFER, r->orphan_buffer, r->orphan_size, gl);
         r->orphan_buffer = 0;
     }
     while (ctx->staging_free) {
@@ -1136,8 +1108,7 @@ void glvf_staging_probe_reads(glvf_context *ctx)
     GLint prev = 0;
     GLuint buf = 0;
     void *map = NULL;
-    while (gl->GetError() != GL_NO_ERROR) {
-    }
+    glvf_gl_clear(ctx, NULL);
     if (heap) {
         gl->GetIntegerv(GL_PIXEL_UNPACK_BUFFER_BINDING, &prev);
         gl->GenBuffers(1, &buf);
@@ -1175,8 +1146,7 @@ void glvf_staging_probe_reads(glvf_context *ctx)
     }
     if (buf)
         gl->DeleteBuffers(1, &buf); /* also unmaps */
-    while (gl->GetError() != GL_NO_ERROR) {
-    }
+    glvf_gl_clear(ctx, NULL);
     glvf_free(heap);
     if (!map) {
         LOG_E(ctx, "staging: the mapped-read probe failed (%s); direct rendering (auto) "
@@ -1242,4 +1212,19 @@ size_t glvf_staging_free_bytes_locked(const glvf_context *ctx)
         if (ctx->ring.slots[i].size && ctx->ring.slots[i].state == SLOT_FREE)
             n += ctx->ring.slots[i].size;
     return n;
+}
+
+void glvf_staging_get_stats(const glvf_context *ctx, glvf_stats *out)
+{
+    const glvf_staging_ring *r = &ctx->ring;
+    out->staging_slots = 0;
+    for (size_t i = 0; r->slots && i < r->count; i++)
+        out->staging_slots += r->slots[i].size != 0; /* entries can be empty */
+    out->staging_bytes = r->bytes;
+    out->staging_waits = r->waits;
+    out->staging_live = r->live;
+    out->zero_copy_submits = r->zero_copy;
+    out->staging_read_mapped_mbps = r->read_mapped_mbps;
+    out->staging_read_heap_mbps = r->read_heap_mbps;
+    out->staging_reads_fast = r->reads_fast;
 }

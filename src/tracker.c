@@ -81,12 +81,57 @@ bool glvf_tracker_defer(glvf_context *ctx, glvf_object_kind kind, uint64_t handl
     return true;
 }
 
+void glvf_tracker_forget(glvf_context *ctx, glvf_object_kind kind, uint64_t bytes)
+{
+    glvf_object_stats *s = &ctx->tracker.kinds[kind];
+    s->live--;
+    s->live_bytes -= bytes;
+}
+
+void glvf_tracker_release(glvf_context *ctx, glvf_object_kind kind, uint64_t handle,
+                          uint64_t bytes, bool gl)
+{
+    if (gl)
+        glvf_tracker_defer(ctx, kind, handle, bytes);
+    else
+        glvf_tracker_forget(ctx, kind, bytes);
+}
+
+void glvf_tracker_resized(glvf_context *ctx, glvf_object_kind kind, uint64_t old_bytes,
+                          uint64_t new_bytes)
+{
+    glvf_object_stats *s = &ctx->tracker.kinds[kind];
+    s->live_bytes = s->live_bytes - old_bytes + new_bytes;
+}
+
+void glvf_tracker_forget_queue(glvf_context *ctx)
+{
+    glvf_tracker *t = &ctx->tracker;
+    for (size_t i = 0; i < t->queue_len; i++)
+        glvf_tracker_forget(ctx, (glvf_object_kind)t->queue[i].kind, t->queue[i].bytes);
+    t->queue_len = 0;
+}
+
+uint64_t glvf_tracker_live(const glvf_context *ctx, glvf_object_kind kind)
+{
+    return ctx->tracker.kinds[kind].live;
+}
+
+void glvf_tracker_get_stats(const glvf_context *ctx, glvf_stats *out)
+{
+    const glvf_tracker *t = &ctx->tracker;
+    memcpy(out->objects, t->kinds, sizeof out->objects);
+    out->deferred_pending = t->queue_len;
+    out->deferred_total = t->deferred_total;
+    out->collects = t->collects;
+}
+
 int glvf_context_defer_delete(glvf_context *ctx, glvf_object_kind kind, uint64_t handle)
 {
-    if (!glvf_ctx_valid(ctx, "glvf_context_defer_delete"))
+    if (!glvf_ctx_valid(ctx, __func__))
         return -EINVAL;
     if ((unsigned)kind >= GLVF_OBJECT_KIND_COUNT || handle == 0) {
-        LOG_E(ctx, "glvf_context_defer_delete: invalid kind %d or handle 0", (int)kind);
+        LOGF_E(ctx, "invalid kind %d or handle 0", (int)kind);
         return -EINVAL;
     }
     pthread_mutex_lock(&ctx->lock);
@@ -102,7 +147,7 @@ int glvf_context_defer_delete(glvf_context *ctx, glvf_object_kind kind, uint64_t
     }
     pthread_mutex_unlock(&ctx->lock);
     if (r == -ENOMEM)
-        LOG_E(ctx, "glvf_context_defer_delete: out of memory queueing %s %llu",
+        LOGF_E(ctx, "out of memory queueing %s %llu",
               glvf_object_kind_name(kind), (unsigned long long)handle);
     return r;
 }

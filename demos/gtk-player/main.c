@@ -34,12 +34,17 @@
 static player_options opts;
 static char **file_args;
 static player_window *the_window;
+static player_wall *the_wall;
 
 static void on_activate(GApplication *app, gpointer data)
 {
     (void)data;
-    if (the_window) {
+    if (the_window || the_wall) {
         gtk_window_present(gtk_application_get_active_window(GTK_APPLICATION(app)));
+        return;
+    }
+    if (opts.wall) {
+        the_wall = player_wall_new(GTK_APPLICATION(app), &opts, (const char *const *)file_args);
         return;
     }
     the_window = player_window_new(GTK_APPLICATION(app), &opts, (const char *const *)file_args);
@@ -152,6 +157,43 @@ static void print_benchmark(const player_stats *s)
            s->output);
 }
 
+static void print_wall_stats(const player_wall_stats *s, const GlvfGtk4Totals *t, bool ended)
+{
+    /* one line per tile (keys repeat across lines: read them per line) */
+    uint64_t min_presented = UINT64_MAX;
+    guint failed = 0;
+    for (guint i = 0; i < s->tiles; i++) {
+        const player_wall_tile_stats *ts = &s->tile[i];
+        printf("tile=%u presented=%llu dropped=%llu late=%llu replaced=%llu painted=%llu "
+               "decoded=%llu "
+               "upload_failures=%llu texture=%dx%d failed=%s file=%s%s%s\n",
+               i, (unsigned long long)ts->presented, (unsigned long long)ts->dropped,
+               (unsigned long long)ts->late, (unsigned long long)ts->replaced,
+               (unsigned long long)ts->painted, (unsigned long long)ts->decoded,
+               (unsigned long long)ts->upload_failures, ts->texture_w, ts->texture_h,
+               ts->failed ? "yes" : "no", ts->file, ts->failed ? " error=" : "",
+               ts->failed ? ts->error : "");
+        if (ts->failed)
+            failed++;
+        else if (ts->presented < min_presented)
+            min_presented = ts->presented;
+    }
+    printf("output=wall\n");
+    printf("tiles=%u\n", s->tiles);
+    printf("tiles_failed=%u\n", failed);
+    printf("presented_min=%llu\n",
+           (unsigned long long)(min_presented == UINT64_MAX ? 0 : min_presented));
+    printf("shared_workers=%u\n", s->workers);
+    printf("worker_threads_started=%llu\n", (unsigned long long)s->worker_threads_started);
+    printf("worker_paintables_max=%u\n", s->max_paintables);
+    printf("worker_jobs=%llu\n", (unsigned long long)s->worker_jobs);
+    printf("glvf_contexts=%llu\n", (unsigned long long)t->contexts_made);
+    printf("pool_bytes=%llu\n", (unsigned long long)s->pool_bytes);
+    printf("renderer=%s\n", s->renderer[0] ? s->renderer : "none");
+    printf("context_destroyed=%s\n", ended ? "yes" : "no");
+    printf("leaked_objects=%llu\n", (unsigned long long)t->leaked_objects);
+}
+
 /* Runs the main context until every paintable worker has ended. */
 static bool wait_workers(void)
 {
@@ -184,7 +226,7 @@ int main(int argc, char **argv)
     gboolean benchmark = FALSE, stats = FALSE, verbose = FALSE, version = FALSE;
     gboolean fullscreen = FALSE;
     int network_timeout = 15;
-    gboolean no_audio = FALSE, trace_frames = FALSE;
+    gboolean no_audio = FALSE, trace_frames = FALSE, wall = FALSE;
     int volume = 100;
     char *screenshot = NULL, *size = NULL, *dr = NULL, *output = NULL;
     char **rest = NULL;
@@ -222,6 +264,11 @@ int main(int argc, char **argv)
           "Print 'frame t_us=T luma=L' on stdout for each frame shown (T: the "
           "monotonic clock, L: the mean luma of the picture's centre; for A/V sync tests)",
           NULL },
+        { "wall", 0, 0, G_OPTION_ARG_NONE, &wall,
+          "Show the FILEs as a grid, each tile playing muted and looping, all converted on "
+          "one shared GL context and texture pool; a click plays one alone with sound, a "
+          "click or Escape goes back (--output paintable only)",
+          NULL },
         { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log glvf and FFmpeg details", NULL },
         { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL },
         { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, "[FILE...]" },
@@ -234,7 +281,10 @@ int main(int argc, char **argv)
                 "through glvf.\n"
                 "Without FILE, plays a sample clip made on first use in the user's cache\n"
                 "directory.\n\n"
-                "Several FILEs make a playlist: each starts when the one before ends.\n\n"
+                "Several FILEs make a playlist: each starts when the one before ends.\n"
+                "With --wall they play side by side as a grid instead (muted, looping):\n"
+                "click a tile to play it alone with sound, click or Escape to go back;\n"
+                "space pauses or plays every tile.\n\n"
                 "Keys: space play/pause, Left/Right seek 5 s (Shift: 1 s), . next frame,\n"
                 "n/p next/previous file, 9/0 volume down/up, m mute, f/F11/double click\n"
                 "fullscreen, i statistics, o open, ? all keys, q quit.\n"
@@ -246,7 +296,9 @@ int main(int argc, char **argv)
     g_option_context_set_description(
             oc, "Exit status: 0 success, 1 the video could not be played, 2 bad usage.\n"
                 "Automation (--frames, --screenshot, --benchmark): the window closes by itself\n"
-                "at the frame limit or the end of the file, and at once on an error.");
+                "at the frame limit or the end of the file, and at once on an error.\n"
+                "--wall: once every tile that plays has shown --frames N frames (30 with\n"
+                "--screenshot alone); the screenshot is the grid, --stats a line per tile.");
     g_option_context_add_main_entries(oc, entries, NULL);
     /* GTK's own options (--display, ...) are not needed: GDK reads the
      * environment */
@@ -316,6 +368,25 @@ int main(int argc, char **argv)
         status = usage_error("bad --output '%s' (paintable or area)", output);
         goto out;
     }
+    if (wall) {
+        /* each GlvfVideoArea is a GtkGLArea with its own GdkGLContext: the
+         * tiles could not share one glvf context and pool */
+        if (opts.output == PLAYER_OUTPUT_AREA) {
+            status = usage_error("--wall needs --output paintable: each GlvfVideoArea has its own "
+                                 "GL context, so its tiles could not share one glvf context");
+            goto out;
+        }
+        if (!rest || !rest[0]) {
+            status = usage_error("--wall needs at least one FILE");
+            goto out;
+        }
+        if (benchmark || trace_frames) {
+            status = usage_error("--wall does not take --%s",
+                                 benchmark ? "benchmark" : "trace-frames");
+            goto out;
+        }
+        opts.wall = true;
+    }
     if (opts.output == PLAYER_OUTPUT_PAINTABLE && opts.dr != GLVF_FFMPEG_DR_AUTO)
         g_printerr(PLAYER_NAME ": --dr applies to --output area only (ignored)\n");
     if (rest && rest[0])
@@ -347,7 +418,25 @@ int main(int argc, char **argv)
     g_signal_connect(app, "activate", G_CALLBACK(on_activate), NULL);
     char *app_argv[] = { argv[0], NULL };
     int rc = g_application_run(G_APPLICATION(app), 1, app_argv);
-    if (the_window) {
+    if (the_wall) {
+        player_wall_stats s;
+        player_wall_get_stats(the_wall, &s);
+        status = player_wall_exit_status(the_wall);
+        player_wall_free(the_wall); /* drops the streams and the shared worker */
+        the_wall = NULL;
+        bool ended = wait_workers();
+        GlvfGtk4Totals t;
+        glvf_gtk4_get_totals(&t);
+        if (!ended) {
+            g_printerr(PLAYER_NAME ": %u worker(s) still running %d ms after the window "
+                                   "closed\n",
+                       t.workers_running, WORKERS_TIMEOUT_MS);
+            status = PLAYER_EXIT_FAILURE;
+        }
+        if (opts.stats)
+            print_wall_stats(&s, &t, ended);
+        g_free(s.tile);
+    } else if (the_window) {
         player_stats s;
         player_window_get_stats(the_window, &s);
         status = player_window_exit_status(the_window);

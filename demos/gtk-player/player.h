@@ -15,6 +15,9 @@
  *             file in a GtkPicture, driven through GtkMediaStream's API
  *             (decoding, conversion and pacing on the stream's threads)
  *   sample.c  the sample clip, encoded with libavcodec on first use
+ *   wall.c    --wall FILE...: the files as a grid of GlvfMediaStream tiles
+ *             sharing one GlvfVideoWorker (one GL context, one glvf
+ *             context and pool); a click plays one alone, with sound
  *
  * Everything here runs on the GTK main thread unless stated otherwise.
  */
@@ -57,6 +60,7 @@ typedef struct player_options {
     bool no_audio;           /* --no-audio: never open the sound */
     int volume;              /* --volume 0..100 (main.c sets 100 by default) */
     bool trace_frames;       /* a stdout line per frame shown (tests) */
+    bool wall;               /* --wall: the FILEs as a grid (wall.c) */
 } player_options;
 
 /* True when the run is unattended (the window closes by itself). */
@@ -253,5 +257,46 @@ int player_window_exit_status(const player_window *w);
 void player_window_get_stats(player_window *w, player_stats *out);
 /* Waits for the sample generation (if running) and frees. */
 void player_window_free(player_window *w);
+
+/* ---- the wall (wall.c) -------------------------------------------------------- */
+
+typedef struct player_wall player_wall;
+
+typedef struct player_wall_tile_stats {
+    char file[256];
+    bool failed;               /* the tile shows an error */
+    char error[256];
+    uint64_t presented;        /* frames the tile's stream showed */
+    uint64_t dropped;          /* late + replaced */
+    uint64_t late, replaced;   /* the drops, by cause */
+    uint64_t painted;          /* of those, painted by GTK */
+    uint64_t decoded;
+    uint64_t upload_failures;
+    int texture_w, texture_h;  /* the last converted texture (the tile's size) */
+} player_wall_tile_stats;
+
+typedef struct player_wall_stats {
+    guint tiles;
+    player_wall_tile_stats *tile; /* `tiles` entries (g_free it) */
+    guint workers;             /* GlvfVideoWorkers the tiles used (1) */
+    uint64_t worker_threads_started; /* its shared GL threads (contexts) made */
+    uint64_t worker_jobs;      /* GL jobs it ran */
+    guint max_paintables;      /* most paintables attached to it at once */
+    uint64_t pool_bytes;       /* the shared pool, last seen */
+    char renderer[128];
+} player_wall_stats;
+
+/* Creates and presents the wall window for `paths` (NULL-terminated, at
+ * least one; copied). */
+player_wall *player_wall_new(GtkApplication *app, const player_options *opt,
+                             const char *const *paths);
+/* PLAYER_EXIT_*: failure when no tile could play (or the screenshot
+ * failed). */
+int player_wall_exit_status(const player_wall *w);
+/* The figures at the window's end (now, while it is open). */
+void player_wall_get_stats(player_wall *w, player_wall_stats *out);
+/* Destroys the window if needed and drops the streams and the worker (the
+ * workers' threads end afterwards: main.c waits for them). */
+void player_wall_free(player_wall *w);
 
 #endif

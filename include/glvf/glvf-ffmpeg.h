@@ -143,10 +143,10 @@ typedef enum glvf_ffmpeg_dr {
      * slower), the codec supports it (AV_CODEC_CAP_DR1) and the format is
      * carried. Why it stays off is logged at info level at open. */
     GLVF_FFMPEG_DR_AUTO = 0,
-    GLVF_FFMPEG_DR_OFF,
+    GLVF_FFMPEG_DR_OFF = 1,
     /* On with any upload strategy and whatever the probe found (codec and
      * format permitting): for tests, and to measure. */
-    GLVF_FFMPEG_DR_FORCE,
+    GLVF_FFMPEG_DR_FORCE = 2,
 } glvf_ffmpeg_dr;
 
 typedef struct glvf_ffmpeg_decoder_params {

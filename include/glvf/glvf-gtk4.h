@@ -10,6 +10,9 @@
  *                       GtkVideo, GtkPicture and GtkMediaControls.
  *   GlvfVideoArea       a GtkGLArea that renders glvf frames into the
  *                       framebuffer GTK owns.
+ *   GlvfVideoWorker     one GL context and one glvf_context (one texture
+ *                       pool) shared by several GlvfVideoPaintables or
+ *                       GlvfMediaStreams: a video wall.
  *
  * GlvfVideoArea:
  * On realize the widget makes its GdkGLContext current and creates a
@@ -244,9 +247,15 @@ typedef struct GlvfGtk4Totals {
      * open blocked in the kernel may never end; a cancelled one ends at its
      * next I/O poll). A program about to exit may give them a moment. */
     guint openers_running;
+    /* glvf contexts the module's workers made: one per own worker (and per
+     * recovery), one per GlvfVideoWorker's shared thread however many
+     * paintables it serves */
+    guint64 contexts_made;
 } GlvfGtk4Totals;
 
-/* Any thread. A program that wants every worker finished before it exits
+/* Any thread. workers_running counts every thread of the module's
+ * workers: each paintable's, and each GlvfVideoWorker's shared GL
+ * thread. A program that wants every worker finished before it exits
  * (after its windows are gone) runs its main loop until workers_running
  * is 0. */
 GLVF_API void glvf_gtk4_get_totals(GlvfGtk4Totals *out);
@@ -257,6 +266,82 @@ GLVF_API void glvf_gtk4_get_totals(GlvfGtk4Totals *out);
  * only for threads past the end of their work. Main thread, typically at
  * exit after workers_running reached 0. */
 GLVF_API void glvf_gtk4_join_workers(void);
+
+/* ------------------------------------------------------------------------ */
+/* GlvfVideoWorker                                                           */
+/*
+ * One GL context, one glvf_context and so one texture pool and one
+ * deferred-release queue, shared by every GlvfVideoPaintable (or
+ * GlvfMediaStream) it is set on: a video wall's tiles. Its thread (the
+ * "shared thread") makes the GL context current and runs the GL work of
+ * all of them, one conversion at a time: uploads, conversions into RGBA
+ * textures from the one pool, fence waits, collects, deletions. Each
+ * paintable keeps its own light thread that asks its source for pictures,
+ * paces them and hands them to GTK but makes no GL call (its GL work is
+ * posted to the shared thread and waited for): a source blocks (waiting
+ * for its decoder, for a picture's due time) and must not hold up the
+ * others' conversions.
+ *
+ * Streams come and go at run time: a paintable set on the worker attaches
+ * when its first picture needs GL and detaches when it is disposed, let go
+ * (glvf_video_paintable_release_gl) or set on another worker. What it
+ * held goes back to the shared pool as GTK releases its textures (no GL
+ * call; reused, or evicted under the pool's budget); nothing is deleted
+ * off the shared context, and nothing leaks: the glvf_context is destroyed
+ * (with its GL context current, leaks counted in glvf_gtk4_get_totals)
+ * only once the GlvfVideoWorker is unreferenced and every paintable that
+ * used it has ended, GTK's textures included.
+ *
+ * A paintable whose picture fails to upload (a bad file's decoder error
+ * is its stream's own) fails alone; the others keep playing. When the
+ * shared GL context is lost (or no glvf_context can be made on it), the
+ * paintables that find it so let go of it and the next picture starts a
+ * new shared thread and context (threads_started counts them).
+ *
+ * GlvfVideoArea cannot share it: a GtkGLArea renders with its own
+ * GdkGLContext, made and current on the main thread by GTK, so each area
+ * has its own glvf_context (see GlvfVideoArea above).
+ *
+ * Threading: main-thread functions, except glvf_video_worker_get_stats
+ * (any thread).
+ */
+#define GLVF_TYPE_VIDEO_WORKER (glvf_video_worker_get_type())
+GLVF_API G_DECLARE_FINAL_TYPE(GlvfVideoWorker, glvf_video_worker, GLVF, VIDEO_WORKER, GObject)
+
+/* A new worker for `display` (NULL: the default display), with a
+ * reference for the caller. The thread and its GL context are made when
+ * the first paintable set on it needs GL. Main thread. */
+GLVF_API GlvfVideoWorker *glvf_video_worker_new(GdkDisplay *display);
+
+/* The glvf log of the shared context (default: g_log, domain "glvf"); same
+ * rules as glvf_video_paintable_set_log. Takes effect for the next shared
+ * thread: call it before the first paintable is shown. Main thread. */
+GLVF_API void glvf_video_worker_set_log(GlvfVideoWorker *worker, glvf_log_fn log,
+                                        gpointer user);
+
+typedef struct GlvfVideoWorkerStats {
+    guint paintables;           /* paintables' workers attached to the shared thread now */
+    gboolean running;           /* a shared thread with a usable context exists */
+    guint64 threads_started;    /* shared threads (GL and glvf contexts) made: 1 + recoveries */
+    guint64 jobs;               /* GL jobs run (conversions, attach, detach) */
+    guint64 pool_bytes;         /* the shared texture pool (last seen) */
+    char renderer[128];         /* GL_RENDERER of the shared context ("" before) */
+} GlvfVideoWorkerStats;
+
+/* Copies the counters. Any thread. */
+GLVF_API void glvf_video_worker_get_stats(GlvfVideoWorker *worker, GlvfVideoWorkerStats *out);
+
+/*
+ * Makes the paintable's GL work run on `worker` (NULL: on its own worker,
+ * the default) from the next picture on: a worker it has now is let go
+ * (what is shown stays shown). The paintable keeps a reference on
+ * `worker`. Its statistics stay its own (frames, drops, failures); their
+ * workers_started then counts its attachments. Main thread.
+ */
+GLVF_API void glvf_video_paintable_set_worker(GlvfVideoPaintable *self,
+                                              GlvfVideoWorker *worker);
+/* The worker set (not a new reference), or NULL. Main thread. */
+GLVF_API GlvfVideoWorker *glvf_video_paintable_get_worker(GlvfVideoPaintable *self);
 
 /* ------------------------------------------------------------------------ */
 /* GlvfMediaStream                                                           */
@@ -321,6 +406,11 @@ GLVF_API GtkMediaStream *glvf_media_stream_new_for_file(GFile *file);
 GLVF_API GtkMediaStream *glvf_media_stream_new_for_uri(const char *uri, const char *protocols,
                                                        int io_timeout_ms);
 
+/* Runs the stream's conversions on `worker` (glvf_video_paintable_set_worker
+ * on its paintable): a wall of streams shares one GL context and pool.
+ * Main thread. */
+GLVF_API void glvf_media_stream_set_worker(GlvfMediaStream *self, GlvfVideoWorker *worker);
+
 /* The paintable the stream draws into (owned by the stream). Main thread. */
 GLVF_API GlvfVideoPaintable *glvf_media_stream_get_paintable(GlvfMediaStream *self);
 
@@ -343,11 +433,11 @@ GLVF_API void glvf_media_stream_set_audio_enabled(GlvfMediaStream *self, gboolea
 /* Where the stream's sound stands (stats.audio). Append-only. */
 typedef enum GlvfMediaStreamAudio {
     GLVF_MEDIA_STREAM_AUDIO_UNKNOWN = 0, /* not opened yet */
-    GLVF_MEDIA_STREAM_AUDIO_NONE,        /* the file has no audio stream */
-    GLVF_MEDIA_STREAM_AUDIO_DISABLED,    /* glvf_media_stream_set_audio_enabled(FALSE) */
-    GLVF_MEDIA_STREAM_AUDIO_NO_SERVER,   /* no sound server answered (or no libpulse) */
-    GLVF_MEDIA_STREAM_AUDIO_FAILED,      /* the audio stream cannot be decoded or played */
-    GLVF_MEDIA_STREAM_AUDIO_PLAYING,     /* sound out; the audio clock is the master */
+    GLVF_MEDIA_STREAM_AUDIO_NONE = 1,        /* the file has no audio stream */
+    GLVF_MEDIA_STREAM_AUDIO_DISABLED = 2,    /* glvf_media_stream_set_audio_enabled(FALSE) */
+    GLVF_MEDIA_STREAM_AUDIO_NO_SERVER = 3,   /* no sound server answered (or no libpulse) */
+    GLVF_MEDIA_STREAM_AUDIO_FAILED = 4,      /* the audio stream cannot be decoded or played */
+    GLVF_MEDIA_STREAM_AUDIO_PLAYING = 5,     /* sound out; the audio clock is the master */
 } GlvfMediaStreamAudio;
 
 typedef struct GlvfMediaStreamStats {

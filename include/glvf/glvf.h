@@ -100,9 +100,9 @@ typedef enum glvf_upload_strategy {
     GLVF_UPLOAD_AUTO = 0,       /* per driver: client on software renderers,
                                    pbo-persistent where buffer storage
                                    exists, else pbo-orphan */
-    GLVF_UPLOAD_CLIENT,         /* glTexSubImage2D from CPU memory */
-    GLVF_UPLOAD_PBO_ORPHAN,     /* orphaned pixel-buffer object + map */
-    GLVF_UPLOAD_PBO_PERSISTENT, /* ring of persistently mapped buffer storage
+    GLVF_UPLOAD_CLIENT = 1,         /* glTexSubImage2D from CPU memory */
+    GLVF_UPLOAD_PBO_ORPHAN = 2,     /* orphaned pixel-buffer object + map */
+    GLVF_UPLOAD_PBO_PERSISTENT = 3, /* ring of persistently mapped buffer storage
                                    guarded by fences */
     GLVF_UPLOAD_STRATEGY_COUNT
 } glvf_upload_strategy;
@@ -247,13 +247,13 @@ GLVF_API void glvf_context_abandon(glvf_context **pctx);
 /* Kinds of GL objects glvf tracks and can release. */
 typedef enum glvf_object_kind {
     GLVF_OBJECT_TEXTURE = 0,
-    GLVF_OBJECT_BUFFER,
-    GLVF_OBJECT_SYNC,
-    GLVF_OBJECT_FRAMEBUFFER,
-    GLVF_OBJECT_PROGRAM,
-    GLVF_OBJECT_SHADER,
-    GLVF_OBJECT_VERTEX_ARRAY,
-    GLVF_OBJECT_SAMPLER,
+    GLVF_OBJECT_BUFFER = 1,
+    GLVF_OBJECT_SYNC = 2,
+    GLVF_OBJECT_FRAMEBUFFER = 3,
+    GLVF_OBJECT_PROGRAM = 4,
+    GLVF_OBJECT_SHADER = 5,
+    GLVF_OBJECT_VERTEX_ARRAY = 6,
+    GLVF_OBJECT_SAMPLER = 7,
     GLVF_OBJECT_KIND_COUNT
 } glvf_object_kind;
 
@@ -388,40 +388,42 @@ GLVF_API int glvf_context_purge(glvf_context *ctx, unsigned unused_for_ms,
 /* Formats and images                                                       */
 
 typedef enum glvf_format {
+    /* Values are fixed (the ABI): a new format takes the next number,
+     * before GLVF_FORMAT_COUNT, whatever its family. */
     GLVF_FORMAT_NONE = 0,
     /* packed RGB */
-    GLVF_FORMAT_RGBA8,        /* bytes R,G,B,A */
-    GLVF_FORMAT_BGRA8,        /* bytes B,G,R,A */
-    GLVF_FORMAT_RGBX8,        /* bytes R,G,B,x (x ignored) */
-    GLVF_FORMAT_BGRX8,        /* bytes B,G,R,x */
-    GLVF_FORMAT_RGB24,        /* bytes R,G,B */
+    GLVF_FORMAT_RGBA8 = 1,        /* bytes R,G,B,A */
+    GLVF_FORMAT_BGRA8 = 2,        /* bytes B,G,R,A */
+    GLVF_FORMAT_RGBX8 = 3,        /* bytes R,G,B,x (x ignored) */
+    GLVF_FORMAT_BGRX8 = 4,        /* bytes B,G,R,x */
+    GLVF_FORMAT_RGB24 = 5,        /* bytes R,G,B */
     /* gray */
-    GLVF_FORMAT_GRAY8,
-    GLVF_FORMAT_GRAY16,       /* native-endian uint16 */
+    GLVF_FORMAT_GRAY8 = 6,
+    GLVF_FORMAT_GRAY16 = 7,       /* native-endian uint16 */
     /* planar YUV: Y, U, V planes; >8 bit: native-endian uint16, value in
      * the low bits (like FFmpeg's yuv420p10le) */
-    GLVF_FORMAT_YUV420P,
-    GLVF_FORMAT_YUV422P,
-    GLVF_FORMAT_YUV444P,
-    GLVF_FORMAT_YUV420P10,
-    GLVF_FORMAT_YUV422P10,
-    GLVF_FORMAT_YUV444P10,
-    GLVF_FORMAT_YUV420P12,
-    GLVF_FORMAT_YUV422P12,
-    GLVF_FORMAT_YUV444P12,
-    GLVF_FORMAT_YUV420P16,
-    GLVF_FORMAT_YUV422P16,
-    GLVF_FORMAT_YUV444P16,
+    GLVF_FORMAT_YUV420P = 8,
+    GLVF_FORMAT_YUV422P = 9,
+    GLVF_FORMAT_YUV444P = 10,
+    GLVF_FORMAT_YUV420P10 = 11,
+    GLVF_FORMAT_YUV422P10 = 12,
+    GLVF_FORMAT_YUV444P10 = 13,
+    GLVF_FORMAT_YUV420P12 = 14,
+    GLVF_FORMAT_YUV422P12 = 15,
+    GLVF_FORMAT_YUV444P12 = 16,
+    GLVF_FORMAT_YUV420P16 = 17,
+    GLVF_FORMAT_YUV422P16 = 18,
+    GLVF_FORMAT_YUV444P16 = 19,
     /* semi-planar: Y plane, interleaved chroma plane */
-    GLVF_FORMAT_NV12,         /* U,V */
-    GLVF_FORMAT_NV21,         /* V,U */
-    GLVF_FORMAT_P010,         /* uint16, value in the HIGH 10 bits */
-    GLVF_FORMAT_P016,
+    GLVF_FORMAT_NV12 = 20,         /* U,V */
+    GLVF_FORMAT_NV21 = 21,         /* V,U */
+    GLVF_FORMAT_P010 = 22,         /* uint16, value in the HIGH 10 bits */
+    GLVF_FORMAT_P016 = 23,
     /* packed 4:2:2 */
-    GLVF_FORMAT_YUYV422,      /* Y0 U Y1 V */
-    GLVF_FORMAT_UYVY422,      /* U Y0 V Y1 */
+    GLVF_FORMAT_YUYV422 = 24,      /* Y0 U Y1 V */
+    GLVF_FORMAT_UYVY422 = 25,      /* U Y0 V Y1 */
     /* with alpha */
-    GLVF_FORMAT_YUVA420P,     /* Y, U, V, A planes */
+    GLVF_FORMAT_YUVA420P = 26,     /* Y, U, V, A planes */
     GLVF_FORMAT_COUNT
 } glvf_format;
 
@@ -451,25 +453,25 @@ GLVF_API bool glvf_format_has_alpha(glvf_format f);
 
 typedef enum glvf_matrix {
     GLVF_MATRIX_UNSPECIFIED = 0, /* BT.709 at HD sizes, BT.601 below */
-    GLVF_MATRIX_BT601,
-    GLVF_MATRIX_BT709,
-    GLVF_MATRIX_BT2020_NCL,
-    GLVF_MATRIX_SMPTE240M,
-    GLVF_MATRIX_YCGCO,
-    GLVF_MATRIX_RGB,             /* identity (GBR planar) */
+    GLVF_MATRIX_BT601 = 1,
+    GLVF_MATRIX_BT709 = 2,
+    GLVF_MATRIX_BT2020_NCL = 3,
+    GLVF_MATRIX_SMPTE240M = 4,
+    GLVF_MATRIX_YCGCO = 5,
+    GLVF_MATRIX_RGB = 6,             /* identity (GBR planar) */
 } glvf_matrix;
 
 typedef enum glvf_range {
     GLVF_RANGE_UNSPECIFIED = 0,  /* limited for YUV, full for RGB */
-    GLVF_RANGE_LIMITED,
-    GLVF_RANGE_FULL,
+    GLVF_RANGE_LIMITED = 1,
+    GLVF_RANGE_FULL = 2,
 } glvf_range;
 
 typedef enum glvf_chroma_location {
     GLVF_CHROMA_UNSPECIFIED = 0, /* left */
-    GLVF_CHROMA_LEFT,
-    GLVF_CHROMA_CENTER,
-    GLVF_CHROMA_TOPLEFT,
+    GLVF_CHROMA_LEFT = 1,
+    GLVF_CHROMA_CENTER = 2,
+    GLVF_CHROMA_TOPLEFT = 3,
 } glvf_chroma_location;
 
 /*
@@ -687,7 +689,7 @@ GLVF_API void *glvf_frame_fence(glvf_context *ctx, glvf_frame *frame, int *err);
 
 typedef enum glvf_scaler {
     GLVF_SCALER_BILINEAR = 0,
-    GLVF_SCALER_BICUBIC,         /* Catmull-Rom */
+    GLVF_SCALER_BICUBIC = 1,         /* Catmull-Rom */
 } glvf_scaler;
 
 /* How HDR (PQ, HLG) light above the output's white is brought into range.

@@ -20,48 +20,32 @@ typedef struct format_map {
     bool full_range; /* yuvj* */
 } format_map;
 
-/* The AV_PIX_FMT_*10 etc. macros are the native-endian variants, which is
- * what glvf's >8-bit formats are. */
-static const format_map formats[] = {
-    { AV_PIX_FMT_YUV420P, GLVF_FORMAT_YUV420P, false },
-    { AV_PIX_FMT_YUV422P, GLVF_FORMAT_YUV422P, false },
-    { AV_PIX_FMT_YUV444P, GLVF_FORMAT_YUV444P, false },
-    { AV_PIX_FMT_YUVJ420P, GLVF_FORMAT_YUV420P, true },
-    { AV_PIX_FMT_YUVJ422P, GLVF_FORMAT_YUV422P, true },
-    { AV_PIX_FMT_YUVJ444P, GLVF_FORMAT_YUV444P, true },
-    { AV_PIX_FMT_YUV420P10, GLVF_FORMAT_YUV420P10, false },
-    { AV_PIX_FMT_YUV422P10, GLVF_FORMAT_YUV422P10, false },
-    { AV_PIX_FMT_YUV444P10, GLVF_FORMAT_YUV444P10, false },
-    { AV_PIX_FMT_YUV420P12, GLVF_FORMAT_YUV420P12, false },
-    { AV_PIX_FMT_YUV422P12, GLVF_FORMAT_YUV422P12, false },
-    { AV_PIX_FMT_YUV444P12, GLVF_FORMAT_YUV444P12, false },
-    { AV_PIX_FMT_YUV420P16, GLVF_FORMAT_YUV420P16, false },
-    { AV_PIX_FMT_YUV422P16, GLVF_FORMAT_YUV422P16, false },
-    { AV_PIX_FMT_YUV444P16, GLVF_FORMAT_YUV444P16, false },
-    { AV_PIX_FMT_NV12, GLVF_FORMAT_NV12, false },
-    { AV_PIX_FMT_NV21, GLVF_FORMAT_NV21, false },
-    { AV_PIX_FMT_P010, GLVF_FORMAT_P010, false },
-    { AV_PIX_FMT_P016, GLVF_FORMAT_P016, false },
-    { AV_PIX_FMT_GRAY8, GLVF_FORMAT_GRAY8, false },
-    { AV_PIX_FMT_GRAY16, GLVF_FORMAT_GRAY16, false },
-    { AV_PIX_FMT_RGBA, GLVF_FORMAT_RGBA8, false },
-    { AV_PIX_FMT_BGRA, GLVF_FORMAT_BGRA8, false },
-    { AV_PIX_FMT_RGB0, GLVF_FORMAT_RGBX8, false },
-    { AV_PIX_FMT_BGR0, GLVF_FORMAT_BGRX8, false },
-    { AV_PIX_FMT_RGB24, GLVF_FORMAT_RGB24, false },
-    { AV_PIX_FMT_YUYV422, GLVF_FORMAT_YUYV422, false },
-    { AV_PIX_FMT_UYVY422, GLVF_FORMAT_UYVY422, false },
-    { AV_PIX_FMT_YUVA420P, GLVF_FORMAT_YUVA420P, false },
-};
-
-static enum AVPixelFormat carried[FF_ARRAY_LEN(formats) + 1];
-static char carried_list[512];
+/* Built once from the core's format table: a glvf format's name is
+ * FFmpeg's (av_get_pix_fmt() takes "yuv420p10" as the native-endian
+ * yuv420p10le), so a format added to the core is carried with no change
+ * here. Plus FFmpeg's full-range aliases of the 8-bit planar formats. */
+static format_map formats[GLVF_FORMAT_COUNT + 3];
+static size_t nformats;
+static enum AVPixelFormat carried[GLVF_FORMAT_COUNT + 4];
+static char carried_list[1024];
 static pthread_once_t carried_once = PTHREAD_ONCE_INIT;
 
 static void carried_init(void)
 {
+    for (int f = GLVF_FORMAT_NONE + 1; f < GLVF_FORMAT_COUNT; f++) {
+        enum AVPixelFormat av = av_get_pix_fmt(glvf_format_name((glvf_format)f));
+        if (av != AV_PIX_FMT_NONE)
+            formats[nformats++] = (format_map){ av, (glvf_format)f, false };
+    }
+    static const format_map jpeg[] = {
+        { AV_PIX_FMT_YUVJ420P, GLVF_FORMAT_YUV420P, true },
+        { AV_PIX_FMT_YUVJ422P, GLVF_FORMAT_YUV422P, true },
+        { AV_PIX_FMT_YUVJ444P, GLVF_FORMAT_YUV444P, true },
+    };
+    for (size_t i = 0; i < FF_ARRAY_LEN(jpeg); i++)
+        formats[nformats++] = jpeg[i];
     size_t len = 0;
-    for (size_t i = 0; i < FF_ARRAY_LEN(formats); i++) {
+    for (size_t i = 0; i < nformats; i++) {
         carried[i] = formats[i].av;
         const char *name = av_get_pix_fmt_name(formats[i].av);
         int n = snprintf(carried_list + len, sizeof carried_list - len, "%s%s", i ? ", " : "",
@@ -69,7 +53,7 @@ static void carried_init(void)
         if (n > 0 && (size_t)n < sizeof carried_list - len)
             len += (size_t)n;
     }
-    carried[FF_ARRAY_LEN(formats)] = AV_PIX_FMT_NONE;
+    carried[nformats] = AV_PIX_FMT_NONE;
 }
 
 const char *glvf_ff_carried_list(void)
@@ -86,9 +70,10 @@ const enum AVPixelFormat *glvf_ff_carried_formats(void)
 
 glvf_format glvf_ffmpeg_format_from_av(int av_pix_fmt, bool *full_range)
 {
+    pthread_once(&carried_once, carried_init);
     if (full_range)
         *full_range = false;
-    for (size_t i = 0; i < FF_ARRAY_LEN(formats); i++) {
+    for (size_t i = 0; i < nformats; i++) {
         if ((int)formats[i].av == av_pix_fmt) {
             if (full_range)
                 *full_range = formats[i].full_range;
@@ -100,7 +85,8 @@ glvf_format glvf_ffmpeg_format_from_av(int av_pix_fmt, bool *full_range)
 
 int glvf_ffmpeg_format_to_av(glvf_format f)
 {
-    for (size_t i = 0; i < FF_ARRAY_LEN(formats); i++)
+    pthread_once(&carried_once, carried_init);
+    for (size_t i = 0; i < nformats; i++)
         if (formats[i].glvf == f && !formats[i].full_range)
             return formats[i].av;
     return AV_PIX_FMT_NONE;

@@ -817,6 +817,12 @@ static void on_shown(gpointer user, gint64 pts_us, guint serial)
     }
 }
 
+void glvf_media_stream_set_worker(GlvfMediaStream *self, GlvfVideoWorker *worker)
+{
+    g_return_if_fail(GLVF_IS_MEDIA_STREAM(self));
+    glvf_video_paintable_set_worker(self->paintable, worker);
+}
+
 GlvfVideoPaintable *glvf_media_stream_get_paintable(GlvfMediaStream *self)
 {
     g_return_val_if_fail(GLVF_IS_MEDIA_STREAM(self), NULL);

@@ -14,6 +14,11 @@
  *   textures   a glvf_frame (RGBA8, from glvf_frame_new) wrapped in a
  *              GdkGLTexture on the main thread; its destroy notify drops the
  *              frame (any thread, no GL call) and the worker reference.
+ *   shared_gl  with a GlvfVideoWorker set: one thread, GL context and
+ *              glvf_context running the GL work of several paintables'
+ *              workers ("lanes"), which then make no GL call themselves
+ *              (see "the shared GL thread" below). References: the
+ *              GlvfVideoWorker's and each lane's; the last one ends it.
  *
  * Two GdkGLContexts per worker: `gl` is current on the worker thread only;
  * `tex_gl` is the one named in the GdkGLTextures (GTK makes it current on
@@ -50,7 +55,7 @@
 /* ---- process-wide totals ------------------------------------------------ */
 
 static atomic_uint totals_running;
-static atomic_ullong totals_finished, totals_leaked, totals_orphaned;
+static atomic_ullong totals_finished, totals_leaked, totals_orphaned, totals_contexts;
 
 /* worker threads that have finished their work, not yet joined */
 static pthread_mutex_t finished_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -77,6 +82,7 @@ void glvf_gtk4_get_totals(GlvfGtk4Totals *out)
     out->workers_finished = atomic_load(&totals_finished);
     out->leaked_objects = atomic_load(&totals_leaked);
     out->orphaned = atomic_load(&totals_orphaned);
+    out->contexts_made = atomic_load(&totals_contexts);
 }
 
 /* ---- taking turns on software renderers ----------------------------------
@@ -220,6 +226,14 @@ typedef struct worker {
     gboolean software;          /* software renderer: take turns with GTK */
     gboolean cpu_convert;       /* the source converts on the CPU where it can */
 
+    /* set at creation: the shared GL thread this worker's GL work runs on
+     * (GlvfVideoWorker), or NULL when it has its own GL context. Shared:
+     * `gl` is unused, ctx and fbo are the shared thread's (borrowed, set
+     * by the first job, used only inside jobs). */
+    struct shared_gl *sh;
+    gint64 job_queued_us;       /* shared: when the running job was queued (the
+                                   lane's thread writes it, the job reads it) */
+
     /* worker thread only */
     glvf_context *ctx;
     GLuint fbo;
@@ -241,10 +255,14 @@ static worker *worker_ref(worker *w)
     return w;
 }
 
+static void shared_unuse(struct shared_gl *sh);
+
 static void worker_unref(worker *w)
 {
     if (!w || atomic_fetch_sub(&w->refs, 1) != 1)
         return;
+    if (w->sh)
+        shared_unuse(w->sh);
     g_weak_ref_clear(&w->paintable);
     /* GdkGLContexts are dropped by the thread; tex_gl may be referenced by
      * GdkGLTextures still (they hold their own references) */
@@ -304,10 +322,14 @@ static bool worker_is_current(void *user)
 
 static gboolean worker_gl_begin_locked(worker *w);
 
+static gboolean shared_lane_begin(worker *w);
+
 static gboolean worker_gl_begin(worker *w)
 {
     if (w->ctx)
         return TRUE;
+    if (w->sh)
+        return shared_lane_begin(w);
     /* whether the renderer is a software one is known only afterwards */
     gboolean turn = turn_take();
     gboolean ok = worker_gl_begin_locked(w);
@@ -327,6 +349,7 @@ static gboolean worker_gl_begin_locked(worker *w)
                                                      .log_user = w->log_user));
     if (!w->ctx)
         return FALSE;
+    atomic_fetch_add(&totals_contexts, 1);
     glGenFramebuffers(1, &w->fbo);
     const glvf_caps *caps = glvf_context_get_caps(w->ctx);
     pthread_mutex_lock(&w->lock);
@@ -351,10 +374,16 @@ static gboolean worker_gl_begin_locked(worker *w)
 
 /* Worker thread: the glvf context goes. With `gl`, the GL context is usable
  * and everything is deleted; without, it was lost: CPU state only. */
+static void shared_lane_end(worker *w, gboolean gl);
+
 static void worker_gl_end(worker *w, gboolean gl)
 {
     if (!w->ctx)
         return;
+    if (w->sh) {
+        shared_lane_end(w, gl);
+        return;
+    }
     if (gl) {
         /* every texture handed to GTK came back: what is left is a leak
          * (after a loss, frames GTK still holds are orphans instead) */
@@ -498,9 +527,12 @@ static void count_converted(worker *w, gint64 t0, gint64 t1, gint64 t2, int tw, 
     w->stats.frames_converted++;
     w->upload_us_sum += t1 - t0;
     w->convert_us_sum += t2 - t1;
-    /* the first conversion compiles shaders: not a sample of the cost */
+    /* the first conversion compiles shaders: not a sample of the cost. A
+     * shared worker's lane counts from when its job was queued: the wait
+     * for the shared thread is part of what a frame costs it. */
+    gint64 cost = t2 - (w->job_queued_us ? MIN(t0, w->job_queued_us) : t0);
     if (w->stats.frames_converted > 1)
-        w->cost_est_us = w->cost_est_us ? (w->cost_est_us * 7 + (t2 - t0)) / 8 : t2 - t0;
+        w->cost_est_us = w->cost_est_us ? (w->cost_est_us * 7 + cost) / 8 : cost;
     w->stats.texture_width = tw;
     w->stats.texture_height = th;
     w->stats.pool_bytes = st.pool_bytes;
@@ -645,6 +677,9 @@ static void hand_off(worker *w, const glvf_gtk_source *src, gpointer user, glvf_
         g_source_set_ready_time(w->wake_src, 0); /* thread-safe */
 }
 
+static glvf_frame *shared_lane_convert(worker *w, const glvf_gtk_source *src, gpointer user,
+                                      glvf_gtk_item *it, int *dw, int *dh, GLsync *sync);
+
 /* Worker thread: one item from the source to the hand-off slot. */
 static void process(worker *w, const glvf_gtk_source *src, gpointer user, glvf_gtk_item *it)
 {
@@ -678,13 +713,18 @@ static void process(worker *w, const glvf_gtk_source *src, gpointer user, glvf_g
     }
     int dw = 0, dh = 0;
     GLsync sync = NULL;
-    gboolean turn = w->software && turn_take();
-    glvf_frame *out = convert(w, src, user, it, &dw, &dh, &sync);
-    delete_dead_syncs(w);
-    if (out)
-        glvf_context_collect(w->ctx);
-    if (turn)
-        pthread_mutex_unlock(&sw_gl_lock);
+    glvf_frame *out;
+    if (w->sh) {
+        out = shared_lane_convert(w, src, user, it, &dw, &dh, &sync);
+    } else {
+        gboolean turn = w->software && turn_take();
+        out = convert(w, src, user, it, &dw, &dh, &sync);
+        delete_dead_syncs(w);
+        if (out)
+            glvf_context_collect(w->ctx);
+        if (turn)
+            pthread_mutex_unlock(&sw_gl_lock);
+    }
     if (!out) {
         if (src->dropped)
             src->dropped(user, it, FALSE);
@@ -777,8 +817,11 @@ static gpointer worker_main(gpointer data)
         pthread_mutex_unlock(&w->lock);
         g_source_set_ready_time(w->wake_src, 0);
     }
-    if (w->ctx && (lost || glvf_context_is_lost(w->ctx))) {
-        /* lost: nothing to wait for; textures GTK holds become orphans */
+    if (w->ctx && !w->sh && (lost || glvf_context_is_lost(w->ctx))) {
+        /* lost: nothing to wait for; textures GTK holds become orphans.
+         * (A shared worker's lane always waits below: its textures belong
+         * to the shared context, which outlives the lane and is abandoned,
+         * if it was lost, only once its last user is gone.) */
         pthread_mutex_lock(&w->lock);
         if (w->outstanding)
             atomic_fetch_add(&totals_orphaned, 1);
@@ -791,7 +834,9 @@ static gpointer worker_main(gpointer data)
         while (w->outstanding || w->ho_frame || w->ho_scheduled)
             pthread_cond_wait(&w->cond, &w->lock);
         pthread_mutex_unlock(&w->lock);
-        if (w->ctx) {
+        if (w->ctx && w->sh) {
+            worker_gl_end(w, TRUE); /* a job on the shared thread */
+        } else if (w->ctx) {
             gboolean turn = turn_take();
             worker_gl_end(w, glvf_gtk_glctx_make_current(&w->gl));
             if (turn)
@@ -806,10 +851,12 @@ static gpointer worker_main(gpointer data)
     pthread_mutex_unlock(&w->lock);
     if (src)
         src->unref(user);
-    gboolean turn = turn_take();
-    glvf_gtk_glctx_destroy(&w->gl);
-    if (turn)
-        pthread_mutex_unlock(&sw_gl_lock);
+    if (!w->sh) {
+        gboolean turn = turn_take();
+        glvf_gtk_glctx_destroy(&w->gl);
+        if (turn)
+            pthread_mutex_unlock(&sw_gl_lock);
+    }
     /* the main thread has taken the last hand-off (or the loss notice) */
     pthread_mutex_lock(&w->lock);
     while (w->ho_scheduled)
@@ -826,6 +873,283 @@ static gpointer worker_main(gpointer data)
     atomic_fetch_add(&totals_finished, 1);
     worker_unref(w);
     return NULL;
+}
+
+/* ---- the shared GL thread (GlvfVideoWorker) --------------------------------
+ *
+ * One GL context, one glvf_context (one texture pool, one deferred queue),
+ * current on one thread that runs the GL work of every paintable attached
+ * to a GlvfVideoWorker, one job at a time. Each attached paintable keeps a
+ * worker (a "lane": its thread asks its source for items, paces them and
+ * hands them to the main thread, as an own worker does) but makes no GL
+ * call itself: its uploads, conversions and fence deletions are jobs posted
+ * here, waited for synchronously. Sources block (next() waits for the
+ * decoder, due() for the clock): a lane per paintable keeps that blocking
+ * off the GL thread, which is never idle while a job waits.
+ *
+ * References (`users`): the GlvfVideoWorker's (until it replaces or drops
+ * it) and each lane's (until the lane is freed, i.e. after GTK released
+ * every texture it made). The last one makes the thread destroy the
+ * glvf_context with its GL context current (leaks counted) and end. */
+
+typedef struct gl_job {
+    void (*fn)(struct shared_gl *sh, gpointer arg);
+    gpointer arg;
+    gboolean done, ok;
+    struct gl_job *next;
+} gl_job;
+
+typedef struct shared_gl {
+    atomic_int users;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+
+    /* set at creation (main thread), read-only afterwards */
+    glvf_gtk_glctx gl;          /* current on the shared thread only */
+    GdkGLContext *tex_gl;       /* named in the lanes' GdkGLTextures */
+    glvf_log_fn log;
+    gpointer log_user;
+
+    /* lock */
+    gl_job *jobs, **jobs_tail;
+    gboolean quit;              /* users reached 0 */
+    gboolean failed;            /* no glvf_context could be made */
+    gboolean lost;              /* the GL context was lost */
+    guint64 jobs_run;
+    guint64 pool_bytes;
+    char renderer[128];
+
+    /* the shared thread only (lanes read them inside their jobs) */
+    glvf_context *ctx;
+    GLuint fbo;
+    gboolean software, cpu_convert;
+} shared_gl;
+
+static bool shared_is_current(void *user)
+{
+    shared_gl *sh = user;
+    return glvf_gtk_glctx_is_current(&sh->gl);
+}
+
+/* Shared thread: the GL context current and the glvf_context made. */
+static gboolean shared_begin(shared_gl *sh)
+{
+    if (sh->ctx)
+        return TRUE;
+    if (!glvf_gtk_glctx_make_current(&sh->gl)) {
+        sh->log(sh->log_user, GLVF_LOG_ERROR,
+                "glvf video worker: cannot make the shared GL context current");
+        return FALSE;
+    }
+    sh->ctx = glvf_context_create(glvf_context_params(.is_current = shared_is_current,
+                                                      .is_current_user = sh, .log = sh->log,
+                                                      .log_user = sh->log_user));
+    if (!sh->ctx)
+        return FALSE;
+    atomic_fetch_add(&totals_contexts, 1);
+    glGenFramebuffers(1, &sh->fbo);
+    const glvf_caps *caps = glvf_context_get_caps(sh->ctx);
+    sh->software = caps->software;
+    const char *conv = g_getenv("GLVF_GTK4_CONVERT");
+    sh->cpu_convert = conv && !strcmp(conv, "cpu")  ? TRUE
+                      : conv && !strcmp(conv, "gl") ? FALSE
+                                                    : caps->software;
+    pthread_mutex_lock(&sh->lock);
+    g_strlcpy(sh->renderer, caps->renderer ? caps->renderer : "?", sizeof sh->renderer);
+    pthread_mutex_unlock(&sh->lock);
+    return TRUE;
+}
+
+static gpointer shared_main(gpointer data)
+{
+    shared_gl *sh = data;
+    pthread_mutex_lock(&sh->lock);
+    for (;;) {
+        while (!sh->jobs && !sh->quit)
+            pthread_cond_wait(&sh->cond, &sh->lock);
+        gl_job *job = sh->jobs;
+        if (!job)
+            break; /* quit, and no lane is left to post one */
+        sh->jobs = job->next;
+        if (!sh->jobs)
+            sh->jobs_tail = &sh->jobs;
+        gboolean failed = sh->failed || sh->lost;
+        pthread_mutex_unlock(&sh->lock);
+        gboolean ok = FALSE;
+        if (!failed) {
+            /* whether the renderer is a software one is known only once
+             * the context is made */
+            gboolean turn = (!sh->ctx || sh->software) && turn_take();
+            ok = shared_begin(sh);
+            if (ok)
+                job->fn(sh, job->arg);
+            if (turn)
+                pthread_mutex_unlock(&sw_gl_lock);
+        }
+        glvf_stats st = { 0 };
+        if (sh->ctx)
+            glvf_context_get_stats(sh->ctx, &st);
+        pthread_mutex_lock(&sh->lock);
+        if (!ok)
+            sh->failed = TRUE;
+        if (sh->ctx && glvf_context_is_lost(sh->ctx))
+            sh->lost = TRUE;
+        sh->jobs_run++;
+        sh->pool_bytes = st.pool_bytes;
+        job->ok = ok;
+        job->done = TRUE;
+        pthread_cond_broadcast(&sh->cond);
+    }
+    gboolean lost = sh->lost;
+    pthread_mutex_unlock(&sh->lock);
+
+    /* every lane is gone, and with it every texture GTK held */
+    gboolean turn = turn_take();
+    if (sh->ctx) {
+        gboolean gl = !lost && !glvf_context_is_lost(sh->ctx) &&
+                      glvf_gtk_glctx_make_current(&sh->gl);
+        if (gl) {
+            glvf_stats st;
+            glvf_context_get_stats(sh->ctx, &st);
+            atomic_fetch_add(&totals_leaked, st.frames_live + st.staging_live);
+        }
+        if (sh->fbo)
+            glvf_context_defer_delete(sh->ctx, GLVF_OBJECT_FRAMEBUFFER, sh->fbo);
+        if (!gl || !glvf_context_destroy(&sh->ctx))
+            glvf_context_abandon(&sh->ctx);
+    }
+    glvf_gtk_glctx_destroy(&sh->gl);
+    if (turn)
+        pthread_mutex_unlock(&sw_gl_lock);
+    g_clear_object(&sh->tex_gl); /* GdkGLTextures hold their own references */
+    pthread_cond_destroy(&sh->cond);
+    pthread_mutex_destroy(&sh->lock);
+    g_free(sh);
+    pthread_mutex_lock(&finished_lock);
+    finished = g_slist_prepend(finished, g_thread_self());
+    pthread_mutex_unlock(&finished_lock);
+    atomic_fetch_sub(&totals_running, 1);
+    atomic_fetch_add(&totals_finished, 1);
+    return NULL;
+}
+
+static shared_gl *shared_use(shared_gl *sh)
+{
+    atomic_fetch_add(&sh->users, 1);
+    return sh;
+}
+
+/* Any thread: the last user makes the thread finish (it frees `sh`). */
+static void shared_unuse(shared_gl *sh)
+{
+    if (atomic_fetch_sub(&sh->users, 1) != 1)
+        return;
+    pthread_mutex_lock(&sh->lock);
+    sh->quit = TRUE;
+    pthread_cond_broadcast(&sh->cond);
+    pthread_mutex_unlock(&sh->lock);
+}
+
+/* A lane's thread: runs fn(sh, arg) on the shared thread, GL current, and
+ * waits for it. FALSE (fn not run) when the shared context is unusable. */
+static gboolean shared_run(shared_gl *sh, void (*fn)(shared_gl *, gpointer), gpointer arg)
+{
+    gl_job job = { .fn = fn, .arg = arg };
+    pthread_mutex_lock(&sh->lock);
+    *sh->jobs_tail = &job;
+    sh->jobs_tail = &job.next;
+    pthread_cond_broadcast(&sh->cond);
+    while (!job.done)
+        pthread_cond_wait(&sh->cond, &sh->lock);
+    pthread_mutex_unlock(&sh->lock);
+    return job.ok;
+}
+
+static void lane_begin_job(shared_gl *sh, gpointer arg)
+{
+    worker *w = arg;
+    const glvf_caps *caps = glvf_context_get_caps(sh->ctx);
+    w->ctx = sh->ctx;
+    w->fbo = sh->fbo;
+    pthread_mutex_lock(&w->lock);
+    w->software = sh->software;
+    w->cpu_convert = sh->cpu_convert;
+    g_strlcpy(w->stats.renderer, caps->renderer ? caps->renderer : "?",
+              sizeof w->stats.renderer);
+    g_strlcpy(w->stats.upload_strategy,
+              glvf_upload_strategy_name(glvf_context_get_upload_strategy(sh->ctx)),
+              sizeof w->stats.upload_strategy);
+    w->stats.gl_es = caps->is_gles;
+    w->stats.gl_major = caps->gl_major;
+    w->stats.gl_minor = caps->gl_minor;
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Lane thread: borrows the shared glvf_context (w->ctx, w->fbo). */
+static gboolean shared_lane_begin(worker *w)
+{
+    return shared_run(w->sh, lane_begin_job, w) && w->ctx;
+}
+
+static void lane_end_job(shared_gl *sh, gpointer arg)
+{
+    (void)sh;
+    delete_dead_syncs(arg);
+}
+
+/* Lane thread, at its end: gives the borrowed context back. With `gl`,
+ * the fences GTK is done with are deleted on the shared thread; without
+ * (lost), they went with the context. Nothing else is the lane's own:
+ * its frames were returned to the shared pool as GTK released them. */
+static void shared_lane_end(worker *w, gboolean gl)
+{
+    if (!gl || !shared_run(w->sh, lane_end_job, w)) {
+        pthread_mutex_lock(&w->lock);
+        w->n_dead_syncs = 0;
+        pthread_mutex_unlock(&w->lock);
+    }
+    w->ctx = NULL;
+    w->fbo = 0;
+}
+
+typedef struct convert_job {
+    worker *w;
+    const glvf_gtk_source *src;
+    gpointer user;
+    glvf_gtk_item *it;
+    int *dw, *dh;
+    GLsync *sync;
+    glvf_frame *out;
+} convert_job;
+
+static void lane_convert_job(shared_gl *sh, gpointer arg)
+{
+    convert_job *j = arg;
+    j->out = convert(j->w, j->src, j->user, j->it, j->dw, j->dh, j->sync);
+    delete_dead_syncs(j->w);
+    if (j->out)
+        glvf_context_collect(sh->ctx);
+}
+
+/* Lane thread: process()'s GL section, run on the shared thread. */
+static glvf_frame *shared_lane_convert(worker *w, const glvf_gtk_source *src, gpointer user,
+                                      glvf_gtk_item *it, int *dw, int *dh, GLsync *sync)
+{
+    *sync = NULL;
+    convert_job j = { w, src, user, it, dw, dh, sync, NULL };
+    w->job_queued_us = g_get_monotonic_time();
+    gboolean ran = shared_run(w->sh, lane_convert_job, &j);
+    w->job_queued_us = 0;
+    if (!ran) {
+        item_release(src, user, it);
+        count_failure(w);
+        pthread_mutex_lock(&w->lock);
+        w->lost = TRUE; /* the shared context is unusable: the paintable
+                           asks its GlvfVideoWorker for a new one */
+        pthread_mutex_unlock(&w->lock);
+        return NULL;
+    }
+    return j.out;
 }
 
 /* ---- the paintable ------------------------------------------------------- */
@@ -854,6 +1178,7 @@ struct _GlvfVideoPaintable {
     GlvfVideoPaintableShownFunc shown;
     gpointer shown_user;
     gboolean gl_failed;         /* no worker could be made: do not retry per frame */
+    GlvfVideoWorker *shared;    /* glvf_video_paintable_set_worker (a reference), or NULL */
     /* the built-in source of glvf_video_paintable_push */
     struct push_source *push;
 };
@@ -897,16 +1222,14 @@ static void retire_last(GlvfVideoPaintable *self, const worker *w)
     self->retired_convert_us += w->convert_us_sum;
 }
 
-/* Main thread: a worker for the paintable, made when needed. */
-static worker *ensure_worker(GlvfVideoPaintable *self)
+/* Main thread: a GdkGLContext of `display` (named in GdkGLTextures) and
+ * a native context sharing objects with it, for a worker thread. FALSE
+ * with the reason in `why`. */
+static gboolean make_gl(GdkDisplay *display, GdkGLContext **tex_gl_out, glvf_gtk_glctx *gl,
+                        char *why, size_t n)
 {
-    if (self->w)
-        return self->w;
-    if (self->gl_failed)
-        return NULL;
-    glvf_gtk4_join_workers(); /* those that ended since the last one started */
     GError *err = NULL;
-    GdkGLContext *tex_gl = gdk_display_create_gl_context(self->display, &err);
+    GdkGLContext *tex_gl = gdk_display_create_gl_context(display, &err);
     if (tex_gl) {
         G_GNUC_BEGIN_IGNORE_DEPRECATIONS
         /* GL or GLES, whichever GDK allows (GDK_DEBUG=gl-gles) */
@@ -917,14 +1240,12 @@ static worker *ensure_worker(GlvfVideoPaintable *self)
     if (was)
         g_object_ref(was);
     gboolean ok = tex_gl && gdk_gl_context_realize(tex_gl, &err);
-    char why[256] = "";
     if (!ok)
-        g_strlcpy(why, err ? err->message : "unknown error", sizeof why);
+        g_strlcpy(why, err ? err->message : "unknown error", n);
     /* the worker's own context, sharing objects with tex_gl (and so with
      * every GdkGLContext of the display) */
-    glvf_gtk_glctx gl;
     if (ok)
-        ok = glvf_gtk_glctx_create(&gl, tex_gl, why, sizeof why);
+        ok = glvf_gtk_glctx_create(gl, tex_gl, why, n);
     /* realizing may leave a context current here: restore what was */
     if (gdk_gl_context_get_current() != was) {
         if (was)
@@ -933,14 +1254,43 @@ static worker *ensure_worker(GlvfVideoPaintable *self)
             gdk_gl_context_clear_current();
     }
     g_clear_object(&was);
-    if (!ok) {
-        char msg[320];
-        g_snprintf(msg, sizeof msg, "no usable GL context for video: %s", why);
-        self->log(self->log_user, GLVF_LOG_ERROR, msg);
-        g_clear_error(&err);
+    g_clear_error(&err);
+    if (!ok)
         g_clear_object(&tex_gl);
-        self->gl_failed = TRUE;
+    *tex_gl_out = tex_gl;
+    return ok;
+}
+
+static shared_gl *video_worker_acquire(GlvfVideoWorker *vw);
+
+/* Main thread: a worker for the paintable, made when needed (with a
+ * GlvfVideoWorker set: a lane of its shared GL thread). */
+static worker *ensure_worker(GlvfVideoPaintable *self)
+{
+    if (self->w)
+        return self->w;
+    if (self->gl_failed)
         return NULL;
+    glvf_gtk4_join_workers(); /* those that ended since the last one started */
+    shared_gl *sh = NULL;
+    glvf_gtk_glctx gl = { 0 };
+    GdkGLContext *tex_gl = NULL;
+    if (self->shared) {
+        sh = video_worker_acquire(self->shared);
+        if (!sh) {
+            self->gl_failed = TRUE; /* logged by the worker */
+            return NULL;
+        }
+        tex_gl = g_object_ref(sh->tex_gl);
+    } else {
+        char why[256] = "";
+        if (!make_gl(self->display, &tex_gl, &gl, why, sizeof why)) {
+            char msg[320];
+            g_snprintf(msg, sizeof msg, "no usable GL context for video: %s", why);
+            self->log(self->log_user, GLVF_LOG_ERROR, msg);
+            self->gl_failed = TRUE;
+            return NULL;
+        }
     }
     worker *w = g_new0(worker, 1);
     atomic_init(&w->refs, 2); /* the paintable's and the thread's */
@@ -952,6 +1302,7 @@ static worker *ensure_worker(GlvfVideoPaintable *self)
     pthread_condattr_destroy(&ca);
     w->gl = gl;
     w->tex_gl = tex_gl;
+    w->sh = sh; /* the reference video_worker_acquire() gave */
     w->log = self->log;
     w->log_user = self->log_user;
     g_weak_ref_init(&w->paintable, self);
@@ -1115,6 +1466,170 @@ static gboolean hand_off_idle(gpointer data)
     }
     g_clear_object(&self);
     return G_SOURCE_CONTINUE;
+}
+
+/* ---- GlvfVideoWorker -------------------------------------------------------- */
+
+struct _GlvfVideoWorker {
+    GObject parent;
+    GdkDisplay *display;
+    glvf_log_fn log;
+    gpointer log_user;
+    pthread_mutex_t lock;       /* sh and the counters, for readers on other threads */
+    shared_gl *sh;              /* the shared thread in use (one user reference), or NULL */
+    guint64 threads_started;
+    guint64 retired_jobs;
+};
+
+G_DEFINE_FINAL_TYPE(GlvfVideoWorker, glvf_video_worker, G_TYPE_OBJECT)
+
+/* Main thread: the shared thread (started when needed; a new one replaces
+ * one whose context failed or was lost), with a user reference for the
+ * caller. NULL when no GL context can be made (logged). */
+static shared_gl *video_worker_acquire(GlvfVideoWorker *vw)
+{
+    shared_gl *old = NULL;
+    pthread_mutex_lock(&vw->lock);
+    if (vw->sh) {
+        pthread_mutex_lock(&vw->sh->lock);
+        gboolean bad = vw->sh->failed || vw->sh->lost;
+        guint64 jobs = vw->sh->jobs_run;
+        pthread_mutex_unlock(&vw->sh->lock);
+        if (bad) {
+            old = vw->sh;
+            vw->sh = NULL;
+            vw->retired_jobs += jobs;
+        }
+    }
+    shared_gl *sh = vw->sh;
+    pthread_mutex_unlock(&vw->lock);
+    if (old)
+        shared_unuse(old); /* it ends once its lanes are gone */
+    if (sh)
+        return shared_use(sh);
+
+    glvf_gtk_glctx gl = { 0 };
+    GdkGLContext *tex_gl = NULL;
+    char why[256] = "";
+    if (!make_gl(vw->display, &tex_gl, &gl, why, sizeof why)) {
+        char msg[320];
+        g_snprintf(msg, sizeof msg, "no usable GL context for video: %s", why);
+        vw->log(vw->log_user, GLVF_LOG_ERROR, msg);
+        return NULL;
+    }
+    sh = g_new0(shared_gl, 1);
+    atomic_init(&sh->users, 2); /* the GlvfVideoWorker's and the caller's */
+    pthread_mutex_init(&sh->lock, NULL);
+    pthread_cond_init(&sh->cond, NULL);
+    sh->gl = gl;
+    sh->tex_gl = tex_gl;
+    sh->log = vw->log;
+    sh->log_user = vw->log_user;
+    sh->jobs_tail = &sh->jobs;
+    atomic_fetch_add(&totals_running, 1);
+    /* its reference is given back by glvf_gtk4_join_workers(); it frees
+     * `sh` itself when the last user is gone */
+    (void)g_thread_new("glvf-video-worker", shared_main, sh);
+    pthread_mutex_lock(&vw->lock);
+    vw->sh = sh;
+    vw->threads_started++;
+    pthread_mutex_unlock(&vw->lock);
+    return sh;
+}
+
+GlvfVideoWorker *glvf_video_worker_new(GdkDisplay *display)
+{
+    GlvfVideoWorker *vw = g_object_new(GLVF_TYPE_VIDEO_WORKER, NULL);
+    vw->display = g_object_ref(display ? display : gdk_display_get_default());
+    return vw;
+}
+
+void glvf_video_worker_set_log(GlvfVideoWorker *vw, glvf_log_fn log, gpointer user)
+{
+    g_return_if_fail(GLVF_IS_VIDEO_WORKER(vw));
+    vw->log = log ? log : glvf_gtk_default_log;
+    vw->log_user = log ? user : NULL;
+}
+
+void glvf_video_worker_get_stats(GlvfVideoWorker *vw, GlvfVideoWorkerStats *out)
+{
+    g_return_if_fail(GLVF_IS_VIDEO_WORKER(vw));
+    g_return_if_fail(out != NULL);
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&vw->lock);
+    out->threads_started = vw->threads_started;
+    out->jobs = vw->retired_jobs;
+    shared_gl *sh = vw->sh;
+    if (sh) {
+        /* every user but the GlvfVideoWorker's is a paintable's worker */
+        int users = atomic_load(&sh->users);
+        out->paintables = users > 1 ? (guint)(users - 1) : 0;
+        pthread_mutex_lock(&sh->lock);
+        out->jobs += sh->jobs_run;
+        out->pool_bytes = sh->pool_bytes;
+        out->running = !sh->failed && !sh->lost;
+        memcpy(out->renderer, sh->renderer, sizeof out->renderer);
+        pthread_mutex_unlock(&sh->lock);
+    }
+    pthread_mutex_unlock(&vw->lock);
+}
+
+static void glvf_video_worker_dispose(GObject *obj)
+{
+    GlvfVideoWorker *vw = GLVF_VIDEO_WORKER(obj);
+    pthread_mutex_lock(&vw->lock);
+    shared_gl *sh = vw->sh;
+    vw->sh = NULL;
+    pthread_mutex_unlock(&vw->lock);
+    if (sh)
+        shared_unuse(sh); /* the thread ends once the paintables let go */
+    G_OBJECT_CLASS(glvf_video_worker_parent_class)->dispose(obj);
+}
+
+static void glvf_video_worker_finalize(GObject *obj)
+{
+    GlvfVideoWorker *vw = GLVF_VIDEO_WORKER(obj);
+    g_clear_object(&vw->display);
+    pthread_mutex_destroy(&vw->lock);
+    G_OBJECT_CLASS(glvf_video_worker_parent_class)->finalize(obj);
+}
+
+static void glvf_video_worker_class_init(GlvfVideoWorkerClass *klass)
+{
+    GObjectClass *oc = G_OBJECT_CLASS(klass);
+    oc->dispose = glvf_video_worker_dispose;
+    oc->finalize = glvf_video_worker_finalize;
+}
+
+static void glvf_video_worker_init(GlvfVideoWorker *vw)
+{
+    pthread_mutex_init(&vw->lock, NULL);
+    vw->log = glvf_gtk_default_log;
+}
+
+void glvf_video_paintable_set_worker(GlvfVideoPaintable *self, GlvfVideoWorker *vw)
+{
+    g_return_if_fail(GLVF_IS_VIDEO_PAINTABLE(self));
+    g_return_if_fail(vw == NULL || GLVF_IS_VIDEO_WORKER(vw));
+    if (self->shared == vw)
+        return;
+    if (vw)
+        g_object_ref(vw);
+    g_clear_object(&self->shared);
+    self->shared = vw;
+    self->gl_failed = FALSE;
+    /* the next picture goes through the new one; what is shown stays */
+    if (self->w) {
+        detach_worker(self);
+        if (self->src)
+            ensure_worker(self);
+    }
+}
+
+GlvfVideoWorker *glvf_video_paintable_get_worker(GlvfVideoPaintable *self)
+{
+    g_return_val_if_fail(GLVF_IS_VIDEO_PAINTABLE(self), NULL);
+    return self->shared;
 }
 
 /* ---- the push source ------------------------------------------------------ */
@@ -1585,6 +2100,7 @@ static void glvf_video_paintable_finalize(GObject *obj)
 {
     GlvfVideoPaintable *self = GLVF_VIDEO_PAINTABLE(obj);
     g_clear_object(&self->display);
+    g_clear_object(&self->shared);
     pthread_mutex_destroy(&self->lock);
     G_OBJECT_CLASS(glvf_video_paintable_parent_class)->finalize(obj);
 }

@@ -114,7 +114,10 @@ guint glvf_media_stream_openers_running(void);
 /* For tests: the worker behaves as if its GL context had been lost (a
  * graphics reset, which llvmpipe cannot produce): it abandons its
  * glvf_context without a GL call (textures GTK holds become orphans) and
- * the paintable starts a new worker for the next picture. Main thread. */
+ * the paintable starts a new worker for the next picture. On a
+ * GlvfVideoWorker's paintable only its own worker (lane) restarts: the
+ * shared context is not lost, and the textures GTK holds return to its
+ * pool as usual. Main thread. */
 GLVF_API void glvf_video_paintable_simulate_context_loss(GlvfVideoPaintable *self);
 
 /* For tests: the area's next render finds its GL context lost and recovers

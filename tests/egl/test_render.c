@@ -419,6 +419,28 @@ static void test_shader_failure(void *arg)
     CHECK(check_log_count(GLVF_LOG_ERROR, "internal") == 0, "tracker balanced at destroy");
 }
 
+/* an error the application left pending is not blamed on glvf: the draw
+ * works, the error is named as discarded, once */
+static void test_host_error(void *arg)
+{
+    (void)arg;
+    glvf_context *ctx = make_ctx();
+    REQUIRE(ctx, "create");
+    fbo t = fbo_make(8, 4, 0, 0, 0, 1);
+    glvf_frame *f = upload_corners(ctx, 0, false, false, (glvf_rational){ 0 });
+    check_log_clear();
+    glEnable(0x7fff); /* GL_INVALID_ENUM, left pending */
+    CHECK(glvf_render(ctx, f, NULL) == 0, "the draw works");
+    CHECK(check_log_count(GLVF_LOG_WARN, "glvf_render: discarded GL error 0x500") == 1,
+          "the application's error is logged as discarded");
+    CHECK(glGetError() == GL_NO_ERROR, "nothing left pending");
+    CHECK(glvf_render(ctx, f, NULL) == 0 && check_log_count(GLVF_LOG_WARN, "discarded") == 1,
+          "no error, no line");
+    glvf_frame_unref(&f);
+    fbo_free(&t);
+    CHECK(glvf_context_destroy(&ctx), "destroy");
+}
+
 static void test_bad_calls(void *arg)
 {
     (void)arg;
@@ -451,6 +473,7 @@ int main(int argc, char **argv)
     RUN(test_framebuffer, NULL);
     RUN(test_state_restored, NULL);
     RUN(test_shader_failure, NULL);
+    RUN(test_host_error, NULL);
     RUN(test_bad_calls, NULL);
     harness_ctx_destroy(H);
     check_log_clear();

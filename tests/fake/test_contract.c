@@ -368,6 +368,32 @@ static void test_injected_oom(void *arg)
     fakegl_fail_clear();
 }
 
+/* glGetError reporting an error on every call (GL_CONTEXT_LOST on a lost
+ * context): every call returns, reading a bounded number of errors */
+static void test_error_forever(void *arg)
+{
+    (void)arg;
+    setup();
+    glvf_context *ctx = MAKE_CTX(.log_level = 0);
+    REQUIRE(ctx, "create");
+    glvf_frame *f = upload(ctx, GLVF_FORMAT_RGBA8, 16, 16);
+    REQUIRE(f, "upload");
+    fakegl_clear_calls();
+    fakegl_set_error_forever(0x0507 /* GL_CONTEXT_LOST */);
+    int err = 0;
+    glvf_image img = { .format = GLVF_FORMAT_RGBA8, .width = 16, .height = 16,
+                       .planes = { { pixels, 64 } } };
+    glvf_frame *g = glvf_upload(ctx, &img, NULL, &err);
+    CHECK(!g && err < 0, "the upload fails (%d), it does not hang", err);
+    CHECK(glvf_render(ctx, f, NULL) < 0, "the render fails, it does not hang");
+    CHECK(fakegl_call_count("GetError") < 200, "glGetError read a bounded number of times (%lu)",
+          fakegl_call_count("GetError"));
+    fakegl_set_error_forever(0);
+    glvf_frame_unref(&f);
+    glvf_frame_unref(&g);
+    glvf_context_abandon(&ctx);
+}
+
 /* The pbo-persistent ring does not grow while the GPU lags: at most 3 slots
  * of a size in flight, then the oldest fence is waited for (bounded by
  * fence_timeout_ms: an error, not a new buffer). */
@@ -534,6 +560,7 @@ int main(void)
     RUN(test_leak_report, NULL);
     RUN(test_bad_create, NULL);
     RUN(test_injected_oom, NULL);
+    RUN(test_error_forever, NULL);
     RUN(test_ring_bounded, NULL);
     RUN(test_ring_steady, NULL);
     RUN(test_ring_size_change, NULL);

@@ -12,6 +12,10 @@
  *    pixels read back) until GTK drops it; only then does the worker end,
  *    and nothing leaks;
  *  - three paintables in one window, each its own picture;
+ *  - one GlvfVideoWorker for four paintables (two fed from threads at
+ *    once): one shared thread and glvf context, each its own picture; a
+ *    failed upload stays with its paintable; one leaves and another comes;
+ *    the thread ends with the worker's last user, nothing leaked;
  *  - unrealize / re-realize: the GL side is let go and made again;
  *  - a missing file and a text file: gtk_media_stream_get_error() with a
  *    clear message, nothing leaked.
@@ -346,6 +350,140 @@ static void test_three(void *arg)
     CHECK(check_log_count(GLVF_LOG_ERROR, NULL) == 0, "no error logged");
 }
 
+/* ---- one GlvfVideoWorker for several paintables -------------------------------- */
+
+static glvf_frame *upload_nothing(glvf_context *ctx, gpointer data)
+{
+    (void)ctx;
+    (void)data;
+    return NULL; /* a picture that cannot be uploaded */
+}
+
+static gboolean worker_has(gpointer p)
+{
+    GlvfVideoWorkerStats ws;
+    glvf_video_worker_get_stats(GLVF_VIDEO_WORKER(((gpointer *)p)[0]), &ws);
+    return ws.paintables == GPOINTER_TO_UINT(((gpointer *)p)[1]);
+}
+
+static void test_shared_worker(void *arg)
+{
+    (void)arg;
+    static const int colours[5][3] = {
+        { 255, 0, 0 }, { 0, 255, 0 }, { 0, 0, 255 }, { 255, 255, 0 }, { 0, 255, 255 }
+    };
+    GlvfGtk4Totals t0;
+    glvf_gtk4_get_totals(&t0);
+    GlvfVideoWorker *vw = glvf_video_worker_new(NULL);
+    glvf_video_worker_set_log(vw, check_log, NULL);
+    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 0);
+    GlvfVideoPaintable *ps[4];
+    GtkWidget *pics[4];
+    for (int i = 0; i < 4; i++) {
+        ps[i] = glvf_video_paintable_new(NULL);
+        glvf_video_paintable_set_log(ps[i], check_log, NULL);
+        glvf_video_paintable_set_worker(ps[i], vw);
+        pics[i] = gtk_picture_new_for_paintable(GDK_PAINTABLE(ps[i]));
+        gtk_widget_set_hexpand(pics[i], TRUE);
+        gtk_box_append(GTK_BOX(box), pics[i]);
+    }
+    CHECK(glvf_video_paintable_get_worker(ps[0]) == vw, "get_worker");
+    GtkWidget *win = new_window(box, 480, 120);
+    /* two paintables fed from threads at once, two with one picture each */
+    pusher pa = { ps[0], 0, 0 }, pb = { ps[1], 0, 0 };
+    GThread *ta = g_thread_new("pusher-a", push_thread, &pa);
+    GThread *tb = g_thread_new("pusher-b", push_thread, &pb);
+    push_solid(ps[2], colours[2][0], colours[2][1], colours[2][2], 40, 30, NULL);
+    push_solid(ps[3], colours[3][0], colours[3][1], colours[3][2], 40, 30, NULL);
+    while (g_atomic_int_get(&pa.pushed) < 201 || g_atomic_int_get(&pb.pushed) < 201)
+        g_main_context_iteration(NULL, FALSE);
+    g_thread_join(ta);
+    g_thread_join(tb);
+    uint8_t px[4];
+    /* push_thread's last picture is (10, 20, 250) */
+    for (int i = 0; i < 4; i++) {
+        int r = i < 2 ? 10 : colours[i][0], g = i < 2 ? 20 : colours[i][1],
+            b = i < 2 ? 250 : colours[i][2];
+        CHECK(wait_colour(pics[i], 0.5, 0.3, r, g, b, 2, px),
+              "paintable %d shows its own picture (%d,%d,%d)", i, px[0], px[1], px[2]);
+    }
+    CHECK(wait_until(all_released, &pa, 5000) && wait_until(all_released, &pb, 5000),
+          "every pushed item released");
+    gpointer want4[2] = { vw, GUINT_TO_POINTER(4) };
+    CHECK(wait_until(worker_has, want4, 2000), "4 paintables on the worker");
+    GlvfVideoWorkerStats ws;
+    glvf_video_worker_get_stats(vw, &ws);
+    GlvfGtk4Totals t;
+    glvf_gtk4_get_totals(&t);
+    printf("# shared worker: %u paintables, %llu thread(s), %llu jobs, pool %llu bytes, %s\n",
+           ws.paintables, (unsigned long long)ws.threads_started, (unsigned long long)ws.jobs,
+           (unsigned long long)ws.pool_bytes, ws.renderer);
+    CHECK(ws.threads_started == 1 && ws.running, "one shared thread");
+    CHECK(t.contexts_made == t0.contexts_made + 1, "one glvf context for the four (%llu made)",
+          (unsigned long long)(t.contexts_made - t0.contexts_made));
+
+    /* a picture that fails in one paintable: the others go on */
+    glvf_video_paintable_push(ps[1], upload_nothing, NULL, NULL);
+    spin(100);
+    push_solid(ps[0], colours[0][0], colours[0][1], colours[0][2], 40, 30, NULL);
+    CHECK(wait_colour(pics[0], 0.5, 0.3, colours[0][0], colours[0][1], colours[0][2], 2, px),
+          "after another paintable's failure, paintable 0 shows its next picture");
+    push_solid(ps[1], colours[1][0], colours[1][1], colours[1][2], 40, 30, NULL);
+    CHECK(wait_colour(pics[1], 0.5, 0.3, colours[1][0], colours[1][1], colours[1][2], 2, px),
+          "and the failed one its next (%d,%d,%d)", px[0], px[1], px[2]);
+    GlvfVideoPaintableStats st;
+    glvf_video_paintable_get_stats(ps[1], &st);
+    CHECK(st.upload_failures == 1, "the failure is counted where it happened (%llu)",
+          (unsigned long long)st.upload_failures);
+    glvf_video_paintable_get_stats(ps[0], &st);
+    CHECK(st.upload_failures == 0, "and only there");
+
+    /* a lane's own loss (simulated) restarts that paintable's lane only */
+    glvf_video_paintable_simulate_context_loss(ps[2]);
+    spin(100);
+    push_solid(ps[2], colours[4][0], colours[4][1], colours[4][2], 40, 30, NULL);
+    CHECK(wait_colour(pics[2], 0.5, 0.3, colours[4][0], colours[4][1], colours[4][2], 2, px),
+          "after a lane's loss its next picture is shown (%d,%d,%d)", px[0], px[1], px[2]);
+    glvf_video_paintable_get_stats(ps[2], &st);
+    CHECK(st.workers_started == 2 && st.context_losses == 1, "its lane restarted once");
+
+    /* streams come and go: paintable 3 leaves, a new one takes its place */
+    gtk_box_remove(GTK_BOX(box), pics[3]);
+    g_clear_object(&ps[3]);
+    gpointer want3[2] = { vw, GUINT_TO_POINTER(3) };
+    CHECK(wait_until(worker_has, want3, 5000), "the paintable that left detached");
+    ps[3] = glvf_video_paintable_new(NULL);
+    glvf_video_paintable_set_log(ps[3], check_log, NULL);
+    glvf_video_paintable_set_worker(ps[3], vw);
+    pics[3] = gtk_picture_new_for_paintable(GDK_PAINTABLE(ps[3]));
+    gtk_widget_set_hexpand(pics[3], TRUE);
+    gtk_box_append(GTK_BOX(box), pics[3]);
+    push_solid(ps[3], colours[4][0], colours[4][1], colours[4][2], 64, 48, NULL);
+    CHECK(wait_colour(pics[3], 0.5, 0.3, colours[4][0], colours[4][1], colours[4][2], 2, px),
+          "the newcomer shows its picture (%d,%d,%d)", px[0], px[1], px[2]);
+    glvf_video_worker_get_stats(vw, &ws);
+    glvf_gtk4_get_totals(&t);
+    CHECK(ws.threads_started == 1 && t.contexts_made == t0.contexts_made + 1,
+          "still one shared thread and context");
+
+    /* the paintables go; the worker's thread waits for its last user */
+    gtk_window_destroy(GTK_WINDOW(win));
+    for (int i = 0; i < 4; i++)
+        g_clear_object(&ps[i]);
+    gpointer want0[2] = { vw, GUINT_TO_POINTER(0) };
+    CHECK(wait_until(worker_has, want0, 5000), "every paintable detached");
+    glvf_gtk4_get_totals(&t);
+    CHECK(t.workers_running == 1, "the shared thread stays while the worker is referenced (%u)",
+          t.workers_running);
+    g_object_unref(vw);
+    CHECK(wait_until(workers_done, NULL, 5000), "then it ends");
+    glvf_gtk4_get_totals(&t);
+    CHECK(t.leaked_objects == t0.leaked_objects, "nothing leaked");
+    CHECK(t.orphaned == t0.orphaned, "no orphan");
+    CHECK(check_log_count(GLVF_LOG_ERROR, NULL) == 0, "no error logged");
+    CHECK(check_log_count(GLVF_LOG_WARN, "leak report") == 0, "no leak report");
+}
+
 /* ---- GlvfMediaStream --------------------------------------------------------------- */
 
 static char *clip_path;
@@ -620,6 +758,7 @@ int main(void)
     CASE(test_texture_outlives);
     CASE(test_context_loss);
     CASE(test_three);
+    CASE(test_shared_worker);
     CASE(test_stream_gtkvideo);
     CASE(test_stream_rerealize);
     CASE(test_stream_untimed);

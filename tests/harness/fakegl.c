@@ -114,7 +114,7 @@ static struct {
     unsigned long faults_fired;
     bool never_signals, fence_lag, fence_manual;
     GLenum reset_strategy;
-    GLenum reset_status, error;
+    GLenum reset_status, error, error_forever;
     /* objects and bindings */
     kind_tab kinds[FAKEGL_KIND_COUNT];
     GLuint tex[UNITS], samplers[UNITS], buf[NBUF], draw_fb, read_fb, program, vao, query;
@@ -205,6 +205,7 @@ static void reset_locked(const fakegl_config *cfg)
     }
     G.unpack_alignment = G.pack_alignment = 4;
     G.reset_status = GL_NO_ERROR;
+    G.error_forever = GL_NO_ERROR;
     G.reset_strategy = c.reset_strategy ? c.reset_strategy : GL_NO_RESET_NOTIFICATION;
 }
 
@@ -755,7 +756,8 @@ static void *map_range(GLenum target, GLintptr off, GLsizeiptr len, GLbitfield a
 
 /* ---- entry points ------------------------------------------------------------- */
 
-R(GLenum, GetError, (void), r_ = G.error; G.error = GL_NO_ERROR)
+R(GLenum, GetError, (void), r_ = G.error_forever ? G.error_forever : G.error;
+  G.error = GL_NO_ERROR)
 R(const GLubyte *, GetString, (GLenum name), r_ = get_string(name))
 R(const GLubyte *, GetStringi, (GLenum name, GLuint i), {
     if (name != GL_EXTENSIONS)
@@ -1315,6 +1317,13 @@ void fakegl_set_fence_never_signals(bool never)
 {
     lock_inited();
     G.never_signals = never;
+    pthread_mutex_unlock(&lock);
+}
+
+void fakegl_set_error_forever(unsigned error)
+{
+    lock_inited();
+    G.error_forever = error;
     pthread_mutex_unlock(&lock);
 }
 

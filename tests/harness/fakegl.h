@@ -114,6 +114,9 @@ void fakegl_fail_clear(void);
 /* ClientWaitSync -> GL_TIMEOUT_EXPIRED at once (never sleeps);
  * GetSynciv(GL_SYNC_STATUS) -> GL_UNSIGNALED. */
 void fakegl_set_fence_never_signals(bool never);
+/* GetError returns `error` on every call (a lost context's GL_CONTEXT_LOST
+ * does), 0 to stop. Cleared by fakegl_reset. */
+void fakegl_set_error_forever(unsigned error);
 /* GetGraphicsResetStatus(ARB/EXT/KHR) return it (default GL_NO_ERROR). */
 void fakegl_set_reset_status(unsigned status);
 

@@ -81,6 +81,25 @@ Cases:
              the resume; the sound flows while playing (not silent), stops
              while paused and while muted; --stats says audio=playing,
              clock=audio, leaked_objects=0.
+  wall       (paintable) --wall: 16 tiles (four solid-colour clips, each
+             used four times, shifted a tile per row) in 640x480 for 60
+             frames: every tile presented 60 frames and was painted, one
+             shared worker, one shared GL thread, one glvf context in the
+             whole process (glvf_contexts=1), the 16 paintables attached
+             at once, every worker ended, leaked_objects=0, and the
+             screenshot's tile centres are their clips' colours. Then 4
+             tiles with a bad file second: exit 0, that tile failed=yes
+             (dark red in the screenshot, a `glvf-player: tile 1:` line
+             naming it), the three others played. --wall with --output
+             area, without FILE, with --benchmark: exit 2 with a message.
+  wall-click (one Xvfb; paintable) 4 tiles; a click (XTEST) on the bottom
+             right tile plays it alone ("wall: tile 3 alone"), a click goes
+             back to the grid ("wall: grid (tile 3 showed N frames
+             alone)", N > 0); the same with the top left tile and Escape;
+             q: exit 0, one glvf context (the alone streams came and went
+             on the tiles' worker: 5 paintables on it at most),
+             leaked_objects=0, the screenshot (the grid) shows the four
+             colours in place.
   nosound    a clip with sound and no reachable server: plays, exit 0, the
              one line `glvf-player: no sound server: playing without
              sound`, clock=video; a clip without audio: no such line,
@@ -544,6 +563,8 @@ class XTest:
                                                 ctypes.c_ulong]
         self.xtst.XTestFakeMotionEvent.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
                                                    ctypes.c_int, ctypes.c_ulong]
+        self.xtst.XTestFakeButtonEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int,
+                                                   ctypes.c_ulong]
         # a window can go between XQueryTree and XGetWindowAttributes (the
         # shortcuts window closing): Xlib's default handler would exit this
         # process on that BadWindow; ignore X errors instead (kept alive here)
@@ -557,6 +578,14 @@ class XTest:
 
     def move(self, x, y):
         self.xtst.XTestFakeMotionEvent(self.dpy, -1, x, y, 0)
+        self.x11.XFlush(self.dpy)
+
+    def click(self, x, y, button=1):
+        print("# click %d,%d" % (x, y), flush=True)
+        self.move(x, y)
+        time.sleep(0.05)
+        self.xtst.XTestFakeButtonEvent(self.dpy, button, 1, 0)
+        self.xtst.XTestFakeButtonEvent(self.dpy, button, 0, 0)
         self.x11.XFlush(self.dpy)
 
     def key(self, name, shift=False):
@@ -1665,8 +1694,159 @@ def case_hdr(r, tmp):
                   (name, pb, pa))
 
 
+# ---- the wall (--wall) ---------------------------------------------------------------
+
+def make_solid_clips(tmp, seconds=10):
+    """One clip per BLOCKS colour, solid, 160x120, FFV1 (lossless)."""
+    paths = []
+    for name, (r_, g, b) in BLOCKS:
+        path = os.path.join(tmp, "%s.mkv" % name)
+        ffmpeg(["-f", "lavfi", "-i", "color=c=0x%02x%02x%02x:s=160x120:r=30:d=%d" %
+                (r_, g, b, seconds), "-c:v", "ffv1", "-pix_fmt", "yuv420p", path], tmp)
+        paths.append(path)
+    return paths
+
+
+def wall_tiles(out):
+    """The --stats lines of the tiles: {index: {key: value}}."""
+    tiles = {}
+    for line in out.splitlines():
+        if line.startswith("tile="):
+            kv = dict(re.findall(r"(\w+)=(\S+)", line))
+            tiles[int(kv["tile"])] = kv
+    return tiles
+
+
+def check_wall_png(png, cols, rows, want, label):
+    """`want[i]`: the RGB tile i shows (None: skip), in a cols x rows grid
+    filling the image; the centre of each tile within COLOUR_TOLERANCE."""
+    if not check(os.path.exists(png), "%s: screenshot written" % label):
+        return
+    w, h, px = read_png(png)
+    print("# screenshot %dx%d" % (w, h))
+    for i, colour in enumerate(want):
+        if colour is None:
+            continue
+        cx = (i % cols) * w // cols + w // (2 * cols)
+        cy = (i // cols) * h // rows + h // (2 * rows)
+        got = px[cy][cx][:3]
+        diff = max(abs(a - b) for a, b in zip(got, colour))
+        check(diff <= COLOUR_TOLERANCE, "%s: tile %d's centre (%d,%d) is %s, want %s (off by %d)"
+              % (label, i, cx, cy, got, colour, diff))
+
+
+def check_wall_stats(out, n, frames, label, failed=()):
+    kv = parse_kv(out)
+    tiles = wall_tiles(out)
+    print("# " + " ".join("%s=%s" % i for i in sorted(kv.items()) if not i[0].startswith("tile")))
+    check(len(tiles) == n, "%s: a stats line for each of the %d tiles (%d)" % (label, n, len(tiles)))
+    for i, t in sorted(tiles.items()):
+        if i in failed:
+            check(t.get("failed") == "yes", "%s: tile %d shows its error" % (label, i))
+            continue
+        check(t.get("failed") == "no" and int(t.get("presented", 0)) >= frames and
+              int(t.get("painted", 0)) > 0 and t.get("upload_failures") == "0",
+              "%s: tile %d played (presented=%s painted=%s, want >= %d)" %
+              (label, i, t.get("presented"), t.get("painted"), frames))
+    check(kv.get("output") == "wall", "%s: output=wall" % label)
+    check(kv.get("tiles_failed") == str(len(failed)), "%s: tiles_failed=%d (%s)" %
+          (label, len(failed), kv.get("tiles_failed")))
+    check(kv.get("shared_workers") == "1", "%s: one shared worker (%s)" %
+          (label, kv.get("shared_workers")))
+    check(kv.get("worker_threads_started") == "1", "%s: one shared GL thread made (%s)" %
+          (label, kv.get("worker_threads_started")))
+    check(kv.get("glvf_contexts") == "1", "%s: one glvf context in the whole process (%s)" %
+          (label, kv.get("glvf_contexts")))
+    check(kv.get("context_destroyed") == "yes", "%s: every worker ended" % label)
+    check(kv.get("leaked_objects") == "0", "%s: leaked_objects=0 (%s)" %
+          (label, kv.get("leaked_objects")))
+    return kv
+
+
+def case_wall(r, tmp):
+    """16 tiles (4 clips, each used 4 times, shifted per row) for 60 frames
+    each; then 4 tiles, one of them a bad file; then the usage errors."""
+    clips = make_solid_clips(tmp)
+    order = [(i + i // 4) % 4 for i in range(16)]
+    png = os.path.join(tmp, "wall16.png")
+    rc, out, err, dt = r.run(["--wall", "--size", "640x480", "--frames", "60", "--stats",
+                              "--screenshot", png] + [clips[k] for k in order], timeout=120)
+    no_crash(rc, err, "wall16")
+    check(rc == 0, "wall16: exit 0 (got %d)" % rc)
+    kv = check_wall_stats(out, 16, 60, "wall16")
+    check(kv.get("worker_paintables_max") == "16", "wall16: the 16 tiles on the worker at once (%s)"
+          % kv.get("worker_paintables_max"))
+    check_wall_png(png, 4, 4, [BLOCKS[k][1] for k in order], "wall16")
+
+    bad = os.path.join(tmp, "bad.mkv")
+    with open(bad, "w") as f:
+        f.write("not a video\n")
+    png = os.path.join(tmp, "wall-bad.png")
+    files = [clips[0], bad, clips[2], clips[3]]
+    rc, out, err, dt = r.run(["--wall", "--size", "320x240", "--frames", "30", "--stats",
+                              "--screenshot", png] + files)
+    no_crash(rc, err, "wall-bad")
+    check(rc == 0, "wall-bad: exit 0, the other tiles played (got %d)" % rc)
+    check_wall_stats(out, 4, 30, "wall-bad", failed=(1,))
+    check(any(l.startswith("glvf-player: tile 1:") and "bad.mkv" in l for l in err.splitlines()),
+          "wall-bad: 'glvf-player: tile 1: ...' names the bad file")
+    check_wall_png(png, 2, 2, [BLOCKS[0][1], (130, 20, 20), BLOCKS[2][1], BLOCKS[3][1]],
+                   "wall-bad")
+
+    for label, args, expect in [
+            ("wall-area", ["--output", "area", "--wall", clips[0]], "--output paintable"),
+            ("wall-nofile", ["--wall"], "at least one FILE"),
+            ("wall-benchmark", ["--wall", "--benchmark", clips[0]], "--benchmark")]:
+        rc, out, err, dt = r.run(args, display=False)
+        check(rc == 2, "%s: exit 2 (got %d)" % (label, rc))
+        check(any(l.startswith("glvf-player:") and expect in l for l in err.splitlines()),
+              "%s: the message says %r" % (label, expect))
+
+
+def case_wall_click(r, tmp):
+    """(one Xvfb) 4 tiles; a click on the bottom right one plays it alone,
+    a click brings the grid back; a click on the top left one, Escape back;
+    q: exit 0, every tile played, one glvf context, nothing leaked."""
+    if not check(bool(os.environ.get("DISPLAY")), "wall-click: runs under Xvfb (DISPLAY set)"):
+        return
+    clips = make_solid_clips(tmp, seconds=30)
+    png = os.path.join(tmp, "after.png")
+    # a frame limit never reached: only q ends it (and writes the screenshot)
+    p = Interactive(r, ["--wall", "--size", "320x240", "--frames", "1000000", "--stats",
+                        "--screenshot", png] + clips)
+    x = XTest()
+    ok = check(x.wait_windows(1, 30), "wall-click: the window opens")
+    ok = ok and check(p.wait_count(r"wall: tile \d playing", 4, 30), "wall-click: 4 tiles play")
+    if ok:
+        time.sleep(1)
+        for n, (tile, cx, cy, back) in enumerate([(3, 240, 180, "click"), (0, 80, 60, "Escape")]):
+            x.click(cx, cy)
+            check(p.wait_count(r"wall: tile %d alone" % tile, 1, 10),
+                  "wall-click: a click plays tile %d alone" % tile)
+            time.sleep(1.5)
+            if back == "click":
+                x.click(160, 120)
+            else:
+                x.key("Escape")
+            m = p.wait_line(r"wall: grid \(tile %d showed (\d+) frames alone\)" % tile, 10)
+            if check(m is not None, "wall-click: %s goes back to the grid" % back):
+                check(int(m.group(1)) > 0, "wall-click: tile %d showed frames alone (%s)" %
+                      (tile, m.group(1)))
+        time.sleep(1)
+        x.key("q")
+    x.close()
+    rc, out, err = p.finish("wall-click")
+    no_crash(rc, err, "wall-click")
+    check(rc == 0, "wall-click: exit 0 (got %d)" % rc)
+    kv = check_wall_stats(out, 4, 1, "wall-click")
+    # the stream playing alone came and went on the same worker and context
+    check(kv.get("worker_paintables_max") == "5", "wall-click: the alone stream joined the 4 "
+          "tiles on the worker (%s at most)" % kv.get("worker_paintables_max"))
+    check_wall_png(png, 2, 2, [c for _, c in BLOCKS], "wall-click")
+
 CASES = {"hdr": case_hdr, "size": case_size, "cycles": case_cycles, "playlist": case_playlist, "url": case_url, "fifo": case_fifo, "fullscreen": case_fullscreen, "keys": case_keys, "chooser": case_chooser, "paused": case_paused, "blocks": case_blocks, "benchmark": case_benchmark, "errors": case_errors, "audio": case_audio, "nosound": case_nosound,
-         "sample": case_sample, "options": case_options}
+         "sample": case_sample, "options": case_options,
+         "wall": case_wall, "wall-click": case_wall_click}
 
 
 def main():
