@@ -5,6 +5,8 @@
  *   clip          signal                                      compared with
  *   pq            HDR10: BT.2020 NCL, ST 2084, MaxCLL 1000,   bt2390: libplacebo
  *                 mastering 1000/0.0001 nits                  clip, hable, mobius: zimg
+ *   pq-4000       the same without MaxCLL, mastering 4000/0.005 same
+ *                 nits (the peak glvf must take)
  *   hlg           BT.2020 NCL, ARIB STD-B67                   same
  *   bt2020-sdr    BT.2020 primaries, BT.2020-10 (SDR) transfer libplacebo and zimg
  *   p3-sdr        Display-P3 (SMPTE EG 432-1), BT.709 matrix,  libplacebo and zimg
@@ -159,6 +161,7 @@ typedef struct clip_spec {
     const char *x265;            /* colour VUI for x265 */
     const char *tags;            /* the same for the muxer */
     double peak;                 /* source peak (nits) glvf should find */
+    double cll, fall, mdmax, mdmin; /* the HDR metadata glvf should find */
 } clip_spec;
 
 #define BT2020_VUI "colorprim=bt2020:colormatrix=bt2020nc:range=limited"
@@ -167,14 +170,22 @@ static const clip_spec CLIPS[] = {
       "hdr10=1:" BT2020_VUI ":transfer=smpte2084:"
       "master-display=G(8500,39850)B(6550,2300)R(35400,14600)WP(15635,16450)L(10000000,1):"
       "max-cll=1000,400",
-      "-color_primaries bt2020 -color_trc smpte2084 -colorspace bt2020nc", 1000 },
+      "-color_primaries bt2020 -color_trc smpte2084 -colorspace bt2020nc", 1000,
+      1000, 400, 1000, 0.0001 },
+    /* no content light level: the peak comes from the mastering display */
+    { "pq-4000", K_PQ, 0.2627, 0.0593,
+      "hdr10=1:" BT2020_VUI ":transfer=smpte2084:"
+      "master-display=G(8500,39850)B(6550,2300)R(35400,14600)WP(15635,16450)L(40000000,50)",
+      "-color_primaries bt2020 -color_trc smpte2084 -colorspace bt2020nc", 4000,
+      0, 0, 4000, 0.005 },
     { "hlg", K_HLG, 0.2627, 0.0593, BT2020_VUI ":transfer=arib-std-b67",
-      "-color_primaries bt2020 -color_trc arib-std-b67 -colorspace bt2020nc", 1000 },
+      "-color_primaries bt2020 -color_trc arib-std-b67 -colorspace bt2020nc", 1000,
+      0, 0, 0, 0 },
     { "bt2020-sdr", K_SDR, 0.2627, 0.0593, BT2020_VUI ":transfer=bt2020-10",
-      "-color_primaries bt2020 -color_trc bt2020-10 -colorspace bt2020nc", 0 },
+      "-color_primaries bt2020 -color_trc bt2020-10 -colorspace bt2020nc", 0, 0, 0, 0, 0 },
     { "p3-sdr", K_SDR, 0.2126, 0.0722,
       "colorprim=smpte432:colormatrix=bt709:range=limited:transfer=bt709",
-      "-color_primaries smpte432 -color_trc bt709 -colorspace bt709", 0 },
+      "-color_primaries smpte432 -color_trc bt709 -colorspace bt709", 0, 0, 0, 0, 0 },
 };
 
 /* The blocks, as light in the clip's own primaries: nits for PQ; for HLG
@@ -641,13 +652,13 @@ static void test_clip(const clip_case *cc)
     if (c->kind == K_PQ) {
         CHECK(col.transfer == GLVF_TRANSFER_PQ && col.primaries == GLVF_PRIMARIES_BT2020,
               "tags %d/%d", col.primaries, col.transfer);
-        CHECK(fabs(col.hdr.max_cll - 1000) < 0.5 && fabs(col.hdr.max_fall - 400) < 0.5,
-              "content light level from the SEI: %.1f, %.1f", (double)col.hdr.max_cll,
-              (double)col.hdr.max_fall);
-        CHECK(fabs(col.hdr.max_luminance - 1000) < 0.5 &&
-                      fabs(col.hdr.min_luminance - 0.0001) < 1e-6,
-              "mastering display from the SEI: %.4f-%.1f", (double)col.hdr.min_luminance,
-              (double)col.hdr.max_luminance);
+        CHECK(fabs(col.hdr.max_cll - c->cll) < 0.5 && fabs(col.hdr.max_fall - c->fall) < 0.5,
+              "content light level from the SEI: %.1f, %.1f (want %.0f, %.0f)",
+              (double)col.hdr.max_cll, (double)col.hdr.max_fall, c->cll, c->fall);
+        CHECK(fabs(col.hdr.max_luminance - c->mdmax) < 0.5 &&
+                      fabs(col.hdr.min_luminance - c->mdmin) < 1e-6,
+              "mastering display from the SEI: %.4f-%.1f (want %.4f-%.0f)",
+              (double)col.hdr.min_luminance, (double)col.hdr.max_luminance, c->mdmin, c->mdmax);
     }
     if (c->kind == K_SDR) {
         /* no tone mapping: one rendering against both references */
