@@ -162,6 +162,7 @@ typedef struct clip_spec {
     const char *tags;            /* the same for the muxer */
     double peak;                 /* source peak (nits) glvf should find */
     double cll, fall, mdmax, mdmin; /* the HDR metadata glvf should find */
+    int primaries, transfer;     /* the tags glvf should find */
 } clip_spec;
 
 #define BT2020_VUI "colorprim=bt2020:colormatrix=bt2020nc:range=limited"
@@ -171,21 +172,23 @@ static const clip_spec CLIPS[] = {
       "master-display=G(8500,39850)B(6550,2300)R(35400,14600)WP(15635,16450)L(10000000,1):"
       "max-cll=1000,400",
       "-color_primaries bt2020 -color_trc smpte2084 -colorspace bt2020nc", 1000,
-      1000, 400, 1000, 0.0001 },
+      1000, 400, 1000, 0.0001, GLVF_PRIMARIES_BT2020, GLVF_TRANSFER_PQ },
     /* no content light level: the peak comes from the mastering display */
     { "pq-4000", K_PQ, 0.2627, 0.0593,
       "hdr10=1:" BT2020_VUI ":transfer=smpte2084:"
       "master-display=G(8500,39850)B(6550,2300)R(35400,14600)WP(15635,16450)L(40000000,50)",
       "-color_primaries bt2020 -color_trc smpte2084 -colorspace bt2020nc", 4000,
-      0, 0, 4000, 0.005 },
+      0, 0, 4000, 0.005, GLVF_PRIMARIES_BT2020, GLVF_TRANSFER_PQ },
     { "hlg", K_HLG, 0.2627, 0.0593, BT2020_VUI ":transfer=arib-std-b67",
       "-color_primaries bt2020 -color_trc arib-std-b67 -colorspace bt2020nc", 1000,
-      0, 0, 0, 0 },
+      0, 0, 0, 0, GLVF_PRIMARIES_BT2020, GLVF_TRANSFER_HLG },
     { "bt2020-sdr", K_SDR, 0.2627, 0.0593, BT2020_VUI ":transfer=bt2020-10",
-      "-color_primaries bt2020 -color_trc bt2020-10 -colorspace bt2020nc", 0, 0, 0, 0, 0 },
+      "-color_primaries bt2020 -color_trc bt2020-10 -colorspace bt2020nc", 0, 0, 0, 0, 0,
+      GLVF_PRIMARIES_BT2020, 14 /* BT.2020 10-bit (SDR) */ },
     { "p3-sdr", K_SDR, 0.2126, 0.0722,
       "colorprim=smpte432:colormatrix=bt709:range=limited:transfer=bt709",
-      "-color_primaries smpte432 -color_trc bt709 -colorspace bt709", 0, 0, 0, 0, 0 },
+      "-color_primaries smpte432 -color_trc bt709 -colorspace bt709", 0, 0, 0, 0, 0,
+      GLVF_PRIMARIES_DISPLAY_P3, GLVF_TRANSFER_BT709 },
 };
 
 /* The blocks, as light in the clip's own primaries: nits for PQ; for HLG
@@ -649,9 +652,10 @@ static void test_clip(const clip_case *cc)
            glvf_primaries_name(col.primaries), glvf_transfer_name(col.transfer),
            (double)col.hdr.max_cll, (double)col.hdr.max_fall, (double)col.hdr.min_luminance,
            (double)col.hdr.max_luminance);
+    CHECK(col.primaries == c->primaries && col.transfer == c->transfer,
+          "%s: tags %d/%d, want %d/%d", c->name, col.primaries, col.transfer, c->primaries,
+          c->transfer);
     if (c->kind == K_PQ) {
-        CHECK(col.transfer == GLVF_TRANSFER_PQ && col.primaries == GLVF_PRIMARIES_BT2020,
-              "tags %d/%d", col.primaries, col.transfer);
         CHECK(fabs(col.hdr.max_cll - c->cll) < 0.5 && fabs(col.hdr.max_fall - c->fall) < 0.5,
               "content light level from the SEI: %.1f, %.1f (want %.0f, %.0f)",
               (double)col.hdr.max_cll, (double)col.hdr.max_fall, c->cll, c->fall);
