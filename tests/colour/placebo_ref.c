@@ -23,10 +23,11 @@
  *              peak (no tone mapping) into an RGBA32F texture, which is
  *              then rendered to the output (tone mapping in BT.709)
  *
- * usage: placebo-ref gl33|gles30 IN OUT SOURCE_PEAK_NITS [f32]
+ * usage: placebo-ref gl33|gles30 IN OUT SOURCE_PEAK_NITS [f32] [knee=K] [white=NITS]
  * Writes width*height RGBA pixels, top row first: bytes (an RGBA8 target),
  * or with f32 native floats (an RGBA32F target: the output before
- * rounding). Exit 0 on success.
+ * rounding). knee: BT.2390's knee offset (default 0.5); white: the output's
+ * peak in nits (default 203; glvf's target_peak). Exit 0 on success.
  */
 #include "egl_harness.h"
 #include "ff_media.h"
@@ -48,12 +49,23 @@ static void log_cb(void *priv, enum pl_log_level level, const char *msg)
 int main(int argc, char **argv)
 {
     harness_api api;
-    if (argc < 5 || argc > 6 || !harness_api_parse(argv[1], &api) ||
-        (argc == 6 && strcmp(argv[5], "f32") != 0)) {
-        fprintf(stderr, "usage: %s gl33|gles30 IN OUT SOURCE_PEAK_NITS [f32]\n", argv[0]);
+    bool f32 = false, usage = argc < 5 || !harness_api_parse(argv[1], &api);
+    float knee = 0.5f, white = PL_COLOR_SDR_WHITE;
+    for (int i = 5; i < argc && !usage; i++) {
+        if (strcmp(argv[i], "f32") == 0)
+            f32 = true;
+        else if (strncmp(argv[i], "knee=", 5) == 0)
+            knee = strtof(argv[i] + 5, NULL);
+        else if (strncmp(argv[i], "white=", 6) == 0)
+            white = strtof(argv[i] + 6, NULL);
+        else
+            usage = true;
+    }
+    if (usage) {
+        fprintf(stderr, "usage: %s gl33|gles30 IN OUT SOURCE_PEAK_NITS [f32] [knee=K] "
+                        "[white=NITS]\n", argv[0]);
         return 2;
     }
-    bool f32 = argc == 6;
     size_t bpp = f32 ? 4 * sizeof(float) : 4;
     float peak = strtof(argv[4], NULL);
     ref_frames refs;
@@ -113,14 +125,14 @@ int main(int argc, char **argv)
             .repr = pl_color_repr_rgb,
             .color = { .primaries = PL_COLOR_PRIM_BT_709, .transfer = PL_COLOR_TRC_BT_1886,
                        .hdr = { .min_luma = PLACEBO_BLACK_NITS,
-                                .max_luma = PL_COLOR_SDR_WHITE } },
+                                .max_luma = white } },
         };
         struct pl_color_map_params cmap = {
             .intent = PL_INTENT_RELATIVE_COLORIMETRIC,
             .gamut_mode = PL_GAMUT_CLIP,
             .tone_mapping_function = &pl_tone_map_bt2390,
             .tone_mapping_mode = PL_TONE_MAP_MAX,
-            .tone_mapping_param = 0.5f,
+            .tone_mapping_param = knee,
             .tone_mapping_crosstalk = 0.0f,
             .lut_size = 1024,
         };
@@ -177,9 +189,10 @@ int main(int argc, char **argv)
             wr = fclose(f) == 0 && wr;
         free(buf);
         rc = wr ? 0 : 1;
-        printf("placebo-ref: %s %dx%d %s/%s peak %.0f -> %s\n", argv[2], w, h,
-               av_color_primaries_name(av->color_primaries), av_color_transfer_name(av->color_trc),
-               (double)peak, argv[3]);
+        printf("placebo-ref: %s %dx%d %s/%s peak %.0f knee %.2f white %.0f -> %s\n", argv[2], w,
+               h, av_color_primaries_name(av->color_primaries),
+               av_color_transfer_name(av->color_trc), (double)peak, (double)knee, (double)white,
+               argv[3]);
     } else {
         fprintf(stderr, "placebo-ref: rendering failed\n");
     }

@@ -94,6 +94,11 @@
  *    ("Failed picking any compatible texture format"): placebo-ref always
  *    uses GL 3.3 (the reference image does not depend on glvf's context).
  *
+ * The parameters, on the pq clip: target_peak 100 with hable against zimg
+ * (npl=100, tonemap peak 1000/100) and with BT.2390 against libplacebo (an
+ * output white of 100 nits), and BT.2390's knee offset 1.0 against
+ * libplacebo's (its results differ from the defaults' by 43 and 16 levels).
+ *
  * The desaturating gamut map has no counterpart in either library (libplacebo's
  * PL_GAMUT_DESATURATE moves towards white): it is checked against zimg's
  * linear BT.709 light (HDR: after vf_tonemap's hable) desaturated here as
@@ -359,20 +364,20 @@ static void desaturate(double l[3])
 /* Reference A: zimg (+ vf_tonemap for HDR) to RGBA8 (out) and float (outf).
  * With desat, zimg stops at linear BT.709 and the desaturating gamut map
  * and the encoding are done here. */
-static bool ref_zimg(const clip_spec *c, glvf_tone_map tm, bool desat, uint8_t *out,
-                     float *outf)
+static bool ref_zimg(const clip_spec *c, glvf_tone_map tm, bool desat, double white,
+                     uint8_t *out, float *outf)
 {
     char tmf[128] = "", cmd[2048], name[64];
     if (c->kind != K_SDR)
         snprintf(tmf, sizeof tmf, "tonemap=tonemap=%s:desat=0:peak=%.6f,", curve_name(tm),
-                 c->peak / 203.0);
-    snprintf(name, sizeof name, "%s-%s%s.zimg", c->name, c->kind == K_SDR ? "sdr" : curve_name(tm),
-             desat ? "-linear" : "");
+                 c->peak / white);
+    snprintf(name, sizeof name, "%s-%s%s-%.0f.zimg", c->name,
+             c->kind == K_SDR ? "sdr" : curve_name(tm), desat ? "-linear" : "", white);
     snprintf(cmd, sizeof cmd,
              "ffmpeg -nostdin -hide_banner -v error -y -i '%s/%s.mkv' -frames:v 1 -vf "
-             "'zscale=t=linear:npl=203:agamma=0,format=gbrpf32le,zscale=p=bt709,%s"
+             "'zscale=t=linear:npl=%.1f:agamma=0,format=gbrpf32le,zscale=p=bt709,%s"
              "%sformat=gbrpf32le' -f rawvideo -pix_fmt gbrpf32le '%s'",
-             media_dir, c->name, tmf, desat ? "" : "zscale=t=bt709,", media_path(name));
+             media_dir, c->name, white, tmf, desat ? "" : "zscale=t=bt709,", media_path(name));
     if (!media_sh(cmd))
         return false;
     size_t n = 0;
@@ -407,15 +412,19 @@ static bool ref_zimg(const clip_spec *c, glvf_tone_map tm, bool desat, uint8_t *
 }
 
 /* Reference B: libplacebo through placebo-ref. */
-static bool ref_placebo(const clip_spec *c, double peak, uint8_t *out, float *outf)
+static bool ref_placebo(const clip_spec *c, double peak, const char *opts, uint8_t *out,
+                        float *outf)
 {
-    char cmd[2048], name[64];
+    char cmd[2048], name[96];
     size_t want = (size_t)W * H * 4 * (outf ? sizeof(float) : 1);
-    snprintf(name, sizeof name, "%s-%.0f.placebo%s", c->name, peak, outf ? "-f32" : "");
+    snprintf(name, sizeof name, "%s-%.0f%s%s.placebo%s", c->name, peak, opts[0] ? "-" : "",
+             opts, outf ? "-f32" : "");
+    for (char *q = name; *q; q++)
+        *q = *q == ' ' || *q == '=' ? '_' : *q;
     /* always GL 3.3: libplacebo 4.208 finds no texture format for 16-bit
      * planes on llvmpipe's GLES 3.0 (the reference image is the same) */
-    snprintf(cmd, sizeof cmd, "'%s' gl33 '%s/%s.mkv' '%s' %.1f%s", PLACEBO_REF, media_dir,
-             c->name, media_path(name), peak, outf ? " f32" : "");
+    snprintf(cmd, sizeof cmd, "'%s' gl33 '%s/%s.mkv' '%s' %.1f%s %s", PLACEBO_REF, media_dir,
+             c->name, media_path(name), peak, outf ? " f32" : "", opts);
     if (!media_sh(cmd))
         return false;
     size_t n = 0;
@@ -689,7 +698,7 @@ static void test_clip(const clip_case *cc)
     }
     if (c->kind == K_SDR) {
         /* no tone mapping: one rendering against both references */
-        if (drawn && ref_zimg(c, GLVF_TONE_MAP_AUTO, false, ref, reff)) {
+        if (drawn && ref_zimg(c, GLVF_TONE_MAP_AUTO, false, 203, ref, reff)) {
             compare_case(c->name, "-", "zimg", ref, got, TOL_ZIMG_MEAN, TOL_ZIMG_MAX, 0);
             if (glvf_draw_float(av, NULL, gotf))
                 compare_float(c->name, "-", "zimg", reff, gotf, TOL_ZIMG_FLOAT_MEAN,
@@ -701,7 +710,7 @@ static void test_clip(const clip_case *cc)
         for (size_t i = 0; i < 3; i++) {
             bool ok = glvf_draw(av, glvf_render_params(.tone_map = zimg_curves[i]), got, NULL);
             CHECK(ok, "%s %s: glvf_render failed", c->name, curve_name(zimg_curves[i]));
-            if (ok && ref_zimg(c, zimg_curves[i], false, ref, reff)) {
+            if (ok && ref_zimg(c, zimg_curves[i], false, 203, ref, reff)) {
                 compare_case(c->name, curve_name(zimg_curves[i]), "zimg", ref, got,
                              TOL_ZIMG_MEAN, TOL_ZIMG_MAX, 0);
                 if (glvf_draw_float(av, glvf_render_params(.tone_map = zimg_curves[i]), gotf))
@@ -712,7 +721,7 @@ static void test_clip(const clip_case *cc)
         }
         /* the comparison sees a wrong curve: glvf's hable against zimg's mobius */
         if (glvf_draw(av, glvf_render_params(.tone_map = GLVF_TONE_MAP_HABLE), got, NULL) &&
-            ref_zimg(c, GLVF_TONE_MAP_MOBIUS, false, ref, reff)) {
+            ref_zimg(c, GLVF_TONE_MAP_MOBIUS, false, 203, ref, reff)) {
             stats s = compare_region(ref, got, 0, 0, W, 96, NULL, NULL, NULL);
             printf("# %s: control, glvf hable vs zimg mobius: worst %d/255\n", c->name, s.max);
             CHECK(s.max > 10 * TOL_ZIMG_MAX, "%s: hable and mobius within %d levels", c->name,
@@ -727,7 +736,7 @@ static void test_clip(const clip_case *cc)
         const char *curve = c->kind == K_SDR ? "desat" : "hab+ds";
         const glvf_render_params *p = glvf_render_params(
                 .tone_map = tm, .gamut_map = GLVF_GAMUT_MAP_DESATURATE);
-        if (glvf_draw(av, p, got, NULL) && ref_zimg(c, tm, true, ref, reff)) {
+        if (glvf_draw(av, p, got, NULL) && ref_zimg(c, tm, true, 203, ref, reff)) {
             compare_case(c->name, curve, "zimg", ref, got, TOL_ZIMG_MEAN, TOL_ZIMG_MAX, 0);
             if (glvf_draw_float(av, p, gotf))
                 compare_float(c->name, curve, "zimg", reff, gotf, TOL_DESAT_FLOAT_MEAN,
@@ -739,12 +748,12 @@ static void test_clip(const clip_case *cc)
     }
     if (!PLACEBO_REF) {
         printf("# %s: libplacebo comparison skipped (built without libplacebo)\n", c->name);
-    } else if (drawn && ref_placebo(c, c->kind == K_SDR ? 203.0 : c->peak, ref, NULL)) {
+    } else if (drawn && ref_placebo(c, c->kind == K_SDR ? 203.0 : c->peak, "", ref, NULL)) {
         const char *curve = c->kind == K_SDR ? "-" : "bt2390";
         compare_case(c->name, curve, "libplacebo", ref, got, TOL_PLACEBO_MEAN, TOL_PLACEBO_MAX,
                      over_peak_blocks(c, c->peak));
         if (glvf_draw_float(av, NULL, gotf)) {
-            CHECK(ref_placebo(c, c->kind == K_SDR ? 203.0 : c->peak, NULL, reff),
+            CHECK(ref_placebo(c, c->kind == K_SDR ? 203.0 : c->peak, "", NULL, reff),
                   "%s: libplacebo float reference failed", c->name);
             compare_float(c->name, curve, "libplacebo", reff, gotf, TOL_PLACEBO_FLOAT_MEAN,
                           TOL_PLACEBO_FLOAT_MAX, over_peak_blocks(c, c->peak));
@@ -752,15 +761,50 @@ static void test_clip(const clip_case *cc)
     } else {
         CHECK(false, "%s: libplacebo reference failed", c->name);
     }
+    if (strcmp(c->name, "pq") == 0) {
+        /* the parameters: target_peak 100 (zimg npl=100, tonemap peak
+         * 1000/100; libplacebo white 100 nits) and BT.2390's knee 1.0 */
+        const glvf_render_params *hab100 =
+                glvf_render_params(.tone_map = GLVF_TONE_MAP_HABLE, .target_peak = 100);
+        if (glvf_draw(av, hab100, got, NULL) &&
+            ref_zimg(c, GLVF_TONE_MAP_HABLE, false, 100, ref, reff)) {
+            compare_case(c->name, "hab@100", "zimg", ref, got, TOL_ZIMG_MEAN, TOL_ZIMG_MAX, 0);
+            if (glvf_draw_float(av, hab100, gotf))
+                compare_float(c->name, "hab@100", "zimg", reff, gotf, TOL_ZIMG_FLOAT_MEAN,
+                              TOL_ZIMG_FLOAT_MAX, 0);
+        } else {
+            CHECK(false, "%s: target_peak 100 rendering or reference failed", c->name);
+        }
+        static const struct {
+            const char *label, *opts;
+            float knee, white;
+        } pcases[] = { { "2390@100", "white=100", 0, 100 }, { "knee1.0", "knee=1.0", 1.0f, 0 } };
+        for (size_t i = 0; PLACEBO_REF && i < 2; i++) {
+            const glvf_render_params *pp = glvf_render_params(
+                    .tone_map = GLVF_TONE_MAP_BT2390, .tone_map_param = pcases[i].knee,
+                    .target_peak = pcases[i].white);
+            if (glvf_draw(av, pp, got, NULL) && ref_placebo(c, c->peak, pcases[i].opts, ref, NULL)) {
+                compare_case(c->name, pcases[i].label, "libplacebo", ref, got, TOL_PLACEBO_MEAN,
+                             TOL_PLACEBO_MAX, over_peak_blocks(c, c->peak));
+                if (glvf_draw_float(av, pp, gotf) &&
+                    ref_placebo(c, c->peak, pcases[i].opts, NULL, reff))
+                    compare_float(c->name, pcases[i].label, "libplacebo", reff, gotf,
+                                  TOL_PLACEBO_FLOAT_MEAN, TOL_PLACEBO_FLOAT_MAX,
+                                  over_peak_blocks(c, c->peak));
+            } else {
+                CHECK(false, "%s %s: rendering or reference failed", c->name, pcases[i].label);
+            }
+        }
+    }
     if (PLACEBO_REF && c->kind == K_HLG) {
         /* another display peak: the OOTF's system gamma 1.2 + 0.42 log10(Lw / 1000)
          * (1.107 at 600 nits), and the tone mapping from Lw */
         drawn = glvf_draw(av, glvf_render_params(.hlg_peak = 600), got, NULL);
-        if (drawn && ref_placebo(c, 600, ref, NULL)) {
+        if (drawn && ref_placebo(c, 600, "", ref, NULL)) {
             compare_case(c->name, "bt2390", "libplacebo (Lw 600)", ref, got, TOL_PLACEBO_MEAN,
                          TOL_PLACEBO_MAX, over_peak_blocks(c, 600));
             if (glvf_draw_float(av, glvf_render_params(.hlg_peak = 600), gotf) &&
-                ref_placebo(c, 600, NULL, reff))
+                ref_placebo(c, 600, "", NULL, reff))
                 compare_float(c->name, "bt2390", "libplacebo (Lw 600)", reff, gotf,
                               TOL_PLACEBO_FLOAT_MEAN, TOL_PLACEBO_FLOAT_MAX,
                               over_peak_blocks(c, 600));
