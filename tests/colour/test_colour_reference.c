@@ -290,14 +290,15 @@ static bool make_clip(const clip_spec *c)
     return ok && media_sh(cmd);
 }
 
-/* Blocks with a BT.709 component brighter than the source peak once
- * converted (display light; HLG through its OOTF at 1000 nits):
+/* The blocks left out of the libplacebo comparisons (printed apart), and
+ * why. HDR: blocks with a BT.709 component brighter than the source peak
+ * once converted (display light; HLG through its OOTF for Lw = peak):
  * libplacebo clamps each channel to the source peak before its max-RGB tone
  * mapping, glvf (and vf_tonemap) scale the colour by f(max)/max, so their
  * hues differ there by design. */
 static const char *skip_reason = "";
 
-static unsigned over_peak_blocks(const clip_spec *c, double peak)
+static unsigned placebo_skip_blocks(const clip_spec *c, double peak)
 {
     if (c->primaries == GLVF_PRIMARIES_DCI_P3) {
         /* libplacebo 4.208 adapts DCI-P3's white to D65 with the CIECAM97s
@@ -751,12 +752,12 @@ static void test_clip(const clip_case *cc)
     } else if (drawn && ref_placebo(c, c->kind == K_SDR ? 203.0 : c->peak, "", ref, NULL)) {
         const char *curve = c->kind == K_SDR ? "-" : "bt2390";
         compare_case(c->name, curve, "libplacebo", ref, got, TOL_PLACEBO_MEAN, TOL_PLACEBO_MAX,
-                     over_peak_blocks(c, c->peak));
+                     placebo_skip_blocks(c, c->peak));
         if (glvf_draw_float(av, NULL, gotf)) {
             CHECK(ref_placebo(c, c->kind == K_SDR ? 203.0 : c->peak, "", NULL, reff),
                   "%s: libplacebo float reference failed", c->name);
             compare_float(c->name, curve, "libplacebo", reff, gotf, TOL_PLACEBO_FLOAT_MEAN,
-                          TOL_PLACEBO_FLOAT_MAX, over_peak_blocks(c, c->peak));
+                          TOL_PLACEBO_FLOAT_MAX, placebo_skip_blocks(c, c->peak));
         }
     } else {
         CHECK(false, "%s: libplacebo reference failed", c->name);
@@ -785,12 +786,12 @@ static void test_clip(const clip_case *cc)
                     .target_peak = pcases[i].white);
             if (glvf_draw(av, pp, got, NULL) && ref_placebo(c, c->peak, pcases[i].opts, ref, NULL)) {
                 compare_case(c->name, pcases[i].label, "libplacebo", ref, got, TOL_PLACEBO_MEAN,
-                             TOL_PLACEBO_MAX, over_peak_blocks(c, c->peak));
+                             TOL_PLACEBO_MAX, placebo_skip_blocks(c, c->peak));
                 if (glvf_draw_float(av, pp, gotf) &&
                     ref_placebo(c, c->peak, pcases[i].opts, NULL, reff))
                     compare_float(c->name, pcases[i].label, "libplacebo", reff, gotf,
                                   TOL_PLACEBO_FLOAT_MEAN, TOL_PLACEBO_FLOAT_MAX,
-                                  over_peak_blocks(c, c->peak));
+                                  placebo_skip_blocks(c, c->peak));
             } else {
                 CHECK(false, "%s %s: rendering or reference failed", c->name, pcases[i].label);
             }
@@ -802,12 +803,12 @@ static void test_clip(const clip_case *cc)
         drawn = glvf_draw(av, glvf_render_params(.hlg_peak = 600), got, NULL);
         if (drawn && ref_placebo(c, 600, "", ref, NULL)) {
             compare_case(c->name, "bt2390", "libplacebo (Lw 600)", ref, got, TOL_PLACEBO_MEAN,
-                         TOL_PLACEBO_MAX, over_peak_blocks(c, 600));
+                         TOL_PLACEBO_MAX, placebo_skip_blocks(c, 600));
             if (glvf_draw_float(av, glvf_render_params(.hlg_peak = 600), gotf) &&
                 ref_placebo(c, 600, "", NULL, reff))
                 compare_float(c->name, "bt2390", "libplacebo (Lw 600)", reff, gotf,
                               TOL_PLACEBO_FLOAT_MEAN, TOL_PLACEBO_FLOAT_MAX,
-                              over_peak_blocks(c, 600));
+                              placebo_skip_blocks(c, 600));
         } else
             CHECK(false, "%s: Lw 600 rendering or reference failed", c->name);
     }
