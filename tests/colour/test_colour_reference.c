@@ -116,8 +116,8 @@
  * (footroom) show as black on every colour path, as in zimg.
  *
  * Without libplacebo at configure time (no placebo-ref argument) the
- * libplacebo comparisons are skipped with a note; without ffmpeg/ffprobe the
- * test skips (77).
+ * libplacebo comparisons are skipped with a note; without ffmpeg/ffprobe, or
+ * an ffmpeg without libx265, zscale or tonemap, the test skips (77).
  */
 #include "check.h"
 #include "egl_harness.h"
@@ -923,8 +923,11 @@ int main(int argc, char **argv)
     }
     PLACEBO_REF = argc == 3 ? argv[2] : NULL;
     media_init("colour");
-    if (!media_have_encoder("libx265")) {
-        printf("1..0 # SKIP libx265 is needed to make the clips\n");
+    static char filters[1 << 16];
+    media_run_capture("ffmpeg -hide_banner -filters 2>/dev/null", filters, sizeof filters);
+    if (!media_have_encoder("libx265") || !strstr(filters, " zscale ") ||
+        !strstr(filters, " tonemap ")) {
+        printf("1..0 # SKIP the ffmpeg command needs libx265, zscale (zimg) and tonemap\n");
         media_cleanup();
         return 77;
     }
