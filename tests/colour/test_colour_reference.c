@@ -28,7 +28,9 @@
  * glvf: libavcodec decodes, glvf_ffmpeg_upload() maps the AVFrame (colour
  * tags, and colorimetry.hdr from the side data: checked here), glvf_render()
  * draws 1:1 into an RGBA8 framebuffer with default parameters but the tone
- * curve. Output: BT.709 primaries, pow(L, 1/2.4), 1.0 = 203 nits.
+ * curve. Output: BT.709 primaries, pow(L, 1/2.4), 1.0 = 203 nits. The first
+ * frame of glvf's own decoder (direct rendering forced) must give the same
+ * colorimetry and pixels.
  *
  * Reference A, zimg 3.0 (FFmpeg's zscale) and FFmpeg's tonemap filter, run by
  * the ffmpeg command:
@@ -696,6 +698,45 @@ static void test_clip(const clip_case *cc)
                       fabs(col.hdr.min_luminance - c->mdmin) < 1e-6,
               "mastering display from the SEI: %.4f-%.1f (want %.4f-%.0f)",
               (double)col.hdr.min_luminance, (double)col.hdr.max_luminance, c->mdmin, c->mdmax);
+    }
+    {
+        /* glvf's own decoder (its thread, direct rendering forced: the
+         * pictures in glvf staging memory) gives the same colorimetry and
+         * the same pixels as libavcodec alone */
+        int err = 0;
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s.mkv", media_dir, c->name);
+        glvf_ffmpeg_decoder *dec = glvf_ffmpeg_decoder_open(
+                glvf_ffmpeg_decoder_params(.path = path, .ctx = CTX,
+                                           .direct_rendering = GLVF_FFMPEG_DR_FORCE,
+                                           .threads = 1, .log = check_log),
+                &err);
+        CHECK(dec, "%s: glvf decoder open failed (%d)", c->name, err);
+        AVFrame *df = NULL;
+        if (dec && glvf_ffmpeg_decoder_next(dec, &df, 20000) == 0) {
+            glvf_colorimetry dcol;
+            uint8_t *dgot = malloc((size_t)W * H * 4);
+            bool ok = glvf_draw(df, glvf_render_params(.tone_map = GLVF_TONE_MAP_BT2390), dgot,
+                                &dcol);
+            CHECK(ok && memcmp(dgot, got, (size_t)W * H * 4) == 0,
+                  "%s: glvf's decoder (DR %s) draws differently", c->name,
+                  glvf_ffmpeg_frame_is_direct(df) ? "on" : "off");
+            CHECK(dcol.matrix == col.matrix && dcol.range == col.range &&
+                          dcol.primaries == col.primaries && dcol.transfer == col.transfer &&
+                          dcol.hdr.max_cll == col.hdr.max_cll &&
+                          dcol.hdr.max_fall == col.hdr.max_fall &&
+                          dcol.hdr.max_luminance == col.hdr.max_luminance &&
+                          dcol.hdr.min_luminance == col.hdr.min_luminance,
+                  "%s: glvf's decoder gives other colorimetry (max_cll %.0f, mastering %.0f)",
+                  c->name, (double)dcol.hdr.max_cll, (double)dcol.hdr.max_luminance);
+            printf("# %s: glvf's decoder (direct rendering %s): same colorimetry and pixels\n",
+                   c->name, glvf_ffmpeg_frame_is_direct(df) ? "on" : "off");
+            free(dgot);
+            glvf_ffmpeg_decoder_release(dec, &df);
+        } else if (dec) {
+            CHECK(false, "%s: glvf decoder gave no frame", c->name);
+        }
+        glvf_ffmpeg_decoder_destroy(&dec);
     }
     if (c->kind == K_SDR) {
         /* no tone mapping: one rendering against both references */
