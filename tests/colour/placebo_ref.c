@@ -1,11 +1,13 @@
 /*
  * Reference B of tests/colour: libplacebo (4.208) renders the first frame of
- * a clip 1:1 into an RGBA8 framebuffer on an EGL surfaceless (llvmpipe)
- * context, with settings chosen to compute what glvf's renderer computes:
+ * a clip 1:1 into an RGBA8 (or RGBA32F) framebuffer on an EGL surfaceless
+ * (llvmpipe) context, with settings chosen to compute what glvf's renderer
+ * computes:
  *
  *   output     BT.709 primaries, BT.1886 with a black of 1e-7 nits (pure
  *              pow(1/2.4): lb^(1/2.4) ~ 1e-4 of a level), white 203 nits
- *              (PL_COLOR_SDR_WHITE, the unit of libplacebo's linear light)
+ *              (PL_COLOR_SDR_WHITE, the unit of libplacebo's linear light;
+ *              white= sets another, as glvf's target_peak)
  *   source     colorimetry from the AVFrame (pl_frame_from_avframe), with
  *              hdr.min_luma forced to 1e-7 nits (libplacebo infers 0.005 for
  *              HDR and white/1000 for SDR: a lifted black in its BT.1886 and
@@ -23,7 +25,8 @@
  *              peak (no tone mapping) into an RGBA32F texture, which is
  *              then rendered to the output (tone mapping in BT.709)
  *
- * usage: placebo-ref gl33|gles30 IN OUT SOURCE_PEAK_NITS [f32] [knee=K] [white=NITS]
+ * usage: placebo-ref gl33|gles30 IN OUT SOURCE_PEAK_NITS [f32] [knee=K]
+ *                    [white=NITS]
  * Writes width*height RGBA pixels, top row first: bytes (an RGBA8 target),
  * or with f32 native floats (an RGBA32F target: the output before
  * rounding). knee: BT.2390's knee offset (default 0.5); white: the output's
