@@ -1,4 +1,5 @@
 #include "glvf_alloc.h"
+#include "glvf_priv.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -49,4 +50,36 @@ uint64_t glvf_alloc_count(void)
 void glvf_alloc_fail_nth(uint64_t n)
 {
     atomic_store(&fail_at, n ? atomic_load(&alloc_count) + n : 0);
+}
+
+/* ---- lent to the modules (glvf_priv.h) ---------------------------------- */
+
+void *glvf_priv_malloc(size_t size)
+{
+    return glvf_malloc(size);
+}
+
+void *glvf_priv_calloc(size_t n, size_t size)
+{
+    return glvf_calloc(n, size);
+}
+
+void *glvf_priv_realloc(void *p, size_t size)
+{
+    return glvf_realloc(p, size);
+}
+
+void glvf_priv_free(void *p)
+{
+    glvf_free(p);
+}
+
+uint64_t glvf_priv_alloc_count(void)
+{
+    return glvf_alloc_count();
+}
+
+void glvf_priv_alloc_fail_nth(uint64_t n)
+{
+    glvf_alloc_fail_nth(n);
 }

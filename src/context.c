@@ -28,22 +28,6 @@ unsigned glvf_version_number(void)
     return GLVF_VERSION_NUMBER;
 }
 
-static const char *strategy_names[GLVF_UPLOAD_STRATEGY_COUNT] = {
-    "auto", "client", "pbo-orphan", "pbo-persistent",
-};
-
-const char *glvf_upload_strategy_name(glvf_upload_strategy s)
-{
-    return (unsigned)s < GLVF_UPLOAD_STRATEGY_COUNT ? strategy_names[s] : "unknown";
-}
-
-int glvf_upload_strategy_parse(const char *name)
-{
-    for (int i = 0; name && i < GLVF_UPLOAD_STRATEGY_COUNT; i++)
-        if (!strcmp(name, strategy_names[i]))
-            return i;
-    return -EINVAL;
-}
 
 /* ---- entry checks ------------------------------------------------------- */
 
@@ -263,12 +247,19 @@ static bool detect_caps(glvf_context *ctx)
     if (!check_required(ctx))
         return false;
 
-    if (c->is_gles)
-        c->glsl_version = c->gl_major * 100 + c->gl_minor * 10;
-    else if (c->gl_major == 3)
-        c->glsl_version = 330;
-    else
-        c->glsl_version = c->gl_major * 100 + c->gl_minor * 10;
+    /* what the context says it compiles (the shaders are written for GLSL
+     * 330 core / 300 es, which every context glvf accepts compiles) */
+    const char *sl = (const char *)gl->GetString(GL_SHADING_LANGUAGE_VERSION);
+    int sl_major = 0, sl_minor = 0;
+    if (sl) {
+        while (*sl && (*sl < '0' || *sl > '9'))
+            sl++; /* "OpenGL ES GLSL ES 3.20" */
+        if (sscanf(sl, "%d.%d", &sl_major, &sl_minor) != 2)
+            sl_major = sl_minor = 0;
+    }
+    c->glsl_version = sl_major * 100 + (sl_minor < 10 ? sl_minor * 10 : sl_minor);
+    if (c->glsl_version < 300)
+        c->glsl_version = c->is_gles ? 300 : 330;
 
     GLint max_tex = 0;
     gl->GetIntegerv(GL_MAX_TEXTURE_SIZE, &max_tex);
@@ -329,18 +320,26 @@ static glvf_upload_strategy resolve_strategy(glvf_context *ctx, glvf_upload_stra
         const char *env = getenv("GLVF_UPLOAD");
         if (env && *env) {
             int s = glvf_upload_strategy_parse(env);
-            if (s < 0)
-                LOG_W(ctx, "GLVF_UPLOAD=%s is not one of auto, client, pbo-orphan, "
-                           "pbo-persistent; ignored",
-                      env);
-            else
+            if (s < 0) {
+                char names[128] = "";
+                for (int i = 0; i < GLVF_UPLOAD_STRATEGY_COUNT; i++)
+                    snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                             i ? ", " : "", glvf_upload_strategy_name((glvf_upload_strategy)i));
+                LOG_W(ctx, "GLVF_UPLOAD=%s is not one of %s; ignored", env, names);
+            } else {
                 want = (glvf_upload_strategy)s;
+            }
         }
     }
-    if (want == GLVF_UPLOAD_PBO_PERSISTENT && !ctx->caps.buffer_storage) {
-        LOG_W(ctx, "pbo-persistent needs buffer storage, which this context lacks; using "
-                   "pbo-orphan");
-        want = GLVF_UPLOAD_PBO_ORPHAN;
+    /* a strategy this context cannot use falls back (each says why) */
+    for (const glvf_upload_ops *o = glvf_upload_ops_get(want); o && o->unavailable;
+         o = glvf_upload_ops_get(want)) {
+        const char *why = o->unavailable(ctx);
+        if (!why)
+            break;
+        LOG_W(ctx, "%s %s; using %s", glvf_upload_strategy_name(want), why,
+              glvf_upload_strategy_name(o->fallback));
+        want = o->fallback;
     }
     if (want == GLVF_UPLOAD_AUTO) {
         /* A software renderer reads client memory directly: a PBO only adds a
@@ -423,6 +422,7 @@ glvf_context *glvf_context_create(const glvf_context_params *params)
         goto fail;
     ctx->labels = ctx->caps.khr_debug && !(ctx->flags & GLVF_CONTEXT_NO_LABELS);
     ctx->strategy = resolve_strategy(ctx, params->upload);
+    ctx->upload_ops = glvf_upload_ops_get(ctx->strategy);
     if (pthread_mutex_init(&ctx->lock, NULL) != 0) {
         LOGF_E(ctx, "pthread_mutex_init failed");
         goto fail;
@@ -438,7 +438,7 @@ glvf_context *glvf_context_create(const glvf_context_params *params)
                                                         : "yes (no reset notification)")
                                : "no",
           glvf_upload_strategy_name(ctx->strategy));
-    if (ctx->strategy == GLVF_UPLOAD_PBO_PERSISTENT)
+    if (ctx->upload_ops->mapped_staging)
         glvf_staging_probe_reads(ctx);
     return ctx;
 

@@ -17,6 +17,8 @@
  */
 #include "internal.h"
 
+#include <errno.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -84,30 +86,33 @@ const char *glvf_format_name(glvf_format f)
     return d ? d->name : "none";
 }
 
-glvf_format glvf_format_parse(const char *name)
+int glvf_format_parse(const char *name)
 {
     if (!name)
-        return GLVF_FORMAT_NONE;
-    for (int f = 1; f < GLVF_FORMAT_COUNT; f++)
+        return -EINVAL;
+    size_t n = strlen(name);
+    for (int f = 1; f < GLVF_FORMAT_COUNT; f++) {
         if (!strcmp(name, formats[f].name))
-            return (glvf_format)f;
+            return f;
+        /* FFmpeg's explicit little-endian name of a 16-bit format
+         * ("yuv420p10le": glvf's are native-endian, and glvf runs on
+         * little-endian machines only) */
+        size_t k = strlen(formats[f].name);
+        if (formats[f].plane[0].bytes_per_comp == 2 && n == k + 2 &&
+            !strncmp(name, formats[f].name, k) && !strcmp(name + k, "le"))
+            return f;
+    }
     /* a few common aliases */
     static const struct { const char *alias; glvf_format f; } aliases[] = {
         { "rgba8", GLVF_FORMAT_RGBA8 }, { "bgra8", GLVF_FORMAT_BGRA8 },
         { "rgbx", GLVF_FORMAT_RGBX8 }, { "bgrx", GLVF_FORMAT_BGRX8 },
         { "gray8", GLVF_FORMAT_GRAY8 }, { "i420", GLVF_FORMAT_YUV420P },
         { "yuyv", GLVF_FORMAT_YUYV422 }, { "uyvy", GLVF_FORMAT_UYVY422 },
-        { "yuv420p10le", GLVF_FORMAT_YUV420P10 }, { "yuv422p10le", GLVF_FORMAT_YUV422P10 },
-        { "yuv444p10le", GLVF_FORMAT_YUV444P10 }, { "yuv420p12le", GLVF_FORMAT_YUV420P12 },
-        { "yuv422p12le", GLVF_FORMAT_YUV422P12 }, { "yuv444p12le", GLVF_FORMAT_YUV444P12 },
-        { "yuv420p16le", GLVF_FORMAT_YUV420P16 }, { "yuv422p16le", GLVF_FORMAT_YUV422P16 },
-        { "yuv444p16le", GLVF_FORMAT_YUV444P16 }, { "gray16le", GLVF_FORMAT_GRAY16 },
-        { "p010le", GLVF_FORMAT_P010 }, { "p016le", GLVF_FORMAT_P016 },
     };
     for (size_t i = 0; i < GLVF_ARRAY_LEN(aliases); i++)
         if (!strcmp(name, aliases[i].alias))
-            return aliases[i].f;
-    return GLVF_FORMAT_NONE;
+            return (int)aliases[i].f;
+    return -EINVAL;
 }
 
 int glvf_format_planes(glvf_format f)

@@ -52,7 +52,8 @@ static int frame_textures(glvf_context *ctx, glvf_frame *f, const glvf_image *im
 /* Publishes a filled frame: one reference, on the live list. */
 static glvf_frame *frame_publish(glvf_context *ctx, glvf_frame *f, const glvf_image *img,
                                  const glvf_image_plan *plan,
-                                 const glvf_upload_params *params, bool zero_copy,
+                                 const glvf_upload_params *params,
+                                 glvf_frame_origin origin, bool zero_copy,
                                  bool uploaded, void *const *site, int nsite)
 {
     int planes = plan->planes;
@@ -77,6 +78,7 @@ static glvf_frame *frame_publish(glvf_context *ctx, glvf_frame *f, const glvf_im
         }
     }
     f->user_data = params ? params->user_data : NULL;
+    f->origin = origin;
     f->zero_copy = zero_copy;
     f->fence = NULL;
     f->nsite = nsite;
@@ -150,7 +152,7 @@ glvf_frame *glvf_upload(glvf_context *ctx, const glvf_image *img,
     void *site[GLVF_MAX_SITE];
     int nsite = ctx->track_sites ? glvf_capture_site(site, GLVF_MAX_SITE) : 0;
     *err = 0;
-    return frame_publish(ctx, f, img, &plan, params, false, true, site, nsite);
+    return frame_publish(ctx, f, img, &plan, params, GLVF_ORIGIN_POOL, false, true, site, nsite);
 }
 
 glvf_frame *glvf_frame_new(glvf_context *ctx, glvf_format format, int width, int height,
@@ -203,7 +205,8 @@ glvf_frame *glvf_frame_new(glvf_context *ctx, glvf_format format, int width, int
     void *site[GLVF_MAX_SITE];
     int nsite = ctx->track_sites ? glvf_capture_site(site, GLVF_MAX_SITE) : 0;
     *err = 0;
-    return frame_publish(ctx, f, &img, &plan, params, false, false, site, nsite);
+    return frame_publish(ctx, f, &img, &plan, params, GLVF_ORIGIN_POOL, false, false, site,
+                         nsite);
 }
 
 /* Shared by glvf_staging_submit (keep = false: the region ends) and
@@ -260,8 +263,9 @@ static glvf_frame *staging_frame(glvf_context *ctx, glvf_staging *st,
     void *site[GLVF_MAX_SITE];
     int nsite = ctx->track_sites ? glvf_capture_site(site, GLVF_MAX_SITE) : 0;
     *err = 0;
-    bool zero_copy = ctx->strategy == GLVF_UPLOAD_PBO_PERSISTENT;
-    return frame_publish(ctx, f, &img, &plan, params, zero_copy, true, site, nsite);
+    bool zero_copy = ctx->upload_ops->mapped_staging;
+    return frame_publish(ctx, f, &img, &plan, params, GLVF_ORIGIN_STAGING, zero_copy, true, site,
+                         nsite);
 }
 
 glvf_frame *glvf_staging_submit(glvf_context *ctx, glvf_staging **pst,
@@ -332,8 +336,13 @@ void glvf_frame_unref(glvf_frame **pf)
     bool dead = ctx->dead, last = false;
     glvf_log_sink sink = { 0 };
     if (!dead) {
-        for (int i = 0; i < f->planes; i++)
-            glvf_pool_release_locked(ctx, f->tex[i]);
+        switch (f->origin) {
+        case GLVF_ORIGIN_POOL:
+        case GLVF_ORIGIN_STAGING:
+            for (int i = 0; i < f->planes; i++)
+                glvf_pool_release_locked(ctx, f->tex[i]);
+            break;
+        }
         if (f->fence) /* room was reserved when it was made */
             glvf_tracker_defer(ctx, GLVF_OBJECT_SYNC, (uint64_t)(uintptr_t)f->fence, 0);
         f->fence = NULL;
@@ -395,11 +404,6 @@ void *glvf_frame_fence(glvf_context *ctx, glvf_frame *f, int *err)
     if (!f || f->magic != FRAME_MAGIC || f->ctx != ctx) {
         LOGF_E(ctx, "%p is not a live frame of this context", (void *)f);
         *err = -EINVAL;
-        return NULL;
-    }
-    if (!ctx->caps.sync) {
-        LOGF_E(ctx, "this context has no sync objects");
-        *err = -ENOTSUP;
         return NULL;
     }
     pthread_mutex_lock(&ctx->lock);

@@ -178,7 +178,6 @@ typedef struct glvf_pool_tex {
     GLenum internal_format;
     int width, height;
     size_t bytes;
-    bool in_use;
     /* cached textures: the fence epoch of the release (the GPU may read the
      * texture until every epoch up to it has signalled) and when it was
      * released (CLOCK_MONOTONIC ns, for purges) */
@@ -240,6 +239,27 @@ size_t glvf_pool_purgeable_locked(const glvf_context *ctx);
 /* Destroy: queues (gl) or forgets every pool texture and fence. Lock held. */
 void glvf_pool_destroy(glvf_context *ctx, bool gl);
 
+/* ---- upload/: the strategies behind one operations table ---------------- */
+typedef struct glvf_upload_ops {
+    glvf_upload_strategy id;
+    /* NULL when `ctx` can use the strategy, else why not (then `fallback`
+     * is used, with a warning); NULL pointer: every context can */
+    const char *(*unavailable)(const glvf_context *ctx);
+    glvf_upload_strategy fallback;
+    /* uploads img's planes into tex; the caller cleared GL errors, saved
+     * the unpack state and checks errors after. GL thread, no lock. */
+    int (*upload)(glvf_context *ctx, const glvf_image *img, glvf_pool_tex *const *tex,
+                  const glvf_image_plan *plan);
+    /* destroy: what the strategy holds itself (gl: deletes queued; else
+     * forgotten). Lock held. May be NULL. */
+    void (*destroy)(glvf_context *ctx, bool gl);
+    /* staging regions are GPU-visible mapped memory: a submit is zero-copy */
+    bool mapped_staging;
+} glvf_upload_ops;
+
+/* The ops of a concrete strategy (not auto), or NULL. */
+const glvf_upload_ops *glvf_upload_ops_get(glvf_upload_strategy s);
+
 /* ---- staging.c --------------------------------------------------------- */
 typedef enum slot_state { SLOT_FREE = 0, SLOT_ACQUIRED, SLOT_IN_FLIGHT } slot_state;
 
@@ -265,6 +285,10 @@ typedef struct glvf_staging_ring {
     /* mapped-read probe: MB/s, 0 when not probed */
     uint64_t read_mapped_mbps, read_heap_mbps;
     bool reads_fast;                /* mapped >= half of heap */
+    /* pbo-persistent uploads that found no slot to take (every slot held as
+     * a producer's region, or the budget held) and went through client
+     * memory instead; the first one is logged (GL thread only) */
+    uint64_t client_fallbacks;
     /* pbo-orphan: one buffer, re-specified every upload */
     GLuint orphan_buffer;
     size_t orphan_size;
@@ -312,6 +336,15 @@ void glvf_staging_drop_free_locked(glvf_context *ctx, size_t idx);
 size_t glvf_staging_free_bytes_locked(const glvf_context *ctx);
 
 /* ---- frame.c ----------------------------------------------------------- */
+/* Where a frame's textures come from, and so where they go back to when
+ * the last reference drops. A texture the host made (an import) would be
+ * one more origin: its textures go back to the host, not the pool. */
+typedef enum glvf_frame_origin {
+    GLVF_ORIGIN_POOL,       /* glvf_upload, glvf_frame_new: pool textures */
+    GLVF_ORIGIN_STAGING,    /* a staging region submitted: pool textures
+                               filled from the region */
+} glvf_frame_origin;
+
 struct glvf_frame {
     uint32_t magic;
     atomic_int refs;
@@ -321,7 +354,8 @@ struct glvf_frame {
     glvf_pool_tex *tex[GLVF_MAX_PLANES];
     glvf_frame_plane plane[GLVF_MAX_PLANES];
     void *user_data;
-    bool zero_copy;
+    glvf_frame_origin origin;
+    bool zero_copy;         /* filled from mapped staging memory, no copy */
     size_t bytes;
     GLsync fence;           /* glvf_frame_fence(), owned by the frame */
     glvf_frame *prev, *next;    /* ctx->frames_live or ctx->frames_free */
@@ -395,6 +429,7 @@ struct glvf_context {
     unsigned flags;
     bool labels, track_sites;
     glvf_upload_strategy strategy;
+    const glvf_upload_ops *upload_ops; /* its operations (never auto) */
     glvf_platform platform;
     glvf_renderer *render;       /* GL thread only */
 

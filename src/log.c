@@ -1,5 +1,6 @@
 /* Logging: formatted into a stack buffer (no heap), filtered by level. */
 #include "internal.h"
+#include "glvf_priv.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -71,4 +72,30 @@ void glvf_logf(const glvf_context *ctx, glvf_log_level level, const char *fmt, .
     va_start(ap, fmt);
     sink_vprintf(&sink, level, fmt, ap);
     va_end(ap);
+}
+
+/* ---- lent to the modules (glvf_priv.h) ---------------------------------- */
+
+void glvf_priv_vlogf(const glvf_context *ctx, glvf_log_level level, const char *fmt, va_list ap)
+{
+    if (!ctx)
+        return;
+    glvf_log_sink sink = glvf_log_sink_get(ctx);
+    sink_vprintf(&sink, level, fmt, ap);
+}
+
+void glvf_priv_logf(const glvf_context *ctx, glvf_log_level level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    glvf_priv_vlogf(ctx, level, fmt, ap);
+    va_end(ap);
+}
+
+bool glvf_priv_log_enabled(const glvf_context *ctx, glvf_log_level level)
+{
+    if (!ctx)
+        return false;
+    glvf_log_sink sink = glvf_log_sink_get(ctx);
+    return sink.fn && level <= sink.level;
 }

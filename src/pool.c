@@ -113,11 +113,6 @@ static size_t texture_bytes(const glvf_plane_layout *l)
 
 /* ---- fences (GL thread, without lock) ------------------------------------ */
 
-static bool pool_fenced(const glvf_context *ctx)
-{
-    return ctx->caps.sync; /* GL 3.2 / ES 3.0: every context glvf accepts */
-}
-
 /* Deletes the queued fences of epochs up to `epoch` (they have signalled:
  * fences signal in order) and marks those epochs done. */
 static void fences_retire_upto(glvf_context *ctx, uint64_t epoch)
@@ -279,7 +274,6 @@ static glvf_pool_tex *texture_create(glvf_context *ctx, const glvf_plane_layout 
     t->width = l->width;
     t->height = l->height;
     t->bytes = bytes;
-    t->in_use = true;
 
     pthread_mutex_lock(&ctx->lock);
     glvf_tracker_created(ctx, GLVF_OBJECT_TEXTURE, bytes);
@@ -303,7 +297,7 @@ glvf_pool_tex *glvf_pool_acquire(glvf_context *ctx, const glvf_plane_layout *l,
 {
     glvf_pool *p = &ctx->pool;
     size_t bytes = texture_bytes(l);
-    bool fenced = pool_fenced(ctx), polled = false, skipped = false;
+    bool polled = false, skipped = false;
     size_t max_busy = ctx->caps.software ? 0 : MAX_BUSY_PER_KEY;
     for (;;) {
         pthread_mutex_lock(&ctx->lock);
@@ -315,14 +309,13 @@ glvf_pool_tex *glvf_pool_acquire(glvf_context *ctx, const glvf_plane_layout *l,
             if (tex_matches(t, l)) {
                 if (!match)
                     match = t;
-                if (!fenced || match->epoch < p->done)
+                if (match->epoch < p->done)
                     break;
                 busy++;
             }
         }
-        if (match && (!fenced || match->epoch < p->done)) {
+        if (match && match->epoch < p->done) {
             lru_unlink(p, match);
-            match->in_use = true;
             p->hits++;
             pthread_mutex_unlock(&ctx->lock);
             return match;
@@ -399,7 +392,6 @@ glvf_pool_tex *glvf_pool_acquire(glvf_context *ctx, const glvf_plane_layout *l,
 void glvf_pool_release_locked(glvf_context *ctx, glvf_pool_tex *t)
 {
     glvf_pool *p = &ctx->pool;
-    t->in_use = false;
     t->epoch = p->epoch;
     t->released_ns = glvf_now_ns();
     p->unfenced++;
@@ -497,8 +489,6 @@ static void apply_requests(glvf_context *ctx)
 void glvf_pool_collect(glvf_context *ctx)
 {
     apply_requests(ctx);
-    if (!pool_fenced(ctx))
-        return;
     fences_poll(ctx);
     fence_record(ctx);
 }

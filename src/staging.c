@@ -1,35 +1,28 @@
 /*
- * Upload strategies and staging memory.
+ * Staging memory: the ring of slots and the producers' regions (the upload
+ * strategies are in src/upload/, one file each).
  *
- *   client          glTexSubImage2D straight from the caller's memory, with
- *                   GL_UNPACK_ROW_LENGTH (or GL_UNPACK_ALIGNMENT) expressing
- *                   the stride; negative or inexpressible strides go row by
- *                   row.
- *   pbo-orphan      one pixel-unpack buffer, re-specified (orphaned) before
- *                   every upload, mapped with INVALIDATE_BUFFER, filled, and
- *                   the textures updated from it.
- *   pbo-persistent  a ring of buffers with persistent, coherent mappings
- *                   (buffer storage). A slot is written, the textures are
- *                   updated from it and a fence is inserted; the slot is
- *                   reused only after its fence signalled. The first upload
- *                   of a size creates that size's whole working set
- *                   (MAX_IN_FLIGHT slots, within the staging budget); after
- *                   that an upload takes a free slot of the set or waits for
- *                   its oldest fence (bounded by fence_timeout_ms), and a
- *                   new size replaces free slots of other sizes when the
- *                   budget has no room (ring_take_gl).
+ * The ring: with pbo-persistent, buffers with persistent, coherent
+ * mappings (buffer storage); otherwise pooled CPU memory. An upload
+ * (pbo-persistent) takes a slot, fills it, updates the textures from it
+ * and inserts a fence; the slot is reused only after its fence signalled.
+ * The first upload of a size creates that size's whole working set
+ * (MAX_IN_FLIGHT slots, within the staging budget); after that an upload
+ * takes a free slot of the set or waits for its oldest fence (bounded by
+ * fence_timeout_ms), and a new size replaces free slots of other sizes when
+ * the budget has no room (glvf_ring_take_gl).
  *
  * Zero-copy staging regions: a producer on any thread takes a FREE slot
- * (ACQUIRED), writes into it, and the GL thread submits it. With
- * pbo-persistent the slot is GPU-visible mapped memory (none free: the
- * acquire fails with -EAGAIN and the GL thread's next call creates one:
- * producers such as decoders cannot wait, so the regions grow to their
- * demand); otherwise the slot is pooled CPU memory and the submit is a
- * client upload from it. Slot
- * state changes happen under ctx->lock; GL calls never do. Only the GL
- * thread moves slots into or out of IN_FLIGHT and creates GL buffers.
+ * (ACQUIRED), writes into it, and the GL thread submits it. When the
+ * strategy maps staging memory (pbo-persistent) the slot is GPU-visible
+ * mapped memory (none free: the acquire fails with -EAGAIN and the GL
+ * thread's next call creates one: producers such as decoders cannot wait,
+ * so the regions grow to their demand); otherwise the slot is pooled CPU
+ * memory and the submit is a client upload from it. Slot state changes
+ * happen under ctx->lock; GL calls never do. Only the GL thread moves slots
+ * into or out of IN_FLIGHT and creates GL buffers.
  */
-#include "internal.h"
+#include "upload/upload.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,108 +30,6 @@
 
 #define MAX_SLOTS GLVF_RING_FENCES
 #define MAX_IN_FLIGHT 3 /* slots per size: uploads the GPU may lag behind by */
-#define DEFAULT_ALIGN 64
-
-/* ---- unpack state ------------------------------------------------------- */
-
-typedef struct unpack_state {
-    GLint tex, pbo, row_length, alignment, skip_rows, skip_pixels;
-} unpack_state;
-
-static void unpack_save(glvf_context *ctx, unpack_state *s)
-{
-    GladGLContext *gl = &ctx->gl;
-    gl->GetIntegerv(GL_TEXTURE_BINDING_2D, &s->tex);
-    gl->GetIntegerv(GL_PIXEL_UNPACK_BUFFER_BINDING, &s->pbo);
-    gl->GetIntegerv(GL_UNPACK_ROW_LENGTH, &s->row_length);
-    gl->GetIntegerv(GL_UNPACK_ALIGNMENT, &s->alignment);
-    gl->GetIntegerv(GL_UNPACK_SKIP_ROWS, &s->skip_rows);
-    gl->GetIntegerv(GL_UNPACK_SKIP_PIXELS, &s->skip_pixels);
-    if (s->skip_rows)
-        gl->PixelStorei(GL_UNPACK_SKIP_ROWS, 0);
-    if (s->skip_pixels)
-        gl->PixelStorei(GL_UNPACK_SKIP_PIXELS, 0);
-}
-
-static void unpack_restore(glvf_context *ctx, const unpack_state *s)
-{
-    GladGLContext *gl = &ctx->gl;
-    gl->BindTexture(GL_TEXTURE_2D, (GLuint)s->tex);
-    gl->BindBuffer(GL_PIXEL_UNPACK_BUFFER, (GLuint)s->pbo);
-    gl->PixelStorei(GL_UNPACK_ROW_LENGTH, s->row_length);
-    gl->PixelStorei(GL_UNPACK_ALIGNMENT, s->alignment);
-    if (s->skip_rows)
-        gl->PixelStorei(GL_UNPACK_SKIP_ROWS, s->skip_rows);
-    if (s->skip_pixels)
-        gl->PixelStorei(GL_UNPACK_SKIP_PIXELS, s->skip_pixels);
-}
-
-/* Updates texture `tex` from `src` (a client pointer, or an offset into the
- * bound pixel-unpack buffer) whose rows are `stride` bytes apart. */
-static void tex_sub_image(glvf_context *ctx, GLuint tex, const glvf_plane_layout *l,
-                          const uint8_t *src, ptrdiff_t stride)
-{
-    GladGLContext *gl = &ctx->gl;
-    gl->BindTexture(GL_TEXTURE_2D, tex);
-    int bpt = l->bytes_per_texel;
-    if (stride > 0 && stride % bpt == 0) {
-        gl->PixelStorei(GL_UNPACK_ALIGNMENT, 1);
-        gl->PixelStorei(GL_UNPACK_ROW_LENGTH, (GLint)(stride / bpt));
-        gl->TexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, l->width, l->height, l->format, l->type,
-                          src);
-        return;
-    }
-    gl->PixelStorei(GL_UNPACK_ROW_LENGTH, 0);
-    for (int a = 8; a >= 2 && stride > 0; a /= 2) {
-        if ((ptrdiff_t)glvf_align_up((size_t)l->row_bytes, (size_t)a) == stride &&
-            ((uintptr_t)src % (uintptr_t)a) == 0) {
-            gl->PixelStorei(GL_UNPACK_ALIGNMENT, a);
-            gl->TexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, l->width, l->height, l->format, l->type,
-                              src);
-            return;
-        }
-    }
-    /* negative stride, or one GL cannot express: row by row */
-    gl->PixelStorei(GL_UNPACK_ALIGNMENT, 1);
-    for (int y = 0; y < l->height; y++)
-        gl->TexSubImage2D(GL_TEXTURE_2D, 0, 0, y, l->width, 1, l->format, l->type,
-                          src + (ptrdiff_t)y * stride);
-}
-
-static void copy_plane(uint8_t *dst, size_t dst_stride, const uint8_t *src, ptrdiff_t stride,
-                       size_t row_bytes, int rows)
-{
-    if (stride > 0 && (size_t)stride == row_bytes && dst_stride == row_bytes) {
-        memcpy(dst, src, row_bytes * (size_t)rows);
-        return;
-    }
-    for (int y = 0; y < rows; y++)
-        memcpy(dst + (size_t)y * dst_stride, src + (ptrdiff_t)y * stride, row_bytes);
-}
-
-/* Staging layout of an image: plane offsets and strides in one region.
- * Strides are multiples of lcm(align, bytes per texel) so that GL can
- * express them with GL_UNPACK_ROW_LENGTH. */
-static size_t region_layout(const glvf_context *ctx, glvf_format format, int w, int h,
-                            size_t align, size_t offsets[GLVF_MAX_PLANES],
-                            ptrdiff_t strides[GLVF_MAX_PLANES])
-{
-    size_t total = 0;
-    int planes = glvf_format_planes(format);
-    for (int i = 0; i < planes; i++) {
-        glvf_plane_layout l;
-        glvf_plane_layout_get(ctx, format, w, h, i, &l);
-        size_t unit = align;
-        while (unit % (size_t)l.bytes_per_texel)
-            unit += align;
-        size_t stride = glvf_align_up((size_t)l.row_bytes, unit);
-        total = glvf_align_up(total, align);
-        offsets[i] = total;
-        strides[i] = (ptrdiff_t)stride;
-        total += stride * (size_t)l.height;
-    }
-    return glvf_align_up(total, align);
-}
 
 /* Validates a region request (shared by acquire and reserve) and lays it
  * out. Returns 0 or -EINVAL (logged). */
@@ -153,8 +44,8 @@ static int region_request(glvf_context *ctx, const char *fn, glvf_format format,
               height, align);
         return -EINVAL;
     }
-    size_t a = align ? (size_t)align : DEFAULT_ALIGN;
-    *total = region_layout(ctx, format, width, height, a < 16 ? 16 : a, offsets, strides);
+    size_t a = align ? (size_t)align : GLVF_STAGING_ALIGN;
+    *total = glvf_staging_layout(ctx, format, width, height, a < 16 ? 16 : a, offsets, strides);
     return 0;
 }
 
@@ -164,7 +55,7 @@ static void slot_release(glvf_context *ctx, glvf_slot *s);
 
 static bool ring_persistent(const glvf_context *ctx)
 {
-    return ctx->strategy == GLVF_UPLOAD_PBO_PERSISTENT;
+    return ctx->upload_ops->mapped_staging;
 }
 
 static int ring_ensure_slots(glvf_context *ctx)
@@ -469,7 +360,7 @@ static glvf_slot *ring_grow(glvf_context *ctx, size_t need, size_t n, bool evict
  * else makes room. Producers' regions (ACQUIRED) are never touched.
  *
  * Returns the slot (ACQUIRED) or NULL with *err set. */
-static glvf_slot *ring_take_gl(glvf_context *ctx, size_t need, int *err)
+glvf_slot *glvf_ring_take_gl(glvf_context *ctx, size_t need, int *err)
 {
     size_t size = glvf_align_up(need, 4096);
     for (int attempt = 0; attempt < MAX_SLOTS + 2; attempt++) {
@@ -526,8 +417,8 @@ static glvf_slot *ring_take_gl(glvf_context *ctx, size_t need, int *err)
             fence = oldest->fence;
         pthread_mutex_unlock(&ctx->lock);
         if (!oldest) {
-            LOG_E(ctx, "staging: no slot of %zu bytes fits the staging budget of %zu bytes",
-                  need, ctx->staging_budget);
+            /* every slot is a producer's region (or the budget is): no
+             * wait can free one; the caller falls back (upload_persistent) */
             *err = -ENOSPC;
             return NULL;
         }
@@ -549,7 +440,7 @@ static glvf_slot *ring_take_gl(glvf_context *ctx, size_t need, int *err)
 }
 
 /* Marks a slot in flight behind a new fence (GL thread). */
-static int slot_fence(glvf_context *ctx, glvf_slot *s)
+int glvf_slot_fence(glvf_context *ctx, glvf_slot *s)
 {
     GLsync fence = ctx->gl.FenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
     pthread_mutex_lock(&ctx->lock);
@@ -577,130 +468,6 @@ static void slot_release(glvf_context *ctx, glvf_slot *s)
     pthread_mutex_lock(&ctx->lock);
     s->state = SLOT_FREE;
     pthread_mutex_unlock(&ctx->lock);
-}
-
-/* ---- uploads ------------------------------------------------------------ */
-
-static int upload_client(glvf_context *ctx, const glvf_image *img, glvf_pool_tex *const *tex,
-                         const glvf_plane_layout *layouts, int planes)
-{
-    ctx->gl.BindBuffer(GL_PIXEL_UNPACK_BUFFER, 0);
-    for (int i = 0; i < planes; i++)
-        tex_sub_image(ctx, tex[i]->name, &layouts[i], img->planes[i].data,
-                      img->planes[i].stride);
-    return 0;
-}
-
-/* Copies the image into `dst` laid out at `offsets`/`strides`. */
-static void fill_region(uint8_t *dst, const glvf_image *img, const glvf_plane_layout *layouts,
-                        int planes, const size_t *offsets, const ptrdiff_t *strides)
-{
-    for (int i = 0; i < planes; i++)
-        copy_plane(dst + offsets[i], (size_t)strides[i], img->planes[i].data,
-                   img->planes[i].stride, (size_t)layouts[i].row_bytes, layouts[i].height);
-}
-
-static void upload_from_buffer(glvf_context *ctx, GLuint buffer, glvf_pool_tex *const *tex,
-                               const glvf_plane_layout *layouts, int planes,
-                               const size_t *offsets, const ptrdiff_t *strides)
-{
-    ctx->gl.BindBuffer(GL_PIXEL_UNPACK_BUFFER, buffer);
-    for (int i = 0; i < planes; i++)
-        tex_sub_image(ctx, tex[i]->name, &layouts[i], (const uint8_t *)(uintptr_t)offsets[i],
-                      strides[i]);
-}
-
-static int upload_orphan(glvf_context *ctx, const glvf_image *img, glvf_pool_tex *const *tex,
-                         const glvf_plane_layout *layouts, int planes)
-{
-    GladGLContext *gl = &ctx->gl;
-    size_t offsets[GLVF_MAX_PLANES];
-    ptrdiff_t strides[GLVF_MAX_PLANES];
-    size_t total = region_layout(ctx, img->format, img->width, img->height, DEFAULT_ALIGN,
-                                 offsets, strides);
-    glvf_staging_ring *r = &ctx->ring;
-    if (!r->orphan_buffer) {
-        pthread_mutex_lock(&ctx->lock);
-        bool ok = glvf_tracker_reserve(ctx, 1);
-        pthread_mutex_unlock(&ctx->lock);
-        if (ok)
-            gl->GenBuffers(1, &r->orphan_buffer);
-        if (!r->orphan_buffer) {
-            LOG_E(ctx, "pbo-orphan: glGenBuffers failed");
-            return -ENOMEM;
-        }
-        glvf_label(ctx, GL_BUFFER, r->orphan_buffer, "glvf orphaned upload buffer");
-        pthread_mutex_lock(&ctx->lock);
-        glvf_tracker_created(ctx, GLVF_OBJECT_BUFFER, 0);
-        pthread_mutex_unlock(&ctx->lock);
-    }
-    glvf_gl_clear(ctx, NULL);
-    gl->BindBuffer(GL_PIXEL_UNPACK_BUFFER, r->orphan_buffer);
-    size_t size = total > r->orphan_size ? total : r->orphan_size;
-    gl->BufferData(GL_PIXEL_UNPACK_BUFFER, (GLsizeiptr)size, NULL, GL_STREAM_DRAW);
-    GLenum err = gl->GetError();
-    void *map = NULL;
-    if (err == GL_NO_ERROR)
-        map = gl->MapBufferRange(GL_PIXEL_UNPACK_BUFFER, 0, (GLsizeiptr)total,
-                                 GL_MAP_WRITE_BIT | GL_MAP_INVALIDATE_BUFFER_BIT);
-    if (!map) {
-        LOG_E(ctx, "pbo-orphan: %s of %zu bytes failed (GL error 0x%x)",
-              err != GL_NO_ERROR ? "glBufferData" : "glMapBufferRange", size,
-              err != GL_NO_ERROR ? err : gl->GetError());
-        return err == GL_OUT_OF_MEMORY ? -ENOMEM : -EIO;
-    }
-    if (size != r->orphan_size) {
-        pthread_mutex_lock(&ctx->lock);
-        glvf_tracker_resized(ctx, GLVF_OBJECT_BUFFER, r->orphan_size, size);
-        r->bytes = r->bytes - r->orphan_size + size;
-        pthread_mutex_unlock(&ctx->lock);
-        r->orphan_size = size;
-    }
-    fill_region(map, img, layouts, planes, offsets, strides);
-    if (!gl->UnmapBuffer(GL_PIXEL_UNPACK_BUFFER)) {
-        LOG_E(ctx, "pbo-orphan: glUnmapBuffer reported the buffer contents lost");
-        return -EIO;
-    }
-    upload_from_buffer(ctx, r->orphan_buffer, tex, layouts, planes, offsets, strides);
-    return 0;
-}
-
-static int upload_persistent(glvf_context *ctx, const glvf_image *img,
-                             glvf_pool_tex *const *tex, const glvf_plane_layout *layouts,
-                             int planes)
-{
-    size_t offsets[GLVF_MAX_PLANES];
-    ptrdiff_t strides[GLVF_MAX_PLANES];
-    size_t total = region_layout(ctx, img->format, img->width, img->height, DEFAULT_ALIGN,
-                                 offsets, strides);
-    int err = 0;
-    glvf_slot *s = ring_take_gl(ctx, total, &err);
-    if (!s)
-        return err;
-    fill_region(s->map, img, layouts, planes, offsets, strides);
-    upload_from_buffer(ctx, s->buffer, tex, layouts, planes, offsets, strides);
-    return slot_fence(ctx, s);
-}
-
-int glvf_upload_planes(glvf_context *ctx, const glvf_image *img, glvf_pool_tex *const *tex,
-                       const glvf_image_plan *plan)
-{
-    int planes = plan->planes;
-    const glvf_plane_layout *layouts = plan->layout;
-    unpack_state st;
-    glvf_gl_clear(ctx, "glvf_upload");
-    unpack_save(ctx, &st);
-    int r;
-    switch (ctx->strategy) {
-    case GLVF_UPLOAD_PBO_ORPHAN: r = upload_orphan(ctx, img, tex, layouts, planes); break;
-    case GLVF_UPLOAD_PBO_PERSISTENT:
-        r = upload_persistent(ctx, img, tex, layouts, planes);
-        break;
-    default: r = upload_client(ctx, img, tex, layouts, planes); break;
-    }
-    int e = glvf_gl_check(ctx, "upload");
-    unpack_restore(ctx, &st);
-    return r ? r : e;
 }
 
 /* ---- zero-copy staging regions ----------------------------------------- */
@@ -916,9 +683,9 @@ int glvf_staging_upload_region(glvf_context *ctx, glvf_staging *st, glvf_pool_te
     int planes = plan->planes;
     const glvf_plane_layout *layouts = plan->layout;
     glvf_slot *s = &ctx->ring.slots[st->slot];
-    unpack_state us;
+    glvf_unpack_state us;
     glvf_gl_clear(ctx, "glvf_staging_upload");
-    unpack_save(ctx, &us);
+    glvf_unpack_save(ctx, &us);
     size_t offsets[GLVF_MAX_PLANES];
     ptrdiff_t strides[GLVF_MAX_PLANES];
     for (int i = 0; i < planes; i++) {
@@ -926,14 +693,14 @@ int glvf_staging_upload_region(glvf_context *ctx, glvf_staging *st, glvf_pool_te
         strides[i] = st->image.planes[i].stride;
     }
     if (s->buffer) {
-        upload_from_buffer(ctx, s->buffer, tex, layouts, planes, offsets, strides);
+        glvf_upload_from_buffer(ctx, s->buffer, tex, layouts, planes, offsets, strides);
     } else {
         ctx->gl.BindBuffer(GL_PIXEL_UNPACK_BUFFER, 0);
         for (int i = 0; i < planes; i++)
-            tex_sub_image(ctx, tex[i]->name, &layouts[i], s->map + offsets[i], strides[i]);
+            glvf_tex_sub_image(ctx, tex[i]->name, &layouts[i], s->map + offsets[i], strides[i]);
     }
     int e = glvf_gl_check(ctx, "staging upload");
-    unpack_restore(ctx, &us);
+    glvf_unpack_restore(ctx, &us);
     int r = 0;
     if (s->buffer) {
         /* a fence for this read; one a previous upload of a kept region left
@@ -1058,10 +825,8 @@ void glvf_staging_destroy(glvf_context *ctx, bool gl)
         /* CPU memory of a region the application still holds stays valid
          * until it cancels the region (then freed with the orphan). */
     }
-    if (r->orphan_buffer) {
-        glvf_tracker_release(ctx, GLVF_OBJECT_BUFFER, r->orphan_buffer, r->orphan_size, gl);
-        r->orphan_buffer = 0;
-    }
+    if (ctx->upload_ops && ctx->upload_ops->destroy)
+        ctx->upload_ops->destroy(ctx, gl); /* what the strategy holds itself */
     while (ctx->staging_free) {
         glvf_staging *st = ctx->staging_free;
         ctx->staging_free = st->next;

@@ -243,8 +243,8 @@ static int add_format(bench_options *o, const char *name)
             o->formats[o->nformats++] = (glvf_format)i;
         return 0;
     }
-    glvf_format f = glvf_format_parse(name);
-    if (f == GLVF_FORMAT_NONE) {
+    int f = glvf_format_parse(name);
+    if (f < 0) {
         fprintf(stderr, BENCH_NAME ": unknown format '%s' (known: ", name);
         list_formats(stderr);
         fprintf(stderr, ", all)\n");

@@ -53,8 +53,10 @@ struct AVFrame;
  * (always NUL-terminated when n > 0) and returns buf. Any thread. */
 GLVF_API const char *glvf_ffmpeg_strerror(int code, char *buf, size_t n);
 
-/* "MAJOR.MINOR.PATCH" of the module actually linked (same numbering as the
- * core). Any thread. */
+/* "MAJOR.MINOR.PATCH": the version of the module actually linked (its own,
+ * set when the module is built: GLVF_FFMPEG_VERSION in
+ * src/ffmpeg/meson.build, today the project's version), not the core's
+ * (glvf_version()). Any thread. */
 GLVF_API const char *glvf_ffmpeg_version(void);
 
 /* ------------------------------------------------------------------------ */
@@ -104,7 +106,8 @@ GLVF_API int glvf_ffmpeg_image_from_frame(const struct AVFrame *frame, glvf_imag
  * regions decoders of this context found missing (see DR below). Borrows
  * `frame` and `params` (may be NULL). GL thread. On failure returns NULL
  * with a negative errno in *err (when non-NULL): -ENOTSUP (format not
- * carried; glvf_ffmpeg_image_from_frame() tells why), -EPERM (the owning
+ * carried; the reason is logged through ctx and
+ * glvf_ffmpeg_image_from_frame() tells it too), -EPERM (the owning
  * context is not current), or what glvf_upload() returns; glvf logs the GL
  * side. Nothing is leaked.
  */
@@ -119,7 +122,8 @@ GLVF_API bool glvf_ffmpeg_frame_is_direct(const struct AVFrame *frame);
  * FFmpeg prints its own messages (av_log) to stderr unless the process sets
  * an av_log callback. With `enable`, this installs a process-wide av_log
  * callback that sends the messages of FFmpeg contexts owned by glvf decoders
- * to that decoder's log callback (FFmpeg levels mapped to glvf's) and passes
+ * to that decoder's log (its callback, or its context's: see
+ * glvf_ffmpeg_decoder_params.log; FFmpeg levels mapped to glvf's) and passes
  * every other message on to av_log_default_callback, as before; !enable
  * restores av_log_default_callback. It replaces any callback the host set
  * (av_log_set_callback is global): a host with its own callback should not
@@ -180,8 +184,11 @@ typedef struct glvf_ffmpeg_decoder_params {
      * goes on. With stop_on_error the first one ends the stream: next()
      * returns its code after the frames already queued. */
     bool stop_on_error;
-    /* Log sink (any thread, thread-safe); NULL: silent. Must stay valid
-     * until the decoder is destroyed. */
+    /* Log sink (any thread, thread-safe). Must stay valid until the
+     * decoder is destroyed. NULL: the decoder logs through its glvf context
+     * (`ctx`, or the one given to glvf_ffmpeg_decoder_attach_context() from
+     * then on) with that context's callback and level; without either it
+     * is silent. */
     glvf_log_fn log;
     void *log_user;
     glvf_log_level log_level;   /* 0: GLVF_LOG_WARN */
@@ -312,7 +319,8 @@ typedef struct glvf_ffmpeg_info {
  * next picture libavcodec allocates, pictures go to ctx's staging memory.
  * Returns true when DR is on (info.direct_rendering becomes true), false
  * when it stays off, the decoder was not opened that way or already had
- * its attach. `ctx` is borrowed as params.ctx is: it must outlive the
+ * its attach. A decoder opened without a log callback logs through `ctx`
+ * from the attach on (whether DR went on or not). `ctx` is borrowed as params.ctx is: it must outlive the
  * decoder AND every AVFrame it hands out. Once per decoder; any thread,
  * but info.direct_rendering changes: call it on the thread that reads the
  * info (the consumer), before reading it.
@@ -351,6 +359,14 @@ typedef struct glvf_ffmpeg_stats {
      * transfer, HDR metadata (glvf_colour_describe() says what the renderer
      * does with it) */
     glvf_colorimetry color;
+    /* Direct rendering's reserve requests (a picture that found no free
+     * staging region asks the next glvf_ffmpeg_upload() on the GL thread
+     * for one more): requests that could not be recorded (out of memory
+     * for the request table; one warning logged), and requests not added
+     * because 16 regions of that layout were already asked for and not yet
+     * made (one debug line logged). */
+    uint64_t dr_requests_lost;
+    uint64_t dr_requests_capped;
 } glvf_ffmpeg_stats;
 
 /* Copies a consistent snapshot of the counters. Any thread. */

@@ -124,6 +124,8 @@ typedef struct GlvfVideoAreaStats {
     /* GL contexts found lost (graphics reset): each time the area abandons
      * its glvf context and re-realizes itself with a new one */
     guint64 context_losses;
+    guint64 reserved[8];        /* room for fields added later (the size stays);
+                                   written as zero */
 } GlvfVideoAreaStats;
 
 /* Copies the counters. Any thread. */
@@ -223,6 +225,8 @@ typedef struct GlvfVideoPaintableStats {
      * (GdkGLTextureBuilder, GTK 4.12 and later), which GTK's renderer waits
      * for on the GPU; 0 where GTK takes no fence (the worker waits) */
     guint64 frames_fenced;
+    guint64 reserved[8];        /* room for fields added later (the size stays);
+                                   written as zero */
 } GlvfVideoPaintableStats;
 
 /* Copies the counters (cumulative over workers). Any thread. */
@@ -251,6 +255,8 @@ typedef struct GlvfGtk4Totals {
      * recovery), one per GlvfVideoWorker's shared thread however many
      * paintables it serves */
     guint64 contexts_made;
+    guint64 reserved[8];        /* room for fields added later (the size stays);
+                                   written as zero */
 } GlvfGtk4Totals;
 
 /* Any thread. workers_running counts every thread of the module's
@@ -326,6 +332,8 @@ typedef struct GlvfVideoWorkerStats {
     guint64 jobs;               /* GL jobs run (conversions, attach, detach) */
     guint64 pool_bytes;         /* the shared texture pool (last seen) */
     char renderer[128];         /* GL_RENDERER of the shared context ("" before) */
+    guint64 reserved[8];        /* room for fields added later (the size stays);
+                                   written as zero */
 } GlvfVideoWorkerStats;
 
 /* Copies the counters. Any thread. */
@@ -471,6 +479,8 @@ typedef struct GlvfMediaStreamStats {
     char colour[128];           /* the last frame's colour and what the renderer
                                    does with it (glvf_colour_describe); "" before
                                    the first frame */
+    guint64 reserved[8];        /* room for fields added later (the size stays);
+                                   written as zero */
 } GlvfMediaStreamStats;
 
 /* Copies the counters. Any thread. */

@@ -22,6 +22,13 @@
  * Details of every failure go to the log callback; glvf never writes to
  * stdout or stderr by itself.
  *
+ * ABI: every struct the caller allocates ends with reserved space; a field
+ * added later takes some of it, so the size never changes and binaries
+ * built against an older header keep working. Input structs must have it
+ * zeroed (the glvf_*_params() macros and `= { 0 }` do); output structs
+ * get it written as zero. Enum values are fixed and only appended
+ * (tests/headers checks the sizes and the exported symbols).
+ *
  * Context loss: once the owning GL context reports a graphics reset (see
  * glvf_context_is_lost()), every GL-thread call fails with -ENODEV and makes
  * no GL call; the application destroys the glvf context (CPU state only)
@@ -165,6 +172,9 @@ typedef struct glvf_context_params {
      * behind, short enough to report a hung one. */
     unsigned fence_timeout_ms;
     unsigned flags;                /* glvf_context_flags */
+    /* zero: room for parameters added later without breaking binaries
+     * (the glvf_context_params() macro zeroes it) */
+    uint64_t reserved[8];
 } glvf_context_params;
 
 /* Designated-initialiser helper:
@@ -273,11 +283,14 @@ GLVF_API int glvf_context_defer_delete(glvf_context *ctx, glvf_object_kind kind,
 typedef struct glvf_caps {
     bool is_gles;
     int gl_major, gl_minor;       /* context version */
-    int glsl_version;             /* e.g. 330, 450, 300 (ES) */
+    int glsl_version;             /* GL_SHADING_LANGUAGE_VERSION: e.g. 330, 450,
+                                     320 (ES); glvf's shaders are GLSL 330 core
+                                     or 300 es, compiled on every context */
     int max_texture_size;
     bool buffer_storage;          /* GL 4.4 / ARB_ / EXT_buffer_storage */
     bool texture_storage;         /* immutable storage (GL 4.2, ES 3.0, ARB) */
-    bool sync;                    /* fence sync objects (GL 3.2, ES 3.0) */
+    bool sync;                    /* fence sync objects: always true (core in
+                                     GL 3.2 and ES 3.0, which glvf requires) */
     bool khr_debug;               /* object labels */
     bool texture_norm16;          /* R16/RG16 textures (desktop, or
                                      EXT_texture_norm16 on ES) */
@@ -287,6 +300,7 @@ typedef struct glvf_caps {
     const char *vendor;           /* GL_VENDOR, owned by the context */
     const char *renderer;         /* GL_RENDERER, owned by the context */
     const char *version;          /* GL_VERSION, owned by the context */
+    uint64_t reserved[4];      /* room for fields added later; written as zero */
 } glvf_caps;
 
 /* Capabilities detected at creation. The pointer stays valid until the
@@ -337,8 +351,7 @@ typedef struct glvf_stats {
     uint64_t staging_read_mapped_mbps;
     uint64_t staging_read_heap_mbps;
     bool staging_reads_fast;
-    /* Appended in 0.1 (issue 13). glvf_stats is caller-allocated: fields are
-     * only ever appended (issue 14 tracks a size field). */
+    /* Appended in 0.1 (issue 13); later fields take `reserved`. */
     uint64_t pool_busy_skips;     /* texture requests that passed over cached
                                      textures the GPU might still be reading */
     uint64_t pool_fence_waits;    /* texture requests that had to wait for a
@@ -348,6 +361,7 @@ typedef struct glvf_stats {
                                      what glvf_context_purge() can free */
     uint64_t pool_budget_bytes;   /* budgets in force */
     uint64_t staging_budget_bytes;
+    uint64_t reserved[16];      /* room for fields added later; written as zero */
 } glvf_stats;
 
 /* Copies a consistent snapshot of the statistics. Any thread. */
@@ -436,12 +450,15 @@ typedef struct glvf_plane_layout {
     int width, height;          /* texture size in texels */
     int bytes_per_texel;        /* as uploaded */
     int row_bytes;              /* width * bytes_per_texel: the minimum |stride| */
+    uint64_t reserved[2];      /* room for fields added later; written as zero */
 } glvf_plane_layout;
 
 /* "yuv420p", "nv12", ... (FFmpeg's names where one exists). Any thread. */
 GLVF_API const char *glvf_format_name(glvf_format f);
-/* Parses the names above; returns GLVF_FORMAT_NONE when unknown. Any thread. */
-GLVF_API glvf_format glvf_format_parse(const char *name);
+/* Parses the names above (and a few aliases: "i420", "rgba8", FFmpeg's
+ * "...le" names); returns the format, or -EINVAL for anything else (as
+ * glvf_upload_strategy_parse). Any thread. */
+GLVF_API int glvf_format_parse(const char *name);
 /* Number of planes, 0 for an invalid format. Any thread. */
 GLVF_API int glvf_format_planes(glvf_format f);
 /* Significant bits per component (8, 10, 12, 16). Any thread. */
@@ -529,6 +546,7 @@ typedef struct glvf_colorimetry {
     int transfer;                /* GLVF_TRANSFER_* (H.273 code point) */
     glvf_chroma_location chroma_location;
     glvf_hdr_metadata hdr;
+    uint32_t reserved[4];        /* zero: room for later colour fields */
 } glvf_colorimetry;
 
 typedef struct glvf_rational {
@@ -551,6 +569,7 @@ typedef struct glvf_image {
     int rotation;                /* clockwise display rotation: 0, 90, 180, 270 */
     bool flip_h, flip_v;
     int64_t pts;                 /* carried to the frame, unchanged */
+    uint64_t reserved[4];        /* zero: room for later fields */
 } glvf_image;
 
 /*
@@ -579,6 +598,9 @@ typedef struct glvf_frame glvf_frame;
 
 typedef struct glvf_upload_params {
     void *user_data;             /* carried to the frame, never touched */
+    /* zero: room for parameters added later without breaking binaries
+     * (the glvf_upload_params() macro zeroes it) */
+    uint64_t reserved[4];
 } glvf_upload_params;
 
 #define glvf_upload_params(...) (&(const glvf_upload_params){__VA_ARGS__})
@@ -638,6 +660,7 @@ typedef struct glvf_frame_plane {
     unsigned texture;            /* GL_TEXTURE_2D name, owned by the frame */
     int width, height;           /* texture size in texels */
     unsigned internal_format;
+    uint64_t reserved[2];      /* room for fields added later; written as zero */
 } glvf_frame_plane;
 
 /* Frame properties. Valid while the caller holds a reference. Any thread
@@ -679,8 +702,7 @@ GLVF_API bool glvf_frame_zero_copy(const glvf_frame *frame);
  * GL thread (the owning context current). Borrows `frame`. Returns NULL
  * with -errno in *err (may be NULL) and a logged reason: -EINVAL (not a
  * live frame of `ctx`), -EPERM (not current), -ENODEV (context lost),
- * -ENOTSUP (no sync objects: never on GL 3.3 or GLES 3.0, which glvf
- * requires), -ENOMEM / -EIO (glFenceSync failed).
+ * -ENOMEM / -EIO (glFenceSync failed).
  */
 GLVF_API void *glvf_frame_fence(glvf_context *ctx, glvf_frame *frame, int *err);
 
@@ -760,6 +782,9 @@ typedef struct glvf_render_params {
     /* HLG: nominal peak of the display the BT.2100 OOTF is computed for
      * (system gamma 1.2 at 1000 nits); 0: 1000. */
     float hlg_peak;
+    /* zero: room for parameters added later without breaking binaries
+     * (the glvf_render_params() macro zeroes it) */
+    uint64_t reserved[8];
 } glvf_render_params;
 
 #define glvf_render_params(...) (&(const glvf_render_params){__VA_ARGS__})

@@ -90,7 +90,7 @@ static void chunk_free(chunk *c)
     if (!c)
         return;
     av_frame_free(&c->frame);
-    glvf_ff_free(c);
+    glvf_priv_free(c);
 }
 
 /* Lock held: takes a recycled chunk or NULL. */
@@ -172,9 +172,9 @@ static void emit(glvf_ff_audio *a, uint64_t serial, AVFrame **pout, int64_t pts_
     chunk *c = chunk_take_locked(a);
     if (!c) {
         pthread_mutex_unlock(&a->lock);
-        c = glvf_ff_calloc(1, sizeof *c);
+        c = glvf_priv_calloc(1, sizeof *c);
         if (c && !(c->frame = av_frame_alloc())) {
-            glvf_ff_free(c);
+            glvf_priv_free(c);
             c = NULL;
         }
         pthread_mutex_lock(&a->lock);
@@ -357,7 +357,7 @@ static void audio_free(glvf_ff_audio *a)
     if (a->chunks) {
         for (int i = 0; i < a->ccap; i++)
             chunk_free(a->chunks[i]);
-        glvf_ff_free(a->chunks);
+        glvf_priv_free(a->chunks);
     }
     for (int i = 0; i < PKT_CAP; i++)
         av_packet_free(&a->pkts[i].pkt);
@@ -370,13 +370,13 @@ static void audio_free(glvf_ff_audio *a)
     avcodec_free_context(&a->avctx);
     pthread_cond_destroy(&a->cond);
     pthread_mutex_destroy(&a->lock);
-    glvf_ff_free(a);
+    glvf_priv_free(a);
 }
 
 glvf_ff_audio *glvf_ff_audio_open(AVStream *st, const char *path, const glvf_ff_log *log,
                                   void *owner, int queue_chunks)
 {
-    glvf_ff_audio *a = glvf_ff_calloc(1, sizeof *a);
+    glvf_ff_audio *a = glvf_priv_calloc(1, sizeof *a);
     if (!a) {
         glvf_ff_logf(log, GLVF_LOG_WARN, "'%s': out of memory for the audio: video only", path);
         return NULL;
@@ -393,7 +393,7 @@ glvf_ff_audio *glvf_ff_audio_open(AVStream *st, const char *path, const glvf_ff_
     const char *why = NULL;
     int r = 0;
     const AVCodec *codec = avcodec_find_decoder(st->codecpar->codec_id);
-    a->chunks = glvf_ff_calloc((size_t)a->ccap, sizeof *a->chunks);
+    a->chunks = glvf_priv_calloc((size_t)a->ccap, sizeof *a->chunks);
     if (!a->chunks) {
         why = "out of memory";
         r = AVERROR(ENOMEM);

@@ -1,6 +1,8 @@
 /*
- * Shared pieces of libglvf-ffmpeg: its (counted) heap, logging, error
- * strings, and the optional av_log routing with its registry of decoders.
+ * Shared pieces of libglvf-ffmpeg: logging (through the decoder's callback
+ * or its glvf context), error strings, the module's version, and the
+ * optional av_log routing with its registry of decoders. The heap is the
+ * core's (glvf_priv.h).
  */
 #include "ff_internal.h"
 
@@ -14,43 +16,47 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- heap --------------------------------------------------------------- */
-
-static atomic_uint_fast64_t alloc_count;
-static atomic_uint_fast64_t fail_at;
-
-void *glvf_ff_calloc(size_t n, size_t size)
-{
-    uint64_t k = atomic_fetch_add(&alloc_count, 1) + 1;
-    uint64_t f = atomic_load(&fail_at);
-    if (f && k == f)
-        return NULL;
-    return calloc(n, size);
-}
-
-void glvf_ff_free(void *p)
-{
-    free(p);
-}
-
-uint64_t glvf_ffmpeg_alloc_count(void)
-{
-    return atomic_load(&alloc_count);
-}
-
-void glvf_ffmpeg_alloc_fail_nth(uint64_t n)
-{
-    atomic_store(&fail_at, n ? atomic_load(&alloc_count) + n : 0);
-}
-
 /* ---- logging ------------------------------------------------------------ */
+
+void glvf_ff_log_init(glvf_ff_log *log, glvf_log_fn fn, void *user, glvf_log_level level,
+                      const glvf_context *ctx)
+{
+    log->fn = fn;
+    log->user = user;
+    log->level = level ? level : GLVF_LOG_WARN;
+    atomic_init(&log->ctx, ctx);
+}
+
+void glvf_ff_log_set_context(glvf_ff_log *log, const glvf_context *ctx)
+{
+    atomic_store_explicit(&log->ctx, ctx, memory_order_release);
+}
+
+static const glvf_context *log_context(const glvf_ff_log *log)
+{
+    if (!log || log->fn)
+        return NULL;
+    return atomic_load_explicit(&((glvf_ff_log *)log)->ctx, memory_order_acquire);
+}
+
+bool glvf_ff_log_enabled(const glvf_ff_log *log, glvf_log_level level)
+{
+    if (!log)
+        return false;
+    if (log->fn)
+        return level <= log->level;
+    return glvf_priv_log_enabled(log_context(log), level);
+}
 
 void glvf_ff_vlogf(const glvf_ff_log *log, glvf_log_level level, const char *fmt, va_list ap)
 {
-    if (!log || !log->fn)
+    if (!log)
         return;
-    glvf_log_level max = log->level ? log->level : GLVF_LOG_WARN;
-    if (level > max)
+    if (!log->fn) {
+        glvf_priv_vlogf(log_context(log), level, fmt, ap); /* NULL: silent */
+        return;
+    }
+    if (level > log->level)
         return;
     char msg[1024];
     vsnprintf(msg, sizeof msg, fmt, ap);
@@ -78,44 +84,72 @@ const char *glvf_ffmpeg_strerror(int code, char *buf, size_t n)
     return buf;
 }
 
+#ifndef GLVF_FFMPEG_VERSION
+#error "GLVF_FFMPEG_VERSION (the module's version string) is defined by src/ffmpeg/meson.build"
+#endif
+
 const char *glvf_ffmpeg_version(void)
 {
-    return glvf_version();
+    return GLVF_FFMPEG_VERSION;
 }
 
 /* ---- av_log routing ----------------------------------------------------- */
 
-#define REGISTRY_MAX 64
-
+/* A growable table on the core's heap: it grows while decoders are opened
+ * (never per frame) and is freed when the last decoder leaves. */
 typedef struct registry_entry {
     void *owner;
-    glvf_ff_log log;
+    const glvf_ff_log *log;
 } registry_entry;
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static registry_entry registry[REGISTRY_MAX];
+static registry_entry *registry;
+static size_t registry_cap, registry_used;
 
-void glvf_ff_registry_add(void *owner, const glvf_ff_log *log)
+bool glvf_ff_registry_add(void *owner, const glvf_ff_log *log)
 {
     pthread_mutex_lock(&registry_lock);
-    for (size_t i = 0; i < REGISTRY_MAX; i++) {
-        if (!registry[i].owner) {
-            registry[i].owner = owner;
-            registry[i].log = *log;
-            break;
+    registry_entry *slot = NULL;
+    for (size_t i = 0; i < registry_cap && !slot; i++)
+        if (!registry[i].owner)
+            slot = &registry[i];
+    if (!slot) {
+        size_t cap = registry_cap ? registry_cap * 2 : 8;
+        registry_entry *grown = glvf_priv_realloc(registry, cap * sizeof *grown);
+        if (grown) {
+            memset(grown + registry_cap, 0, (cap - registry_cap) * sizeof *grown);
+            slot = &grown[registry_cap];
+            registry = grown;
+            registry_cap = cap;
         }
     }
-    /* more than REGISTRY_MAX decoders: the extra ones' FFmpeg messages go
-     * to av_log_default_callback */
+    if (slot) {
+        slot->owner = owner;
+        slot->log = log;
+        registry_used++;
+    }
     pthread_mutex_unlock(&registry_lock);
+    if (!slot)
+        glvf_ff_logf(log, GLVF_LOG_WARN,
+                     "out of memory for the av_log routing table: this decoder's FFmpeg "
+                     "messages go to av_log_default_callback");
+    return slot != NULL;
 }
 
 void glvf_ff_registry_remove(void *owner)
 {
     pthread_mutex_lock(&registry_lock);
-    for (size_t i = 0; i < REGISTRY_MAX; i++)
-        if (registry[i].owner == owner)
+    for (size_t i = 0; i < registry_cap; i++) {
+        if (registry[i].owner == owner) {
             memset(&registry[i], 0, sizeof registry[i]);
+            registry_used--;
+        }
+    }
+    if (registry_used == 0) {
+        glvf_priv_free(registry);
+        registry = NULL;
+        registry_cap = 0;
+    }
     pthread_mutex_unlock(&registry_lock);
 }
 
@@ -170,13 +204,12 @@ static void route_callback(void *avcl, int level, const char *fmt, va_list ap)
         owner = thread_owner;
     if (owner && level <= AV_LOG_DEBUG) {
         pthread_mutex_lock(&registry_lock);
-        for (size_t i = 0; i < REGISTRY_MAX; i++) {
+        for (size_t i = 0; i < registry_cap; i++) {
             if (registry[i].owner != owner)
                 continue;
-            const glvf_ff_log *log = &registry[i].log;
+            const glvf_ff_log *log = registry[i].log;
             glvf_log_level gl = level_from_av(level);
-            glvf_log_level max = log->level ? log->level : GLVF_LOG_WARN;
-            if (log->fn && gl <= max) {
+            if (glvf_ff_log_enabled(log, gl)) {
                 char line[1024];
                 int prefix = 1;
                 char msg[1024];
@@ -187,7 +220,7 @@ static void route_callback(void *avcl, int level, const char *fmt, va_list ap)
                 for (char *l = strtok_r(line, "\r\n", &save); l;
                      l = strtok_r(NULL, "\r\n", &save)) {
                     snprintf(msg, sizeof msg, "ffmpeg: %s", l);
-                    log->fn(log->user, gl, msg);
+                    glvf_ff_logf(log, gl, "%s", msg);
                 }
             }
             pthread_mutex_unlock(&registry_lock);

@@ -47,7 +47,7 @@ enum AVPixelFormat glvf_ff_convert_target(enum AVPixelFormat src)
 
 glvf_ff_convert *glvf_ff_convert_create(void)
 {
-    glvf_ff_convert *c = glvf_ff_calloc(1, sizeof *c);
+    glvf_ff_convert *c = glvf_priv_calloc(1, sizeof *c);
     if (c)
         c->src_fmt = AV_PIX_FMT_NONE;
     return c;
@@ -61,7 +61,7 @@ void glvf_ff_convert_destroy(glvf_ff_convert **pc)
     *pc = NULL;
     sws_freeContext(c->sws);
     av_buffer_pool_uninit(&c->pool);
-    glvf_ff_free(c);
+    glvf_priv_free(c);
 }
 
 static bool is_rgb(enum AVPixelFormat f)
@@ -93,7 +93,7 @@ int glvf_ff_convert_frame(glvf_ff_convert *c, const AVFrame *src, AVFrame *dst)
         /* keep the matrix and range through YUV->YUV; RGB out is full range */
         int space = src->colorspace;
         if (space == AVCOL_SPC_UNSPECIFIED || space == AVCOL_SPC_RGB || space < 0 ||
-            space > AVCOL_SPC_NB)
+            space >= AVCOL_SPC_NB)
             space = SWS_CS_DEFAULT;
         const int *coef = sws_getCoefficients(space);
         int src_full = src->color_range == AVCOL_RANGE_JPEG || is_rgb(sf);

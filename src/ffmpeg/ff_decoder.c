@@ -683,12 +683,12 @@ static void decoder_free(glvf_ffmpeg_decoder *d)
     if (d->queue) {
         for (int i = 0; i < d->qcap; i++)
             av_frame_free(&d->queue[i]);
-        glvf_ff_free(d->queue);
+        glvf_priv_free(d->queue);
     }
     if (d->free_frames) {
         for (int i = 0; i < d->free_len; i++)
             av_frame_free(&d->free_frames[i]);
-        glvf_ff_free(d->free_frames);
+        glvf_priv_free(d->free_frames);
     }
     glvf_ff_audio_destroy(&d->audio); /* its codec and resampler too */
     /* frees the codec's pictures, DR ones included (their regions go back) */
@@ -703,7 +703,7 @@ static void decoder_free(glvf_ffmpeg_decoder *d)
         pthread_cond_destroy(&d->cond_consumer);
         pthread_cond_destroy(&d->cond_producer);
     }
-    glvf_ff_free(d);
+    glvf_priv_free(d);
 }
 
 static glvf_rational rational(AVRational q)
@@ -990,7 +990,9 @@ glvf_ffmpeg_decoder *glvf_ffmpeg_decoder_open(const glvf_ffmpeg_decoder_params *
         *err = -EINVAL;
         return NULL;
     }
-    glvf_ff_log plog = { p->log, p->log_user, p->log_level };
+    /* the decoder's own callback, else its context's (params.ctx) */
+    glvf_ff_log plog;
+    glvf_ff_log_init(&plog, p->log, p->log_user, p->log_level, p->ctx);
     if (!p->path || !p->path[0] || p->queue_frames < 0 || p->queue_frames > QUEUE_MAX ||
         p->audio_queue_chunks < 0 || p->io_timeout_ms < 0 ||
         p->threads < 0 || (unsigned)p->direct_rendering > GLVF_FFMPEG_DR_FORCE) {
@@ -1002,13 +1004,13 @@ glvf_ffmpeg_decoder *glvf_ffmpeg_decoder_open(const glvf_ffmpeg_decoder_params *
         *err = -EINVAL;
         return NULL;
     }
-    glvf_ffmpeg_decoder *d = glvf_ff_calloc(1, sizeof *d);
+    glvf_ffmpeg_decoder *d = glvf_priv_calloc(1, sizeof *d);
     if (!d) {
         glvf_ff_logf(&plog, GLVF_LOG_ERROR, "glvf_ffmpeg_decoder_open: out of memory");
         *err = -ENOMEM;
         return NULL;
     }
-    d->log = plog;
+    glvf_ff_log_init(&d->log, p->log, p->log_user, p->log_level, p->ctx);
     d->stop_on_error = p->stop_on_error;
     d->want_audio = p->audio;
     d->qcap = p->queue_frames ? p->queue_frames : QUEUE_DEFAULT;
@@ -1032,8 +1034,8 @@ glvf_ffmpeg_decoder *glvf_ffmpeg_decoder_open(const glvf_ffmpeg_decoder_params *
         d->sync_init = true;
     }
     if (r == 0) {
-        d->queue = glvf_ff_calloc((size_t)d->qcap, sizeof *d->queue);
-        d->free_frames = glvf_ff_calloc((size_t)d->free_cap, sizeof *d->free_frames);
+        d->queue = glvf_priv_calloc((size_t)d->qcap, sizeof *d->queue);
+        d->free_frames = glvf_priv_calloc((size_t)d->free_cap, sizeof *d->free_frames);
         d->pkt = av_packet_alloc();
         if (!d->queue || !d->free_frames || !d->pkt)
             r = AVERROR(ENOMEM);
@@ -1266,6 +1268,8 @@ bool glvf_ffmpeg_decoder_attach_context(glvf_ffmpeg_decoder *d, glvf_context *ct
     if (!d || !ctx || !d->dr_deferred)
         return false;
     d->dr_deferred = false;
+    /* a decoder without a log callback logs through its context from now */
+    glvf_ff_log_set_context(&d->log, ctx);
     const char *no = dr_refusal(d, ctx);
     if (no) {
         dec_log(d, GLVF_LOG_INFO, "direct rendering off: %s", no);
@@ -1296,6 +1300,8 @@ void glvf_ffmpeg_decoder_get_stats(const glvf_ffmpeg_decoder *dc, glvf_ffmpeg_st
     out->queue_capacity = d->qcap;
     pthread_mutex_unlock(&d->lock);
     out->dr_fallbacks = atomic_load(&d->dr.fallbacks);
+    out->dr_requests_lost = atomic_load(&d->dr.requests_lost);
+    out->dr_requests_capped = atomic_load(&d->dr.requests_capped);
     if (d->audio)
         glvf_ff_audio_stats(d->audio, out);
 }

@@ -6,15 +6,23 @@
  * multiples of the required alignment, a few spare rows for the decoders'
  * over-reads) and wraps it in an AVBufferRef whose free callback releases
  * the region (on whichever thread drops the last reference). The AVBuffer's
- * opaque points into a static table of tags, so that any AVFrame can be
- * recognised as a DR picture by an address-range check, without trusting
- * foreign opaque pointers and without a per-frame allocation of ours.
+ * opaque points at a tag in one of the blocks of a process-wide list, so
+ * that any AVFrame can be recognised as a DR picture by address-range
+ * checks, without trusting foreign opaque pointers and without a per-frame
+ * allocation of ours: the list grows by a block (on the core's heap) when
+ * every tag is in use and never shrinks, so a steady state allocates
+ * nothing. A block that cannot be allocated makes that picture fall back
+ * (logged once per decoder, counted in dr_fallbacks).
  *
  * When no free region exists glvf_staging_acquire() fails with -EAGAIN:
  * the picture falls back to avcodec_default_get_buffer2(), the fallback is
  * counted, and a reserve request is recorded for the context; the next
  * glvf_ffmpeg_upload() on its GL thread creates the regions with
- * glvf_staging_reserve().
+ * glvf_staging_reserve(). The request table grows on the core's heap; a
+ * request it cannot record (out of memory) or that would ask for more than
+ * DR_RESERVE_MAX regions of one layout at once is counted in the decoder's
+ * stats (dr_requests_lost, dr_requests_capped) and logged once per decoder:
+ * no request is dropped silently.
  */
 #include "ff_internal.h"
 
@@ -28,7 +36,7 @@
 
 /* ---- tags --------------------------------------------------------------- */
 
-#define DR_TAGS 1024 /* DR pictures alive at once, process-wide */
+#define DR_TAG_BLOCK 64 /* tags per block */
 
 typedef struct dr_tag {
     atomic_bool used;
@@ -36,20 +44,55 @@ typedef struct dr_tag {
     glvf_context *ctx;
 } dr_tag;
 
-static dr_tag tags[DR_TAGS];
-static atomic_uint tag_hint;
+typedef struct dr_block {
+    dr_tag tags[DR_TAG_BLOCK];
+    struct dr_block *next; /* set before the block is published */
+} dr_block;
 
-static dr_tag *tag_get(void)
+/* Append-only list (pushed at the head, never freed: a tag may be in use
+ * by an AVFrame until the process ends): read without a lock. */
+static _Atomic(dr_block *) blocks;
+static pthread_mutex_t grow_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static dr_tag *block_claim(dr_block *b, unsigned start)
 {
-    unsigned start = atomic_fetch_add_explicit(&tag_hint, 1, memory_order_relaxed);
-    for (unsigned i = 0; i < DR_TAGS; i++) {
-        dr_tag *t = &tags[(start + i) % DR_TAGS];
+    for (unsigned i = 0; i < DR_TAG_BLOCK; i++) {
+        dr_tag *t = &b->tags[(start + i) % DR_TAG_BLOCK];
         bool expected = false;
         if (!atomic_load_explicit(&t->used, memory_order_relaxed) &&
             atomic_compare_exchange_strong(&t->used, &expected, true))
             return t;
     }
     return NULL;
+}
+
+static dr_tag *tag_get(void)
+{
+    static atomic_uint tag_hint;
+    unsigned start = atomic_fetch_add_explicit(&tag_hint, 1, memory_order_relaxed);
+    for (dr_block *b = atomic_load_explicit(&blocks, memory_order_acquire); b; b = b->next) {
+        dr_tag *t = block_claim(b, start);
+        if (t)
+            return t;
+    }
+    /* every tag in use: one more block (another thread may have added one
+     * meanwhile: the new head is tried first) */
+    pthread_mutex_lock(&grow_lock);
+    dr_block *head = atomic_load_explicit(&blocks, memory_order_acquire);
+    dr_tag *t = head ? block_claim(head, start) : NULL;
+    if (!t) {
+        dr_block *b = glvf_priv_calloc(1, sizeof *b);
+        if (b) {
+            for (unsigned i = 0; i < DR_TAG_BLOCK; i++)
+                atomic_init(&b->tags[i].used, false);
+            atomic_init(&b->tags[0].used, true);
+            t = &b->tags[0];
+            b->next = head;
+            atomic_store_explicit(&blocks, b, memory_order_release);
+        }
+    }
+    pthread_mutex_unlock(&grow_lock);
+    return t;
 }
 
 static void tag_put(dr_tag *t)
@@ -64,10 +107,22 @@ static dr_tag *tag_of(const AVFrame *f)
     if (!f || !f->buf[0])
         return NULL;
     uintptr_t p = (uintptr_t)av_buffer_get_opaque(f->buf[0]);
-    uintptr_t b = (uintptr_t)tags;
-    if (p < b || p >= b + sizeof tags || (p - b) % sizeof(dr_tag) != 0)
-        return NULL;
-    return (dr_tag *)p;
+    for (dr_block *b = atomic_load_explicit(&blocks, memory_order_acquire); b; b = b->next) {
+        uintptr_t base = (uintptr_t)b->tags;
+        if (p >= base && p < base + sizeof b->tags)
+            return (p - base) % sizeof(dr_tag) == 0 ? (dr_tag *)p : NULL;
+    }
+    return NULL;
+}
+
+void *glvf_ff_dr_tag_acquire(void)
+{
+    return tag_get();
+}
+
+void glvf_ff_dr_tag_release(void *tag)
+{
+    tag_put(tag);
 }
 
 bool glvf_ffmpeg_frame_is_direct(const AVFrame *frame)
@@ -86,8 +141,7 @@ static void dr_free(void *opaque, uint8_t *data)
 
 /* ---- reserve requests --------------------------------------------------- */
 
-#define DR_REQUESTS 32
-#define DR_RESERVE_MAX 16
+#define DR_RESERVE_MAX 16 /* regions of one layout asked for at once */
 
 typedef struct dr_request {
     const void *owner;
@@ -97,16 +151,22 @@ typedef struct dr_request {
     int count;
 } dr_request;
 
+/* A growable table on the core's heap (it grows while decoders warm up,
+ * never in a steady state) freed when the last owner forgets its requests. */
 static pthread_mutex_t req_lock = PTHREAD_MUTEX_INITIALIZER;
-static dr_request requests[DR_REQUESTS];
+static dr_request *requests;
+static size_t requests_cap;
 static atomic_int requests_pending;
 
-static void request_add(const void *owner, glvf_context *ctx, glvf_format f, int w, int h,
+enum { LIMIT_LOST = 1 << 8, LIMIT_CAPPED = 1 << 9 }; /* glvf_ff_dr.logged bits */
+
+void glvf_ff_dr_request(glvf_ff_dr *dr, glvf_context *ctx, glvf_format f, int w, int h,
                         int align)
 {
+    const void *owner = dr->owner;
     pthread_mutex_lock(&req_lock);
     dr_request *free_slot = NULL, *hit = NULL;
-    for (size_t i = 0; i < DR_REQUESTS; i++) {
+    for (size_t i = 0; i < requests_cap; i++) {
         dr_request *r = &requests[i];
         if (!r->owner) {
             if (!free_slot)
@@ -117,49 +177,101 @@ static void request_add(const void *owner, glvf_context *ctx, glvf_format f, int
             break;
         }
     }
+    if (!hit && !free_slot) {
+        size_t cap = requests_cap ? requests_cap * 2 : 8;
+        dr_request *grown = glvf_priv_realloc(requests, cap * sizeof *grown);
+        if (grown) {
+            memset(grown + requests_cap, 0, (cap - requests_cap) * sizeof *grown);
+            free_slot = &grown[requests_cap];
+            requests = grown;
+            requests_cap = cap;
+        }
+    }
     if (!hit && free_slot) {
         hit = free_slot;
         *hit = (dr_request){ owner, ctx, f, w, h, align, 0 };
     }
-    if (hit && hit->count < DR_RESERVE_MAX) {
+    bool added = hit && hit->count < DR_RESERVE_MAX;
+    if (added) {
         hit->count++;
         atomic_fetch_add(&requests_pending, 1);
     }
     pthread_mutex_unlock(&req_lock);
+    if (added)
+        return;
+    int bit = hit ? LIMIT_CAPPED : LIMIT_LOST;
+    atomic_fetch_add_explicit(hit ? &dr->requests_capped : &dr->requests_lost, 1,
+                              memory_order_relaxed);
+    if (atomic_fetch_or(&dr->logged, bit) & bit)
+        return;
+    if (hit)
+        glvf_ff_logf(dr->log, GLVF_LOG_DEBUG,
+                     "direct rendering: %d staging regions of %dx%d %s are already asked for "
+                     "and not yet made; a picture finding none adds no more "
+                     "(stats.dr_requests_capped)",
+                     DR_RESERVE_MAX, w, h, glvf_format_name(f));
+    else
+        glvf_ff_logf(dr->log, GLVF_LOG_WARN,
+                     "direct rendering: out of memory for the reserve-request table: a "
+                     "missing %dx%d %s staging region is not asked for "
+                     "(stats.dr_requests_lost)",
+                     w, h, glvf_format_name(f));
 }
 
 void glvf_ff_dr_forget(const void *owner)
 {
     pthread_mutex_lock(&req_lock);
-    for (size_t i = 0; i < DR_REQUESTS; i++) {
+    bool any = false;
+    for (size_t i = 0; i < requests_cap; i++) {
         if (requests[i].owner == owner) {
             atomic_fetch_sub(&requests_pending, requests[i].count);
             memset(&requests[i], 0, sizeof requests[i]);
         }
+        any |= requests[i].owner != NULL;
+    }
+    if (!any) {
+        glvf_priv_free(requests);
+        requests = NULL;
+        requests_cap = 0;
     }
     pthread_mutex_unlock(&req_lock);
 }
 
-/* GL thread of ctx: creates the regions asked for. */
+int glvf_ff_dr_requests_pending(const glvf_context *ctx)
+{
+    int n = 0;
+    pthread_mutex_lock(&req_lock);
+    for (size_t i = 0; i < requests_cap; i++)
+        if (requests[i].owner && requests[i].ctx == ctx)
+            n += requests[i].count;
+    pthread_mutex_unlock(&req_lock);
+    return n;
+}
+
+/* GL thread of ctx: creates the regions asked for, one request at a time
+ * (the lock is not held across the GL work). */
 static void requests_service(glvf_context *ctx)
 {
-    if (atomic_load_explicit(&requests_pending, memory_order_relaxed) <= 0)
-        return;
-    dr_request todo[DR_REQUESTS];
-    size_t n = 0;
-    pthread_mutex_lock(&req_lock);
-    for (size_t i = 0; i < DR_REQUESTS; i++) {
-        dr_request *r = &requests[i];
-        if (r->owner && r->ctx == ctx && r->count > 0) {
-            todo[n++] = *r;
-            atomic_fetch_sub(&requests_pending, r->count);
-            r->count = 0;
+    for (;;) {
+        if (atomic_load_explicit(&requests_pending, memory_order_relaxed) <= 0)
+            return;
+        dr_request todo = { 0 };
+        pthread_mutex_lock(&req_lock);
+        for (size_t i = 0; i < requests_cap; i++) {
+            dr_request *r = &requests[i];
+            if (r->owner && r->ctx == ctx && r->count > 0) {
+                todo = *r;
+                atomic_fetch_sub(&requests_pending, r->count);
+                r->count = 0;
+                break;
+            }
         }
+        pthread_mutex_unlock(&req_lock);
+        if (!todo.owner)
+            return;
+        glvf_staging_reserve(ctx, todo.format, todo.width, todo.height, todo.align,
+                             todo.count);
     }
-    pthread_mutex_unlock(&req_lock);
-    for (size_t i = 0; i < n; i++)
-        glvf_staging_reserve(ctx, todo[i].format, todo[i].width, todo[i].height, todo[i].align,
-                             todo[i].count);
 }
 
 /* ---- get_buffer2 -------------------------------------------------------- */
@@ -169,7 +281,7 @@ static const char *const why_text[WHY_COUNT] = {
     "the pixel format is not carried by glvf",
     "the codec's buffer layout cannot be expressed as a staging region",
     "no free staging region (more are reserved on the GL thread's next upload)",
-    "too many direct-rendering pictures alive in the process",
+    "out of memory for the direct-rendering tags",
 };
 
 static int fallback(AVCodecContext *avctx, AVFrame *frame, int flags, glvf_ff_dr *dr, int why)
@@ -177,7 +289,7 @@ static int fallback(AVCodecContext *avctx, AVFrame *frame, int flags, glvf_ff_dr
     atomic_fetch_add_explicit(&dr->fallbacks, 1, memory_order_relaxed);
     int bit = 1 << why;
     if (!(atomic_fetch_or(&dr->logged, bit) & bit))
-        glvf_ff_logf(dr->log, GLVF_LOG_DEBUG,
+        glvf_ff_logf(dr->log, why == WHY_NO_TAG ? GLVF_LOG_WARN : GLVF_LOG_DEBUG,
                      "direct rendering: a %dx%d %s picture falls back to FFmpeg's buffers: %s",
                      frame->width, frame->height, av_get_pix_fmt_name(frame->format),
                      why_text[why]);
@@ -225,7 +337,7 @@ int glvf_ff_dr_get_buffer2(AVCodecContext *avctx, AVFrame *frame, int flags)
     glvf_staging *st = glvf_staging_acquire(ctx, gf, w, rh, align, &err);
     if (!st) {
         if (err == -EAGAIN)
-            request_add(dr->owner, ctx, gf, w, rh, align);
+            glvf_ff_dr_request(dr, ctx, gf, w, rh, align);
         return fallback(avctx, frame, flags, dr, WHY_NO_REGION);
     }
     glvf_image *img = glvf_staging_image(st);
@@ -280,9 +392,8 @@ glvf_frame *glvf_ffmpeg_upload(glvf_context *ctx, const AVFrame *frame,
     char why[512];
     int r = glvf_ffmpeg_image_from_frame(frame, &img, why, sizeof why);
     if (r < 0) {
-        /* glvf has no public way to log through ctx: the caller learns the
-         * reason from glvf_ffmpeg_image_from_frame(); the decoder refuses
-         * such frames before delivering them, with the message */
+        /* (the decoder refuses such frames before delivering them) */
+        glvf_priv_logf(ctx, GLVF_LOG_ERROR, "glvf_ffmpeg_upload: %s", why);
         *err = r;
         return NULL;
     }

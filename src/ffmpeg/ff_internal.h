@@ -10,6 +10,7 @@
 #include <libavutil/frame.h>
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,27 +18,48 @@
 #define FF_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define FF_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-/* ---- ff_common.c: the module's heap (counted like the core's) ----------- */
-void *glvf_ff_calloc(size_t n, size_t size);
-void glvf_ff_free(void *p);
-/* Test hooks: allocations the module made (process-wide, atomic), and the
- * n-th allocation from now failing (1 = the next; 0 disables). */
-uint64_t glvf_ffmpeg_alloc_count(void);
-void glvf_ffmpeg_alloc_fail_nth(uint64_t n);
+/* ---- the core's heap and logging (src/glvf_priv.h) ---------------------- */
+/* Every allocation of the module goes through glvf_priv_calloc/realloc and
+ * glvf_priv_free: glvf_alloc_count() counts them, glvf_alloc_fail_nth()
+ * fails them, with the core's. */
+#include "glvf_priv.h"
 
-/* Logging through a (log, user, max level) triple. */
+/* Formerly the module's own heap counter. The module's allocations are the
+ * core's now (glvf_alloc_count counts them): 0, kept only so that the one
+ * caller left (demos/glfw-bench/decode.c adds it to glvf_alloc_count)
+ * builds and counts right. Remove with that caller. */
+static inline uint64_t glvf_ffmpeg_alloc_count(void)
+{
+    return 0;
+}
+
+/* ---- ff_common.c: logging, av_log routing -------------------------------- */
+
+/* Where a decoder's messages go: its own callback (params.log) when it has
+ * one (fn, user, level; level 0: GLVF_LOG_WARN), else its glvf context's
+ * (params.ctx or the attached one: that context's callback and level), else
+ * nowhere. `ctx` may be set later, from another thread (the attach). */
 typedef struct glvf_ff_log {
     glvf_log_fn fn;
     void *user;
     glvf_log_level level;
+    _Atomic(const glvf_context *) ctx;
 } glvf_ff_log;
+void glvf_ff_log_init(glvf_ff_log *log, glvf_log_fn fn, void *user, glvf_log_level level,
+                      const glvf_context *ctx);
+void glvf_ff_log_set_context(glvf_ff_log *log, const glvf_context *ctx);
+/* True when a message at `level` would reach a callback. */
+bool glvf_ff_log_enabled(const glvf_ff_log *log, glvf_log_level level);
 void glvf_ff_logf(const glvf_ff_log *log, glvf_log_level level, const char *fmt, ...)
     FF_PRINTF(3, 4);
 void glvf_ff_vlogf(const glvf_ff_log *log, glvf_log_level level, const char *fmt, va_list ap);
 
 /* Registry of live decoders (for routing av_log messages): `owner` is what
- * the decoder stores in AVCodecContext.opaque / AVFormatContext.opaque. */
-void glvf_ff_registry_add(void *owner, const glvf_ff_log *log);
+ * the decoder stores in AVCodecContext.opaque / AVFormatContext.opaque;
+ * `log` is borrowed until glvf_ff_registry_remove(). The registry grows on
+ * the core's heap: false (logged through `log`) when it cannot, and that
+ * decoder's FFmpeg messages then go to av_log_default_callback. */
+bool glvf_ff_registry_add(void *owner, const glvf_ff_log *log);
 void glvf_ff_registry_remove(void *owner);
 /* Messages of unattributed FFmpeg contexts on this thread go to `owner`
  * (NULL: none). */
@@ -55,10 +77,6 @@ const char *glvf_ff_carried_list(void);
 const enum AVPixelFormat *glvf_ff_carried_formats(void);
 
 /* ---- ff_dr.c: direct rendering ------------------------------------------ */
-typedef struct glvf_ff_dr_stats {
-    uint64_t fallbacks;
-} glvf_ff_dr_stats;
-
 /* State a decoder keeps for its get_buffer2. */
 typedef struct glvf_ff_dr {
     /* NULL: DR off (or not attached yet: glvf_ffmpeg_decoder_attach_context
@@ -68,7 +86,10 @@ typedef struct glvf_ff_dr {
     const glvf_ff_log *log;
     _Atomic uint64_t fallbacks;
     _Atomic uint64_t pictures;
-    _Atomic int logged;           /* one debug line per kind of fallback */
+    /* reserve requests not recorded (the table could not grow) and not
+     * added (DR_RESERVE_MAX regions of that layout already asked for) */
+    _Atomic uint64_t requests_lost, requests_capped;
+    _Atomic int logged;           /* one line per kind of fallback or limit */
 } glvf_ff_dr;
 
 /* The get_buffer2 callback: avctx->opaque must point at a glvf_ff_dr (the
@@ -76,6 +97,20 @@ typedef struct glvf_ff_dr {
 int glvf_ff_dr_get_buffer2(AVCodecContext *avctx, AVFrame *frame, int flags);
 /* Forgets the reserve requests of `owner` (decoder destroy). */
 void glvf_ff_dr_forget(const void *owner);
+/* Records that a picture of dr->owner found no free w x h `align` region of
+ * `f` in ctx (get_buffer2 on -EAGAIN; exposed for tests): the next
+ * glvf_ffmpeg_upload() on ctx reserves one more. Never dropped silently:
+ * a request the table cannot record (out of memory) counts in
+ * dr->requests_lost, one beyond DR_RESERVE_MAX pending for the layout in
+ * dr->requests_capped, each logged once through dr->log. Any thread. */
+void glvf_ff_dr_request(glvf_ff_dr *dr, glvf_context *ctx, glvf_format f, int w, int h,
+                        int align);
+/* Test hooks (no GL): regions asked for in ctx and not yet made; a DR tag
+ * claimed and released as get_buffer2 and the AVBuffer's free do (the
+ * AVBuffer's opaque that glvf_ffmpeg_frame_is_direct() recognises). */
+int glvf_ff_dr_requests_pending(const glvf_context *ctx);
+void *glvf_ff_dr_tag_acquire(void);
+void glvf_ff_dr_tag_release(void *tag);
 
 /* ---- ff_convert.c: libswscale (optional) -------------------------------- */
 typedef struct glvf_ff_convert glvf_ff_convert;

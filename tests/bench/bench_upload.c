@@ -184,8 +184,8 @@ int main(int argc, char **argv)
     char fbuf[256];
     snprintf(fbuf, sizeof fbuf, "%s", formats);
     for (char *fs = strtok(fbuf, ","); fs; fs = strtok(NULL, ",")) {
-        glvf_format f = glvf_format_parse(fs);
-        if (!f) {
+        int f = glvf_format_parse(fs);
+        if (f < 0) {
             fprintf(stderr, "bench-upload: unknown format %s\n", fs);
             return 2;
         }

@@ -9,6 +9,9 @@
  *  - steady state: 1000 upload+release cycles create no GL texture or buffer
  *    and make no heap allocation in glvf
  *  - zero-copy staging regions, from another thread
+ *  - pbo-persistent with every ring slot held as a producer's region (many
+ *    decoders doing direct rendering into one context: a video wall): an
+ *    upload still succeeds, from client memory, with one warning
  */
 #include "check.h"
 #include "egl_harness.h"
@@ -467,6 +470,64 @@ static void test_staging_edits(void *arg)
     }
 }
 
+/* 64 regions held (the ring's every slot), then uploads of another size:
+ * they cannot have a staging slot, and go through client memory instead of
+ * failing with -ENOSPC. */
+static void test_ring_held(void *arg)
+{
+    (void)arg;
+    glvf_context *ctx = make_ctx(GLVF_UPLOAD_PBO_PERSISTENT, 0, 0);
+    REQUIRE(ctx, "context");
+    if (glvf_context_get_upload_strategy(ctx) != GLVF_UPLOAD_PBO_PERSISTENT) {
+        printf("# skipped: no pbo-persistent on this context\n");
+        glvf_context_destroy(&ctx);
+        return;
+    }
+    enum { HELD = 64 };
+    glvf_staging *held[HELD] = { 0 };
+    int n = 0;
+    for (int round = 0; round < 4 && n < HELD; round++) {
+        glvf_staging_reserve(ctx, GLVF_FORMAT_NV12, 64, 32, 0, HELD - n);
+        while (n < HELD && (held[n] = glvf_staging_acquire(ctx, GLVF_FORMAT_NV12, 64, 32, 0,
+                                                           NULL)))
+            n++;
+    }
+    glvf_stats st;
+    glvf_context_get_stats(ctx, &st);
+    CHECK(n >= 60 && st.staging_live == (uint64_t)n, "%d regions held (%llu live)", n,
+          (unsigned long long)st.staging_live);
+    check_log_clear();
+    for (int i = 0; i < 3; i++) {
+        test_image t;
+        REQUIRE(image_make(&t, ctx, GLVF_FORMAT_YUV420P, 160, 90, STRIDE_PADDED, 77 + i),
+                "image");
+        int err = 0;
+        glvf_frame *f = glvf_upload(ctx, &t.img, NULL, &err);
+        CHECK(f, "upload %d with the ring's slots all held succeeds (%d)", i, err);
+        if (f)
+            CHECK(frame_verify(f, 77 + i, "ring held") == 0, "upload %d correct", i);
+        glvf_frame_unref(&f);
+        image_free(&t);
+        glvf_context_collect(ctx);
+    }
+    CHECK(check_log_count(GLVF_LOG_ERROR, "") == 0, "no error logged");
+    CHECK(check_log_count(GLVF_LOG_WARN, "from client memory") == 1,
+          "one warning says uploads go through client memory");
+    for (int i = 0; i < n; i++)
+        glvf_staging_release(&held[i]);
+    /* with the regions back, the ring serves uploads again */
+    test_image t;
+    REQUIRE(image_make(&t, ctx, GLVF_FORMAT_YUV420P, 160, 90, STRIDE_TIGHT, 99), "image");
+    glvf_context_collect(ctx);
+    int err = 0;
+    glvf_frame *f = glvf_upload(ctx, &t.img, NULL, &err);
+    CHECK(f && frame_verify(f, 99, "ring free") == 0, "upload after release (%d)", err);
+    glvf_frame_unref(&f);
+    image_free(&t);
+    check_log_clear();
+    CHECK(glvf_context_destroy(&ctx), "destroy");
+}
+
 int main(int argc, char **argv)
 {
     check_log_echo = true;
@@ -480,6 +541,7 @@ int main(int argc, char **argv)
     RUN(test_steady_state, NULL);
     RUN(test_zero_copy, NULL);
     RUN(test_staging_edits, NULL);
+    RUN(test_ring_held, NULL);
     harness_ctx_destroy(H);
     check_log_clear();
     return check_finish();

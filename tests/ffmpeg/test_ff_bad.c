@@ -14,6 +14,7 @@
 #include "ff_media.h"
 
 #include "ffmpeg/ff_internal.h"
+#include "glvf_alloc.h"
 
 #include <glvf/glvf-ffmpeg.h>
 
@@ -332,19 +333,32 @@ static void test_bad_params(void *arg)
           "last error NULL");
 }
 
-/* Allocation failures inside the module: every one is handled. */
+/* Allocation failures inside the module: it allocates on the core's heap,
+ * so glvf_alloc_count() counts its allocations and glvf_alloc_fail_nth()
+ * fails them; every one is handled. */
 static void test_alloc_failures(void *arg)
 {
     (void)arg;
+    /* counted: the decoder, its queue and its AVFrame shell table at least */
+    uint64_t a0 = glvf_alloc_count();
+    int err = 0;
+    glvf_ffmpeg_decoder *d = glvf_ffmpeg_decoder_open(
+            glvf_ffmpeg_decoder_params(.path = media_path("good.mkv"), .log = check_log),
+            &err);
+    CHECK(d && glvf_alloc_count() - a0 >= 3, "the module's allocations are counted (%llu)",
+          (unsigned long long)(glvf_alloc_count() - a0));
+    glvf_ffmpeg_decoder_destroy(&d);
+
     check_log_echo = false;
     int refused = 0;
-    for (uint64_t nth = 1; nth <= 6; nth++) {
-        glvf_ffmpeg_alloc_fail_nth(nth);
-        int err = 0;
-        glvf_ffmpeg_decoder *d = glvf_ffmpeg_decoder_open(
+    const uint64_t tries = 8;
+    for (uint64_t nth = 1; nth <= tries; nth++) {
+        glvf_alloc_fail_nth(nth);
+        err = 0;
+        d = glvf_ffmpeg_decoder_open(
                 glvf_ffmpeg_decoder_params(.path = media_path("good.mkv"), .log = check_log),
                 &err);
-        glvf_ffmpeg_alloc_fail_nth(0);
+        glvf_alloc_fail_nth(0);
         if (!d) {
             CHECK(err == -ENOMEM, "allocation %llu failing: %d", (unsigned long long)nth, err);
             refused++;
@@ -360,8 +374,21 @@ static void test_alloc_failures(void *arg)
         glvf_ffmpeg_decoder_destroy(&d);
     }
     check_log_echo = true;
-    printf("# %d of 6 injected allocation failures refused the open (ENOMEM)\n", refused);
+    printf("# %d of %llu injected allocation failures refused the open (ENOMEM)\n", refused,
+           (unsigned long long)tries);
     CHECK(refused >= 1, "an injected failure was seen");
+    /* the av_log routing table (the decoder's second allocation when no
+     * other decoder lives) failing: the open goes on, with one warning */
+    check_log_clear();
+    check_log_echo = false;
+    glvf_alloc_fail_nth(2);
+    d = glvf_ffmpeg_decoder_open(
+            glvf_ffmpeg_decoder_params(.path = media_path("good.mkv"), .log = check_log), &err);
+    glvf_alloc_fail_nth(0);
+    check_log_echo = true;
+    CHECK(d && check_log_count(GLVF_LOG_WARN, "av_log routing table") == 1,
+          "a routing table that cannot grow is logged, the open goes on");
+    glvf_ffmpeg_decoder_destroy(&d);
 }
 
 int main(void)
