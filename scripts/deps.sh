@@ -24,6 +24,9 @@ GLVF_DEB_PACKAGES=(
     adwaita-icon-theme libx11-6 libxtst6
     # FFmpeg module; test media is generated with the ffmpeg command
     libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev ffmpeg
+    # tests/colour: libplacebo (4.208 in Debian 12) renders the reference
+    # HDR tone mapping and primaries conversion (optional at configure time)
+    libplacebo-dev
     # sound: GlvfMediaStream plays through libpulse; the tests run a private
     # PulseAudio daemon with a null sink and record it with parec
     libpulse-dev pulseaudio pulseaudio-utils
