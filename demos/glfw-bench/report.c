@@ -287,9 +287,11 @@ static void json_command(FILE *f, const bench_options *o)
     fputs("]", f);
 }
 
-static void write_json(const bench_report *r, FILE *f)
+/* The head every JSON document of the tool starts with: the tool, the
+ * command, the mode and the context (renderer, versions, API). Ends after
+ * "software_renderer" with a comma and a newline. */
+static void json_head(const bench_env *env, const char *mode, FILE *f)
 {
-    const bench_env *env = r->env;
     const bench_options *o = env->opt;
     const glvf_caps *c = env->caps;
     fputs("{\n  \"tool\": \"glvf-bench\",\n  \"glvf_version\": ", f);
@@ -297,7 +299,7 @@ static void write_json(const bench_report *r, FILE *f)
     fputs(",\n  \"command\": ", f);
     json_command(f, o);
     fputs(",\n  \"mode\": ", f);
-    json_str(f, r->mode);
+    json_str(f, mode);
     fputs(",\n  \"renderer\": ", f);
     json_str(f, c->renderer);
     fputs(",\n  \"vendor\": ", f);
@@ -305,9 +307,17 @@ static void write_json(const bench_report *r, FILE *f)
     fputs(",\n  \"gl_version\": ", f);
     json_str(f, c->version);
     fprintf(f, ",\n  \"api\": \"%s\",\n  \"context_api\": \"%s\",\n  \"gles\": %s,\n"
-               "  \"software_renderer\": %s,\n  \"gpu_timer\": %s,\n",
+               "  \"software_renderer\": %s,\n",
             api_name(env), o->egl ? "egl" : "native", c->is_gles ? "true" : "false",
-            c->software ? "true" : "false", env->gpu_timer ? "true" : "false");
+            c->software ? "true" : "false");
+}
+
+static void write_json(const bench_report *r, FILE *f)
+{
+    const bench_env *env = r->env;
+    const bench_options *o = env->opt;
+    json_head(env, r->mode, f);
+    fprintf(f, "  \"gpu_timer\": %s,\n", env->gpu_timer ? "true" : "false");
     /* which figures come from which pass */
     fputs("  \"passes\": {\"timing\": {\"timer_queries\": false, \"keys\": \"every key but "
           "gpu_pass_*\"}, \"gpu\": ", f);
@@ -612,17 +622,8 @@ static void wall_json_rgb(FILE *f, const uint8_t rgb[3], bool present)
 static void wall_json(const bench_env *env, const bench_wall_result *w, FILE *f)
 {
     const bench_options *o = env->opt;
-    const glvf_caps *c = env->caps;
-    fputs("{\n  \"tool\": \"glvf-bench\",\n  \"glvf_version\": ", f);
-    json_str(f, glvf_version());
-    fputs(",\n  \"command\": ", f);
-    json_command(f, o);
-    fputs(",\n  \"mode\": \"wall\",\n  \"renderer\": ", f);
-    json_str(f, c->renderer);
-    fputs(",\n  \"gl_version\": ", f);
-    json_str(f, c->version);
-    fprintf(f, ",\n  \"api\": \"%s\",\n  \"software_renderer\": %s,\n  \"target\": ",
-            api_name(env), c->software ? "true" : "false");
+    json_head(env, "wall", f);
+    fputs("  \"target\": ", f);
     json_str(f, w->target);
     fprintf(f, ",\n  \"streams\": %d,\n  \"grid\": [%d, %d],\n  \"window\": [%d, %d],\n"
                "  \"untimed\": %s,\n  \"strategy_used\": ",

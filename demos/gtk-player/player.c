@@ -233,6 +233,19 @@ GdkTexture *player_screenshot(player *p)
     return p->be->screenshot(p);
 }
 
+bool player_write_screenshot(GdkTexture *t, const char *path, const char *what)
+{
+    if (!t) {
+        g_printerr(PLAYER_NAME ": no frame was %s: no screenshot written to '%s'\n", what, path);
+        return false;
+    }
+    bool ok = gdk_texture_save_to_png(t, path);
+    if (!ok)
+        g_printerr(PLAYER_NAME ": cannot write the screenshot '%s'\n", path);
+    g_object_unref(t);
+    return ok;
+}
+
 void player_get_stats(player *p, player_stats *out)
 {
     memset(out, 0, sizeof *out);

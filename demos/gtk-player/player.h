@@ -146,6 +146,9 @@ const char *player_last_error(const player *p);
  * NULL): area, the pixels it last rendered (capture on); paintable, the
  * texture the picture shows, at the size it is shown. */
 GdkTexture *player_screenshot(player *p);
+/* Writes `t` (taken: unreffed; NULL: nothing was `what`, e.g. "shown") as
+ * a PNG to `path`; false with a message on stderr. Main thread. */
+bool player_write_screenshot(GdkTexture *t, const char *path, const char *what);
 
 /* Sound (both outputs): volume 0..1 and mute, kept across files. */
 void player_set_volume(player *p, double volume);

@@ -296,18 +296,9 @@ static gboolean quit_idle_cb(gpointer data)
     if (w->destroyed)
         return G_SOURCE_REMOVE;
     if (w->opt.screenshot && w->exit_status == PLAYER_EXIT_OK) {
-        GdkTexture *t = player_screenshot(w->player);
-        if (!t) {
-            g_printerr(PLAYER_NAME ": no frame was rendered: no screenshot written to '%s'\n",
-                       w->opt.screenshot);
+        if (!player_write_screenshot(player_screenshot(w->player), w->opt.screenshot,
+                                     "rendered"))
             w->exit_status = PLAYER_EXIT_FAILURE;
-        } else {
-            if (!gdk_texture_save_to_png(t, w->opt.screenshot)) {
-                g_printerr(PLAYER_NAME ": cannot write the screenshot '%s'\n", w->opt.screenshot);
-                w->exit_status = PLAYER_EXIT_FAILURE;
-            }
-            g_object_unref(t);
-        }
     }
     remember_sizes(w);
     gtk_window_destroy(GTK_WINDOW(w->window)); /* unrealizes: the player tears down */

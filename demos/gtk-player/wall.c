@@ -222,18 +222,8 @@ static gboolean quit_idle_cb(gpointer data)
     if (w->destroyed)
         return G_SOURCE_REMOVE;
     if (w->opt.screenshot && w->exit_status == PLAYER_EXIT_OK) {
-        GdkTexture *t = grid_screenshot(w);
-        if (!t) {
-            g_printerr(PLAYER_NAME ": no frame was shown: no screenshot written to '%s'\n",
-                       w->opt.screenshot);
+        if (!player_write_screenshot(grid_screenshot(w), w->opt.screenshot, "shown"))
             w->exit_status = PLAYER_EXIT_FAILURE;
-        } else {
-            if (!gdk_texture_save_to_png(t, w->opt.screenshot)) {
-                g_printerr(PLAYER_NAME ": cannot write the screenshot '%s'\n", w->opt.screenshot);
-                w->exit_status = PLAYER_EXIT_FAILURE;
-            }
-            g_object_unref(t);
-        }
     }
     gtk_window_destroy(GTK_WINDOW(w->window));
     return G_SOURCE_REMOVE;
