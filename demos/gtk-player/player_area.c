@@ -36,8 +36,8 @@
  * Decoding never happens on the main thread.
  *
  * Sound. The opening thread connects to the sound server and starts the
- * GTK4 module's sound output (glvf-audio-out.h, linked as an internal
- * static library) on the decoder, corked; the main thread uncorks and
+ * GTK4 module's sound output (<glvf/glvf-audio.h>, the one GlvfMediaStream
+ * plays through) on the decoder, corked; the main thread uncorks and
  * corks it with play and pause (and at the end, on errors), flushes it on
  * each seek (the count of seeks is the chunks' serial) and frees it before
  * the decoder. While it has a clock, the audio clock is the master: the
@@ -66,7 +66,7 @@
  */
 #include "player_impl.h"
 
-#include "glvf-audio-out.h" /* the GTK4 module's sound output (internal) */
+#include <glvf/glvf-audio.h> /* the GTK4 module's sound output */
 
 #include <libavutil/frame.h>
 #include <libavutil/mathematics.h>

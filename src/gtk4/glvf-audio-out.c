@@ -1,5 +1,5 @@
 /*
- * Sound output through libpulse. See glvf-audio-out.h.
+ * Sound output through libpulse. See include/glvf/glvf-audio.h.
  *
  * libpulse's thread writes: its write callback and a 20 ms timer top the
  * stream's buffer up to what the server asks for, with chunks pulled from
@@ -10,7 +10,7 @@
  * buffered plus the sink's own latency), so it follows the sample being
  * heard.
  */
-#include "glvf-audio-out.h"
+#include <glvf/glvf-audio.h>
 
 #include <stdio.h>
 #include <stdlib.h>

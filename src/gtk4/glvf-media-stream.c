@@ -12,7 +12,7 @@
  * and the paintable's shown callback (position, seek done).
  */
 #include "gtk4-internal.h"
-#include "glvf-audio-out.h"
+#include <glvf/glvf-audio.h>
 
 #include <glvf/glvf-ffmpeg.h>
 
@@ -61,7 +61,7 @@ typedef struct feed {
     gint64 start_us;          /* the stream's start time */
     guint64 decoded, dropped_late, dropped_other, decode_errors;
     char last_error[256];     /* the decoder's last error message */
-    /* sound (see glvf-audio-out.h): opened with the decoder on the worker */
+    /* sound (see glvf/glvf-audio.h): opened with the decoder on the worker */
     gboolean audio_enabled;
     gboolean may_open;        /* set from the main loop after construction: the
                                  setters called right after _new() apply to

@@ -16,7 +16,7 @@
 #include "check.h"
 #include "../ffmpeg/ff_media.h"
 
-#include "glvf-audio-out.h"
+#include <glvf/glvf-audio.h>
 
 #include <glvf/glvf-ffmpeg.h>
 

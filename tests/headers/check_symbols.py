@@ -6,7 +6,7 @@ missing. Symbols named glvf_priv_* (the modules' private door into the
 core) and those an internal header declares with GLVF_API (test hooks)
 are allowed, and must not be in the public header.
 
-    check_symbols.py LIBRARY HEADER [INTERNAL_HEADER...]
+    check_symbols.py LIBRARY HEADER [HEADER...] [--internal HEADER...]
 """
 import re
 import subprocess
@@ -39,11 +39,17 @@ def exported(lib):
 
 
 def main():
-    lib, header = sys.argv[1], sys.argv[2]
-    want = declared(header)
+    args = sys.argv[1:]
+    lib = args.pop(0)
+    cut = args.index("--internal") if "--internal" in args else len(args)
+    publics, internals = args[:cut], args[cut + 1:]
+    header = " + ".join(publics)
+    want = set()
+    for h in publics:
+        want |= declared(h)
     got = exported(lib)
     hooks = set()
-    for h in sys.argv[3:]:
+    for h in internals:
         hooks |= declared(h)
     private = {n for n in got if n.startswith("glvf_priv_") or n in hooks}
     extra = sorted(got - want - private)

@@ -1,8 +1,16 @@
 /*
- * Sound output of GlvfMediaStream (private to libglvf-gtk4): PulseAudio's
+ * glvf audio: sound output for the audio an FFmpeg-module decoder delivers
+ * (glvf_ffmpeg_decoder_params.audio), the one GlvfMediaStream plays
+ * through; part of libglvf-gtk4 (built with the FFmpeg module), for
+ * players that present video themselves (GlvfVideoArea, glvf-player's
+ * --output area) and want the same sound and audio clock. PulseAudio's
  * client library (pa_threaded_mainloop + one playback pa_stream; PipeWire
- * serves it through pipewire-pulse). Optional at build time
- * (GLVF_GTK4_HAVE_PULSE): without it every open fails as "no sound server".
+ * serves it through pipewire-pulse). Optional at build time: without
+ * libpulse every connect fails as "no sound server".
+ *
+ * Ownership: glvf_audio_out_connect() returns an output the caller owns and
+ * frees with glvf_audio_out_free(); the decoder given to start() is
+ * borrowed and must outlive the output.
  *
  * Threads: the functions below may be called from any thread except
  * libpulse's own (callbacks); the audio chunks are pulled from the decoder
@@ -10,13 +18,17 @@
  * order: a caller may hold its own lock around these calls; libpulse's
  * thread takes no lock of the caller's.
  */
-#ifndef GLVF_AUDIO_OUT_H
-#define GLVF_AUDIO_OUT_H
+#ifndef GLVF_GLVF_AUDIO_H
+#define GLVF_GLVF_AUDIO_H
 
 #include <glvf/glvf-ffmpeg.h>
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct glvf_audio_out glvf_audio_out;
 
@@ -25,29 +37,35 @@ typedef struct glvf_audio_out_stats {
     uint64_t underruns;     /* the server ran out of samples while playing */
     uint64_t frames_written;
     bool clock_valid;       /* the audio clock drives the video now */
+    uint64_t reserved[8];   /* room for fields added later; written as zero */
 } glvf_audio_out_stats;
 
 /* Connects to the sound server (at most ~2 s). NULL with a reason in `why`
  * when there is none (or no libpulse in this build). */
-glvf_audio_out *glvf_audio_out_connect(const char *app_name, char *why, size_t why_len);
+GLVF_API glvf_audio_out *glvf_audio_out_connect(const char *app_name, char *why, size_t why_len);
 /* Creates the playback stream (float32 stereo at `rate`, corked) pulling
  * chunks from `dec`, which must outlive the output. False with `why`. */
-bool glvf_audio_out_start(glvf_audio_out *a, glvf_ffmpeg_decoder *dec, int rate, char *why,
+GLVF_API bool glvf_audio_out_start(glvf_audio_out *a, glvf_ffmpeg_decoder *dec, int rate, char *why,
                           size_t why_len);
 /* Stops libpulse's thread, frees everything, clears *pa. Accepts NULL. */
-void glvf_audio_out_free(glvf_audio_out **pa);
+GLVF_API void glvf_audio_out_free(glvf_audio_out **pa);
 /* Cork (false) / uncork (true). */
-void glvf_audio_out_set_playing(glvf_audio_out *a, bool playing);
+GLVF_API void glvf_audio_out_set_playing(glvf_audio_out *a, bool playing);
 /* A decoder seek was asked (the decoder's serial is now `serial`): drops the
  * buffered samples and waits for chunks of that serial. */
-void glvf_audio_out_flush(glvf_audio_out *a, uint64_t serial);
+GLVF_API void glvf_audio_out_flush(glvf_audio_out *a, uint64_t serial);
 /* volume 0..1 (linear; applied as the sink input's volume), mute. */
-void glvf_audio_out_set_volume(glvf_audio_out *a, double volume, bool muted);
+GLVF_API void glvf_audio_out_set_volume(glvf_audio_out *a, double volume, bool muted);
 /* The media time (µs on the decoder's timeline) of the sample heard now:
  * the end of the samples written minus the stream's latency. False when
  * there is no clock: nothing of the current serial written yet, no timing
  * information yet, or the audio ended and has been played out. */
-bool glvf_audio_out_clock(glvf_audio_out *a, int64_t *media_us);
-void glvf_audio_out_get_stats(glvf_audio_out *a, glvf_audio_out_stats *out);
+GLVF_API bool glvf_audio_out_clock(glvf_audio_out *a, int64_t *media_us);
+/* Copies the counters. Any thread. */
+GLVF_API void glvf_audio_out_get_stats(glvf_audio_out *a, glvf_audio_out_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
