@@ -314,45 +314,6 @@ static bool detect_caps(glvf_context *ctx)
     return true;
 }
 
-static glvf_upload_strategy resolve_strategy(glvf_context *ctx, glvf_upload_strategy want)
-{
-    if (!(ctx->flags & GLVF_CONTEXT_IGNORE_ENV)) {
-        const char *env = getenv("GLVF_UPLOAD");
-        if (env && *env) {
-            int s = glvf_upload_strategy_parse(env);
-            if (s < 0) {
-                char names[128] = "";
-                for (int i = 0; i < GLVF_UPLOAD_STRATEGY_COUNT; i++)
-                    snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
-                             i ? ", " : "", glvf_upload_strategy_name((glvf_upload_strategy)i));
-                LOG_W(ctx, "GLVF_UPLOAD=%s is not one of %s; ignored", env, names);
-            } else {
-                want = (glvf_upload_strategy)s;
-            }
-        }
-    }
-    /* a strategy this context cannot use falls back (each says why) */
-    for (const glvf_upload_ops *o = glvf_upload_ops_get(want); o && o->unavailable;
-         o = glvf_upload_ops_get(want)) {
-        const char *why = o->unavailable(ctx);
-        if (!why)
-            break;
-        LOG_W(ctx, "%s %s; using %s", glvf_upload_strategy_name(want), why,
-              glvf_upload_strategy_name(o->fallback));
-        want = o->fallback;
-    }
-    if (want == GLVF_UPLOAD_AUTO) {
-        /* A software renderer reads client memory directly: a PBO only adds a
-         * memcpy there. Real GPUs get asynchronous DMA from mapped buffers. */
-        if (ctx->caps.software)
-            want = GLVF_UPLOAD_CLIENT;
-        else if (ctx->caps.buffer_storage)
-            want = GLVF_UPLOAD_PBO_PERSISTENT;
-        else
-            want = GLVF_UPLOAD_PBO_ORPHAN;
-    }
-    return want;
-}
 
 glvf_context *glvf_context_create(const glvf_context_params *params)
 {
@@ -421,7 +382,7 @@ glvf_context *glvf_context_create(const glvf_context_params *params)
     if (!detect_caps(ctx))
         goto fail;
     ctx->labels = ctx->caps.khr_debug && !(ctx->flags & GLVF_CONTEXT_NO_LABELS);
-    ctx->strategy = resolve_strategy(ctx, params->upload);
+    ctx->strategy = glvf_upload_resolve(ctx, params->upload);
     ctx->upload_ops = glvf_upload_ops_get(ctx->strategy);
     if (pthread_mutex_init(&ctx->lock, NULL) != 0) {
         LOGF_E(ctx, "pthread_mutex_init failed");

@@ -310,6 +310,9 @@ typedef struct glvf_upload_ops {
 
 /* The ops of a concrete strategy (not auto), or NULL. */
 const glvf_upload_ops *glvf_upload_ops_get(glvf_upload_strategy s);
+/* The strategy `ctx` uses when `want` is asked for (GLVF_UPLOAD=, each
+ * strategy's fallback, auto's policy), logged where it differs. Creation. */
+glvf_upload_strategy glvf_upload_resolve(glvf_context *ctx, glvf_upload_strategy want);
 
 /* ---- staging.c --------------------------------------------------------- */
 typedef enum slot_state { SLOT_FREE = 0, SLOT_ACQUIRED, SLOT_IN_FLIGHT } slot_state;

@@ -2,6 +2,8 @@
  * the strategies and staging regions share (upload.h). */
 #include "upload.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const strategy_names[GLVF_UPLOAD_STRATEGY_COUNT] = {
@@ -33,6 +35,49 @@ int glvf_upload_strategy_parse(const char *name)
         if (!strcmp(name, strategy_names[i]))
             return i;
     return -EINVAL;
+}
+
+/* The strategy a context uses: what was asked for (or GLVF_UPLOAD=), each
+ * strategy's own fallback where the context cannot use it, and auto's
+ * choice. */
+glvf_upload_strategy glvf_upload_resolve(glvf_context *ctx, glvf_upload_strategy want)
+{
+    if (!(ctx->flags & GLVF_CONTEXT_IGNORE_ENV)) {
+        const char *env = getenv("GLVF_UPLOAD");
+        if (env && *env) {
+            int s = glvf_upload_strategy_parse(env);
+            if (s < 0) {
+                char names[128] = "";
+                for (int i = 0; i < GLVF_UPLOAD_STRATEGY_COUNT; i++)
+                    snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                             i ? ", " : "", glvf_upload_strategy_name((glvf_upload_strategy)i));
+                LOG_W(ctx, "GLVF_UPLOAD=%s is not one of %s; ignored", env, names);
+            } else {
+                want = (glvf_upload_strategy)s;
+            }
+        }
+    }
+    /* a strategy this context cannot use falls back (each says why) */
+    for (const glvf_upload_ops *o = glvf_upload_ops_get(want); o && o->unavailable;
+         o = glvf_upload_ops_get(want)) {
+        const char *why = o->unavailable(ctx);
+        if (!why)
+            break;
+        LOG_W(ctx, "%s %s; using %s", glvf_upload_strategy_name(want), why,
+              glvf_upload_strategy_name(o->fallback));
+        want = o->fallback;
+    }
+    if (want == GLVF_UPLOAD_AUTO) {
+        /* A software renderer reads client memory directly: a PBO only adds a
+         * memcpy there. Real GPUs get asynchronous DMA from mapped buffers. */
+        if (ctx->caps.software)
+            want = GLVF_UPLOAD_CLIENT;
+        else if (ctx->caps.buffer_storage)
+            want = GLVF_UPLOAD_PBO_PERSISTENT;
+        else
+            want = GLVF_UPLOAD_PBO_ORPHAN;
+    }
+    return want;
 }
 
 int glvf_upload_planes(glvf_context *ctx, const glvf_image *img, glvf_pool_tex *const *tex,
