@@ -9,8 +9,9 @@
  *   player_area.c    --output area: the decoder feeding a GlvfVideoArea
  *             (opened off the main thread once the area is realized,
  *             destroyed before it unrealizes), pacing against the frame
- *             clock in a tick callback, drops, seeking, frame step, the
- *             untimed benchmark loop, statistics
+ *             clock in a tick callback, drops, seeking, frame step,
+ *             statistics (its state in player_area.h)
+ *   player_area_bench.c  --output area --benchmark: the untimed loop
  *   player_stream.c  --output paintable (default): a GlvfMediaStream per
  *             file in a GtkPicture, driven through GtkMediaStream's API
  *             (decoding, conversion and pacing on the stream's threads)

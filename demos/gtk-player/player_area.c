@@ -64,7 +64,7 @@
  * "other" (GTK: painting, events). CPU time per thread group (main,
  * decoder, llvmpipe) comes from /proc/self/task/<tid>/schedstat.
  */
-#include "player_impl.h"
+#include "player_area.h"
 
 #include <glvf/glvf-audio.h> /* the GTK4 module's sound output */
 
@@ -83,155 +83,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define BENCH_DISPLAY_INTERVAL_US 500000 /* hand the newest frame to the widget at 2 Hz */
-#define BENCH_WAIT_MS 20                 /* longest wait for the decoder per iteration */
 #define FINISH_RENDER_TIMEOUT_MS 2000    /* automation: wait for the last render */
 
-typedef struct area_player area_player;
-
-typedef struct push_item {
-    area_player *p;
-    AVFrame *frame;
-    int64_t t_us;             /* its media time */
-    bool rebase;              /* the clock starts when it is rendered */
-    bool uploaded;
-    gint64 chosen_us;         /* monotonic time at which it was pushed */
-    struct push_item *next;
-} push_item;
-
-/* An open in flight, then the decoder's log sink for as long as the
- * decoder lives. Reference-counted: the opening thread (detached: nobody
- * joins it) holds one until its result is handed to the main thread (an
- * idle source carries it there), the player holds one while the job is its
- * open in flight and then while it keeps the decoder. Only the main thread
- * reads its player, and only while it is not cancelled (the player cancels
- * it before it goes). It never holds the area's glvf context: the decoder
- * opens without one (defer_context) and gets it on the main thread
- * (glvf_ffmpeg_decoder_attach_context), so a cancelled job may outlive the
- * area, its context and the player. */
-typedef struct open_job {
-    gint refs;
-    area_player *p;           /* main thread, while not cancelled */
-    char *path;
-    glvf_ffmpeg_dr dr;
-    bool verbose;
-    bool want_audio;
-    int io_timeout_ms;
-    atomic_bool cancelled;    /* the open gives up at its next I/O poll */
-    GMutex lock;
-    char msg[640];            /* last error the decoder logged (any thread) */
-    /* results: written by the opening thread before it queues open_done */
-    glvf_ffmpeg_decoder *dec;
-    int err;
-    glvf_audio_out *audio;    /* started on dec (audio "playing") */
-    const char *audio_state;  /* none, disabled, no-server, failed, playing */
-    char audio_why[160];
-    /* set (release) by the opening thread once the results are written,
-     * read (acquire) before they are: the hand-off through GLib's main
-     * context orders them already, but sanitizers do not see inside an
-     * uninstrumented GLib */
-    atomic_bool done;
-} open_job;
-
-typedef struct cpu_times {
-    double main_ms, decode_ms, raster_ms, other_ms;
-} cpu_times;
-
-struct area_player {
-    player base;
-    GlvfVideoArea *area;
-    gulong sig_realize, sig_unrealize, sig_unrealize_after;
-    guint tick_id;
-
-    glvf_context *ctx;        /* while the area is realized */
-    int64_t resume_us;        /* seek here once opened (re-realize), -1: none */
-    open_job *job;
-    glvf_ffmpeg_decoder *dec;
-    glvf_ffmpeg_info info;    /* copy; its strings belong to dec */
-    int64_t start_us, duration_us, frame_us_nominal;
-
-    bool playing, eos, tearing_down;
-    bool rebase;              /* show the next frame at once, restart the clock */
-    bool step;                /* show the next frame, stay paused */
-    bool clock_valid;
-    bool awaiting_render;     /* a clock-starting frame is pushed, not rendered yet */
-    gint64 render_lag_us;     /* from a push to its render (smoothed) */
-    gint64 clock_frame_us;    /* frame-clock time at which ... */
-    int64_t clock_media_us;   /* ... this media time was shown */
-    AVFrame *pending;         /* taken from the decoder, not yet due */
-    int64_t pending_us;
-    int64_t last_pts_us;      /* media time of the last frame taken (for NOPTS) */
-    int64_t shown_us;         /* media time of the last frame presented */
-    int64_t position_us;      /* from the start of the stream */
-
-    push_item *free_items;
-    int outstanding;          /* pushed items not released yet */
-    int unrendered;           /* pushed items no render has taken yet */
-    gint64 pushed_us;         /* monotonic time of the last push */
-    gint64 finish_deadline;
-    bool finish_on_render;
-    guint64 finish_rendered_base;
-    guint finish_idle_id;
-
-    GMutex log_lock;
-    open_job *dec_job;        /* the log sink of dec (a reference) */
-
-    /* sound: the audio clock is the master while it runs */
-    glvf_audio_out *audio;    /* pulls dec's audio on libpulse's thread */
-    uint64_t dec_seeks;       /* seeks asked of dec: the audio chunks' serial */
-    const char *audio_state;  /* of the file opened last; NULL: none yet */
-    char audio_codec[32];
-    int audio_rate;
-    bool audio_clock;         /* the audio clock paced the last frame */
-    glvf_audio_out_stats last_audio;
-    uint64_t leaked_gl;
-    bool context_destroyed;
-
-    /* statistics */
-    uint64_t dropped, upload_failures;
-    gint64 upload_us_sum;
-    uint64_t uploads;
-    glvf_stats last_glvf;
-    bool have_glvf;
-    glvf_ffmpeg_stats last_dec;
-    bool have_dec;
-    uint64_t live_before_teardown;
-    char strategy[24];
-    bool dr_on;
-    char renderer[128];
-    char gl_version[96];
-    bool gl_es;
-    int gl_major, gl_minor;
-
-    /* frame clock and widget renders, sampled on ticks (the tick callback
-     * runs only while there is something to present: intervals between
-     * consecutive ticks are summed) */
-    gint64 tick_prev;         /* frame time of the previous tick (0: none) */
-    uint64_t tick_intervals;
-    gint64 tick_span_us;
-    guint64 renders_seen;
-    gint64 render_us_sum;
-    uint64_t render_samples;
-
-    /* benchmark */
-    struct {
-        guint idle_id;
-        bool started, done;
-        GLuint fbo, tex;
-        int w, h;
-        glvf_frame *latest;
-        bool latest_new;
-        gint64 last_display;
-        gint64 t_start, t_end;
-        gint64 wait_us, upload_us, render_us;
-        uint64_t frames;
-        cpu_times cpu0, cpu1;
-        bool cpu_ok;
-    } bench;
-};
-
-static void finish_after_render(area_player *p, bool from_render);
-static void update_tick(area_player *p);
 static void area_seek(player *pp, int64_t pos_us);
 
 static void emit(area_player *p, player_event ev)
@@ -275,7 +128,7 @@ static void area_log(void *user, glvf_log_level level, const char *msg)
 
 /* ---- errors ------------------------------------------------------------- */
 
-static void set_error(area_player *p, const char *msg)
+void set_error(area_player *p, const char *msg)
 {
     player_set_error(&p->base, msg);
 }
@@ -290,7 +143,7 @@ static void area_failed(player *pp)
 
 /* ---- time ------------------------------------------------------------------ */
 
-static int64_t frame_time_us(area_player *p, const AVFrame *f)
+int64_t frame_time_us(area_player *p, const AVFrame *f)
 {
     int64_t pts = f->pts != AV_NOPTS_VALUE ? f->pts : f->best_effort_timestamp;
     int64_t us;
@@ -347,7 +200,7 @@ static void trace_frame(const AVFrame *f)
     fflush(stdout);
 }
 
-static void count_presented(area_player *p)
+void count_presented(area_player *p)
 {
     player_count_presented(&p->base, p->base.presented + 1);
 }
@@ -439,9 +292,8 @@ static void present(area_player *p, AVFrame *f, int64_t t_us, bool rebase)
 
 /* ---- decoder life ---------------------------------------------------------- */
 
-static void bench_teardown(area_player *p);
 
-static void snapshot_stats(area_player *p)
+void snapshot_stats(area_player *p)
 {
     if (p->ctx) {
         glvf_context_get_stats(p->ctx, &p->last_glvf);
@@ -624,7 +476,6 @@ static void start_open(area_player *p)
     p->job = job;
 }
 
-static void bench_start(area_player *p);
 
 /* Main thread, the opening thread's result (its reference is the idle
  * source's: dropped after this returns). */
@@ -798,7 +649,7 @@ static void on_unrealize_after(GtkWidget *w, gpointer data)
     p->context_destroyed = true;
 }
 
-static void finish(area_player *p)
+void finish(area_player *p)
 {
     if (p->base.finished)
         return;
@@ -821,7 +672,7 @@ static gboolean finish_idle(gpointer data)
  * priority: a default-idle one would wait behind the frame clock for as
  * long as frames take longer than the refresh interval); for frames
  * pushed ready-made (benchmark), when its count of renders moves. */
-static void finish_after_render(area_player *p, bool from_render)
+void finish_after_render(area_player *p, bool from_render)
 {
     if (from_render) {
         if (!p->finish_idle_id)
@@ -970,261 +821,6 @@ static void paced_tick(area_player *p, GdkFrameClock *clock)
         on_end_of_stream(p);
 }
 
-/* ---- benchmark ----------------------------------------------------------------- */
-
-static bool read_u64_file(const char *path, unsigned long long *out, bool schedstat)
-{
-    gchar *s = NULL;
-    if (!g_file_get_contents(path, &s, NULL, NULL))
-        return false;
-    bool ok = false;
-    if (schedstat) {
-        ok = sscanf(s, "%llu", out) == 1;
-    } else { /* stat: fields 14 and 15 (utime, stime) after the ")" of comm */
-        const char *r = strrchr(s, ')');
-        unsigned long long ut = 0, st = 0;
-        if (r && sscanf(r + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-                        &st) == 2) {
-            *out = (ut + st) * (1000000000ull / (unsigned long long)sysconf(_SC_CLK_TCK));
-            ok = true;
-        }
-    }
-    g_free(s);
-    return ok;
-}
-
-/* CPU time of this process's threads by group: the main thread, the
- * decoder (threads named glvf-decode: the opening thread's name is
- * inherited by the decoding thread and libavcodec's), llvmpipe's
- * rasteriser threads, the rest (GTK, GLib). */
-static bool cpu_times_take(cpu_times *t)
-{
-    memset(t, 0, sizeof *t);
-    DIR *d = opendir("/proc/self/task");
-    if (!d)
-        return false;
-    long pid = (long)getpid();
-    struct dirent *e;
-    bool any = false;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        char path[96];
-        gchar *comm = NULL;
-        g_snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
-        if (!g_file_get_contents(path, &comm, NULL, NULL))
-            continue;
-        g_strstrip(comm);
-        unsigned long long ns = 0;
-        g_snprintf(path, sizeof path, "/proc/self/task/%s/schedstat", e->d_name);
-        if (!read_u64_file(path, &ns, true)) {
-            g_snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
-            if (!read_u64_file(path, &ns, false)) {
-                g_free(comm);
-                continue;
-            }
-        }
-        double ms = (double)ns / 1e6;
-        if (atol(e->d_name) == pid)
-            t->main_ms += ms;
-        else if (g_str_has_prefix(comm, "glvf-decode"))
-            t->decode_ms += ms;
-        else if (g_str_has_prefix(comm, "llvmpipe"))
-            t->raster_ms += ms;
-        else
-            t->other_ms += ms;
-        any = true;
-        g_free(comm);
-    }
-    closedir(d);
-    return any;
-}
-
-static bool bench_fbo_ensure(area_player *p)
-{
-    int scale = gtk_widget_get_scale_factor(GTK_WIDGET(p->area));
-    int w = MAX(1, gtk_widget_get_width(GTK_WIDGET(p->area)) * scale);
-    int h = MAX(1, gtk_widget_get_height(GTK_WIDGET(p->area)) * scale);
-    if (p->bench.fbo && w == p->bench.w && h == p->bench.h)
-        return true;
-    /* the old ones go through glvf's deferred queue, like any GL object */
-    if (p->bench.fbo)
-        glvf_context_defer_delete(p->ctx, GLVF_OBJECT_FRAMEBUFFER, p->bench.fbo);
-    if (p->bench.tex)
-        glvf_context_defer_delete(p->ctx, GLVF_OBJECT_TEXTURE, p->bench.tex);
-    p->bench.fbo = p->bench.tex = 0;
-    GLint prev_fb = 0, prev_tex = 0;
-    glGetIntegerv(GL_DRAW_FRAMEBUFFER_BINDING, &prev_fb);
-    glGetIntegerv(GL_TEXTURE_BINDING_2D, &prev_tex);
-    glGenTextures(1, &p->bench.tex);
-    glBindTexture(GL_TEXTURE_2D, p->bench.tex);
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, w, h, 0, GL_RGBA, GL_UNSIGNED_BYTE, NULL);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
-    glGenFramebuffers(1, &p->bench.fbo);
-    glBindFramebuffer(GL_DRAW_FRAMEBUFFER, p->bench.fbo);
-    glFramebufferTexture2D(GL_DRAW_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D,
-                           p->bench.tex, 0);
-    GLenum st = glCheckFramebufferStatus(GL_DRAW_FRAMEBUFFER);
-    glBindFramebuffer(GL_DRAW_FRAMEBUFFER, (GLuint)prev_fb);
-    glBindTexture(GL_TEXTURE_2D, (GLuint)prev_tex);
-    p->bench.w = w;
-    p->bench.h = h;
-    if (st != GL_FRAMEBUFFER_COMPLETE) {
-        player_fail(&p->base, "benchmark: offscreen framebuffer incomplete (0x%x)", st);
-        return false;
-    }
-    return true;
-}
-
-static void bench_display(area_player *p, bool force)
-{
-    if (!p->bench.latest || !p->bench.latest_new)
-        return;
-    gint64 now = g_get_monotonic_time();
-    if (!force && now - p->bench.last_display < BENCH_DISPLAY_INTERVAL_US)
-        return;
-    glvf_video_area_push_frame(p->area, p->bench.latest);
-    p->bench.latest_new = false;
-    p->bench.last_display = now;
-}
-
-static void bench_finish(area_player *p)
-{
-    if (p->bench.done)
-        return;
-    p->bench.done = true;
-    p->bench.t_end = g_get_monotonic_time();
-    p->bench.cpu_ok = p->bench.cpu_ok && cpu_times_take(&p->bench.cpu1);
-    snapshot_stats(p);
-    if (p->bench.latest) {
-        /* show the last frame, then finish once it is rendered (captured) */
-        p->bench.latest_new = true;
-        bench_display(p, true);
-        finish_after_render(p, false);
-    } else {
-        finish(p);
-    }
-}
-
-static gboolean bench_step(gpointer data)
-{
-    area_player *p = data;
-    if (!p->dec || p->base.error || p->bench.done) {
-        p->bench.idle_id = 0;
-        return G_SOURCE_REMOVE;
-    }
-    AVFrame *f = NULL;
-    gint64 t0 = g_get_monotonic_time();
-    int r = glvf_ffmpeg_decoder_next(p->dec, &f, BENCH_WAIT_MS);
-    gint64 t1 = g_get_monotonic_time();
-    if (r == -EAGAIN) {
-        if (p->bench.started)
-            p->bench.wait_us += t1 - t0;
-        return G_SOURCE_CONTINUE;
-    }
-    if (r != 0) {
-        p->bench.idle_id = 0;
-        if (r == GLVF_FFMPEG_EOF) {
-            p->eos = true;
-            bench_finish(p);
-        } else {
-            char msg[640] = "";
-            glvf_ffmpeg_decoder_last_error(p->dec, msg, sizeof msg);
-            if (!msg[0])
-                glvf_ffmpeg_strerror(r, msg, sizeof msg);
-            set_error(p, msg);
-        }
-        return G_SOURCE_REMOVE;
-    }
-    if (!p->bench.started) {
-        /* the clock starts with the first decoded frame (opening and the
-         * decoder's start-up latency are not counted) */
-        p->bench.started = true;
-        p->bench.t_start = t1;
-        p->bench.cpu_ok = cpu_times_take(&p->bench.cpu0);
-    } else {
-        p->bench.wait_us += t1 - t0;
-    }
-    int64_t t_us = frame_time_us(p, f);
-    gtk_gl_area_make_current(GTK_GL_AREA(p->area));
-    if (!bench_fbo_ensure(p)) {
-        glvf_ffmpeg_decoder_release(p->dec, &f);
-        p->bench.idle_id = 0;
-        return G_SOURCE_REMOVE;
-    }
-    gint64 t2 = g_get_monotonic_time();
-    int err = 0;
-    glvf_frame *gf = glvf_ffmpeg_upload(p->ctx, f, NULL, &err);
-    gint64 t3 = g_get_monotonic_time();
-    glvf_ffmpeg_decoder_release(p->dec, &f);
-    if (!gf) {
-        char buf[128];
-        p->upload_failures++;
-        player_fail(&p->base, "cannot upload a frame: %s", glvf_ffmpeg_strerror(err, buf, sizeof buf));
-        p->bench.idle_id = 0;
-        return G_SOURCE_REMOVE;
-    }
-    GLint prev_fb = 0;
-    glGetIntegerv(GL_DRAW_FRAMEBUFFER_BINDING, &prev_fb);
-    glBindFramebuffer(GL_DRAW_FRAMEBUFFER, p->bench.fbo);
-    int rr = glvf_render(p->ctx, gf,
-                         glvf_render_params(.target = { 0, 0, p->bench.w, p->bench.h },
-                                            .clear_background = true,
-                                            .background = { 0, 0, 0, 1 }));
-    glFinish();
-    glBindFramebuffer(GL_DRAW_FRAMEBUFFER, (GLuint)prev_fb);
-    glvf_context_collect(p->ctx);
-    gint64 t4 = g_get_monotonic_time();
-    if (rr < 0) {
-        glvf_frame_unref(&gf);
-        player_fail(&p->base, "glvf_render failed (%s)", g_strerror(-rr));
-        p->bench.idle_id = 0;
-        return G_SOURCE_REMOVE;
-    }
-    p->bench.upload_us += t3 - t2;
-    p->bench.render_us += t4 - t3;
-    p->bench.frames++;
-    glvf_frame_unref(&p->bench.latest);
-    p->bench.latest = gf;
-    p->bench.latest_new = true;
-    p->shown_us = t_us;
-    p->position_us = t_us - p->start_us;
-    count_presented(p);
-    bench_display(p, false);
-    if (p->base.opt.frames > 0 && p->bench.frames >= (uint64_t)p->base.opt.frames) {
-        p->bench.idle_id = 0;
-        bench_finish(p);
-        return G_SOURCE_REMOVE;
-    }
-    return G_SOURCE_CONTINUE;
-}
-
-static void bench_start(area_player *p)
-{
-    if (p->bench.idle_id || p->bench.done)
-        return;
-    /* below the redraw priority: the window keeps being painted */
-    p->bench.idle_id = g_idle_add_full(G_PRIORITY_DEFAULT_IDLE, bench_step, p, NULL);
-    update_tick(p);
-}
-
-static void bench_teardown(area_player *p)
-{
-    glvf_frame_unref(&p->bench.latest);
-    if (p->ctx) {
-        if (p->bench.fbo)
-            glvf_context_defer_delete(p->ctx, GLVF_OBJECT_FRAMEBUFFER, p->bench.fbo);
-        if (p->bench.tex)
-            glvf_context_defer_delete(p->ctx, GLVF_OBJECT_TEXTURE, p->bench.tex);
-    }
-    p->bench.fbo = p->bench.tex = 0;
-}
-
-static void bench_tick(area_player *p)
-{
-    bench_display(p, false);
-}
-
 /* ---- tick ------------------------------------------------------------------- */
 
 /* Whether the tick callback has work: frames to present (playing, or a
@@ -1277,7 +873,7 @@ static gboolean on_tick(GtkWidget *w, GdkFrameClock *clock, gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-static void update_tick(area_player *p)
+void update_tick(area_player *p)
 {
     if (!p->tick_id && tick_needed(p))
         p->tick_id = gtk_widget_add_tick_callback(GTK_WIDGET(p->area), on_tick, p, NULL);
