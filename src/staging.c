@@ -1021,4 +1021,5 @@ void glvf_staging_get_stats(const glvf_context *ctx, glvf_stats *out)
     out->staging_read_mapped_mbps = r->read_mapped_mbps;
     out->staging_read_heap_mbps = r->read_heap_mbps;
     out->staging_reads_fast = r->reads_fast;
+    out->staging_mapped = ctx->upload_ops && ctx->upload_ops->mapped_staging;
 }

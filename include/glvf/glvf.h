@@ -366,7 +366,12 @@ typedef struct glvf_stats {
                                      what glvf_context_purge() can free */
     uint64_t pool_budget_bytes;   /* budgets in force */
     uint64_t staging_budget_bytes;
-    uint64_t reserved[16];      /* room for fields added later; written as zero */
+    /* 1 when staging regions are GPU-visible mapped memory (the strategy
+     * maps them: pbo-persistent), so a submit copies nothing; 0 when they
+     * are CPU memory uploaded from. (Taken from `reserved`: the size of
+     * glvf_stats is unchanged.) */
+    uint64_t staging_mapped;
+    uint64_t reserved[15];      /* room for fields added later; written as zero */
 } glvf_stats;
 
 /* Copies a consistent snapshot of the statistics. Any thread. */

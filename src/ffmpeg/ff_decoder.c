@@ -831,16 +831,16 @@ static const char *dr_refusal(glvf_ffmpeg_decoder *d, glvf_context *ctx)
     glvf_format stream_fmt = glvf_ffmpeg_format_from_av(d->stream->codecpar->format, NULL);
     if (!codec || !(codec->capabilities & AV_CODEC_CAP_DR1))
         return "the codec does not support it (no AV_CODEC_CAP_DR1)";
-    if (d->dr_mode == GLVF_FFMPEG_DR_AUTO &&
-        glvf_context_get_upload_strategy(ctx) != GLVF_UPLOAD_PBO_PERSISTENT)
-        return "the upload strategy is not pbo-persistent (regions would be CPU memory)";
+    glvf_stats cs;
+    glvf_context_get_stats(ctx, &cs);
+    if (d->dr_mode == GLVF_FFMPEG_DR_AUTO && !cs.staging_mapped)
+        return "the upload strategy does not map staging memory (regions would be CPU "
+               "memory: not pbo-persistent)";
     if (d->stream->codecpar->format != AV_PIX_FMT_NONE && stream_fmt == GLVF_FORMAT_NONE)
         return "the stream's pixel format is not carried";
     if (d->dr_mode == GLVF_FFMPEG_DR_AUTO) {
         /* the core's mapped-read probe: codecs read their reference
          * pictures back, which uncached mappings make many times slower */
-        glvf_stats cs;
-        glvf_context_get_stats(ctx, &cs);
         if (!cs.staging_reads_fast)
             return cs.staging_read_mapped_mbps
                            ? "mapped staging memory reads less than half as fast as heap memory "

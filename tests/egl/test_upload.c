@@ -152,6 +152,12 @@ static void test_all_formats(void *arg)
         REQUIRE(ctx, "context for %s", glvf_upload_strategy_name(strategies[si]));
         printf("# strategy %s -> %s\n", glvf_upload_strategy_name(strategies[si]),
                glvf_upload_strategy_name(glvf_context_get_upload_strategy(ctx)));
+        glvf_stats ms;
+        glvf_context_get_stats(ctx, &ms);
+        CHECK(ms.staging_mapped ==
+                      (glvf_context_get_upload_strategy(ctx) == GLVF_UPLOAD_PBO_PERSISTENT),
+              "staging_mapped says whether regions are mapped (%llu)",
+              (unsigned long long)ms.staging_mapped);
         for (int f = 1; f < GLVF_FORMAT_COUNT; f++) {
             for (size_t z = 0; z < GLVF_ARRAY_LEN(sizes); z++) {
                 for (int sk = 0; sk < 4; sk++) {
