@@ -133,6 +133,15 @@ void set_error(area_player *p, const char *msg)
     player_set_error(&p->base, msg);
 }
 
+void set_decoder_error(area_player *p, int r)
+{
+    char msg[640] = "";
+    glvf_ffmpeg_decoder_last_error(p->dec, msg, sizeof msg);
+    if (!msg[0])
+        glvf_ffmpeg_strerror(r, msg, sizeof msg);
+    set_error(p, msg);
+}
+
 static void area_failed(player *pp)
 {
     area_player *p = (area_player *)pp;
@@ -724,11 +733,7 @@ static bool fetch(area_player *p)
         emit(p, PLAYER_EVENT_STATE);
         return false;
     }
-    char msg[640] = "";
-    glvf_ffmpeg_decoder_last_error(p->dec, msg, sizeof msg);
-    if (!msg[0])
-        glvf_ffmpeg_strerror(r, msg, sizeof msg);
-    set_error(p, msg);
+    set_decoder_error(p, r);
     return false;
 }
 

@@ -168,6 +168,8 @@ void snapshot_stats(area_player *p);
 void finish_after_render(area_player *p, bool from_render);
 void finish(area_player *p);
 void set_error(area_player *p, const char *msg);
+/* The decoder returned `r` (< 0, not EOF): its last message, else r's. */
+void set_decoder_error(area_player *p, int r);
 int64_t frame_time_us(area_player *p, const AVFrame *f);
 void count_presented(area_player *p);
 void update_tick(area_player *p);

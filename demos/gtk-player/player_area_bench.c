@@ -169,11 +169,7 @@ static gboolean bench_step(gpointer data)
             p->eos = true;
             bench_finish(p);
         } else {
-            char msg[640] = "";
-            glvf_ffmpeg_decoder_last_error(p->dec, msg, sizeof msg);
-            if (!msg[0])
-                glvf_ffmpeg_strerror(r, msg, sizeof msg);
-            set_error(p, msg);
+            set_decoder_error(p, r);
         }
         return G_SOURCE_REMOVE;
     }
