@@ -106,6 +106,18 @@ static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static registry_entry *registry;
 static size_t registry_cap, registry_used;
 
+void *glvf_ff_table_grow(void *arr, size_t *cap, size_t elem, void **first)
+{
+    size_t n = *cap ? *cap * 2 : 8;
+    char *grown = glvf_priv_realloc(arr, n * elem);
+    if (!grown)
+        return NULL;
+    memset(grown + *cap * elem, 0, (n - *cap) * elem);
+    *first = grown + *cap * elem;
+    *cap = n;
+    return grown;
+}
+
 bool glvf_ff_registry_add(void *owner, const glvf_ff_log *log)
 {
     pthread_mutex_lock(&registry_lock);
@@ -114,13 +126,10 @@ bool glvf_ff_registry_add(void *owner, const glvf_ff_log *log)
         if (!registry[i].owner)
             slot = &registry[i];
     if (!slot) {
-        size_t cap = registry_cap ? registry_cap * 2 : 8;
-        registry_entry *grown = glvf_priv_realloc(registry, cap * sizeof *grown);
+        void *first, *grown = glvf_ff_table_grow(registry, &registry_cap, sizeof *registry, &first);
         if (grown) {
-            memset(grown + registry_cap, 0, (cap - registry_cap) * sizeof *grown);
-            slot = &grown[registry_cap];
             registry = grown;
-            registry_cap = cap;
+            slot = first;
         }
     }
     if (slot) {

@@ -177,13 +177,10 @@ void glvf_ff_dr_request(glvf_ff_dr *dr, glvf_context *ctx, glvf_format f, int w,
         }
     }
     if (!hit && !free_slot) {
-        size_t cap = requests_cap ? requests_cap * 2 : 8;
-        dr_request *grown = glvf_priv_realloc(requests, cap * sizeof *grown);
+        void *first, *grown = glvf_ff_table_grow(requests, &requests_cap, sizeof *requests, &first);
         if (grown) {
-            memset(grown + requests_cap, 0, (cap - requests_cap) * sizeof *grown);
-            free_slot = &grown[requests_cap];
             requests = grown;
-            requests_cap = cap;
+            free_slot = first;
         }
     }
     if (!hit && free_slot) {

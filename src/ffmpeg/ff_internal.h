@@ -27,6 +27,13 @@
 
 /* ---- ff_common.c: logging, av_log routing -------------------------------- */
 
+/* Doubles a zero-filled table `arr` of *cap `elem`-byte entries (8 at
+ * first) on the core's heap: returns the new table (the caller stores it),
+ * *cap updated, the new entries zeroed, *first the first of them; NULL when
+ * out of memory (the table and *cap unchanged). The caller holds the
+ * table's lock. */
+void *glvf_ff_table_grow(void *arr, size_t *cap, size_t elem, void **first);
+
 /* Where a decoder's messages go: its own callback (params.log) when it has
  * one (fn, user, level; level 0: GLVF_LOG_WARN), else its glvf context's
  * (params.ctx or the attached one: that context's callback and level), else
