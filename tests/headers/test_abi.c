@@ -12,15 +12,7 @@
 #include <string.h>
 #include <stdio.h>
 
-#define SIZE(type, n)                                                                      \
-    do {                                                                                   \
-        if (sizeof(type) != (n)) {                                                         \
-            printf("FAIL: sizeof(" #type ") is %zu, was %d\n", sizeof(type), (n));         \
-            fail = 1;                                                                      \
-        } else {                                                                           \
-            printf("ok: sizeof(" #type ") %d\n", (n));                                     \
-        }                                                                                  \
-    } while (0)
+#include "abi_size.h"
 
 int main(void)
 {

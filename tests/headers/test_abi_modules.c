@@ -9,15 +9,7 @@
 #include <glvf/glvf-gtk4.h>
 #include <stdio.h>
 
-#define SIZE(type, n)                                                                      \
-    do {                                                                                   \
-        if (sizeof(type) != (n)) {                                                         \
-            printf("FAIL: sizeof(" #type ") is %zu, was %d\n", sizeof(type), (n));         \
-            fail = 1;                                                                      \
-        } else {                                                                           \
-            printf("ok: sizeof(" #type ") %d\n", (n));                                     \
-        }                                                                                  \
-    } while (0)
+#include "abi_size.h"
 
 int main(void)
 {
